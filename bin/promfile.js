@@ -1,0 +1,5 @@
+#!/usr/bin/env node
+// Thin shim: all behaviour lives in the compiled CLI module.
+import { runCli } from '../dist/cli.js';
+
+process.exitCode = await runCli();

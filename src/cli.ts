@@ -1,0 +1,79 @@
+// The process boundary: the only module that reads argv, env and stdio, and
+// the one place where errors become exit codes.
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { InputError, IoError, PromfileError } from './errors.js';
+import type { CliIo, CommandContext } from './cli/io.js';
+import { registerWriteCommands } from './cli/write.js';
+
+/** Exit statuses, documented in README.md. */
+export const EXIT = { ok: 0, failure: 1, usage: 2, internal: 70 } as const;
+
+export function createProgram(io: CliIo, context: CommandContext): Command {
+  const program = new Command('promfile')
+    .description("Write Prometheus metrics into node_exporter's textfile collector directory: validated and atomic.")
+    .version(readVersion(), '-V, --version')
+    .exitOverride()
+    .configureOutput({ writeOut: (text) => io.stdout.write(text), writeErr: (text) => io.stderr.write(text) })
+    .showHelpAfterError('(run "promfile help <command>" for usage)');
+  program.allowExcessArguments(false);
+  registerWriteCommands(program, io);
+  void context;
+  return program;
+}
+
+/** Map any error to its exit status, printing one line on stderr. */
+export function exitCodeFor(error: unknown, io: CliIo): number {
+  if (error instanceof CommanderError) {
+    // Commander has printed its message already; help and version are successes.
+    return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+  }
+  if (error instanceof PromfileError) {
+    io.stderr.write(`promfile: ${error.message}\n`);
+    if (error instanceof InputError) return EXIT.usage;
+    if (error instanceof IoError) return EXIT.failure;
+    return EXIT.failure;
+  }
+  const detail = io.env['PROMFILE_DEBUG'] && error instanceof Error ? (error.stack ?? error.message) : String(error instanceof Error ? error.message : error);
+  io.stderr.write(`promfile: internal error: ${detail}\n`);
+  return EXIT.internal;
+}
+
+export async function main(args: readonly string[], io: CliIo): Promise<number> {
+  const context: CommandContext = { exitCode: EXIT.ok };
+  const program = createProgram(io, context);
+  try {
+    await program.parseAsync([...args], { from: 'user' });
+    return context.exitCode;
+  } catch (error) {
+    return exitCodeFor(error, io);
+  }
+}
+
+function readVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+function processIo(): CliIo {
+  return {
+    argv: process.argv.slice(2),
+    env: process.env,
+    stdin: process.stdin,
+    stdout: process.stdout,
+    stderr: process.stderr,
+    now: () => Date.now(),
+    uid: process.getuid?.(),
+    pid: process.pid,
+    onSignal(signal, handler) {
+      process.on(signal, handler);
+      return () => process.off(signal, handler);
+    },
+  };
+}
+
+/** Entry point of bin/promfile.js; returns the exit status. */
+export async function runCli(): Promise<number> {
+  const io = processIo();
+  return main(io.argv, io);
+}

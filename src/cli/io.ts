@@ -1,0 +1,22 @@
+// What the CLI layer gets from the process, injected so commands can be
+// tested in-process. Only src/cli.ts builds the real one.
+
+export interface CliIo {
+  readonly argv: readonly string[];
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly stdin: AsyncIterable<Uint8Array | string> & { readonly isTTY?: boolean };
+  readonly stdout: { write(chunk: string): unknown };
+  readonly stderr: { write(chunk: string): unknown; readonly isTTY?: boolean };
+  /** Milliseconds since the epoch. */
+  now(): number;
+  /** Effective uid, or undefined where there is none. */
+  readonly uid: number | undefined;
+  readonly pid: number;
+  /** Subscribe to a process signal; returns the unsubscribe function. */
+  onSignal(signal: NodeJS.Signals, handler: () => void): () => void;
+}
+
+/** The exit status a command wants, set by its action. */
+export interface CommandContext {
+  exitCode: number;
+}

@@ -1,0 +1,54 @@
+import type { Problem } from './types.js';
+
+/** Stable error codes; the CLI maps them to exit codes in one place. */
+export type ErrorCode =
+  | 'ERR_INVALID_ARGUMENT'
+  | 'ERR_INVALID_EXPOSITION'
+  | 'ERR_INVALID_FILE_NAME'
+  | 'ERR_EMPTY_INPUT'
+  | 'ERR_CONFLICT'
+  | 'ERR_DIR_MISSING'
+  | 'ERR_UNSAFE_TARGET'
+  | 'ERR_READ_FAILED'
+  | 'ERR_WRITE_FAILED'
+  | 'ERR_LOCK_TIMEOUT'
+  | 'ERR_LOCK_BUSY'
+  | 'ERR_NETWORK';
+
+/** Base class of every error promfile throws on purpose. */
+export class PromfileError extends Error {
+  override name = 'PromfileError';
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.code = code;
+  }
+}
+
+/** The input (arguments, exposition text, names) breaks a rule. */
+export class InputError extends PromfileError {
+  override name = 'InputError';
+}
+
+/** Exposition text breaks a rule at a known line. */
+export class ExpositionError extends InputError {
+  override name = 'ExpositionError';
+  readonly problem: Problem;
+
+  constructor(problem: Problem, source?: string) {
+    const where = problem.line === undefined ? '' : `line ${problem.line}: `;
+    super('ERR_INVALID_EXPOSITION', `${source ? `${source}: ` : ''}${where}${problem.message}`);
+    this.problem = problem;
+  }
+}
+
+/** Reading, writing or locking the filesystem failed. */
+export class IoError extends PromfileError {
+  override name = 'IoError';
+}
+
+/** True for errors promfile raised about its input (exit 2 in the CLI). */
+export function isInputError(error: unknown): error is InputError {
+  return error instanceof InputError;
+}

@@ -1,0 +1,13 @@
+// The promfile library. Named re-exports only; nothing here touches process.
+export type { Labels, MetricFamily, MetricType, Problem, Sample, Severity } from './types.js';
+export { METRIC_TYPES } from './types.js';
+export { ExpositionError, InputError, IoError, PromfileError, type ErrorCode } from './errors.js';
+export { parseExposition, readExposition, type Exposition, type ReadOptions } from './parse.js';
+export { renderExposition, escapeHelp, escapeLabelValue } from './render.js';
+export { validateFamilies, validateFamily, seriesKey, describeSeries } from './validate.js';
+export { formatGoFloat, parseGoFloat } from './number.js';
+export { mergeFamilies, setSeries, unsetSeries, removeFamilies, getSeries, DEFAULT_HELP, type SeriesValue, type SetOptions } from './model.js';
+export { resolveTarget, DEFAULT_TEXTFILE_DIR, DEFAULT_MODE, type TargetSpec, type WriteOptions } from './textfile.js';
+export { updateTextfile, readFamilies, type UpdateOptions, type UpdateResult } from './store.js';
+export { acquireLock, withLock, lockPathFor, type Lock, type LockOptions } from './lock.js';
+export { writeTextfile, type WriteTextfileOptions } from './write.js';

@@ -1,0 +1,146 @@
+// A lock file beside the target, so read-modify-write cycles of concurrent
+// promfile processes never lose an update. The .prom file itself cannot be
+// locked: every write replaces its inode. The lock file is created with
+// O_EXCL and holds the owner's pid; a lock whose owner died is taken over.
+import { randomBytes } from 'node:crypto';
+import { link, open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { pid } from 'node:process'; // only to name this lock's owner
+import { setTimeout as sleep } from 'node:timers/promises';
+import { IoError } from './errors.js';
+
+export interface LockOptions {
+  /** How long to wait for the lock, in milliseconds. 0: fail at once if it is held. */
+  readonly timeoutMs?: number;
+}
+
+export const DEFAULT_LOCK_TIMEOUT_MS = 30_000;
+
+/** A held lock; release it exactly once. */
+export interface Lock {
+  readonly path: string;
+  release(): Promise<void>;
+}
+
+/** The lock file of a target: a dotfile whose name does not end in `.prom`. */
+export function lockPathFor(targetPath: string): string {
+  const slash = targetPath.lastIndexOf('/');
+  return `${targetPath.slice(0, slash + 1)}.${targetPath.slice(slash + 1)}.lock`;
+}
+
+export async function acquireLock(path: string, options: LockOptions = {}): Promise<Lock> {
+  const timeoutMs = options.timeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
+  const deadline = Date.now() + timeoutMs;
+  const token = `${pid} ${hostname()} ${randomBytes(6).toString('hex')}\n`;
+  let delay = 5;
+  for (;;) {
+    if (await tryCreate(path, token)) return { path, release: () => releaseLock(path, token) };
+    if (await takeOverIfStale(path)) continue;
+    if (Date.now() >= deadline) {
+      const holder = await readHolder(path);
+      const who = holder ? ` (held by pid ${holder.pid} on ${holder.host})` : '';
+      if (timeoutMs === 0) throw new IoError('ERR_LOCK_BUSY', `lock ${path} is held${who}`);
+      throw new IoError('ERR_LOCK_TIMEOUT', `timed out after ${timeoutMs} ms waiting for lock ${path}${who}`);
+    }
+    await sleep(Math.min(delay + Math.random() * delay, Math.max(1, deadline - Date.now())));
+    delay = Math.min(delay * 2, 100);
+  }
+}
+
+/** Run `fn` while holding the lock of `targetPath`. */
+export async function withLock<T>(targetPath: string, fn: () => Promise<T>, options: LockOptions = {}): Promise<T> {
+  const lock = await acquireLock(lockPathFor(targetPath), options);
+  try {
+    return await fn();
+  } finally {
+    await lock.release();
+  }
+}
+
+async function tryCreate(path: string, token: string): Promise<boolean> {
+  let handle;
+  try {
+    handle = await open(path, 'wx', 0o644);
+  } catch (error) {
+    if (errorCode(error) === 'EEXIST') return false;
+    throw new IoError(errorCode(error) === 'ENOENT' ? 'ERR_DIR_MISSING' : 'ERR_WRITE_FAILED', `cannot create lock ${path}: ${messageOf(error)}`, { cause: error });
+  }
+  try {
+    await handle.writeFile(token);
+  } finally {
+    await handle.close();
+  }
+  return true;
+}
+
+async function releaseLock(path: string, token: string): Promise<void> {
+  // Only remove the lock if it is still ours.
+  const content = await readFile(path, 'utf8').catch(() => undefined);
+  if (content === token) await unlink(path).catch(() => undefined);
+}
+
+interface Holder {
+  pid: number;
+  host: string;
+  raw: string;
+}
+
+async function readHolder(path: string): Promise<Holder | undefined> {
+  const raw = await readFile(path, 'utf8').catch(() => undefined);
+  if (raw === undefined) return undefined;
+  const [pidText, host] = raw.trim().split(' ');
+  const owner = Number(pidText);
+  if (!Number.isInteger(owner) || owner <= 0 || !host) return undefined;
+  return { pid: owner, host, raw };
+}
+
+/** True when the process is known to be gone (same host only; /proc needed). */
+async function isDead(holder: Holder): Promise<boolean> {
+  if (holder.host !== hostname()) return false;
+  try {
+    await stat('/proc/self');
+  } catch {
+    return false; // no /proc: cannot tell, so wait for the timeout
+  }
+  try {
+    await stat(`/proc/${holder.pid}`);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+/**
+ * Remove a lock left by a dead process. Renaming it aside first means two
+ * waiters cannot both delete it; the one that moved a lock it did not judge
+ * stale puts it back.
+ */
+async function takeOverIfStale(path: string): Promise<boolean> {
+  const holder = await readHolder(path);
+  if (!holder) {
+    // Being written right now, or garbage: garbage older than a few seconds is stale.
+    const info = await stat(path).catch(() => undefined);
+    if (!info) return true;
+    if (Date.now() - info.mtimeMs < 5_000) return false;
+  } else if (!(await isDead(holder))) {
+    return false;
+  }
+  const aside = `${path}.stale.${randomBytes(4).toString('hex')}`;
+  try {
+    await rename(path, aside);
+  } catch {
+    return true; // someone else moved it: try again
+  }
+  const moved = await readFile(aside, 'utf8').catch(() => undefined);
+  if (holder && moved !== holder.raw) await link(aside, path).catch(() => undefined);
+  await unlink(aside).catch(() => undefined);
+  return true;
+}
+
+function errorCode(error: unknown): string | undefined {
+  return (error as NodeJS.ErrnoException | undefined)?.code;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,76 @@
+// Canonical exposition text: families sorted by name, one HELP and TYPE each,
+// histogram and summary series grouped with their buckets or quantiles in
+// ascending order, Go-compatible numbers, LF line endings and a final newline.
+import { formatGoFloat, parseGoFloat } from './number.js';
+import { compareNames } from './parse.js';
+import type { Labels, MetricFamily, Sample } from './types.js';
+import { seriesKey } from './validate.js';
+
+const LABEL_VALUE_SPECIAL = /[\\"\n]/;
+const HELP_SPECIAL = /[\\\n]/;
+
+export function escapeLabelValue(value: string): string {
+  if (!LABEL_VALUE_SPECIAL.test(value)) return value;
+  return value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
+}
+
+export function escapeHelp(help: string): string {
+  if (!HELP_SPECIAL.test(help)) return help;
+  return help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
+}
+
+export function renderLabels(labels: Labels): string {
+  let out = '';
+  for (const name in labels) {
+    out += `${out === '' ? '{' : ','}${name}="${escapeLabelValue(labels[name] as string)}"`;
+  }
+  return out === '' ? '' : `${out}}`;
+}
+
+export function renderSample(sample: Sample): string {
+  return `${sample.name}${renderLabels(sample.labels)} ${formatGoFloat(sample.value)}\n`;
+}
+
+/** Render families as canonical exposition text. Families without samples are left out. */
+export function renderExposition(families: readonly MetricFamily[]): string {
+  const sorted = [...families].sort((a, b) => compareNames(a.name, b.name));
+  let out = '';
+  for (const family of sorted) out += renderFamily(family);
+  return out;
+}
+
+export function renderFamily(family: MetricFamily): string {
+  if (family.samples.length === 0) return '';
+  let out = '';
+  if (family.help) out += `# HELP ${family.name} ${escapeHelp(family.help)}\n`;
+  out += `# TYPE ${family.name} ${family.type}\n`;
+  const samples = family.type === 'histogram' || family.type === 'summary' ? orderGrouped(family) : family.samples;
+  for (const sample of samples) out += renderSample(sample);
+  return out;
+}
+
+/** Group series; within a group: buckets/quantiles ascending, then _sum, _count, anything else. */
+function orderGrouped(family: MetricFamily): Sample[] {
+  const bound = family.type === 'histogram' ? 'le' : 'quantile';
+  const point = family.type === 'histogram' ? `${family.name}_bucket` : family.name;
+  const groups = new Map<string, { points: Sample[]; sum: Sample[]; count: Sample[]; other: Sample[] }>();
+  for (const sample of family.samples) {
+    const key = seriesKey('', sample.labels, bound);
+    let group = groups.get(key);
+    if (!group) groups.set(key, (group = { points: [], sum: [], count: [], other: [] }));
+    if (sample.name === point && bound in sample.labels) group.points.push(sample);
+    else if (sample.name === `${family.name}_sum`) group.sum.push(sample);
+    else if (sample.name === `${family.name}_count`) group.count.push(sample);
+    else group.other.push(sample);
+  }
+  const ordered: Sample[] = [];
+  for (const group of groups.values()) {
+    group.points.sort((a, b) => boundOf(a, bound) - boundOf(b, bound));
+    ordered.push(...group.points, ...group.sum, ...group.count, ...group.other);
+  }
+  return ordered;
+}
+
+function boundOf(sample: Sample, bound: string): number {
+  return parseGoFloat(sample.labels[bound] ?? '') ?? NaN;
+}

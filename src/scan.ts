@@ -1,0 +1,198 @@
+// Low-level scanning of one line of exposition text, shared by the file
+// parser and the series arguments of the CLI. Grammar as in node_exporter's
+// parser (prometheus/common expfmt, legacy names only).
+
+/** Thrown inside a line; the caller adds the line number. */
+export class ScanError extends Error {
+  constructor(
+    message: string,
+    readonly rule = 'syntax',
+  ) {
+    super(message);
+  }
+}
+
+const enum Char {
+  Tab = 9,
+  Space = 32,
+  Quote = 34,
+  Colon = 58,
+  Equals = 61,
+  Backslash = 92,
+  Underscore = 95,
+  OpenBrace = 123,
+  Comma = 44,
+  CloseBrace = 125,
+}
+
+export function isBlank(code: number): boolean {
+  return code === Char.Space || code === Char.Tab;
+}
+
+function isLetter(code: number): boolean {
+  return (code >= 97 && code <= 122) || (code >= 65 && code <= 90) || code === Char.Underscore;
+}
+
+function isDigit(code: number): boolean {
+  return code >= 48 && code <= 57;
+}
+
+/** A cursor over one line (without its newline). */
+export class LineCursor {
+  pos = 0;
+  constructor(readonly text: string) {}
+
+  get done(): boolean {
+    return this.pos >= this.text.length;
+  }
+
+  peek(): number {
+    return this.text.charCodeAt(this.pos);
+  }
+
+  skipBlanks(): void {
+    while (this.pos < this.text.length && isBlank(this.text.charCodeAt(this.pos))) this.pos++;
+  }
+
+  /** `[a-zA-Z_:][a-zA-Z0-9_:]*`; returns '' when none starts here. */
+  readMetricName(): string {
+    const start = this.pos;
+    const first = this.peek();
+    if (!(isLetter(first) || first === Char.Colon)) return '';
+    this.pos++;
+    while (this.pos < this.text.length) {
+      const code = this.text.charCodeAt(this.pos);
+      if (!(isLetter(code) || isDigit(code) || code === Char.Colon)) break;
+      this.pos++;
+    }
+    return this.text.slice(start, this.pos);
+  }
+
+  /** `[a-zA-Z_][a-zA-Z0-9_]*`; returns '' when none starts here. */
+  readLabelName(): string {
+    const start = this.pos;
+    if (!isLetter(this.peek())) return '';
+    this.pos++;
+    while (this.pos < this.text.length) {
+      const code = this.text.charCodeAt(this.pos);
+      if (!(isLetter(code) || isDigit(code))) break;
+      this.pos++;
+    }
+    return this.text.slice(start, this.pos);
+  }
+
+  /** Characters up to the next blank or the end of the line. */
+  readToken(): string {
+    const start = this.pos;
+    while (this.pos < this.text.length && !isBlank(this.text.charCodeAt(this.pos))) this.pos++;
+    return this.text.slice(start, this.pos);
+  }
+
+  rest(): string {
+    const rest = this.text.slice(this.pos);
+    this.pos = this.text.length;
+    return rest;
+  }
+
+  /**
+   * A quoted label value starting at the opening quote. Escapes: `\\`, `\"`, `\n`.
+   * `atEndOfInput` tells whether the line ended the input without a newline.
+   */
+  readQuotedValue(atEndOfInput: boolean): string {
+    const text = this.text;
+    let pos = this.pos + 1;
+    let start = pos;
+    let value = '';
+    while (pos < text.length) {
+      const code = text.charCodeAt(pos);
+      if (code === Char.Quote) {
+        this.pos = pos + 1;
+        return value + text.slice(start, pos);
+      }
+      if (code === Char.Backslash) {
+        value += text.slice(start, pos);
+        const next = text[pos + 1];
+        if (next === '\\' || next === '"') value += next;
+        else if (next === 'n') value += '\n';
+        else if (next === undefined) break;
+        else throw new ScanError(`invalid escape sequence '\\${next}' in label value (only \\\\, \\" and \\n are allowed)`);
+        pos += 2;
+        start = pos;
+        continue;
+      }
+      pos++;
+    }
+    if (atEndOfInput) throw new ScanError('unexpected end of input inside a label value');
+    throw new ScanError(`label value "${value + text.slice(start)}" contains an unescaped new-line or lacks its closing quote`);
+  }
+
+  /**
+   * A label set starting at `{`, as node_exporter reads it: blanks allowed
+   * around names, `=` and values; a trailing comma is allowed.
+   */
+  readLabels(metricName: string, atEndOfInput: boolean): Record<string, string> {
+    const labels: Record<string, string> = {};
+    this.pos++; // '{'
+    for (;;) {
+      this.skipBlanks();
+      if (this.done) throw new ScanError(`unexpected end of line in the labels of "${metricName}"`);
+      if (this.peek() === Char.CloseBrace) {
+        this.pos++;
+        return labels;
+      }
+      if (this.peek() === Char.Quote) throw new ScanError(`quoted (UTF-8) label names are not supported by node_exporter's parser`);
+      const name = this.readLabelName();
+      if (name === '') throw new ScanError(`invalid label name for metric "${metricName}"`);
+      this.skipBlanks();
+      if (this.peek() !== Char.Equals) {
+        throw new ScanError(`expected '=' after label name "${name}", found ${describeChar(this.text, this.pos)}`);
+      }
+      this.pos++;
+      if (name === '__name__') throw new ScanError(`label name "__name__" is reserved`);
+      if (Object.hasOwn(labels, name)) throw new ScanError(`duplicate label name "${name}" for metric "${metricName}"`);
+      this.skipBlanks();
+      if (this.peek() !== Char.Quote) {
+        throw new ScanError(`expected '"' at start of the value of label "${name}", found ${describeChar(this.text, this.pos)}`);
+      }
+      labels[name] = this.readQuotedValue(atEndOfInput);
+      this.skipBlanks();
+      const next = this.peek();
+      if (next === Char.Comma) {
+        this.pos++;
+        continue;
+      }
+      if (next === Char.CloseBrace) {
+        this.pos++;
+        return labels;
+      }
+      throw new ScanError(`unexpected ${describeChar(this.text, this.pos)} after the value of label "${name}" (an unescaped '"' inside a value?)`);
+    }
+  }
+}
+
+export function describeChar(text: string, pos: number): string {
+  if (pos >= text.length) return 'end of line';
+  const char = text[pos] as string;
+  if (char === '\r') return 'a carriage return (CRLF line ending)';
+  return JSON.stringify(char);
+}
+
+/** Unescape HELP text (`\\` and `\n` only). */
+export function unescapeHelp(raw: string): string {
+  if (!raw.includes('\\')) return raw;
+  let out = '';
+  for (let i = 0; i < raw.length; i++) {
+    const char = raw[i];
+    if (char !== '\\') {
+      out += char;
+      continue;
+    }
+    const next = raw[i + 1];
+    if (next === '\\') out += '\\';
+    else if (next === 'n') out += '\n';
+    else if (next === undefined) throw new ScanError(`HELP text ends with a lone backslash`);
+    else throw new ScanError(`invalid escape sequence '\\${next}' in HELP text (only \\\\ and \\n are allowed)`);
+    i++;
+  }
+  return out;
+}

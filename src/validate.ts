@@ -1,0 +1,211 @@
+// Rules on the model that node_exporter's parser does not enforce but its
+// gather step, or the Prometheus data model, does. Shared by the text parser
+// (which maps sample indices to lines) and by models built in code.
+import { formatGoFloat, parseGoFloat } from './number.js';
+import type { Labels, MetricFamily, Problem, Sample, Severity } from './types.js';
+
+export const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+export const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+
+/** A problem found in a family, pointing at a sample by index where it can. */
+export interface FamilyProblem extends Problem {
+  readonly sample?: number;
+}
+
+const SUFFIXES: Readonly<Record<'histogram' | 'summary', readonly string[]>> = {
+  histogram: ['_bucket', '_sum', '_count'],
+  summary: ['', '_sum', '_count'],
+};
+
+/**
+ * Identity of a series as node_exporter's gather step sees it: the name and
+ * the labels, an empty value being the same as an absent label.
+ */
+export function seriesKey(name: string, labels: Labels, skip?: string): string {
+  const names = Object.keys(labels).filter((label) => label !== skip && labels[label] !== '');
+  if (names.length === 0) return name;
+  names.sort();
+  let key = name;
+  for (const label of names) {
+    let value = labels[label] as string;
+    // 1 and 1.0 are one bucket bound.
+    if (label === 'le' || label === 'quantile') value = normalizeBound(value);
+    key += `\u0000${label}\u0001${value}`;
+  }
+  return key;
+}
+
+function normalizeBound(value: string): string {
+  const bound = parseGoFloat(value);
+  return bound === undefined ? value : formatGoFloat(bound);
+}
+
+/** Why a label name is refused, or undefined when it is fine. */
+export function labelNameProblem(name: string): string | undefined {
+  if (!LABEL_NAME.test(name)) return `invalid label name "${name}" (must match [a-zA-Z_][a-zA-Z0-9_]*)`;
+  if (name.startsWith('__')) return `label name "${name}" is reserved: names starting with "__" are for Prometheus' internal use (node_exporter can crash on them)`;
+  return undefined;
+}
+
+/** Why a metric name is refused, or undefined when it is fine. */
+export function metricNameProblem(name: string): string | undefined {
+  if (!METRIC_NAME.test(name)) return `invalid metric name "${name}" (must match [a-zA-Z_:][a-zA-Z0-9_:]*)`;
+  return undefined;
+}
+
+function problem(severity: Severity, rule: string, message: string, sample?: number): FamilyProblem {
+  return sample === undefined ? { severity, rule, message } : { severity, rule, message, sample };
+}
+
+/** Check one family; problems point at samples by index. */
+export function validateFamily(family: MetricFamily): FamilyProblem[] {
+  const problems: FamilyProblem[] = [];
+  const nameProblem = metricNameProblem(family.name);
+  if (nameProblem) problems.push(problem('error', 'metric-name', nameProblem));
+  if (family.help !== undefined && family.help.includes('\u0000')) {
+    problems.push(problem('warning', 'nul-byte', `HELP text of "${family.name}" contains a NUL byte`));
+  }
+  if (family.samples.length === 0) {
+    problems.push(problem('notice', 'empty-family', `"${family.name}" has HELP/TYPE but no samples; node_exporter ignores it`));
+  }
+  const seen = new Map<string, number>();
+  family.samples.forEach((sample, index) => {
+    checkSample(family, sample, index, problems);
+    const key = seriesKey(sample.name, sample.labels);
+    const first = seen.get(key);
+    if (first === undefined) seen.set(key, index);
+    else problems.push(problem('error', 'duplicate-series', `duplicate series ${describeSeries(sample)}: node_exporter drops it ("was collected before with the same name and label values")`, index));
+  });
+  if (family.type === 'histogram' || family.type === 'summary') checkShape(family, problems);
+  return problems;
+}
+
+function checkSample(family: MetricFamily, sample: Sample, index: number, problems: FamilyProblem[]): void {
+  for (const [label, value] of Object.entries(sample.labels)) {
+    const labelProblem = labelNameProblem(label);
+    if (labelProblem) problems.push(problem('error', 'label-name', labelProblem, index));
+    if (value.includes('\u0000')) problems.push(problem('warning', 'nul-byte', `label ${label} of ${describeSeries(sample)} contains a NUL byte`, index));
+    if (!value.isWellFormed()) problems.push(problem('error', 'invalid-utf8', `label ${label} of ${describeSeries(sample)} is not valid UTF-8`, index));
+  }
+  const { type } = family;
+  if (type === 'counter' || type === 'gauge' || type === 'untyped') {
+    if (sample.name !== family.name) {
+      problems.push(problem('error', 'sample-name', `sample "${sample.name}" does not belong to ${type} "${family.name}"`, index));
+    }
+    if (type === 'counter' && sample.value < 0) {
+      problems.push(problem('warning', 'negative-counter', `counter ${describeSeries(sample)} has negative value ${formatGoFloat(sample.value)}`, index));
+    }
+    return;
+  }
+  const suffix = sample.name.startsWith(family.name) ? sample.name.slice(family.name.length) : undefined;
+  if (suffix === undefined || !SUFFIXES[type].includes(suffix)) {
+    const allowed = SUFFIXES[type].map((s) => `${family.name}${s}`).join(', ');
+    problems.push(problem('error', 'sample-name', `sample "${sample.name}" does not belong to ${type} "${family.name}" (expected ${allowed})`, index));
+    return;
+  }
+  const bound = type === 'histogram' ? 'le' : 'quantile';
+  const isPoint = suffix === (type === 'histogram' ? '_bucket' : '');
+  const boundText = sample.labels[bound];
+  if (isPoint) {
+    if (boundText === undefined) {
+      problems.push(problem('error', `${type}-shape`, `${describeSeries(sample)} lacks its "${bound}" label`, index));
+    } else if (parseGoFloat(boundText) === undefined) {
+      problems.push(problem('error', `${type}-shape`, `label ${bound}="${boundText}" of ${describeSeries(sample)} is not a float`, index));
+    } else if (type === 'summary') {
+      const q = parseGoFloat(boundText) as number;
+      if (!(q >= 0 && q <= 1)) problems.push(problem('warning', 'summary-shape', `quantile "${boundText}" of ${describeSeries(sample)} is outside [0, 1]`, index));
+    }
+  } else if (boundText !== undefined) {
+    problems.push(problem('warning', `${type}-shape`, `${describeSeries(sample)} must not carry a "${bound}" label`, index));
+  }
+  const isCount = suffix === '_count' || (type === 'histogram' && suffix === '_bucket');
+  if (isCount && !(sample.value >= 0)) {
+    problems.push(problem('error', `${type}-shape`, `${describeSeries(sample)} is a count and must not be negative or NaN`, index));
+  } else if (isCount && !Number.isInteger(sample.value) && sample.value !== Infinity) {
+    problems.push(problem('warning', `${type}-shape`, `${describeSeries(sample)} is a count and should be a whole number (node_exporter truncates it)`, index));
+  }
+}
+
+interface Group {
+  first: number;
+  points: Array<{ bound: number; value: number; index: number }>;
+  sum?: number;
+  count?: { value: number; index: number };
+}
+
+/** Histogram: +Inf bucket, cumulative buckets, _sum and _count; summary: _sum and _count. */
+function checkShape(family: MetricFamily, problems: FamilyProblem[]): void {
+  const histogram = family.type === 'histogram';
+  const bound = histogram ? 'le' : 'quantile';
+  const groups = groupSeries(family, bound);
+  for (const group of groups.values()) {
+    const where = `${family.type} ${describeSeries({ name: family.name, labels: stripLabel(family.samples[group.first]?.labels ?? {}, bound) })}`;
+    const shape = `${family.type}-shape`;
+    if (group.sum === undefined) problems.push(problem('warning', shape, `${where} lacks ${family.name}_sum`, group.first));
+    if (group.count === undefined) problems.push(problem('warning', shape, `${where} lacks ${family.name}_count`, group.first));
+    if (!histogram) continue;
+    const buckets = [...group.points].sort((a, b) => a.bound - b.bound);
+    const inf = buckets.at(-1);
+    if (inf === undefined || inf.bound !== Infinity) {
+      problems.push(problem('warning', shape, `${where} lacks the le="+Inf" bucket`, group.first));
+    } else if (group.count !== undefined && inf.value !== group.count.value) {
+      problems.push(problem('warning', shape, `${where}: the le="+Inf" bucket (${formatGoFloat(inf.value)}) differs from ${family.name}_count (${formatGoFloat(group.count.value)})`, group.count.index));
+    }
+    for (let i = 1; i < buckets.length; i++) {
+      const [lower, upper] = [buckets[i - 1], buckets[i]];
+      if (lower && upper && upper.value < lower.value) {
+        problems.push(problem('warning', shape, `${where}: buckets are cumulative, but le="${formatGoFloat(upper.bound)}" (${formatGoFloat(upper.value)}) is below le="${formatGoFloat(lower.bound)}" (${formatGoFloat(lower.value)})`, upper.index));
+        break;
+      }
+    }
+  }
+}
+
+function groupSeries(family: MetricFamily, bound: string): Map<string, Group> {
+  const groups = new Map<string, Group>();
+  family.samples.forEach((sample, index) => {
+    const key = seriesKey('', sample.labels, bound);
+    let group = groups.get(key);
+    if (!group) groups.set(key, (group = { first: index, points: [] }));
+    const suffix = sample.name.slice(family.name.length);
+    if (suffix === '_sum') group.sum = sample.value;
+    else if (suffix === '_count') group.count = { value: sample.value, index };
+    else {
+      const value = parseGoFloat(sample.labels[bound] ?? '');
+      if (value !== undefined) group.points.push({ bound: value, value: sample.value, index });
+    }
+  });
+  return groups;
+}
+
+function stripLabel(labels: Labels, name: string): Labels {
+  if (!(name in labels)) return labels;
+  const { [name]: _removed, ...rest } = labels;
+  return rest;
+}
+
+/** Cross-family rules of one file: duplicate families and suffix collisions. */
+export function validateFamilies(families: readonly MetricFamily[]): Problem[] {
+  const problems: Problem[] = [];
+  const byName = new Map<string, MetricFamily>();
+  for (const family of families) {
+    if (byName.has(family.name)) problems.push({ severity: 'error', rule: 'duplicate-family', message: `metric "${family.name}" is defined twice` });
+    byName.set(family.name, family);
+  }
+  for (const family of families) {
+    if (family.type !== 'histogram' && family.type !== 'summary') continue;
+    for (const suffix of ['_bucket', '_sum', '_count']) {
+      if (byName.has(family.name + suffix)) {
+        problems.push({ severity: 'error', rule: 'name-collision', message: `metric "${family.name}${suffix}" collides with ${family.type} "${family.name}"; node_exporter drops it` });
+      }
+    }
+  }
+  return problems;
+}
+
+/** `name{a="b"}` for messages. */
+export function describeSeries(sample: { name: string; labels: Labels }): string {
+  const labels = Object.entries(sample.labels);
+  if (labels.length === 0) return sample.name;
+  return `${sample.name}{${labels.map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(',')}}`;
+}
