@@ -1,0 +1,93 @@
+// Start the real node_exporter on 127.0.0.1 over a textfile directory and
+// scrape it: the judge of everything promfile writes.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { NODE_EXPORTER, PROMTOOL } from './binaries.js';
+
+export interface NodeExporter {
+  readonly url: string;
+  /** Raw /metrics text. */
+  scrape(): Promise<string>;
+  /** Everything node_exporter logged so far. */
+  log(): string;
+  stop(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Start node_exporter with only the textfile collector, over `dirs`. */
+export async function startNodeExporter(...dirs: string[]): Promise<NodeExporter> {
+  if (!NODE_EXPORTER) throw new Error('node_exporter is not installed');
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const port = await freePort();
+    const child = spawn(
+      NODE_EXPORTER,
+      [`--web.listen-address=127.0.0.1:${port}`, '--collector.disable-defaults', '--collector.textfile', ...dirs.map((d) => `--collector.textfile.directory=${d}`)],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let output = '';
+    child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const url = `http://127.0.0.1:${port}/metrics`;
+    if (await waitReady(url, child)) {
+      return {
+        url,
+        scrape: async () => (await fetch(url)).text(),
+        log: () => output,
+        stop: () => stop(child),
+      };
+    }
+    await stop(child);
+  }
+  throw new Error('node_exporter did not start');
+}
+
+async function waitReady(url: string, child: ChildProcess): Promise<boolean> {
+  for (let i = 0; i < 100 && child.exitCode === null; i++) {
+    try {
+      const response = await fetch(url);
+      if (response.ok) return true;
+    } catch {
+      // not listening yet
+    }
+    await sleep(50);
+  }
+  return false;
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await Promise.race([exited, sleep(3000)]);
+  if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+}
+
+/** Lines of a scrape that belong to `name` (samples only, no comments). */
+export function samplesOf(scrape: string, name: string): string[] {
+  return scrape.split('\n').filter((line) => line.startsWith(`${name}{`) || line.startsWith(`${name} `));
+}
+
+/** The value of node_textfile_scrape_error in a scrape. */
+export function scrapeError(scrape: string): number | undefined {
+  const line = samplesOf(scrape, 'node_textfile_scrape_error')[0];
+  return line === undefined ? undefined : Number(line.split(' ')[1]);
+}
+
+/** `promtool check metrics` on a text; returns its exit status and output. */
+export function promtoolCheck(text: string): { status: number; output: string } {
+  if (!PROMTOOL) throw new Error('promtool is not installed');
+  const result = spawnSync(PROMTOOL, ['check', 'metrics'], { input: text, encoding: 'utf8' });
+  return { status: result.status ?? -1, output: `${result.stdout}${result.stderr}` };
+}
