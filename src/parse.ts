@@ -48,7 +48,9 @@ export function parseExposition(
   options: ReadOptions & { source?: string; onNotice?: (problem: Problem) => void } = {},
 ): MetricFamily[] {
   const { families, problems } = readExposition(input, options);
-  const blocking = problems.filter((p) => p.severity !== 'notice').sort((a, b) => (a.line ?? Infinity) - (b.line ?? Infinity));
+  // Errors (data node_exporter would lose) come before warnings, each in line order.
+  const rank = (p: Problem): number => (p.severity === 'error' ? 0 : 1);
+  const blocking = problems.filter((p) => p.severity !== 'notice').sort((a, b) => rank(a) - rank(b) || (a.line ?? Infinity) - (b.line ?? Infinity));
   const first = blocking[0];
   if (first) throw new ExpositionError(first, options.source);
   for (const notice of problems) options.onNotice?.(notice);
@@ -139,9 +141,6 @@ class Parser {
     else if (first === '{') throw new ScanError(`a sample must start with a metric name, not '{' (node_exporter 1.9.1 crashes on such lines)`);
     else if (first === '"') throw new ScanError(`quoted (UTF-8) metric names are not supported by node_exporter's legacy-name parser`);
     else this.sample(cursor, lineNo, last);
-    if (text.includes('\u0000')) {
-      this.problems.push({ severity: 'warning', rule: 'nul-byte', message: 'the line contains a NUL byte', line: lineNo });
-    }
   }
 
   private comment(cursor: LineCursor, lineNo: number): void {
@@ -175,6 +174,8 @@ class Parser {
   private sample(cursor: LineCursor, lineNo: number, last: boolean): void {
     const name = cursor.readMetricName();
     if (name === '') throw new ScanError(`invalid metric name (a name starts with a letter, '_' or ':', found ${describeChar(cursor.text, cursor.pos)})`);
+    // node_exporter reads `m-1` as m with value -1: no separator is needed before the value.
+    const glued = !cursor.done && !isBlank(cursor.peek()) && cursor.peek() !== 123; /* { */
     const family = this.family(name, lineNo);
     family.type ??= 'untyped';
     cursor.skipBlanks();
@@ -192,8 +193,10 @@ class Parser {
     const value = parseGoFloat(valueText);
     if (value === undefined) {
       if (valueText.endsWith('\r')) throw new ScanError('carriage return after the value (CRLF line endings); node_exporter needs LF line endings', 'crlf');
+      if (glued) throw new ScanError(`invalid character ${JSON.stringify(valueText[0])} in metric name "${name}${valueText}"`);
       throw new ScanError(`expected float as value: ${describeBadFloat(valueText)}`, 'value');
     }
+    if (glued) this.problems.push({ severity: 'warning', rule: 'value-separator', message: `no space between metric name "${name}" and value "${valueText}"`, line: lineNo });
     if (!cursor.done) this.timestamp(cursor, lineNo);
     if (family !== this.lastFamily && family.samples.length > 0 && !family.nonContiguous) {
       family.nonContiguous = true;
