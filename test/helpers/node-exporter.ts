@@ -26,21 +26,22 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** Start node_exporter with only the textfile collector, over `dirs`. */
-export async function startNodeExporter(...dirs: string[]): Promise<NodeExporter> {
+/** Start node_exporter with only the textfile collector, over `dir` (1.5 reads one directory). */
+export async function startNodeExporter(dir: string): Promise<NodeExporter> {
   if (!NODE_EXPORTER) throw new Error('node_exporter is not installed');
   for (let attempt = 0; attempt < 5; attempt++) {
     const port = await freePort();
     const child = spawn(
       NODE_EXPORTER,
-      [`--web.listen-address=127.0.0.1:${port}`, '--collector.disable-defaults', '--collector.textfile', ...dirs.map((d) => `--collector.textfile.directory=${d}`)],
+      [`--web.listen-address=127.0.0.1:${port}`, '--collector.disable-defaults', '--collector.textfile', `--collector.textfile.directory=${dir}`],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let output = '';
     child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
     const url = `http://127.0.0.1:${port}/metrics`;
-    if (await waitReady(url, child)) {
+    // Readiness on the landing page: a scrape would already run the collector.
+    if (await waitReady(`http://127.0.0.1:${port}/`, child)) {
       return {
         url,
         scrape: async () => (await fetch(url)).text(),
