@@ -33,7 +33,7 @@ describe('golden corpus', () => {
     }
   });
 
-  it.each(invalidCases().filter(([, c]) => c.write === 'refuses'))('invalid/%s is refused by the strict parser with "line N"', (name, expected) => {
+  it.each(invalidCases().filter(([, c]) => c.write === 'refuses'))('invalid/%s is refused by the strict parser with "line N"', (name) => {
     let thrown: unknown;
     try {
       parseExposition(readFixture('invalid', name), { allowMissingFinalNewline: true });
