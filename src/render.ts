@@ -34,19 +34,20 @@ export function renderSample(sample: Sample): string {
 /** Render families as canonical exposition text. Families without samples are left out. */
 export function renderExposition(families: readonly MetricFamily[]): string {
   const sorted = [...families].sort((a, b) => compareNames(a.name, b.name));
-  let out = '';
-  for (const family of sorted) out += renderFamily(family);
-  return out;
+  // Joined per family, then once: `+=` over a million lines builds a deep rope
+  // that V8 must later flatten, and one array of a million live lines makes
+  // every young-generation GC copy them; per-family arrays die young.
+  return sorted.map(renderFamily).join('');
 }
 
 export function renderFamily(family: MetricFamily): string {
   if (family.samples.length === 0) return '';
-  let out = '';
-  if (family.help) out += `# HELP ${family.name} ${escapeHelp(family.help)}\n`;
-  out += `# TYPE ${family.name} ${family.type}\n`;
+  const lines: string[] = [];
+  if (family.help) lines.push(`# HELP ${family.name} ${escapeHelp(family.help)}\n`);
+  lines.push(`# TYPE ${family.name} ${family.type}\n`);
   const samples = family.type === 'histogram' || family.type === 'summary' ? orderGrouped(family) : family.samples;
-  for (const sample of samples) out += renderSample(sample);
-  return out;
+  for (const sample of samples) lines.push(renderSample(sample));
+  return lines.join('');
 }
 
 /** Group series; within a group: buckets/quantiles ascending, then _sum, _count, anything else. */
