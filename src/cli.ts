@@ -5,6 +5,8 @@ import { Command, CommanderError } from 'commander';
 import { InputError, IoError, PromfileError } from './errors.js';
 import type { CliIo, CommandContext } from './cli/io.js';
 import { registerWriteCommands } from './cli/write.js';
+import { registerRunCommands } from './cli/run.js';
+import { registerPushCommands } from './cli/push.js';
 
 /** Exit statuses, documented in README.md. */
 export const EXIT = { ok: 0, failure: 1, usage: 2, internal: 70 } as const;
@@ -18,6 +20,8 @@ export function createProgram(io: CliIo, context: CommandContext): Command {
     .showHelpAfterError('(run "promfile help <command>" for usage)');
   program.allowExcessArguments(false);
   registerWriteCommands(program, io);
+  registerRunCommands(program, io, context);
+  registerPushCommands(program, io, context);
   void context;
   return program;
 }

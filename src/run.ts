@@ -1,0 +1,377 @@
+// `promfile run`: run a batch job and record the metrics Prometheus recommends
+// for one (start, end, duration, exit code, last success, runs by result).
+// Kept light (no prom-client, nothing heavy): it wraps every cron job, so its
+// start-up time is overhead on every run. The state transitions are pure
+// functions of the previous file's families, so they are tested without
+// spawning anything.
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { constants, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { InputError, IoError, PromfileError } from './errors.js';
+import { acquireLock, lockPathFor, type Lock } from './lock.js';
+import { DEFAULT_HELP, getSeries, mergeFamilies } from './model.js';
+import { parseExposition } from './parse.js';
+import { assertWritable, updateTextfile, type UpdateOptions } from './store.js';
+import { prepareDirectory } from './textfile.js';
+import type { Labels, MetricFamily, MetricType, Problem } from './types.js';
+
+export type RunResult = 'success' | 'failure' | 'timeout' | 'signal';
+export const RUN_RESULTS: readonly RunResult[] = ['success', 'failure', 'timeout', 'signal'];
+
+/** Prefix of the metrics `run` owns; a job's own metrics may not use it. */
+export const JOB_METRIC_PREFIX = 'promfile_job_';
+
+/** Name, type and HELP of every metric `run` writes. The HELP is the same in every file, as node_exporter requires. */
+export const JOB_METRICS = {
+  lastStart: { name: 'promfile_job_last_start_timestamp_seconds', type: 'gauge', help: 'Unix time the last run of the job started.' },
+  lastEnd: { name: 'promfile_job_last_end_timestamp_seconds', type: 'gauge', help: 'Unix time the last run of the job ended, whatever its result.' },
+  lastSuccess: {
+    name: 'promfile_job_last_success_timestamp_seconds',
+    type: 'gauge',
+    help: 'Unix time the job last ended successfully (exit status 0); 0 if it has not yet.',
+  },
+  duration: { name: 'promfile_job_duration_seconds', type: 'gauge', help: 'How long the last run of the job took, in seconds.' },
+  exitCode: {
+    name: 'promfile_job_exit_code',
+    type: 'gauge',
+    help: 'Exit status of the last run, as a shell reports it: 128+N for signal N, 124 for a timeout, 126/127 when the command could not be started.',
+  },
+  running: { name: 'promfile_job_running', type: 'gauge', help: 'Whether the job is running now (1) or not (0).' },
+  runs: { name: 'promfile_job_runs_total', type: 'counter', help: 'Runs of the job by result: success, failure, timeout or signal.' },
+  skipped: { name: 'promfile_job_skipped_total', type: 'counter', help: 'Runs of the job skipped by --no-overlap because the previous run was still going.' },
+} as const satisfies Record<string, { name: string; type: MetricType; help: string }>;
+
+type JobMetric = (typeof JOB_METRICS)[keyof typeof JOB_METRICS];
+
+/** How a run ended: the result recorded and the exit status promfile returns. */
+export interface JobOutcome {
+  readonly result: RunResult;
+  /** Shell-style exit status: the job's, 128+N for signal N, 124 timeout, 127 not found, 126 not executable. */
+  readonly status: number;
+  readonly startMs: number;
+  readonly endMs: number;
+  /** Why the command could not be started, or which signal ended it. */
+  readonly detail?: string;
+}
+
+/** What the child process did, as Node reports it. */
+export interface ProcessExit {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  /** errno code when spawning failed (ENOENT, EACCES, ...). */
+  readonly spawnError?: string;
+  readonly timedOut: boolean;
+}
+
+export const EXIT_TIMEOUT = 124;
+export const EXIT_NOT_EXECUTABLE = 126;
+export const EXIT_NOT_FOUND = 127;
+
+const SPAWN_ERRORS: Readonly<Record<string, string>> = {
+  ENOENT: 'command not found',
+  EACCES: 'permission denied (not executable, or a directory)',
+  ENOEXEC: 'not an executable format (a script needs a #! line)',
+};
+
+/** Classify an exit the way a shell and timeout(1) report it. */
+export function classifyExit(exit: ProcessExit): { result: RunResult; status: number } {
+  if (exit.spawnError !== undefined) return { result: 'failure', status: exit.spawnError === 'ENOENT' ? EXIT_NOT_FOUND : EXIT_NOT_EXECUTABLE };
+  if (exit.timedOut) return { result: 'timeout', status: EXIT_TIMEOUT };
+  if (exit.signal !== null) return { result: 'signal', status: 128 + (constants.signals[exit.signal] ?? 0) };
+  const code = exit.code ?? 1;
+  return { result: code === 0 ? 'success' : 'failure', status: code };
+}
+
+function family(metric: JobMetric, samples: ReadonlyArray<{ labels: Labels; value: number }>): MetricFamily {
+  return { name: metric.name, help: metric.help, type: metric.type, samples: samples.map(({ labels, value }) => ({ name: metric.name, labels, value })) };
+}
+
+function single(metric: JobMetric, labels: Labels, value: number): MetricFamily {
+  return family(metric, [{ labels, value }]);
+}
+
+function counterValue(families: readonly MetricFamily[], metric: JobMetric, labels: Labels): number {
+  const value = getSeries(families, metric.name, labels)?.value;
+  return value === undefined || !Number.isFinite(value) ? 0 : value;
+}
+
+export interface TransitionOptions {
+  /** Also keep promfile_job_skipped_total (initialised at 0) so `increase()` sees the first skip. */
+  readonly noOverlap?: boolean;
+}
+
+function skippedFamily(previous: readonly MetricFamily[], labels: Labels, increment: number): MetricFamily {
+  return single(JOB_METRICS.skipped, labels, counterValue(previous, JOB_METRICS.skipped, labels) + increment);
+}
+
+/** The file at the start of a run: start time and running 1; the previous run's results are kept. */
+export function startFamilies(previous: readonly MetricFamily[], labels: Labels, startMs: number, options: TransitionOptions = {}): MetricFamily[] {
+  const incoming = [single(JOB_METRICS.lastStart, labels, startMs / 1000), single(JOB_METRICS.running, labels, 1)];
+  if (options.noOverlap) incoming.push(skippedFamily(previous, labels, 0));
+  return mergeFamilies(previous, incoming);
+}
+
+/**
+ * The file at the end of a run. The last success time is set on success and
+ * otherwise carried over (0 if the job never succeeded), which is what
+ * "has not succeeded for too long" alerts need. runs_total keeps all four
+ * results so `increase()` works from the first run of each.
+ */
+export function endFamilies(previous: readonly MetricFamily[], labels: Labels, outcome: JobOutcome, options: TransitionOptions = {}): MetricFamily[] {
+  const endSeconds = outcome.endMs / 1000;
+  const incoming = [
+    single(JOB_METRICS.lastStart, labels, outcome.startMs / 1000),
+    single(JOB_METRICS.lastEnd, labels, endSeconds),
+    single(JOB_METRICS.duration, labels, Math.max(0, outcome.endMs - outcome.startMs) / 1000),
+    single(JOB_METRICS.exitCode, labels, outcome.status),
+    single(JOB_METRICS.running, labels, 0),
+    family(
+      JOB_METRICS.runs,
+      RUN_RESULTS.map((result) => {
+        const series = { ...labels, result };
+        return { labels: series, value: counterValue(previous, JOB_METRICS.runs, series) + (result === outcome.result ? 1 : 0) };
+      }),
+    ),
+  ];
+  if (outcome.result === 'success') incoming.push(single(JOB_METRICS.lastSuccess, labels, endSeconds));
+  else if (!getSeries(previous, JOB_METRICS.lastSuccess.name, labels)) incoming.push(single(JOB_METRICS.lastSuccess, labels, 0));
+  if (options.noOverlap) incoming.push(skippedFamily(previous, labels, 0));
+  return mergeFamilies(previous, incoming);
+}
+
+/** The file after a run skipped by --no-overlap: only the skip counter moves. */
+export function skippedFamilies(previous: readonly MetricFamily[], labels: Labels): MetricFamily[] {
+  return mergeFamilies(previous, [skippedFamily(previous, labels, 1)]);
+}
+
+/**
+ * Parse what a job wrote to $PROMFILE_METRICS: strict exposition text, no
+ * promfile_job_* names, and the run's labels added to every series that lacks
+ * them (so two jobs writing the same metric into their own files do not
+ * collide in node_exporter). Throws on anything node_exporter would not take.
+ */
+export function parseJobMetrics(input: string | Uint8Array, labels: Labels, onNotice?: (problem: Problem) => void): MetricFamily[] {
+  const source = '$PROMFILE_METRICS';
+  const parsed = parseExposition(input, { source, allowMissingFinalNewline: true, stripTimestamps: true, ...(onNotice ? { onNotice } : {}) });
+  const reserved = parsed.find((f) => f.name.startsWith(JOB_METRIC_PREFIX));
+  if (reserved) throw new InputError('ERR_INVALID_EXPOSITION', `${source}: "${reserved.name}": names starting with ${JOB_METRIC_PREFIX} are written by promfile run itself`);
+  // HELP on every family, as for `set`: node_exporter merges same-named families across files only when all have one.
+  const families = parsed.map((f) => ({ ...f, help: f.help || DEFAULT_HELP, samples: f.samples.map((sample) => ({ ...sample, labels: { ...labels, ...sample.labels } })) }));
+  assertWritable(
+    families.filter((f) => f.samples.length > 0),
+    source,
+  );
+  return families;
+}
+
+/** Merge the job's own metrics into the status families, or say why the result would not be writable. */
+export function mergeJobMetrics(families: readonly MetricFamily[], jobFamilies: readonly MetricFamily[]): { families: MetricFamily[] } | { error: string } {
+  try {
+    const merged = mergeFamilies(families, jobFamilies);
+    assertWritable(merged.filter((f) => f.samples.length > 0));
+    return { families: merged };
+  } catch (error) {
+    if (error instanceof PromfileError) return { error: error.message };
+    throw error;
+  }
+}
+
+/** The --no-overlap lock of a target: `.<name>.prom.run.lock`, not ending in .prom. */
+export function runLockPathFor(targetPath: string): string {
+  return lockPathFor(targetPath).replace(/\.lock$/, '.run.lock');
+}
+
+/** A started job: send it signals, await its exit. */
+export interface ChildJob {
+  /** Pass a signal on to the job (ignored once it has exited). */
+  forward(signal: NodeJS.Signals): void;
+  readonly exit: Promise<ProcessExit>;
+}
+
+export interface SpawnOptions {
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** SIGTERM after this many ms; then SIGKILL after `killAfterMs`. */
+  readonly timeoutMs?: number;
+  readonly killAfterMs?: number;
+}
+
+/** Longest delay setTimeout takes; longer timeouts are re-armed. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+function after(ms: number, fn: () => void): { cancel(): void } {
+  let timer: NodeJS.Timeout;
+  const arm = (remaining: number): void => {
+    timer = setTimeout(() => (remaining > MAX_TIMER_MS ? arm(remaining - MAX_TIMER_MS) : fn()), Math.min(remaining, MAX_TIMER_MS));
+  };
+  arm(ms);
+  return { cancel: () => clearTimeout(timer) };
+}
+
+/** Start the command with promfile's stdin, stdout and stderr. */
+export function spawnJob(command: string, args: readonly string[], options: SpawnOptions): ChildJob {
+  const env = Object.fromEntries(Object.entries(options.env).filter((entry): entry is [string, string] => entry[1] !== undefined));
+  const child = spawn(command, args, { stdio: 'inherit', env });
+  let exited = false;
+  let timedOut = false;
+  const timers: Array<{ cancel(): void }> = [];
+  const exit = new Promise<ProcessExit>((resolve) => {
+    const settle = (result: ProcessExit): void => {
+      if (exited) return;
+      exited = true;
+      for (const timer of timers) timer.cancel();
+      resolve(result);
+    };
+    child.once('error', (error: NodeJS.ErrnoException) => {
+      // Only a failed spawn ends the job here; a failed kill() of a live child is harmless.
+      if (child.pid === undefined) settle({ code: null, signal: null, spawnError: error.code ?? 'EACCES', timedOut: false });
+    });
+    child.once('exit', (code, signal) => settle({ code, signal, timedOut }));
+  });
+  if (options.timeoutMs !== undefined) {
+    const killAfterMs = options.killAfterMs ?? 10_000;
+    timers.push(
+      after(options.timeoutMs, () => {
+        timedOut = true;
+        child.kill('SIGTERM');
+        timers.push(after(killAfterMs, () => child.kill('SIGKILL')));
+      }),
+    );
+  }
+  return {
+    forward: (signal) => {
+      if (!exited && child.pid !== undefined) child.kill(signal);
+    },
+    exit,
+  };
+}
+
+/** Subscribe to the signals promfile forwards; returns the unsubscribe function. */
+export type SignalSubscriber = (forward: (signal: NodeJS.Signals) => void) => () => void;
+
+export interface RunJobOptions {
+  /** The .prom file to record the run in. */
+  readonly path: string;
+  /** Labels of the status series: job_name and any others. */
+  readonly labels: Labels;
+  readonly command: string;
+  readonly args: readonly string[];
+  /** Environment of the job (PROMFILE_METRICS is added). */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly timeoutMs?: number;
+  readonly killAfterMs?: number;
+  /** Hold `.<name>.prom.run.lock` for the job's lifetime; skip the run if it is held. */
+  readonly noOverlap?: boolean;
+  /** How the file is written (mode, owner, mkdir, lock wait). */
+  readonly write?: UpdateOptions;
+  /** Where the private PROMFILE_METRICS directory is made; default os.tmpdir(). */
+  readonly scratchRoot?: string;
+  now(): number;
+  /** Metrics-writing problems: reported, never fatal to the job. */
+  onWarning(message: string): void;
+  /** Called once the job is started, so the caller can forward signals (SIGINT, SIGTERM) to it. */
+  readonly signals?: SignalSubscriber;
+}
+
+export type RunJobResult = { readonly skipped: false; readonly outcome: JobOutcome } | { readonly skipped: true; readonly reason: string };
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Run a job and record it: status metrics at start (atomically) and at the
+ * end, merged with the job's own metrics. Failing to write metrics is a
+ * warning; the job runs and its status is returned regardless.
+ */
+export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
+  const write = options.write ?? {};
+  const transition = { noOverlap: options.noOverlap === true };
+  let runLock: Lock | undefined;
+  if (options.noOverlap) {
+    await prepareDirectory(dirname(options.path), write.mkdir);
+    try {
+      runLock = await acquireLock(runLockPathFor(options.path), { timeoutMs: 0 });
+    } catch (error) {
+      if (!(error instanceof IoError && error.code === 'ERR_LOCK_BUSY')) throw error;
+      await updateTextfile(options.path, (current) => skippedFamilies(current, options.labels), write).catch((writeError: unknown) =>
+        options.onWarning(`cannot record the skipped run in ${options.path}: ${messageOf(writeError)}`),
+      );
+      return { skipped: true, reason: error.message };
+    }
+  }
+  try {
+    return { skipped: false, outcome: await runAndRecord(options, write, transition) };
+  } finally {
+    await runLock?.release();
+  }
+}
+
+async function runAndRecord(options: RunJobOptions, write: UpdateOptions, transition: TransitionOptions): Promise<JobOutcome> {
+  const pending: NodeJS.Signals[] = [];
+  let job: ChildJob | undefined;
+  // Subscribe before anything else so a signal during the start write is not lost: it is passed on once the job exists.
+  const unsubscribe = options.signals?.((signal) => (job ? job.forward(signal) : pending.push(signal)));
+  const scratch = await makeScratch(options.scratchRoot ?? tmpdir()).catch((error: unknown) => {
+    options.onWarning(`cannot create the PROMFILE_METRICS scratch directory, the job's own metrics are off: ${messageOf(error)}`);
+    return undefined;
+  });
+  try {
+    const startMs = options.now();
+    await updateTextfile(options.path, (current) => startFamilies(current, options.labels, startMs, transition), write).catch((error: unknown) =>
+      options.onWarning(`cannot record the start of the job in ${options.path}: ${messageOf(error)}`),
+    );
+    job = spawnJob(options.command, options.args, {
+      env: scratch ? { ...options.env, PROMFILE_METRICS: scratch.file } : options.env,
+      ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+      ...(options.killAfterMs !== undefined ? { killAfterMs: options.killAfterMs } : {}),
+    });
+    for (const signal of pending) job.forward(signal);
+    const exit = await job.exit;
+    const endMs = options.now();
+    const { result, status } = classifyExit(exit);
+    const detail = exit.spawnError !== undefined ? `cannot run ${options.command}: ${SPAWN_ERRORS[exit.spawnError] ?? exit.spawnError}` : (exit.signal ?? undefined);
+    const outcome: JobOutcome = { result, status, startMs, endMs, ...(detail !== undefined ? { detail } : {}) };
+    const jobFamilies = scratch ? await readJobMetrics(scratch.file, options) : [];
+    await updateTextfile(
+      options.path,
+      (current) => {
+        const families = endFamilies(current, options.labels, outcome, transition);
+        if (jobFamilies.length === 0) return families;
+        const merged = mergeJobMetrics(families, jobFamilies);
+        if ('families' in merged) return merged.families;
+        options.onWarning(`the job's own metrics were dropped: ${merged.error}`);
+        return families;
+      },
+      write,
+    ).catch((error: unknown) => options.onWarning(`cannot record the end of the job in ${options.path}: ${messageOf(error)}`));
+    return outcome;
+  } finally {
+    unsubscribe?.();
+    if (scratch) await rm(scratch.dir, { recursive: true, force: true }).catch(() => undefined);
+  }
+}
+
+async function makeScratch(root: string): Promise<{ dir: string; file: string }> {
+  const dir = await mkdtemp(join(root, 'promfile-run-'));
+  return { dir, file: join(dir, 'metrics.prom') };
+}
+
+async function readJobMetrics(file: string, options: RunJobOptions): Promise<MetricFamily[]> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') options.onWarning(`cannot read the job's own metrics: ${messageOf(error)}`);
+    return [];
+  }
+  try {
+    return parseJobMetrics(bytes, options.labels, (notice) => {
+      if (notice.rule !== 'missing-final-newline') options.onWarning(`$PROMFILE_METRICS: ${notice.line === undefined ? '' : `line ${notice.line}: `}${notice.message}`);
+    });
+  } catch (error) {
+    if (!(error instanceof PromfileError)) throw error;
+    options.onWarning(`the job's own metrics were dropped: ${error.message}`);
+    return [];
+  }
+}
