@@ -12,6 +12,8 @@ export interface SeriesValue {
   readonly name: string;
   readonly labels: Labels;
   readonly value: number;
+  /** Where the value came from (e.g. "argument 2"), for messages. */
+  readonly source?: string;
 }
 
 export interface SetOptions {
@@ -75,7 +77,8 @@ export function setSeries(families: readonly MetricFamily[], values: readonly Se
       throw new InputError('ERR_CONFLICT', `"${series.name}" is a ${type} in the file, not a ${options.type} (use --replace to rewrite the file)`);
     }
     if (type === 'counter' && series.value < 0) {
-      throw new InputError('ERR_INVALID_ARGUMENT', `${describeSeries(series)}: a counter cannot be negative (${series.value})`);
+      const where = series.source ? `${series.source}: ` : '';
+      throw new InputError('ERR_INVALID_ARGUMENT', `${where}${describeSeries(series)}: a counter cannot be negative (${series.value})`);
     }
     let update = updates.get(series.name);
     if (!update) updates.set(series.name, (update = { type, help: options.help ?? (existing ? undefined : DEFAULT_HELP), samples: [] }));

@@ -90,7 +90,7 @@ export function parseSeriesValues(args: readonly string[], extra: Labels, nowMs:
       throw new InputError('ERR_INVALID_ARGUMENT', `${what}: unexpected "${rest}" after the series name (expected "=VALUE" or a separate value)`);
     }
     const series = withLabels(selector, extra, what);
-    values.push({ ...series, value: parseValueArgument(valueText, `${what} (value of ${selector.name})`, nowMs) });
+    values.push({ ...series, value: parseValueArgument(valueText, `${what} (value of ${selector.name})`, nowMs), source: what });
   }
   return values;
 }
