@@ -11,3 +11,5 @@ export { resolveTarget, DEFAULT_TEXTFILE_DIR, DEFAULT_MODE, type TargetSpec, typ
 export { updateTextfile, readFamilies, type UpdateOptions, type UpdateResult } from './store.js';
 export { acquireLock, withLock, lockPathFor, type Lock, type LockOptions } from './lock.js';
 export { writeTextfile, type WriteTextfileOptions } from './write.js';
+export { writeRegistry, registryFamilies, isDefaultMetricName, type RegistryLike, type WriteRegistryOptions } from './registry.js';
+export { pushFamilies, deletePushGroup, checkPush, groupUrl, HOST_LABELS, DEFAULT_PUSH_TIMEOUT_MS, type PushGroup, type PushOptions, type PushResult } from './push.js';
