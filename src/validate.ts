@@ -22,9 +22,17 @@ const SUFFIXES: Readonly<Record<'histogram' | 'summary', readonly string[]>> = {
  * the labels, an empty value being the same as an absent label.
  */
 export function seriesKey(name: string, labels: Labels, skip?: string): string {
-  const names = Object.keys(labels).filter((label) => label !== skip && labels[label] !== '');
+  // A loop, not filter() and sort(): this runs once or twice per sample of a
+  // million-series file, whose labels usually come in order already.
+  const names: string[] = [];
+  let ordered = true;
+  for (const label of Object.keys(labels)) {
+    if (label === skip || labels[label] === '') continue;
+    if (names.length > 0 && (names[names.length - 1] as string) > label) ordered = false;
+    names.push(label);
+  }
   if (names.length === 0) return name;
-  names.sort();
+  if (!ordered) names.sort();
   let key = name;
   for (const label of names) {
     let value = labels[label] as string;
@@ -69,21 +77,30 @@ export function validateFamily(family: MetricFamily): FamilyProblem[] {
     problems.push(problem('notice', 'empty-family', `"${family.name}" has HELP/TYPE but no samples; node_exporter ignores it`));
   }
   const seen = new Map<string, number>();
-  family.samples.forEach((sample, index) => {
-    checkSample(family, sample, index, problems);
+  const goodLabelNames = new Set<string>();
+  const { samples } = family;
+  for (let index = 0; index < samples.length; index++) {
+    const sample = samples[index] as Sample;
+    checkSample(family, sample, index, problems, goodLabelNames);
     const key = seriesKey(sample.name, sample.labels);
     const first = seen.get(key);
     if (first === undefined) seen.set(key, index);
     else problems.push(problem('error', 'duplicate-series', `duplicate series ${describeSeries(sample)}: node_exporter drops it ("was collected before with the same name and label values")`, index));
-  });
+  }
   if (family.type === 'histogram' || family.type === 'summary') checkShape(family, problems);
   return problems;
 }
 
-function checkSample(family: MetricFamily, sample: Sample, index: number, problems: FamilyProblem[]): void {
-  for (const [label, value] of Object.entries(sample.labels)) {
-    const labelProblem = labelNameProblem(label);
-    if (labelProblem) problems.push(problem('error', 'label-name', labelProblem, index));
+/** `goodLabelNames`: label names of this family already found valid (checked once, not per sample). */
+function checkSample(family: MetricFamily, sample: Sample, index: number, problems: FamilyProblem[], goodLabelNames: Set<string>): void {
+  const { labels } = sample;
+  for (const label of Object.keys(labels)) {
+    const value = labels[label] as string;
+    if (!goodLabelNames.has(label)) {
+      const labelProblem = labelNameProblem(label);
+      if (labelProblem) problems.push(problem('error', 'label-name', labelProblem, index));
+      else goodLabelNames.add(label);
+    }
     if (value.includes('\u0000')) problems.push(problem('warning', 'nul-byte', `label ${label} of ${describeSeries(sample)} contains a NUL byte`, index));
     if (!value.isWellFormed()) problems.push(problem('error', 'invalid-utf8', `label ${label} of ${describeSeries(sample)} is not valid UTF-8`, index));
   }
