@@ -87,6 +87,8 @@ function firstInvalidUtf8Line(bytes: Uint8Array): number {
 class Parser {
   private readonly byName = new Map<string, FamilyBuilder>();
   private readonly problems: Problem[] = [];
+  /** Metric and label names, interned (see LineCursor). */
+  private readonly names = new Map<string, string>();
   private lastFamily: FamilyBuilder | undefined;
 
   constructor(
@@ -133,7 +135,7 @@ class Parser {
   }
 
   private line(text: string, lineNo: number, last: boolean): void {
-    const cursor = new LineCursor(text);
+    const cursor = new LineCursor(text, this.names);
     cursor.skipBlanks();
     if (cursor.done) return;
     const first = text[cursor.pos];
@@ -203,7 +205,7 @@ class Parser {
       this.problems.push({ severity: 'notice', rule: 'non-contiguous', message: `samples of "${family.name}" are not grouped together; promfile regroups them`, line: lineNo });
     }
     this.lastFamily = family;
-    family.samples.push({ name, labels, value });
+    family.samples.push({ name: cursor.intern(name), labels, value });
     family.lines.push(lineNo);
   }
 

@@ -40,7 +40,14 @@ function isDigit(code: number): boolean {
 /** A cursor over one line (without its newline). */
 export class LineCursor {
   pos = 0;
-  constructor(readonly text: string) {}
+  /**
+   * `names`: label names seen so far, shared across the lines of one file, so
+   * a million samples share a few name strings instead of holding a copy each.
+   */
+  constructor(
+    readonly text: string,
+    private readonly names?: Map<string, string>,
+  ) {}
 
   get done(): boolean {
     return this.pos >= this.text.length;
@@ -81,6 +88,15 @@ export class LineCursor {
     return this.text.slice(start, this.pos);
   }
 
+  /** The shared copy of `name` (see `names`). */
+  intern(name: string): string {
+    if (this.names === undefined) return name;
+    const shared = this.names.get(name);
+    if (shared !== undefined) return shared;
+    this.names.set(name, name);
+    return name;
+  }
+
   /** Characters up to the next blank or the end of the line. */
   readToken(): string {
     const start = this.pos;
@@ -101,6 +117,15 @@ export class LineCursor {
   readQuotedValue(atEndOfInput: boolean): string {
     const text = this.text;
     let pos = this.pos + 1;
+    // Fast path: no escape before the closing quote (lines hold no newline).
+    const quote = text.indexOf('"', pos);
+    if (quote !== -1) {
+      const backslash = text.indexOf('\\', pos);
+      if (backslash === -1 || backslash > quote) {
+        this.pos = quote + 1;
+        return text.slice(pos, quote);
+      }
+    }
     let start = pos;
     let value = '';
     while (pos < text.length) {
@@ -141,7 +166,7 @@ export class LineCursor {
         return labels;
       }
       if (this.peek() === Char.Quote) throw new ScanError(`quoted (UTF-8) label names are not supported by node_exporter's parser`);
-      const name = this.readLabelName();
+      const name = this.intern(this.readLabelName());
       if (name === '') throw new ScanError(`invalid label name for metric "${metricName}"`);
       this.skipBlanks();
       if (this.peek() !== Char.Equals) {
