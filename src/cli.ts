@@ -7,6 +7,7 @@ import type { CliIo, CommandContext } from './cli/io.js';
 import { registerWriteCommands } from './cli/write.js';
 import { registerRunCommands } from './cli/run.js';
 import { registerPushCommands } from './cli/push.js';
+import { registerInspectCommands } from './cli/inspect.js';
 
 /** Exit statuses, documented in README.md. */
 export const EXIT = { ok: 0, failure: 1, usage: 2, internal: 70 } as const;
@@ -22,6 +23,7 @@ export function createProgram(io: CliIo, context: CommandContext): Command {
   registerWriteCommands(program, io);
   registerRunCommands(program, io, context);
   registerPushCommands(program, io, context);
+  registerInspectCommands(program, io, context);
   void context;
   return program;
 }

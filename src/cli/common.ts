@@ -1,6 +1,7 @@
 // Options shared by the commands that address one textfile.
 import { Option, type Command } from 'commander';
 import { InputError } from '../errors.js';
+import { chooseDirectory } from '../discover.js';
 import { parseDuration } from '../duration.js';
 import { resolveOwner } from '../owner.js';
 import type { Problem } from '../types.js';
@@ -40,9 +41,12 @@ export function typeOption(): Option {
   return new Option('--type <type>', 'metric type of new families (default: counter for *_total, else gauge)').choices(['gauge', 'counter', 'untyped']);
 }
 
-/** The textfile directory: --dir, then $PROMFILE_DIR, then the Debian default. */
+/**
+ * The textfile directory: --dir, then $PROMFILE_DIR, then the directory a
+ * running node_exporter reads (/proc/<pid>/cmdline), then the Debian default.
+ */
 export function resolveDirectory(flags: TargetFlags, io: CliIo): string {
-  return flags.dir ?? (io.env['PROMFILE_DIR'] || DEFAULT_TEXTFILE_DIR);
+  return chooseDirectory({ flag: flags.dir, env: io.env }).dir;
 }
 
 /** The target path from -f or --file-path (exactly one). */
