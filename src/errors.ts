@@ -13,7 +13,11 @@ export type ErrorCode =
   | 'ERR_WRITE_FAILED'
   | 'ERR_LOCK_TIMEOUT'
   | 'ERR_LOCK_BUSY'
-  | 'ERR_NETWORK';
+  | 'ERR_DEFAULT_METRICS'
+  | 'ERR_MACHINE_LABEL'
+  | 'ERR_NETWORK'
+  | 'ERR_PUSH_REJECTED'
+  | 'ERR_TIMEOUT';
 
 /** Base class of every error promfile throws on purpose. */
 export class PromfileError extends Error {

@@ -102,10 +102,10 @@ export function checkPush(families: readonly MetricFamily[], options: PushOption
   const grouping = options.grouping ?? {};
   const names = hostNames(options.hostname ?? osHostname());
   if (!options.allowInstance) {
-    if (names.has(options.job.toLowerCase())) throw new InputError('ERR_INVALID_ARGUMENT', `refusing to push: job "${options.job}" is this machine's hostname; ${MACHINE_ADVICE}`);
+    if (names.has(options.job.toLowerCase())) throw new InputError('ERR_MACHINE_LABEL', `refusing to push: job "${options.job}" is this machine's hostname; ${MACHINE_ADVICE}`);
     for (const [name, value] of Object.entries(grouping)) {
       const why = machineLabel(name, value, names);
-      if (why) throw new InputError('ERR_INVALID_ARGUMENT', `refusing to push: the grouping key has ${why}; ${MACHINE_ADVICE}`);
+      if (why) throw new InputError('ERR_MACHINE_LABEL', `refusing to push: the grouping key has ${why}; ${MACHINE_ADVICE}`);
     }
   }
   for (const family of families) {
@@ -119,7 +119,7 @@ export function checkPush(families: readonly MetricFamily[], options: PushOption
           throw new InputError('ERR_INVALID_ARGUMENT', `${describeSeries(sample)}: label ${name}="${value}" contradicts the grouping key ${name}="${keyed}", which the Pushgateway would put in its place`);
         }
         const why = options.allowInstance ? undefined : machineLabel(name, value, names);
-        if (why) throw new InputError('ERR_INVALID_ARGUMENT', `refusing to push ${describeSeries(sample)}: it has ${why}; ${MACHINE_ADVICE}`);
+        if (why) throw new InputError('ERR_MACHINE_LABEL', `refusing to push ${describeSeries(sample)}: it has ${why}; ${MACHINE_ADVICE}`);
       }
     }
   }
@@ -164,7 +164,7 @@ async function send(group: PushGroup & { readonly timeoutMs?: number }, method: 
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
       controller.abort();
-      reject(new IoError('ERR_NETWORK', `${method} ${url}: no answer from the Pushgateway within ${formatMs(timeoutMs)}`));
+      reject(new IoError('ERR_TIMEOUT', `${method} ${url}: no answer from the Pushgateway within ${formatMs(timeoutMs)}`));
     }, timeoutMs);
   });
   try {
@@ -182,10 +182,10 @@ function networkError(method: string, url: string, error: unknown, timeoutMs: nu
   const http = /^push failed with status (\d+), ?([\s\S]*)$/.exec(message);
   if (http) {
     const detail = (http[2] ?? '').trim().replace(/\s+/g, ' ');
-    return new IoError('ERR_NETWORK', `${method} ${url}: the Pushgateway answered HTTP ${http[1]}${detail ? `: ${detail}` : ''}`, { cause: error });
+    return new IoError('ERR_PUSH_REJECTED', `${method} ${url}: the Pushgateway answered HTTP ${http[1]}${detail ? `: ${detail}` : ''}`, { cause: error });
   }
   if (/timed out|aborted/i.test(message) || (error as { name?: string }).name === 'AbortError') {
-    return new IoError('ERR_NETWORK', `${method} ${url}: no answer from the Pushgateway within ${formatMs(timeoutMs)}`, { cause: error });
+    return new IoError('ERR_TIMEOUT', `${method} ${url}: no answer from the Pushgateway within ${formatMs(timeoutMs)}`, { cause: error });
   }
   const code = (error as { code?: string }).code;
   const hint = code === 'ECONNREFUSED' ? ' (is the Pushgateway running there?)' : '';

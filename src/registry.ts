@@ -53,7 +53,7 @@ export async function registryFamilies(registry: RegistryLike): Promise<MetricFa
   if (defaults.length > 0) {
     const shown = defaults.slice(0, 3).join(', ') + (defaults.length > 3 ? `, and ${defaults.length - 3} more` : '');
     throw new InputError(
-      'ERR_INVALID_ARGUMENT',
+      'ERR_DEFAULT_METRICS',
       `${SOURCE}: holds default metrics (${shown}); they describe this short-lived Node process, not the job, and node_exporter already exports the machine's. Write a Registry without collectDefaultMetrics()`,
     );
   }
