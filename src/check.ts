@@ -4,6 +4,7 @@
 // family with another HELP or TYPE, a repeated series or a suffix collision
 // is dropped; then what the filesystem adds (modes, symlinks, leftovers, age).
 import { lstat, readFile, readlink, stat } from 'node:fs/promises';
+import { basename as baseName } from 'node:path';
 import { DEFAULT_PROC_ROOT } from './discover.js';
 import { IoError, PromfileError } from './errors.js';
 import { formatAge, formatMode, listDirectory, lockState, readableByNonRoot, type DirectoryEntry } from './inventory.js';
@@ -129,7 +130,7 @@ function mergeFindings(files: readonly ParsedFile[], texts: Map<string, TextInde
           continue;
         }
         if (first.type !== family.type) {
-          add('type-conflict', `metric "${family.name}" is ${article(family.type)} here but ${article(first.type)} in ${first.file} (read first): node_exporter drops all of "${family.name}" from this file ("should be a ${capitalize(first.type)}")`);
+          add('type-conflict', `metric "${family.name}" is ${article(family.type)} here but ${article(first.type)} in ${baseName(first.file)} (read first): node_exporter drops all of "${family.name}" from this file ("should be a ${capitalize(first.type)}")`);
           continue;
         }
       } else if (!first) {
@@ -150,7 +151,7 @@ function mergeFindings(files: readonly ParsedFile[], texts: Map<string, TextInde
             earlier.exact === metric.exact
               ? `node_exporter drops it ("was collected before with the same name and label values")`
               : 'they differ only in empty labels, which Prometheus treats as missing: it stores one and drops the other as a duplicate sample';
-          add('duplicate-series', `series ${metric.description} is also in ${earlier.file} (read first): ${why}`, line);
+          add('duplicate-series', `series ${metric.description} is also in ${baseName(earlier.file)} (read first): ${why}`, line);
         }
       }
     }
@@ -162,7 +163,7 @@ function helpConflictMessage(family: MetricFamily, first: Registered, paths: rea
   const synthetic = `"Metric read from ${paths.join(', ')}"`;
   const describe = (help: string): string => (help === SYNTHETIC_HELP ? `no HELP (node_exporter makes it ${synthetic})` : `HELP ${JSON.stringify(help)}`);
   const mine = describe(family.help ?? SYNTHETIC_HELP);
-  return `metric "${family.name}" has ${mine} here but ${describe(first.help)} in ${first.file} (read first, so it wins): node_exporter drops all of "${family.name}" from this file; give it the same HELP in every file`;
+  return `metric "${family.name}" has ${mine} here but ${describe(first.help)} in ${baseName(first.file)} (read first, so it wins): node_exporter drops all of "${family.name}" from this file; give it the same HELP in every file`;
 }
 
 /** client_golang's checkSuffixCollisions against families registered by earlier files. */
@@ -176,14 +177,14 @@ function suffixCollision(family: MetricFamily, registered: Map<string, Registere
     const base = family.name.slice(0, -suffix.length);
     const owner = other(base);
     if (owner && (owner.type === 'histogram' || (owner.type === 'summary' && suffix !== '_bucket'))) {
-      return `metric "${family.name}" collides with ${owner.type} "${base}" in ${owner.file} (read first): node_exporter drops "${family.name}" from this file`;
+      return `metric "${family.name}" collides with ${owner.type} "${base}" in ${baseName(owner.file)} (read first): node_exporter drops "${family.name}" from this file`;
     }
   }
   if (family.type === 'histogram' || family.type === 'summary') {
     const suffixes = family.type === 'histogram' ? ['_count', '_sum', '_bucket'] : ['_count', '_sum'];
     for (const s of suffixes) {
       const owner = other(family.name + s);
-      if (owner) return `${family.type} "${family.name}" collides with metric "${family.name}${s}" in ${owner.file} (read first): node_exporter drops the ${family.type} from this file`;
+      if (owner) return `${family.type} "${family.name}" collides with metric "${family.name}${s}" in ${baseName(owner.file)} (read first): node_exporter drops the ${family.type} from this file`;
     }
   }
   return undefined;
@@ -387,7 +388,8 @@ export function compareWithScrape(files: readonly ParsedFile[], scrapeText: stri
       findings.push(finding(file.path, 'error', 'missing-from-scrape', `${missing.length} of ${total} series are missing from ${source}: ${examples}`));
     }
   }
-  if (files.length > 0 && !readsAny) {
+  // Only files node_exporter accepts get an mtime series; none of them having one means another directory.
+  if (files.some((file) => file.accepted && file.families.length > 0) && !readsAny) {
     findings.push(finding(source, 'warning', 'other-directory', `no node_textfile_mtime_seconds for any of these files: this node_exporter may read another directory`));
   }
   return findings;
