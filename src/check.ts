@@ -81,7 +81,10 @@ export function analyseTextfiles(sources: readonly SourceFile[]): Analysis {
   for (const source of sources) {
     const { families, problems } = readExposition(source.bytes);
     const accepted = !problems.some((problem) => problem.wholeFile && problem.severity === 'error');
-    for (const { severity, rule, message, line } of problems) findings.push(finding(source.path, severity, rule, message, line));
+    for (const { severity, rule, message, line } of problems) {
+      // HELP/TYPE without samples is how a misspelt name shows (pacman.sh declares one name and emits another).
+      findings.push(finding(source.path, rule === 'empty-family' ? 'warning' : severity, rule, message, line));
+    }
     if (accepted && families.length === 0) {
       findings.push(finding(source.path, 'warning', 'empty-file', 'no samples: node_exporter exposes nothing from this file (a writer truncated it, or a job wrote nothing)'));
     }
@@ -126,7 +129,8 @@ function mergeFindings(files: readonly ParsedFile[], texts: Map<string, TextInde
           continue;
         }
         if (conflicted.has(family.name)) {
-          add('help-conflict', `metric "${family.name}" had a HELP conflict in an earlier file: node_exporter 1.8 and later drop it from every later file, this one too`);
+          const crash = family.help === undefined ? ', and this file has no HELP for it, which can crash them (nil HELP in the conflict path)' : '';
+          add('help-conflict', `metric "${family.name}" had a HELP conflict in an earlier file: node_exporter 1.8 and later drop it from every later file, this one too${crash}`);
           continue;
         }
         if (first.type !== family.type) {

@@ -171,6 +171,19 @@ const CASES: Case[] = [
     scrapeError: 0,
   },
   {
+    // pacman.sh's bug: HELP/TYPE for one name, samples under another, which loses its HELP and TYPE.
+    fixture: 'help-without-samples',
+    exit: 0,
+    findings: ['pacman.prom warning empty-family'],
+    hidden: [],
+    exposed: ['pacman_updates_pending'],
+    scrapeError: 0,
+    also: (scrape) => {
+      expect(scrape).toContain('# TYPE pacman_updates_pending untyped\n');
+      expect(scrape).not.toContain('updates_pending Packages with pending updates.');
+    },
+  },
+  {
     fixture: 'unreadable',
     setup: async (dir) => {
       await chmod(join(dir, 'a.prom'), 0o600);

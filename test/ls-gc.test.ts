@@ -111,6 +111,7 @@ describe('ls', () => {
     const { dir, outside } = await messyDirectory();
     const result = promfile(['ls', '--dir', dir]);
     expect(result.status).toBe(0);
+    expect(result.stderr).toBe(`promfile: 2 leftover temp files in ${dir} ("promfile gc" removes them)\n`);
     const rows = result.stdout.trimEnd().split('\n').map((line) => line.split(/\s{2,}/));
     expect(rows[0]).toEqual(['FILE', 'SERIES', 'FAMILIES', 'AGE', 'SIZE', 'OWNER', 'MODE', 'STATUS']);
     const byName = new Map(rows.slice(1).map((cells) => [cells[0], cells]));

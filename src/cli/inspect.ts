@@ -114,7 +114,10 @@ export function registerInspectCommands(program: Command, io: CliIo, context: Co
     .action(async (flags: { dir?: string; format: 'text' | 'json' }) => {
       const dir = resolve(resolveDirectory(flags, io));
       const now = io.now();
-      const rows = await Promise.all((await listEntries(dir)).filter((entry) => entry.kind === 'textfile').map((entry) => describeFile(entry, now)));
+      const entries = await listEntries(dir);
+      const rows = await Promise.all(entries.filter((entry) => entry.kind === 'textfile').map((entry) => describeFile(entry, now)));
+      const leftovers = entries.filter((entry) => entry.kind === 'temp' && now - entry.link.mtimeMs > TEMP_GRACE_MS).length;
+      if (leftovers > 0) io.stderr.write(`promfile: ${plural(leftovers, 'leftover temp file')} in ${dir} ("promfile gc" removes them)\n`);
       if (flags.format === 'json') {
         io.stdout.write(`${JSON.stringify({ directory: dir, files: rows }, null, 2)}\n`);
         return;
