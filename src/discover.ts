@@ -1,7 +1,7 @@
 // Which textfile directory to use when none is given: ask the running
 // node_exporter (its command line under /proc) before guessing the Debian
 // default. The /proc root is a parameter so tests can point it at a fake tree.
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { basename, isAbsolute, join, resolve } from 'node:path';
 import { DEFAULT_TEXTFILE_DIR } from './textfile.js';
 
@@ -10,6 +10,8 @@ export const DEFAULT_PROC_ROOT = '/proc';
 /** A running node_exporter and the textfile directories it reads. */
 export interface DiscoveredExporter {
   readonly pid: number;
+  /** The process' user (owner of /proc/<pid>). */
+  readonly uid: number;
   readonly executable: string;
   /** Values of --collector.textfile.directory, made absolute against the process' cwd. */
   readonly directories: readonly string[];
@@ -56,9 +58,15 @@ export function discoverExporters(procRoot: string = DEFAULT_PROC_ROOT): Discove
     }
     const parsed = parseExporterArgs(raw.split('\u0000').filter((arg, i, all) => arg !== '' || i < all.length - 1));
     if (!parsed || parsed.directories.length === 0) continue;
+    let uid: number;
+    try {
+      uid = statSync(join(procRoot, entry)).uid;
+    } catch {
+      continue;
+    }
     const cwd = readCwd(join(procRoot, entry, 'cwd'));
     const directories = parsed.directories.map((dir) => (isAbsolute(dir) || cwd === undefined ? dir : resolve(cwd, dir)));
-    found.push({ pid: Number(entry), executable: parsed.executable, directories });
+    found.push({ pid: Number(entry), uid, executable: parsed.executable, directories });
   }
   return found.sort((a, b) => a.pid - b.pid);
 }
@@ -85,6 +93,19 @@ export interface ChooseOptions {
   readonly flag?: string | undefined;
   readonly env?: Readonly<Record<string, string | undefined>>;
   readonly procRoot?: string;
+  /** Our own uid: a node_exporter run by this user is trusted too. */
+  readonly uid?: number | undefined;
+}
+
+/** Below this uid, accounts are system accounts (root, prometheus, ...) on Debian and most distributions. */
+const FIRST_REGULAR_UID = 1000;
+
+/**
+ * Only a node_exporter run by a system account or by ourselves may choose
+ * where we write: any user can start a process named node_exporter.
+ */
+export function trustedExporter(exporter: DiscoveredExporter, uid: number | undefined): boolean {
+  return exporter.uid < FIRST_REGULAR_UID || exporter.uid === uid;
 }
 
 /** --dir, then $PROMFILE_DIR, then a running node_exporter's textfile directory, then the Debian default. */
@@ -92,7 +113,7 @@ export function chooseDirectory(options: ChooseOptions = {}): ChosenDirectory {
   if (options.flag !== undefined && options.flag !== '') return { dir: options.flag, source: 'flag', reason: 'from --dir' };
   const fromEnv = options.env?.['PROMFILE_DIR'];
   if (fromEnv) return { dir: fromEnv, source: 'env', reason: 'from $PROMFILE_DIR' };
-  const exporters = discoverExporters(options.procRoot ?? options.env?.['PROMFILE_PROC_ROOT'] ?? DEFAULT_PROC_ROOT);
+  const exporters = discoverExporters(options.procRoot ?? options.env?.['PROMFILE_PROC_ROOT'] ?? DEFAULT_PROC_ROOT).filter((exporter) => trustedExporter(exporter, options.uid));
   const first = exporters[0];
   const dir = first?.directories[0];
   if (first && dir !== undefined) {

@@ -1,10 +1,10 @@
 // Directory auto-discovery: node_exporter's command line under /proc, read
 // from a fake /proc tree, and once from the real /proc of a node_exporter
 // this test starts.
-import { chmod, mkdir, symlink, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chooseDirectory, discoverExporters, parseExporterArgs } from '../src/discover.js';
+import { chooseDirectory, discoverExporters, parseExporterArgs, trustedExporter } from '../src/discover.js';
 import { DEFAULT_TEXTFILE_DIR } from '../src/textfile.js';
 import { NODE_EXPORTER } from './helpers/binaries.js';
 import { promfile, tempDir } from './helpers/cli.js';
@@ -56,9 +56,10 @@ describe('parseExporterArgs', () => {
 
 describe('discovery from a fake /proc', () => {
   it('finds the node_exporters that name a textfile directory, resolving relative ones against their cwd', () => {
+    const uid = process.getuid?.() ?? 0;
     expect(discoverExporters(proc)).toEqual([
-      { pid: 812, executable: '/usr/bin/prometheus-node-exporter', directories: [textfiles] },
-      { pid: 900, executable: 'node_exporter', directories: ['/opt/exporter/relative/tf'] },
+      { pid: 812, uid, executable: '/usr/bin/prometheus-node-exporter', directories: [textfiles] },
+      { pid: 900, uid, executable: 'node_exporter', directories: ['/opt/exporter/relative/tf'] },
     ]);
     expect(discoverExporters(join(root, 'no-such-proc'))).toEqual([]);
   });
@@ -70,6 +71,23 @@ describe('discovery from a fake /proc', () => {
     expect(found).toMatchObject({ dir: textfiles, source: 'node_exporter' });
     expect(found.reason).toBe(`from --collector.textfile.directory of the running node_exporter (pid 812); it or other node_exporters also read /opt/exporter/relative/tf`);
     expect(chooseDirectory({ env: {}, procRoot: join(root, 'no-such-proc') })).toMatchObject({ dir: DEFAULT_TEXTFILE_DIR, source: 'default' });
+  });
+
+  it('trusts only node_exporters run by a system account or by the user running promfile', () => {
+    const exporter = { pid: 1, executable: 'node_exporter', directories: ['/x'] };
+    expect(trustedExporter({ ...exporter, uid: 0 }, 1000)).toBe(true);
+    expect(trustedExporter({ ...exporter, uid: 108 }, 0)).toBe(true); // the packaged prometheus user
+    expect(trustedExporter({ ...exporter, uid: 1001 }, 0)).toBe(false); // any user can name a process node_exporter
+    expect(trustedExporter({ ...exporter, uid: 1001 }, 1001)).toBe(true);
+  });
+
+  it.skipIf(process.getuid?.() !== 0)("ignores a regular user's node_exporter when choosing", async () => {
+    const untrusted = join(root, 'proc-untrusted');
+    await mkdir(join(untrusted, '700'), { recursive: true });
+    await writeFile(join(untrusted, '700', 'cmdline'), `node_exporter\u0000--collector.textfile.directory=/home/mallory/tf\u0000`);
+    await chown(join(untrusted, '700'), 1001, 1001);
+    expect(chooseDirectory({ env: {}, procRoot: untrusted, uid: 0 }).source).toBe('default');
+    expect(chooseDirectory({ env: {}, procRoot: untrusted, uid: 1001 })).toMatchObject({ dir: '/home/mallory/tf', source: 'node_exporter' });
   });
 
   it('every command uses it; check says which directory and why', () => {

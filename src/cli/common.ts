@@ -46,7 +46,7 @@ export function typeOption(): Option {
  * running node_exporter reads (/proc/<pid>/cmdline), then the Debian default.
  */
 export function resolveDirectory(flags: TargetFlags, io: CliIo): string {
-  return chooseDirectory({ flag: flags.dir, env: io.env }).dir;
+  return chooseDirectory({ flag: flags.dir, env: io.env, uid: io.uid }).dir;
 }
 
 /** The target path from -f or --file-path (exactly one). */

@@ -62,7 +62,7 @@ export function registerInspectCommands(program: Command, io: CliIo, context: Co
       } else if (flags.filePath !== undefined) {
         ({ findings, files } = await checkFile(resolve(flags.filePath), options));
       } else {
-        const chosen = chooseDirectory({ flag: flags.dir, env: io.env });
+        const chosen = chooseDirectory({ flag: flags.dir, env: io.env, uid: io.uid });
         directory = { dir: resolve(chosen.dir), reason: chosen.reason };
         io.stderr.write(`promfile: checking ${directory.dir} (${chosen.reason})\n`);
         const report = await checkDirectory(directory.dir, options);
