@@ -67,9 +67,13 @@ async function tryCreate(path: string, token: string): Promise<boolean> {
   }
   try {
     await handle.writeFile(token);
-  } finally {
-    await handle.close();
+  } catch (error) {
+    // A lock without its owner would block every writer until judged stale.
+    await handle.close().catch(() => undefined);
+    await unlink(path).catch(() => undefined);
+    throw new IoError('ERR_WRITE_FAILED', `cannot create lock ${path}: ${messageOf(error)}`, { cause: error });
   }
+  await handle.close();
   return true;
 }
 

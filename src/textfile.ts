@@ -85,16 +85,34 @@ export async function writeFileAtomically(path: string, content: string, options
   const dir = dirname(path);
   await prepareDirectory(dir, options.mkdir);
   await refuseUnsafeTarget(path);
+  const bytes = Buffer.from(content, 'utf8');
   try {
-    await writeFileAtomic(path, content, {
+    // write-file-atomic names, chmods, chowns, renames and cleans up the temp
+    // file, but writes with one write(2) and ignores a short count: on a full
+    // disk it would rename a truncated file over the good one. So it gets no
+    // data, and the bytes go through our own handle, whose writeFile loops
+    // until everything is written or fails with ENOSPC.
+    await writeFileAtomic(path, Buffer.alloc(0), {
       mode: options.mode ?? DEFAULT_MODE,
       fsync: true,
       ...(options.owner ? { chown: { uid: options.owner.uid, gid: options.owner.gid } } : {}),
+      tmpfileCreated: (tmpfile: string) => writeAllAndSync(tmpfile, bytes),
     });
   } catch (error) {
     throw ioError('ERR_WRITE_FAILED', `cannot write ${path}`, error);
   }
   await syncDirectory(dir);
+}
+
+/** Write every byte to an existing file and fsync it; errors (ENOSPC) propagate. */
+async function writeAllAndSync(path: string, bytes: Uint8Array): Promise<void> {
+  const handle = await open(path, 'r+');
+  try {
+    await handle.writeFile(bytes);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
 }
 
 /** Make the rename durable. */

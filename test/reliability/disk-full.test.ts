@@ -45,13 +45,10 @@ describe.skipIf(!isRoot && !underCi)('disk full (1 MiB tmpfs)', () => {
     expect(readdirSync(dir).filter((name) => name !== 'filler')).toEqual(['x.prom']);
   }
 
-  // KNOWN BUG (it.fails until fixed): write-file-atomic 7 issues one fs.write
-  // and ignores its byte count. On a full disk write(2) returns a short count
-  // without an error, so the truncated temp file is fsynced and renamed over
-  // the good file, and promfile exits 0. src/textfile.ts must write in a loop
-  // (FileHandle.writeFile) and check the size before the rename. Turn this
-  // back into it() when fixed.
-  it.fails('write of a 2 MB file fails with exit 1 and "no space left on device", old file intact, nothing left', () => {
+  // write-file-atomic 7 issues one fs.write and ignores its byte count: on a
+  // full disk the truncated temp file would be renamed over the good file.
+  // src/textfile.ts writes the bytes itself, in a loop; this guards that.
+  it('write of a 2 MB file fails with exit 1 and "no space left on device", old file intact, nothing left', () => {
     const input = generateText(22_000);
     expect(input.length).toBeGreaterThan(2_000_000);
     const result = promfile(['write', '--dir', dir, '-f', 'x'], { input });
@@ -60,12 +57,9 @@ describe.skipIf(!isRoot && !underCi)('disk full (1 MiB tmpfs)', () => {
     expectIntact();
   });
 
-  // KNOWN BUG (it.fails until fixed): src/lock.ts creates the lock file, then
-  // writing its pid fails with ENOSPC; the raw error escapes (exit 70,
-  // "internal error") and the empty lock file stays, blocking other writers
-  // until it is judged stale garbage. lock.ts must unlink it and throw an
-  // IoError ("cannot create lock ...: no space left on device").
-  it.fails('set on a completely full disk fails the same way and leaves no temp or lock file', () => {
+  // Creating the lock file works on a full disk but writing its pid does not:
+  // src/lock.ts must remove the ownerless lock and report an I/O error.
+  it('set on a completely full disk fails the same way and leaves no temp or lock file', () => {
     // Fill every free block; creating files (inodes) still works on tmpfs, writing them does not.
     spawnSync('dd', ['if=/dev/zero', `of=${join(dir, 'filler')}`, 'bs=4k'], { encoding: 'utf8' });
     try {
