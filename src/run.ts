@@ -4,7 +4,7 @@
 // start-up time is overhead on every run. The state transitions are pure
 // functions of the previous file's families, so they are tested without
 // spawning anything.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { constants, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -211,7 +211,13 @@ function after(ms: number, fn: () => void): { cancel(): void } {
 /** Start the command with promfile's stdin, stdout and stderr. */
 export function spawnJob(command: string, args: readonly string[], options: SpawnOptions): ChildJob {
   const env = Object.fromEntries(Object.entries(options.env).filter((entry): entry is [string, string] => entry[1] !== undefined));
-  const child = spawn(command, args, { stdio: 'inherit', env });
+  let child: ChildProcess;
+  try {
+    child = spawn(command, args, { stdio: 'inherit', env });
+  } catch (error) {
+    // Arguments Node refuses outright (a NUL byte, say): the command cannot be run.
+    return { forward: () => undefined, exit: Promise.resolve({ code: null, signal: null, spawnError: (error as NodeJS.ErrnoException).code ?? 'EINVAL', timedOut: false }) };
+  }
   let exited = false;
   let timedOut = false;
   const timers: Array<{ cancel(): void }> = [];
@@ -289,7 +295,10 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
   const transition = { noOverlap: options.noOverlap === true };
   let runLock: Lock | undefined;
   if (options.noOverlap) {
-    await prepareDirectory(dirname(options.path), write.mkdir);
+    await prepareDirectory(dirname(options.path), write.mkdir).catch((error: unknown) => {
+      if (error instanceof IoError) throw new IoError(error.code, `--no-overlap keeps its lock in the textfile directory, so the job was not run: ${error.message}`, { cause: error });
+      throw error;
+    });
     try {
       runLock = await acquireLock(runLockPathFor(options.path), { timeoutMs: 0 });
     } catch (error) {

@@ -220,6 +220,11 @@ describe.skipIf(!NODE_EXPORTER)('promfile run (through node_exporter)', () => {
     expect(result.stdout).toBe('ran\n');
     expect(result.stderr).toMatch(/^promfile: warning: cannot record the start of the job in .*nowhere\.prom: textfile directory .* does not exist/m);
     expect(result.stderr).toMatch(/^promfile: warning: cannot record the end of the job in /m);
+    // --no-overlap cannot promise anything without its lock: the job is not run.
+    const guarded = promfile(['run', '--dir', join(scratch, 'missing-dir'), '--job', 'nowhere', '--no-overlap', '--', 'sh', '-c', 'echo ran']);
+    expect(guarded.status).toBe(1);
+    expect(guarded.stdout).toBe('');
+    expect(guarded.stderr).toMatch(/^promfile: --no-overlap keeps its lock in the textfile directory, so the job was not run: /m);
   });
 
   it('writes --file and --mkdir targets, and refuses the job and instance labels without running the job', async () => {

@@ -4,7 +4,6 @@ import { parseDuration } from '../duration.js';
 import { InputError } from '../errors.js';
 import { getSeries, setSeries } from '../model.js';
 import { parseGoFloat } from '../number.js';
-import { runJob } from '../run.js';
 import { parseLabelOption, parseSeriesSelector, withLabels } from '../series.js';
 import { updateTextfile } from '../store.js';
 import { resolveTarget } from '../textfile.js';
@@ -94,6 +93,8 @@ export function registerRunCommands(program: Command, io: CliIo, context: Comman
       const killAfterMs = positiveDuration(flags.killAfter, '--kill-after', true);
       const write = { ...(await writeOptions(flags, io)), allowEmpty: true };
       const [executable, ...args] = command as [string, ...string[]];
+      // Loaded here, not at start-up: the other commands never need child_process.
+      const { runJob } = await import('../run.js');
       const run = await runJob({
         path,
         labels,
