@@ -9,7 +9,8 @@ import { DEFAULT_PROC_ROOT } from './discover.js';
 import { IoError, PromfileError } from './errors.js';
 import { formatAge, formatMode, listDirectory, lockState, readableByNonRoot, type DirectoryEntry } from './inventory.js';
 import { readExposition } from './parse.js';
-import type { MetricFamily, MetricType, Severity } from './types.js';
+import { escapeLabelValue } from './render.js';
+import type { Labels, MetricFamily, MetricType, Severity } from './types.js';
 import { describeSeries, seriesKey } from './validate.js';
 
 /** One thing `check` found, at a file and (where it can say) a line. */
@@ -110,12 +111,12 @@ function mergeFindings(files: readonly ParsedFile[], texts: Map<string, TextInde
 
   const registered = new Map<string, Registered>();
   const conflicted = new Set<string>();
-  const seen = new Map<string, { file: string; exact: string }>();
+  const seen = new Map<string, { file: string; metric: MetricIdentity }>();
   for (const file of accepted) {
     const text = texts.get(file.path) as TextIndex;
     for (const family of file.families) {
-      const at = text.familyLine(family.name);
-      const add = (rule: string, message: string, line = at, severity: Severity = 'error'): void => {
+      // Lines are looked up only for findings: decoding every file again would double the work.
+      const add = (rule: string, message: string, line = text.familyLine(family.name), severity: Severity = 'error'): void => {
         findings.push(finding(file.path, severity, rule, message, line));
       };
       ownNameFindings(family, add);
@@ -148,14 +149,14 @@ function mergeFindings(files: readonly ParsedFile[], texts: Map<string, TextInde
       for (const metric of metricsOf(family)) {
         const earlier = seen.get(metric.key);
         if (earlier === undefined) {
-          seen.set(metric.key, { file: file.path, exact: metric.exact });
+          seen.set(metric.key, { file: file.path, metric });
         } else if (earlier.file !== file.path) {
-          const line = family.type === 'histogram' || family.type === 'summary' ? at : text.sampleLine(metric.key);
+          const line = metric.bound === undefined ? text.sampleLine(metric.name, metric.labels) : text.familyLine(family.name);
           const why =
-            earlier.exact === metric.exact
+            exactIdentity(earlier.metric) === exactIdentity(metric)
               ? `node_exporter drops it ("was collected before with the same name and label values")`
               : 'they differ only in empty labels, which Prometheus treats as missing: it stores one and drops the other as a duplicate sample';
-          add('duplicate-series', `series ${metric.description} is also in ${baseName(earlier.file)} (read first): ${why}`, line);
+          add('duplicate-series', `series ${describeMetric(metric)} is also in ${baseName(earlier.file)} (read first): ${why}`, line);
         }
       }
     }
@@ -209,33 +210,45 @@ function targetLabelFindings(family: MetricFamily, text: TextIndex, add: (rule: 
     add(
       'target-label',
       `label "${label}" of "${family.name}" collides with the "${label}" target label: Prometheus renames it to "exported_${label}" (unless honor_labels is set)`,
-      text.sampleLine(seriesKey(sample.name, sample.labels)),
+      text.sampleLine(sample.name, sample.labels),
       'warning',
     );
   }
 }
 
+/** One metric as the gather step counts it; the costly strings are made only for findings. */
 interface MetricIdentity {
   /** seriesKey-based: an empty label is the same as a missing one. */
   readonly key: string;
-  /** As node_exporter hashes it: labels padded with "" to the family's label set, empty ones kept. */
-  readonly exact: string;
-  readonly description: string;
+  readonly name: string;
+  readonly labels: Labels;
+  readonly bound: string | undefined;
+  /** The family's label names in this file: node_exporter pads missing ones with "". */
+  readonly labelNames: readonly string[];
 }
 
-/** The metrics of a family as the gather step counts them: a histogram's or summary's samples make one metric per label set. */
+/** Identity as node_exporter hashes it: labels padded to the family's label set, empty ones kept. */
+function exactIdentity(metric: MetricIdentity): string {
+  return [metric.name, ...metric.labelNames.map((label) => `${label}=${metric.labels[label] ?? ''}`)].join('\u0000');
+}
+
+function describeMetric(metric: MetricIdentity): string {
+  if (metric.bound === undefined || !(metric.bound in metric.labels)) return describeSeries(metric);
+  const { [metric.bound]: _bound, ...labels } = metric.labels;
+  return describeSeries({ name: metric.name, labels });
+}
+
+/** The metrics of a family: a histogram's or summary's samples make one metric per label set. */
 function metricsOf(family: MetricFamily): MetricIdentity[] {
   const bound = family.type === 'histogram' ? 'le' : family.type === 'summary' ? 'quantile' : undefined;
-  const labelNames = [...new Set(family.samples.flatMap((s) => Object.keys(s.labels)))].filter((name) => name !== bound).sort();
+  const labelNames = new Set<string>();
+  for (const sample of family.samples) for (const label in sample.labels) if (label !== bound) labelNames.add(label);
+  const sorted = [...labelNames].sort();
   const byKey = new Map<string, MetricIdentity>();
   for (const sample of family.samples) {
     const name = bound ? family.name : sample.name;
     const key = seriesKey(name, sample.labels, bound);
-    if (byKey.has(key)) continue;
-    const exact = [name, ...labelNames.map((label) => `${label}=${sample.labels[label] ?? ''}`)].join('\u0000');
-    const labels: Record<string, string> = { ...sample.labels };
-    if (bound) delete labels[bound];
-    byKey.set(key, { key: `${name}\u0002${key}`, exact, description: describeSeries({ name, labels }) });
+    if (!byKey.has(key)) byKey.set(key, { key, name, labels: sample.labels, bound, labelNames: sorted });
   }
   return [...byKey.values()];
 }
@@ -243,7 +256,6 @@ function metricsOf(family: MetricFamily): MetricIdentity[] {
 /** Lines of a file's text, looked up lazily for cross-file findings. */
 class TextIndex {
   private lines: string[] | undefined;
-  private samples: Map<string, number> | undefined;
 
   constructor(private readonly bytes: Uint8Array) {}
 
@@ -260,20 +272,18 @@ class TextIndex {
     return index === -1 ? undefined : index + 1;
   }
 
-  /** The line of the first sample with this seriesKey. */
-  sampleLine(key: string): number | undefined {
-    if (!this.samples) {
-      this.samples = new Map();
-      this.text().forEach((line, index) => {
-        if (/^\s*(#|$)/.test(line)) return;
-        const sample = readExposition(`${line}\n`).families[0]?.samples[0];
-        if (!sample) return;
-        const sampleKey = seriesKey(sample.name, sample.labels);
-        if (!this.samples?.has(sampleKey)) this.samples?.set(sampleKey, index + 1);
-      });
+  /** The line of the first sample of this series; only lines that could be it are parsed. */
+  sampleLine(name: string, labels: Labels): number | undefined {
+    const key = seriesKey(name, labels);
+    const values = Object.values(labels).filter((value) => value !== '').map((value) => `"${escapeLabelValue(value)}"`);
+    const lines = this.text();
+    for (let index = 0; index < lines.length; index++) {
+      const line = (lines[index] as string).trimStart();
+      if (!line.startsWith(name) || !values.every((value) => line.includes(value))) continue;
+      const sample = readExposition(`${line}\n`).families[0]?.samples[0];
+      if (sample && seriesKey(sample.name, sample.labels) === key) return index + 1;
     }
-    const plain = key.includes('\u0002') ? key.slice(key.indexOf('\u0002') + 1) : key;
-    return this.samples.get(plain);
+    return undefined;
   }
 }
 
