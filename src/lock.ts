@@ -3,7 +3,7 @@
 // locked: every write replaces its inode. The lock file is created with
 // O_EXCL and holds the owner's pid; a lock whose owner died is taken over.
 import { randomBytes } from 'node:crypto';
-import { link, open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { open, readFile, stat, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { pid } from 'node:process'; // only to name this lock's owner
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -114,31 +114,46 @@ async function isDead(holder: Holder): Promise<boolean> {
   }
 }
 
+/** A lock file with no readable owner is judged abandoned after this long. */
+const GARBAGE_AGE_MS = 5_000;
+/** A takeover guard is held for a few system calls; older than this, its holder died. */
+const GUARD_AGE_MS = 10_000;
+
 /**
- * Remove a lock left by a dead process. Renaming it aside first means two
- * waiters cannot both delete it; the one that moved a lock it did not judge
- * stale puts it back.
+ * Remove a lock left by a dead process. Takeovers are serialized by a guard
+ * file, and under it the lock is re-read: only the exact stale content is
+ * removed, never a fresh lock that a live process created in the meantime.
  */
 async function takeOverIfStale(path: string): Promise<boolean> {
   const holder = await readHolder(path);
-  if (!holder) {
-    // Being written right now, or garbage: garbage older than a few seconds is stale.
-    const info = await stat(path).catch(() => undefined);
-    if (!info) return true;
-    if (Date.now() - info.mtimeMs < 5_000) return false;
-  } else if (!(await isDead(holder))) {
-    return false;
-  }
-  const aside = `${path}.stale.${randomBytes(4).toString('hex')}`;
+  if (holder ? !(await isDead(holder)) : !(await isOldGarbage(path))) return false;
+  const stale = holder?.raw;
+  const guard = `${path}.takeover`;
+  let handle;
   try {
-    await rename(path, aside);
-  } catch {
-    return true; // someone else moved it: try again
+    handle = await open(guard, 'wx', 0o644);
+  } catch (error) {
+    if (errorCode(error) !== 'EEXIST') return false;
+    const info = await stat(guard).catch(() => undefined);
+    if (info && Date.now() - info.mtimeMs > GUARD_AGE_MS) await unlink(guard).catch(() => undefined);
+    return false; // another waiter is taking over: retry after the usual pause
   }
-  const moved = await readFile(aside, 'utf8').catch(() => undefined);
-  if (holder && moved !== holder.raw) await link(aside, path).catch(() => undefined);
-  await unlink(aside).catch(() => undefined);
-  return true;
+  try {
+    const current = await readFile(path, 'utf8').catch(() => undefined);
+    if (current === undefined) return true;
+    const stillStale = stale === undefined ? (await readHolder(path)) === undefined && (await isOldGarbage(path)) : current === stale;
+    if (stillStale) await unlink(path).catch(() => undefined);
+    return stillStale;
+  } finally {
+    await handle.close();
+    await unlink(guard).catch(() => undefined);
+  }
+}
+
+/** A lock file without an owner line that has not changed for a while. */
+async function isOldGarbage(path: string): Promise<boolean> {
+  const info = await stat(path).catch(() => undefined);
+  return info !== undefined && Date.now() - info.mtimeMs > GARBAGE_AGE_MS;
 }
 
 function errorCode(error: unknown): string | undefined {
