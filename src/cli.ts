@@ -4,15 +4,34 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { InputError, IoError, PromfileError } from './errors.js';
 import type { CliIo, CommandContext } from './cli/io.js';
-import { registerWriteCommands } from './cli/write.js';
-import { registerRunCommands } from './cli/run.js';
-import { registerPushCommands } from './cli/push.js';
-import { registerInspectCommands } from './cli/inspect.js';
+
+type Register = (program: Command, io: CliIo, context: CommandContext) => void;
+
+// Each command's module is loaded only when that command runs: `promfile set`
+// in a cronjob should not pay for check, run or push (cold start is a goal).
+const loadWrite = async (): Promise<Register> => (await import('./cli/write.js')).registerWriteCommands;
+const loadRun = async (): Promise<Register> => (await import('./cli/run.js')).registerRunCommands;
+const loadPush = async (): Promise<Register> => (await import('./cli/push.js')).registerPushCommands;
+const loadInspect = async (): Promise<Register> => (await import('./cli/inspect.js')).registerInspectCommands;
+const ALL_COMMANDS = [loadWrite, loadRun, loadInspect, loadPush];
+const COMMAND_MODULES: Readonly<Record<string, () => Promise<Register>>> = {
+  set: loadWrite,
+  write: loadWrite,
+  unset: loadWrite,
+  rm: loadWrite,
+  run: loadRun,
+  inc: loadRun,
+  check: loadInspect,
+  ls: loadInspect,
+  gc: loadInspect,
+  push: loadPush,
+};
 
 /** Exit statuses, documented in README.md. */
 export const EXIT = { ok: 0, failure: 1, usage: 2, internal: 70 } as const;
 
-export function createProgram(io: CliIo, context: CommandContext): Command {
+/** The program with the commands `args` can need: the one named, or all (for help and suggestions). */
+export async function createProgram(io: CliIo, context: CommandContext, args: readonly string[] = []): Promise<Command> {
   const program = new Command('promfile')
     .description("Write Prometheus metrics into node_exporter's textfile collector directory: validated and atomic.")
     .version(readVersion(), '-V, --version')
@@ -20,11 +39,8 @@ export function createProgram(io: CliIo, context: CommandContext): Command {
     .configureOutput({ writeOut: (text) => io.stdout.write(text), writeErr: (text) => io.stderr.write(text) })
     .showHelpAfterError('(run "promfile help <command>" for usage)');
   program.allowExcessArguments(false);
-  registerWriteCommands(program, io);
-  registerRunCommands(program, io, context);
-  registerPushCommands(program, io, context);
-  registerInspectCommands(program, io, context);
-  void context;
+  const named = args[0] === undefined ? undefined : COMMAND_MODULES[args[0]];
+  for (const load of named ? [named] : ALL_COMMANDS) (await load())(program, io, context);
   return program;
 }
 
@@ -47,8 +63,8 @@ export function exitCodeFor(error: unknown, io: CliIo): number {
 
 export async function main(args: readonly string[], io: CliIo): Promise<number> {
   const context: CommandContext = { exitCode: EXIT.ok };
-  const program = createProgram(io, context);
   try {
+    const program = await createProgram(io, context, args);
     await program.parseAsync([...args], { from: 'user' });
     return context.exitCode;
   } catch (error) {
