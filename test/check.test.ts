@@ -341,7 +341,7 @@ describe.skipIf(!NODE_EXPORTER)('each check finding against the real node_export
         if (c.scrapeError !== undefined) expect(scrapeError(scrape)).toBe(c.scrapeError);
         if (c.log) {
           // Gather errors are logged after the response is written; give the log a moment.
-          for (let i = 0; i < 40 && !c.log.test(exporter.log()); i++) await sleep(25);
+          for (let i = 0; i < 120 && !c.log.test(exporter.log()); i++) await sleep(25);
           expect(exporter.log()).toMatch(c.log);
         }
         c.also?.(scrape, dir);
