@@ -6,8 +6,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../src/cli.js';
 import type { CliIo } from '../src/cli/io.js';
-import { promfile, tempDir } from './helpers/cli.js';
+import { NODE_EXPORTER } from './helpers/binaries.js';
+import { promfile, promfileAsync, tempDir } from './helpers/cli.js';
 import { FIXTURES } from './helpers/fixtures.js';
+import { startNodeExporter } from './helpers/node-exporter.js';
 
 let dir: string;
 let cleanup: () => Promise<void>;
@@ -158,5 +160,21 @@ describe('check --against limits', () => {
     const result = promfile(['check', '--dir', dir, '--against', `http://127.0.0.1:${closedPort}/metrics`]);
     expect(result.status).toBe(1);
     expect(result.stderr).toMatch(/^promfile: cannot fetch .*: .*ECONNREFUSED/m);
+  });
+});
+
+describe.skipIf(!NODE_EXPORTER)('check --against a node_exporter that reads another directory', () => {
+  it('says so, and reports every series of the files as missing', async () => {
+    const { dir: elsewhere, cleanup: done } = await tempDir('promfile-check-elsewhere-');
+    const exporter = await startNodeExporter(elsewhere);
+    try {
+      const result = await promfileAsync(['check', '--dir', dir, '-f', 'a', '--against', exporter.url]);
+      expect(result.status).toBe(1);
+      expect(result.stdout).toContain(`${join(dir, 'a.prom')}: error: 1 of 1 series are missing from ${exporter.url}: job_success{task="a"}\n`);
+      expect(result.stdout).toContain(`${exporter.url}: warning: no node_textfile_mtime_seconds for any of these files: this node_exporter may read another directory\n`);
+    } finally {
+      await exporter.stop();
+      await done();
+    }
   });
 });
