@@ -14,6 +14,7 @@ import { DEFAULT_HELP, getSeries, mergeFamilies } from './model.js';
 import { parseExposition } from './parse.js';
 import { assertWritable, updateTextfile, type UpdateOptions } from './store.js';
 import { prepareDirectory } from './textfile.js';
+import { pushFamilies, type PushOptions } from './push.js';
 import type { Labels, MetricFamily, MetricType, Problem } from './types.js';
 
 export type RunResult = 'success' | 'failure' | 'timeout' | 'signal';
@@ -277,6 +278,25 @@ export interface RunJobOptions {
   onWarning(message: string): void;
   /** Called once the job is started, so the caller can forward signals (SIGINT, SIGTERM) to it. */
   readonly signals?: SignalSubscriber;
+  /** Push the run's metrics to this Pushgateway group (POST) instead of writing `path`. */
+  readonly push?: PushOptions;
+}
+
+/**
+ * What a run pushes: POST replaces only the families pushed, so the gateway
+ * keeps the last success time when this run failed; run's counters are left
+ * out, since each push would restart them.
+ */
+export function pushableFamilies(families: readonly MetricFamily[], succeeded: boolean): MetricFamily[] {
+  return families.filter(
+    (f) => f.name !== JOB_METRICS.runs.name && f.name !== JOB_METRICS.skipped.name && (succeeded || f.name !== JOB_METRICS.lastSuccess.name),
+  );
+}
+
+/** Record a state change: in the textfile (locked read-modify-write), or pushed to the gateway (from nothing). */
+function record(options: RunJobOptions, write: UpdateOptions, change: (current: MetricFamily[]) => MetricFamily[], succeeded = false): Promise<unknown> {
+  if (options.push) return pushFamilies(pushableFamilies(change([]), succeeded), { ...options.push, method: 'post' });
+  return updateTextfile(options.path, change, write);
 }
 
 export type RunJobResult = { readonly skipped: false; readonly outcome: JobOutcome } | { readonly skipped: true; readonly reason: string };
@@ -327,8 +347,8 @@ async function runAndRecord(options: RunJobOptions, write: UpdateOptions, transi
   });
   try {
     const startMs = options.now();
-    await updateTextfile(options.path, (current) => startFamilies(current, options.labels, startMs, transition), write).catch((error: unknown) =>
-      options.onWarning(`cannot record the start of the job in ${options.path}: ${messageOf(error)}`),
+    await record(options, write, (current) => startFamilies(current, options.labels, startMs, transition)).catch((error: unknown) =>
+      options.onWarning(`cannot record the start of the job in ${options.push ? options.push.gateway : options.path}: ${messageOf(error)}`),
     );
     job = spawnJob(options.command, options.args, {
       env: scratch ? { ...options.env, PROMFILE_METRICS: scratch.file } : options.env,
@@ -342,8 +362,9 @@ async function runAndRecord(options: RunJobOptions, write: UpdateOptions, transi
     const detail = exit.spawnError !== undefined ? `cannot run ${options.command}: ${SPAWN_ERRORS[exit.spawnError] ?? exit.spawnError}` : (exit.signal ?? undefined);
     const outcome: JobOutcome = { result, status, startMs, endMs, ...(detail !== undefined ? { detail } : {}) };
     const jobFamilies = scratch ? await readJobMetrics(scratch.file, options) : [];
-    await updateTextfile(
-      options.path,
+    await record(
+      options,
+      write,
       (current) => {
         const families = endFamilies(current, options.labels, outcome, transition);
         if (jobFamilies.length === 0) return families;
@@ -352,8 +373,8 @@ async function runAndRecord(options: RunJobOptions, write: UpdateOptions, transi
         options.onWarning(`the job's own metrics were dropped: ${merged.error}`);
         return families;
       },
-      write,
-    ).catch((error: unknown) => options.onWarning(`cannot record the end of the job in ${options.path}: ${messageOf(error)}`));
+      outcome.result === 'success',
+    ).catch((error: unknown) => options.onWarning(`cannot record the end of the job in ${options.push ? options.push.gateway : options.path}: ${messageOf(error)}`));
     return outcome;
   } finally {
     unsubscribe?.();

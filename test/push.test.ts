@@ -7,6 +7,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { readdir } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InputError, IoError } from '../src/errors.js';
 import { checkPush, deletePushGroup, groupUrl, pushFamilies, type PushOptions } from '../src/push.js';
@@ -191,6 +192,44 @@ describe.skipIf(!PUSHGATEWAY)('promfile push (real Pushgateway)', () => {
     expect(await groupSamples(gateway, 'paths')).toEqual(['files_seen{dir="/srv/data",empty="",instance="",job="paths"} 4']);
     await deletePushGroup({ gateway: gateway.url, job: 'paths', grouping: { dir: '/srv/data', empty: '' } });
     expect(await groupSamples(gateway, 'paths')).toEqual([]);
+  });
+
+  it('run --push pushes the job status instead of writing a textfile, and a failed run keeps the last success', async () => {
+    const textfiles = await tempDir('promfile-run-push-');
+    try {
+      const ok = promfile(['run', '--dir', textfiles.dir, '--job', 'nightly-etl', '--push', gateway.url, '--', 'true']);
+      expect(ok.status, ok.stderr).toBe(0);
+      expect(ok.stderr).toMatch(/promfile: warning: pushed series stay on the Pushgateway/);
+      const first = await gateway.scrape();
+      const success = samplesOf(first, 'promfile_job_last_success_timestamp_seconds').filter((l) => l.includes('job="nightly-etl"'));
+      expect(success).toHaveLength(1);
+      expect(samplesOf(first, 'promfile_job_exit_code').filter((l) => l.includes('job="nightly-etl"'))).toEqual([
+        'promfile_job_exit_code{instance="",job="nightly-etl",job_name="nightly-etl"} 0',
+      ]);
+      const failed = promfile(['run', '--dir', textfiles.dir, '--job', 'nightly-etl', '--push', gateway.url, '--quiet', '--', 'sh', '-c', 'exit 3']);
+      expect(failed.status).toBe(3);
+      const second = await gateway.scrape();
+      expect(samplesOf(second, 'promfile_job_last_success_timestamp_seconds').filter((l) => l.includes('job="nightly-etl"'))).toEqual(success);
+      expect(samplesOf(second, 'promfile_job_exit_code').filter((l) => l.includes('job="nightly-etl"'))).toEqual([
+        'promfile_job_exit_code{instance="",job="nightly-etl",job_name="nightly-etl"} 3',
+      ]);
+      expect(await readdir(textfiles.dir)).toEqual([]);
+    } finally {
+      await textfiles.cleanup();
+    }
+  });
+
+  it('run --push refuses a host label before the job starts', async () => {
+    const textfiles = await tempDir('promfile-run-push-');
+    try {
+      const marker = join(textfiles.dir, 'ran');
+      const result = promfile(['run', '--dir', textfiles.dir, '--job', 'etl', '--push', gateway.url, '-l', 'host=db1', '--', 'touch', marker]);
+      expect(result.status).toBe(2);
+      expect(result.stderr).toMatch(/^promfile: refusing to push/);
+      expect(await readdir(textfiles.dir)).toEqual([]);
+    } finally {
+      await textfiles.cleanup();
+    }
   });
 
   it('pushes families from the library (the call `run --push` makes)', async () => {

@@ -9,6 +9,9 @@ import { updateTextfile } from '../store.js';
 import { resolveTarget } from '../textfile.js';
 import { addWriteOptions, collect, targetPath, writeOptions, type WriteFlags } from './common.js';
 import type { CliIo, CommandContext } from './io.js';
+import { checkPush, type PushOptions } from '../push.js';
+import { startFamilies } from '../run.js';
+import { parseGrouping, warnPushPersistence } from './push.js';
 
 /** Exit status when --no-overlap skips a run (EX_TEMPFAIL: try again later). */
 export const EXIT_SKIPPED = 75;
@@ -27,6 +30,10 @@ interface RunFlags extends WriteFlags {
   killAfter: string;
   overlap?: boolean;
   label?: string[];
+  push?: string;
+  grouping?: string[];
+  allowInstance?: boolean;
+  quiet?: boolean;
 }
 
 interface IncFlags extends WriteFlags {
@@ -86,9 +93,17 @@ export function registerRunCommands(program: Command, io: CliIo, context: Comman
     .option('--kill-after <duration>', 'after a timeout, send SIGKILL if the command is still running this much later', '10s')
     .option('--no-overlap', `if the previous run of this job is still going, skip this one (exit ${EXIT_SKIPPED}) and count it in promfile_job_skipped_total`)
     .option('-l, --label <name=value>', 'add a label to every series (repeatable; not job, instance, job_name or result)', collect)
+    .option('--push <url>', 'push the metrics to this Pushgateway (POST to job/<job>) instead of writing the textfile; for service-level jobs only')
+    .option('--grouping <name=value>', 'with --push: further grouping-key label (repeatable)', collect)
+    .option('--allow-instance', 'with --push: allow an instance/host label or this hostname')
+    .option('-q, --quiet', 'with --push: do not print the reminder that pushed series never expire')
     .action(async (command: string[], flags: RunFlags) => {
       const path = runTarget(flags, io);
       const labels = runLabels(flags);
+      const push: PushOptions | undefined =
+        flags.push === undefined ? undefined : { gateway: flags.push, job: flags.job, grouping: parseGrouping(flags.grouping), allowInstance: flags.allowInstance === true };
+      // The guard rails stop the run before the job starts, not as a warning after it.
+      if (push) checkPush(startFamilies([], labels, 0), push);
       const timeoutMs = flags.timeout === undefined ? undefined : positiveDuration(flags.timeout, '--timeout', false);
       const killAfterMs = positiveDuration(flags.killAfter, '--kill-after', true);
       const write = { ...(await writeOptions(flags, io)), allowEmpty: true };
@@ -105,6 +120,7 @@ export function registerRunCommands(program: Command, io: CliIo, context: Comman
         killAfterMs,
         noOverlap: flags.overlap === false,
         write,
+        ...(push ? { push } : {}),
         now: () => io.now(),
         onWarning: (message) => io.stderr.write(`promfile: warning: ${message}\n`),
         signals: (forward) => {
@@ -118,6 +134,7 @@ export function registerRunCommands(program: Command, io: CliIo, context: Comman
         return;
       }
       const { outcome } = run;
+      if (push && !flags.quiet) warnPushPersistence(io, push, push.allowInstance === true);
       if (outcome.detail !== undefined && outcome.result === 'failure') io.stderr.write(`promfile: ${outcome.detail}\n`);
       if (outcome.result === 'timeout') io.stderr.write(`promfile: job ${flags.job} timed out after ${flags.timeout}\n`);
       context.exitCode = outcome.status;
