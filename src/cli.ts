@@ -39,6 +39,8 @@ export async function createProgram(io: CliIo, context: CommandContext, args: re
     .configureOutput({ writeOut: (text) => io.stdout.write(text), writeErr: (text) => io.stderr.write(text) })
     .showHelpAfterError('(run "promfile help <command>" for usage)');
   program.allowExcessArguments(false);
+  // Options after a command's arguments belong to it: `promfile run --job x ls -l`.
+  program.enablePositionalOptions();
   const named = args[0] === undefined ? undefined : COMMAND_MODULES[args[0]];
   for (const load of named ? [named] : ALL_COMMANDS) (await load())(program, io, context);
   return program;

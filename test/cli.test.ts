@@ -270,6 +270,16 @@ describe('unset and rm', () => {
   });
 });
 
+describe('run', () => {
+  it('passes options after the command to the command, with or without --', async () => {
+    const dir = await freshDir();
+    expect(promfile(['run', '--dir', dir, '--job', 'plain', 'sh', '-c', 'exit 5']).status).toBe(5);
+    expect(promfile(['run', '--dir', dir, '--job', 'dashed', '--', 'sh', '-c', 'exit 6']).status).toBe(6);
+    const families = parseExposition(await readFile(join(dir, 'plain.prom')));
+    expect(families.find((f) => f.name === 'promfile_job_exit_code')?.samples[0]?.value).toBe(5);
+  });
+});
+
 describe('locking', () => {
   it('concurrent sets of one file lose no update', async () => {
     const dir = await freshDir();

@@ -86,7 +86,8 @@ export function registerRunCommands(program: Command, io: CliIo, context: Comman
       .command('run')
       .description("run a command and record its start, end, duration, exit status and last success in <dir>/<job>.prom; exits with the command's status")
       .usage('--job NAME [options] -- COMMAND [ARGS...]')
-      .argument('<command...>', 'the command and its arguments (put -- before them)'),
+      .argument('<command...>', 'the command and its arguments (options after the command are its own; -- is optional)')
+      .passThroughOptions(),
   )
     .requiredOption('--job <name>', 'job name: the job_name label, and the file name unless -f/--file-path is given')
     .option('--timeout <duration>', 'send SIGTERM after this long (e.g. 30m, 2h); recorded as "timeout", exit status 124')
