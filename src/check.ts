@@ -403,7 +403,8 @@ export function compareWithScrape(files: readonly ParsedFile[], scrapeText: stri
     }
   }
   // Only files node_exporter accepts get an mtime series; none of them having one means another directory.
-  if (files.some((file) => file.accepted && file.families.length > 0) && !readsAny) {
+  // With a scrape error the directory itself may be unreadable to it: that finding says enough.
+  if (scrapeError === 0 && files.some((file) => file.accepted && file.families.length > 0) && !readsAny) {
     findings.push(finding(source, 'warning', 'other-directory', `no node_textfile_mtime_seconds for any of these files: this node_exporter may read another directory`));
   }
   return findings;

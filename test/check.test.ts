@@ -198,6 +198,20 @@ const CASES: Case[] = [
     missing: ['a.prom'],
   },
   {
+    fixture: 'unreadable-directory',
+    setup: async (dir) => {
+      await chmod(dir, 0o700);
+    },
+    asNobody: true,
+    exit: 1,
+    findings: ['textfiles error unreadable'],
+    hidden: ['hidden_metric'],
+    exposed: [],
+    scrapeError: 1,
+    log: /failed to read textfile collector directory/,
+    missing: ['a.prom'],
+  },
+  {
     fixture: 'dangling-symlink',
     setup: async (dir) => {
       await symlink('/nonexistent/promfile-check/a.prom', join(dir, 'a.prom'));
