@@ -13,3 +13,19 @@ export { acquireLock, withLock, lockPathFor, type Lock, type LockOptions } from 
 export { writeTextfile, type WriteTextfileOptions } from './write.js';
 export { writeRegistry, registryFamilies, isDefaultMetricName, type RegistryLike, type WriteRegistryOptions } from './registry.js';
 export { pushFamilies, deletePushGroup, checkPush, groupUrl, HOST_LABELS, DEFAULT_PUSH_TIMEOUT_MS, type PushGroup, type PushOptions, type PushResult } from './push.js';
+export {
+  analyseTextfiles,
+  checkDirectory,
+  checkFile,
+  checkText,
+  compareWithScrape,
+  fetchScrape,
+  losesData,
+  TEMP_GRACE_MS,
+  type Analysis,
+  type CheckOptions,
+  type Finding,
+  type ParsedFile,
+  type SourceFile,
+} from './check.js';
+export { chooseDirectory, discoverExporters, trustedExporter, type ChosenDirectory, type DiscoveredExporter } from './discover.js';

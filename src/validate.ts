@@ -211,7 +211,8 @@ export function validateFamilies(families: readonly MetricFamily[]): Problem[] {
   }
   for (const family of families) {
     if (family.type !== 'histogram' && family.type !== 'summary') continue;
-    for (const suffix of ['_bucket', '_sum', '_count']) {
+    // client_golang objects to _bucket only beside a histogram.
+    for (const suffix of family.type === 'histogram' ? ['_bucket', '_sum', '_count'] : ['_sum', '_count']) {
       if (byName.has(family.name + suffix)) {
         problems.push({ severity: 'error', rule: 'name-collision', message: `metric "${family.name}${suffix}" collides with ${family.type} "${family.name}"; node_exporter drops it` });
       }

@@ -24,7 +24,7 @@ export interface WriteFlags extends TargetFlags {
 
 export function addTargetOptions(command: Command): Command {
   return command
-    .option('--dir <dir>', `textfile directory (default: $PROMFILE_DIR, else ${DEFAULT_TEXTFILE_DIR})`)
+    .option('--dir <dir>', `textfile directory (default: $PROMFILE_DIR, else a running node_exporter's textfile directory, else ${DEFAULT_TEXTFILE_DIR})`)
     .option('-f, --file <name>', 'write <dir>/<name>.prom')
     .option('--file-path <path>', 'write this .prom path instead of --dir/--file');
 }

@@ -253,7 +253,7 @@ type Paint = Record<Severity | 'bold', (text: string) => string>;
 
 /** ANSI colour on a terminal, unless NO_COLOR is set; plain text otherwise. */
 function painter(io: CliIo): Paint {
-  const tty = (io.stdout as { isTTY?: boolean }).isTTY === true;
+  const tty = io.stdout.isTTY === true;
   const on = tty && !io.env['NO_COLOR'];
   const code = (open: number, close: number) => (text: string) => (on ? `\u001b[${open}m${text}\u001b[${close}m` : text);
   return { error: code(31, 39), warning: code(33, 39), notice: code(36, 39), bold: code(1, 22) };

@@ -5,7 +5,7 @@ export interface CliIo {
   readonly argv: readonly string[];
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly stdin: AsyncIterable<Uint8Array | string> & { readonly isTTY?: boolean };
-  readonly stdout: { write(chunk: string): unknown };
+  readonly stdout: { write(chunk: string): unknown; readonly isTTY?: boolean };
   readonly stderr: { write(chunk: string): unknown; readonly isTTY?: boolean };
   /** Milliseconds since the epoch. */
   now(): number;
