@@ -25,9 +25,14 @@ export class PromfileError extends Error {
   readonly code: ErrorCode;
 
   constructor(code: ErrorCode, message: string, options?: ErrorOptions) {
-    super(message, options);
+    super(oneLine(message), options);
     this.code = code;
   }
+}
+
+/** Messages quote user input (names, label values): keep them to one line by escaping control characters. */
+function oneLine(message: string): string {
+  return message.replace(/[\u0000-\u001f\u007f]/g, (char) => JSON.stringify(char).slice(1, -1));
 }
 
 /** The input (arguments, exposition text, names) breaks a rule. */

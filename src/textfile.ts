@@ -1,9 +1,9 @@
 // Files in the textfile directory: where they are, reading them, and
-// replacing them atomically (temp file in the same directory whose name does
-// not end in .prom, fsync, chmod, rename, fsync of the directory).
-import { lstat, mkdir, open, readFile, stat, unlink } from 'node:fs/promises';
+// replacing them atomically (a new temp file in the same directory whose name
+// does not end in .prom, fsync, chmod, rename, fsync of the directory).
+import { randomBytes } from 'node:crypto';
+import { lstat, mkdir, open, readFile, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import writeFileAtomic from 'write-file-atomic';
 import { InputError, IoError, PromfileError } from './errors.js';
 
 /** Where Debian and Ubuntu's prometheus-node-exporter package reads textfiles. */
@@ -85,34 +85,32 @@ export async function writeFileAtomically(path: string, content: string, options
   const dir = dirname(path);
   await prepareDirectory(dir, options.mkdir);
   await refuseUnsafeTarget(path);
-  const bytes = Buffer.from(content, 'utf8');
+  const mode = options.mode ?? DEFAULT_MODE;
+  // Same directory (rename is atomic only within one filesystem); the name does
+  // not end in .prom, so node_exporter never reads a half-written file.
+  const temp = `${path}.tmp-${randomBytes(6).toString('hex')}`;
+  let handle: FileHandle | undefined;
+  let created = false;
   try {
-    // write-file-atomic names, chmods, chowns, renames and cleans up the temp
-    // file, but writes with one write(2) and ignores a short count: on a full
-    // disk it would rename a truncated file over the good one. So it gets no
-    // data, and the bytes go through our own handle, whose writeFile loops
-    // until everything is written or fails with ENOSPC.
-    await writeFileAtomic(path, Buffer.alloc(0), {
-      mode: options.mode ?? DEFAULT_MODE,
-      fsync: true,
-      ...(options.owner ? { chown: { uid: options.owner.uid, gid: options.owner.gid } } : {}),
-      tmpfileCreated: (tmpfile: string) => writeAllAndSync(tmpfile, bytes),
-    });
+    // 'wx' is O_CREAT|O_EXCL: a new file or nothing. Anything planted at the
+    // name, a symlink included, makes the open fail instead of being followed.
+    handle = await open(temp, 'wx', mode);
+    created = true;
+    // writeFile loops until every byte is written; a full disk fails with ENOSPC
+    // instead of leaving a short file to be renamed over the good one.
+    await handle.writeFile(content, 'utf8');
+    if (options.owner) await handle.chown(options.owner.uid, options.owner.gid);
+    await handle.chmod(mode); // open's mode was narrowed by the umask
+    await handle.sync();
+    await handle.close();
+    handle = undefined;
+    await rename(temp, path);
   } catch (error) {
+    await handle?.close().catch(() => undefined);
+    if (created) await unlink(temp).catch(() => undefined); // never what someone else put there
     throw ioError('ERR_WRITE_FAILED', `cannot write ${path}`, error);
   }
   await syncDirectory(dir);
-}
-
-/** Write every byte to an existing file and fsync it; errors (ENOSPC) propagate. */
-async function writeAllAndSync(path: string, bytes: Uint8Array): Promise<void> {
-  const handle = await open(path, 'r+');
-  try {
-    await handle.writeFile(bytes);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }
 
 /** Make the rename durable. */

@@ -159,16 +159,14 @@ describe('property: random and mutated input', () => {
     }
   }
 
-  // KNOWN BUG (it.fails until fixed): two parser messages quote an already
-  // unescaped label value raw ("label value ... contains an unescaped
-  // new-line" in scan.ts, "expected float as value for 'le' label, got ..."
-  // in parse.ts), so a value holding an escaped \n splits the one-line error.
-  // JSON.stringify(value) in both fixes it. Fixed seed: deterministic.
-  it.fails('every parse error is one line', () => {
+  // Messages quote unescaped label values; an escaped \n in one once split
+  // the one-line error. PromfileError now escapes control characters.
+  // Fixed seed: deterministic.
+  it('every parse error is one line', () => {
     fc.assert(fc.property(mutated, oneLineErrors), { numRuns: 5000, seed: 936129703 });
   });
-  it.fails('the "unescaped new-line" error stays on one line', () => oneLineErrors('m{a="x\\ny\n"} 1\n'));
-  it.fails('the "float as value for le" error stays on one line', () => oneLineErrors('# TYPE h histogram\nh_bucket{le="+I\\nf"} 1\n'));
+  it('the "unescaped new-line" error stays on one line', () => oneLineErrors('m{a="x\\ny\n"} 1\n'));
+  it('the "float as value for le" error stays on one line', () => oneLineErrors('# TYPE h histogram\nh_bucket{le="+I\\nf"} 1\n'));
 
   it(`mutated valid files never crash the parser (${RUNS * 3} inputs)`, () => {
     fc.assert(fc.property(mutated, neverCrashes), { numRuns: RUNS * 3 });
