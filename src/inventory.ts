@@ -23,12 +23,12 @@ export interface DirectoryEntry {
 
 /**
  * Temp names writers leave when they die between write and rename:
- * write-file-atomic's `NAME.prom.<digits>`, the shell's `NAME.prom.$$`,
+ * promfile's own `NAME.prom.tmp-<hex>`, write-file-atomic's `NAME.prom.<digits>`, the shell's `NAME.prom.$$`,
  * `NAME.prom.tmp[...]`. node_exporter ignores them (they don't end in .prom).
  */
 const TEMP_NAME = /\.prom\.(?:\d+|tmp(?:[.-].*)?|\$\$|new)$/;
-/** promfile's lock files (`.<name>.prom.lock`) and the aside names of a takeover. */
-const LOCK_NAME = /^\..+\.prom\.lock(?:\.stale\.[0-9a-f]+)?$/;
+/** promfile's lock files (`.<name>.prom.lock`, run's `.<name>.prom.run.lock`) and a takeover's guard. */
+const LOCK_NAME = /^\..+\.prom\.(?:run\.)?lock(?:\.takeover)?$/;
 
 export function classifyName(name: string): EntryKind {
   if (name.endsWith('.prom')) return 'textfile';
@@ -76,10 +76,10 @@ const LOCK_WRITE_GRACE_MS = 5_000;
 
 /**
  * Judge a promfile lock file as lock.ts does: held while its pid lives on
- * this host; a takeover's `.stale.` aside file is always stale.
+ * this host; a takeover guard (`.takeover`) is stale once past the grace.
  */
 export async function lockState(entry: DirectoryEntry, now: number, procRoot: string = DEFAULT_PROC_ROOT): Promise<LockState> {
-  if (/\.stale\.[0-9a-f]+$/.test(entry.name)) return { stale: now - entry.link.mtimeMs > LOCK_WRITE_GRACE_MS };
+  if (entry.name.endsWith('.takeover')) return { stale: now - entry.link.mtimeMs > LOCK_WRITE_GRACE_MS };
   const raw = await readFile(entry.path, 'utf8').catch(() => undefined);
   const [pidText, host] = (raw ?? '').trim().split(' ');
   const pid = Number(pidText);

@@ -136,3 +136,22 @@ describe('ls', () => {
     expect(listing.files[0]).toMatchObject({ status: 'invalid', problem: 'line 3: timestamp' });
   });
 });
+
+describe('gc and the lock files promfile itself leaves', () => {
+  it("removes a dead run's lock and an abandoned takeover guard, keeping a live run's lock", async () => {
+    const { dir, cleanup } = await tempDir('promfile-gc-locks-');
+    try {
+      const old = new Date(Date.now() - 3_600_000);
+      await writeFile(join(dir, '.dead.prom.run.lock'), `4194999 ${hostname()} x\n`);
+      await writeFile(join(dir, '.live.prom.run.lock'), `${process.pid} ${hostname()} x\n`);
+      await writeFile(join(dir, '.g.prom.lock.takeover'), '');
+      await utimes(join(dir, '.g.prom.lock.takeover'), old, old);
+      const result = promfile(['gc', '--dir', dir]);
+      expect(result.status, result.stderr).toBe(0);
+      expect(result.stdout.trim().split('\n').sort()).toEqual([join(dir, '.dead.prom.run.lock'), join(dir, '.g.prom.lock.takeover')]);
+      expect(await readdir(dir)).toEqual(['.live.prom.run.lock']);
+    } finally {
+      await cleanup();
+    }
+  });
+});
