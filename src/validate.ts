@@ -22,6 +22,15 @@ const SUFFIXES: Readonly<Record<'histogram' | 'summary', readonly string[]>> = {
  * the labels, an empty value being the same as an absent label.
  */
 export function seriesKey(name: string, labels: Labels, skip?: string): string {
+  const names = keyLabelNames(labels, skip);
+  if (names.length === 0) return name;
+  let key = name;
+  for (const label of names) key += `\u0000${label}\u0001${keyValue(labels, label)}`;
+  return key;
+}
+
+/** The labels that make a series' identity, sorted: those with a value, but `skip`. */
+function keyLabelNames(labels: Labels, skip?: string): string[] {
   // A loop, not filter() and sort(): this runs once or twice per sample of a
   // million-series file, whose labels usually come in order already.
   const names: string[] = [];
@@ -31,16 +40,31 @@ export function seriesKey(name: string, labels: Labels, skip?: string): string {
     if (names.length > 0 && (names[names.length - 1] as string) > label) ordered = false;
     names.push(label);
   }
-  if (names.length === 0) return name;
   if (!ordered) names.sort();
-  let key = name;
-  for (const label of names) {
-    let value = labels[label] as string;
-    // 1 and 1.0 are one bucket bound.
-    if (label === 'le' || label === 'quantile') value = normalizeBound(value);
-    key += `\u0000${label}\u0001${value}`;
-  }
-  return key;
+  return names;
+}
+
+function keyValue(labels: Labels, label: string): string {
+  const value = labels[label] as string;
+  // 1 and 1.0 are one bucket bound.
+  return label === 'le' || label === 'quantile' ? normalizeBound(value) : value;
+}
+
+/**
+ * A 32-bit hash of exactly what seriesKey joins: equal keys, equal hashes.
+ * Finding duplicates by hash first spares building and hashing a million key
+ * strings (V8 must flatten each concatenated key to hash it).
+ */
+function seriesHash(name: string, labels: Labels): number {
+  let hash = mixString(0x811c9dc5, name);
+  for (const label of keyLabelNames(labels)) hash = mixString(mixString(Math.imul(hash ^ 1, 16777619), label), keyValue(labels, label));
+  return hash;
+}
+
+/** FNV-1a over UTF-16 code units. */
+function mixString(hash: number, text: string): number {
+  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 16777619);
+  return hash;
 }
 
 function normalizeBound(value: string): string {
@@ -76,15 +100,23 @@ export function validateFamily(family: MetricFamily): FamilyProblem[] {
   if (family.samples.length === 0) {
     problems.push(problem('notice', 'empty-family', `"${family.name}" has HELP/TYPE but no samples; node_exporter ignores it`));
   }
-  const seen = new Map<string, number>();
+  // Series seen so far by hash; a hash hit is confirmed (or not) with seriesKey.
+  const seen = new Map<number, number | number[]>();
   const goodLabelNames = new Set<string>();
   const { samples } = family;
   for (let index = 0; index < samples.length; index++) {
     const sample = samples[index] as Sample;
     checkSample(family, sample, index, problems, goodLabelNames);
+    const hash = seriesHash(sample.name, sample.labels);
+    const found = seen.get(hash);
+    if (found === undefined) {
+      seen.set(hash, index);
+      continue;
+    }
+    const sameHash = typeof found === 'number' ? [found] : found;
     const key = seriesKey(sample.name, sample.labels);
-    const first = seen.get(key);
-    if (first === undefined) seen.set(key, index);
+    const isDuplicate = sameHash.some((other) => seriesKey((samples[other] as Sample).name, (samples[other] as Sample).labels) === key);
+    if (!isDuplicate) seen.set(hash, [...sameHash, index]);
     else problems.push(problem('error', 'duplicate-series', `duplicate series ${describeSeries(sample)}: node_exporter drops it ("was collected before with the same name and label values")`, index));
   }
   if (family.type === 'histogram' || family.type === 'summary') checkShape(family, problems);
