@@ -1,11 +1,11 @@
 // What is in a textfile directory, as node_exporter and a janitor see it:
 // the *.prom files it reads (in its order), the temp files writers left
 // behind, and lock files whose owner is gone.
-import { lstat, readdir, readFile, stat } from 'node:fs/promises';
+import { lstat, readdir, stat } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
-import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_PROC_ROOT } from './discover.js';
+import { isLockHolderDead, readLockHolder } from './lock.js';
 import { compareNames } from './parse.js';
 
 export type EntryKind = 'textfile' | 'temp' | 'lock' | 'other';
@@ -80,20 +80,9 @@ const LOCK_WRITE_GRACE_MS = 5_000;
  */
 export async function lockState(entry: DirectoryEntry, now: number, procRoot: string = DEFAULT_PROC_ROOT): Promise<LockState> {
   if (entry.name.endsWith('.takeover')) return { stale: now - entry.link.mtimeMs > LOCK_WRITE_GRACE_MS };
-  const raw = await readFile(entry.path, 'utf8').catch(() => undefined);
-  const [pidText, host] = (raw ?? '').trim().split(' ');
-  const pid = Number(pidText);
-  if (!Number.isInteger(pid) || pid <= 0 || !host) return { stale: now - entry.link.mtimeMs > LOCK_WRITE_GRACE_MS };
-  if (host !== hostname()) return { stale: false, pid, host }; // another machine's process: cannot tell
-  const alive = await stat(join(procRoot, String(pid))).then(
-    () => true,
-    () => false,
-  );
-  const procReadable = await stat(join(procRoot, 'self')).then(
-    () => true,
-    () => false,
-  );
-  return { stale: procReadable && !alive, pid, host };
+  const holder = await readLockHolder(entry.path);
+  if (!holder) return { stale: now - entry.link.mtimeMs > LOCK_WRITE_GRACE_MS };
+  return { stale: await isLockHolderDead(holder, procRoot), pid: holder.pid, host: holder.host };
 }
 
 /** `3s`, `5m`, `2h5m`, `4d3h`: a short age for people. */

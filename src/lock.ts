@@ -37,7 +37,7 @@ export async function acquireLock(path: string, options: LockOptions = {}): Prom
     if (await tryCreate(path, token)) return { path, release: () => releaseLock(path, token) };
     if (await takeOverIfStale(path)) continue;
     if (Date.now() >= deadline) {
-      const holder = await readHolder(path);
+      const holder = await readLockHolder(path);
       const who = holder ? ` (held by pid ${holder.pid} on ${holder.host})` : '';
       if (timeoutMs === 0) throw new IoError('ERR_LOCK_BUSY', `lock ${path} is held${who}`);
       throw new IoError('ERR_LOCK_TIMEOUT', `timed out after ${timeoutMs} ms waiting for lock ${path}${who}`);
@@ -83,13 +83,15 @@ async function releaseLock(path: string, token: string): Promise<void> {
   if (content === token) await unlink(path).catch(() => undefined);
 }
 
-interface Holder {
-  pid: number;
-  host: string;
-  raw: string;
+/** Who holds a lock, as its file says. */
+export interface LockHolder {
+  readonly pid: number;
+  readonly host: string;
+  readonly raw: string;
 }
 
-async function readHolder(path: string): Promise<Holder | undefined> {
+/** The holder named in a lock file, or undefined when it names none (yet). */
+export async function readLockHolder(path: string): Promise<LockHolder | undefined> {
   const raw = await readFile(path, 'utf8').catch(() => undefined);
   if (raw === undefined) return undefined;
   const [pidText, host] = raw.trim().split(' ');
@@ -98,16 +100,16 @@ async function readHolder(path: string): Promise<Holder | undefined> {
   return { pid: owner, host, raw };
 }
 
-/** True when the process is known to be gone (same host only; /proc needed). */
-async function isDead(holder: Holder): Promise<boolean> {
+/** True when the holder is known to be gone (same host only; needs a /proc to look in). */
+export async function isLockHolderDead(holder: LockHolder, procRoot = '/proc'): Promise<boolean> {
   if (holder.host !== hostname()) return false;
   try {
-    await stat('/proc/self');
+    await stat(`${procRoot}/self`);
   } catch {
     return false; // no /proc: cannot tell, so wait for the timeout
   }
   try {
-    await stat(`/proc/${holder.pid}`);
+    await stat(`${procRoot}/${holder.pid}`);
     return false;
   } catch {
     return true;
@@ -125,8 +127,8 @@ const GUARD_AGE_MS = 10_000;
  * removed, never a fresh lock that a live process created in the meantime.
  */
 async function takeOverIfStale(path: string): Promise<boolean> {
-  const holder = await readHolder(path);
-  if (holder ? !(await isDead(holder)) : !(await isOldGarbage(path))) return false;
+  const holder = await readLockHolder(path);
+  if (holder ? !(await isLockHolderDead(holder)) : !(await isOldGarbage(path))) return false;
   const stale = holder?.raw;
   const guard = `${path}.takeover`;
   let handle;
@@ -141,7 +143,7 @@ async function takeOverIfStale(path: string): Promise<boolean> {
   try {
     const current = await readFile(path, 'utf8').catch(() => undefined);
     if (current === undefined) return true;
-    const stillStale = stale === undefined ? (await readHolder(path)) === undefined && (await isOldGarbage(path)) : current === stale;
+    const stillStale = stale === undefined ? (await readLockHolder(path)) === undefined && (await isOldGarbage(path)) : current === stale;
     if (stillStale) await unlink(path).catch(() => undefined);
     return stillStale;
   } finally {
