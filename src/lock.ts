@@ -2,12 +2,12 @@
 // promfile processes never lose an update. The .prom file itself cannot be
 // locked: every write replaces its inode. The lock file is created with
 // O_EXCL and holds the owner's pid; a lock whose owner died is taken over.
-import { randomBytes } from 'node:crypto';
 import { open, readFile, stat, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { pid } from 'node:process'; // only to name this lock's owner
 import { setTimeout as sleep } from 'node:timers/promises';
 import { IoError } from './errors.js';
+import { uniqueSuffix } from './unique.js';
 
 export interface LockOptions {
   /** How long to wait for the lock, in milliseconds. 0: fail at once if it is held. */
@@ -31,7 +31,7 @@ export function lockPathFor(targetPath: string): string {
 export async function acquireLock(path: string, options: LockOptions = {}): Promise<Lock> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
   const deadline = Date.now() + timeoutMs;
-  const token = `${pid} ${hostname()} ${randomBytes(6).toString('hex')}\n`;
+  const token = `${pid} ${hostname()} ${uniqueSuffix()}\n`;
   let delay = 5;
   for (;;) {
     if (await tryCreate(path, token)) return { path, release: () => releaseLock(path, token) };

@@ -1,10 +1,10 @@
 // Files in the textfile directory: where they are, reading them, and
 // replacing them atomically (a new temp file in the same directory whose name
 // does not end in .prom, fsync, chmod, rename, fsync of the directory).
-import { randomBytes } from 'node:crypto';
 import { lstat, mkdir, open, readFile, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { InputError, IoError, PromfileError } from './errors.js';
+import { uniqueSuffix } from './unique.js';
 
 /** Where Debian and Ubuntu's prometheus-node-exporter package reads textfiles. */
 export const DEFAULT_TEXTFILE_DIR = '/var/lib/prometheus/node-exporter';
@@ -88,7 +88,7 @@ export async function writeFileAtomically(path: string, content: string, options
   const mode = options.mode ?? DEFAULT_MODE;
   // Same directory (rename is atomic only within one filesystem); the name does
   // not end in .prom, so node_exporter never reads a half-written file.
-  const temp = `${path}.tmp-${randomBytes(6).toString('hex')}`;
+  const temp = `${path}.tmp-${uniqueSuffix()}`;
   let handle: FileHandle | undefined;
   let created = false;
   try {

@@ -8,10 +8,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { writeFileAtomically } from '../../src/textfile.js';
 import { tempDir } from '../helpers/cli.js';
 
-vi.mock('node:crypto', async (importOriginal) => {
-  const original = await importOriginal<typeof import('node:crypto')>();
-  return { ...original, randomBytes: (size: number) => Buffer.alloc(size, 0xab) };
-});
+vi.mock('../../src/unique.js', () => ({ uniqueSuffix: () => 'ab'.repeat(6) }));
 
 let dir: string;
 let cleanup: () => Promise<void>;
