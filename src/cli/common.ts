@@ -1,5 +1,5 @@
 // Options shared by the commands that address one textfile.
-import { Option, type Command } from 'commander';
+import type { Command, Option } from 'commander';
 import { InputError } from '../errors.js';
 import { chooseDirectory } from '../discover.js';
 import { parseDuration } from '../duration.js';
@@ -37,8 +37,8 @@ export function addWriteOptions(command: Command): Command {
     .option('--lock-timeout <duration>', 'how long to wait for the file lock', '30s');
 }
 
-export function typeOption(): Option {
-  return new Option('--type <type>', 'metric type of new families (default: counter for *_total, else gauge)').choices(['gauge', 'counter', 'untyped']);
+export function typeOption(program: Command): Option {
+  return program.createOption('--type <type>', 'metric type of new families (default: counter for *_total, else gauge)').choices(['gauge', 'counter', 'untyped']);
 }
 
 /**

@@ -2,7 +2,7 @@
 // will, and keep it clean.
 import { readFile, readlink, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { Option, type Command } from 'commander';
+import type { Command, Option } from 'commander';
 import { checkDirectory, checkFile, checkText, compareWithScrape, fetchScrape, losesData, TEMP_GRACE_MS, type Finding, type ParsedFile } from '../check.js';
 import { chooseDirectory, DEFAULT_PROC_ROOT } from '../discover.js';
 import { parseDuration } from '../duration.js';
@@ -26,8 +26,8 @@ interface CheckFlags {
   timeout: string;
 }
 
-function formatOption(): Option {
-  return new Option('--format <format>', 'output format').choices(['text', 'json']).default('text');
+function formatOption(program: Command): Option {
+  return program.createOption('--format <format>', 'output format').choices(['text', 'json']).default('text');
 }
 
 const DIR_HELP = 'textfile directory (default: $PROMFILE_DIR, else the directory of a running node_exporter, else /var/lib/prometheus/node-exporter)';
@@ -41,7 +41,7 @@ export function registerInspectCommands(program: Command, io: CliIo, context: Co
     .option('-f, --file <name>', 'check <dir>/<name>.prom (in the context of the whole directory)')
     .option('--file-path <path>', 'check this file alone')
     .option('--max-age <duration>', 'also flag .prom files not rewritten for this long (e.g. 26h)')
-    .addOption(formatOption())
+    .addOption(formatOption(program))
     .option('--against <url>', "compare with a running node_exporter's /metrics (e.g. http://127.0.0.1:9100/metrics)")
     .option('--timeout <duration>', 'how long to wait for --against', '5s')
     .action(async (source: string | undefined, flags: CheckFlags) => {
@@ -110,7 +110,7 @@ export function registerInspectCommands(program: Command, io: CliIo, context: Co
     .command('ls')
     .description('list the textfiles: series, families, age, size, owner/mode, and whether node_exporter accepts each')
     .option('--dir <dir>', DIR_HELP)
-    .addOption(formatOption())
+    .addOption(formatOption(program))
     .action(async (flags: { dir?: string; format: 'text' | 'json' }) => {
       const dir = resolve(resolveDirectory(flags, io));
       const now = io.now();

@@ -88,7 +88,7 @@ export function registerPushCommands(program: Command, io: CliIo, context: Comma
     .option('--delete', 'delete the group from the gateway instead of pushing')
     .option('--allow-instance', 'push even with an instance/host label or this hostname in the series or grouping key')
     .option('--timeout <duration>', 'bound on the whole request', `${DEFAULT_PUSH_TIMEOUT_MS / 1000}s`)
-    .addOption(typeOption())
+    .addOption(typeOption(program))
     .option('--help-text <text>', 'HELP text of the series given as arguments')
     .option('-l, --label <name=value>', 'add a label to every series given as arguments (repeatable)', collect)
     .option('-q, --quiet', 'do not print the reminder that pushed series persist')

@@ -35,7 +35,7 @@ export function registerWriteCommands(program: Command, io: CliIo): void {
       .description('set series in a textfile, keeping everything else in it')
       .argument('<series...>', 'SERIES=VALUE, or SERIES VALUE; SERIES is name or name{label="value",...}; VALUE is a number, NaN, +Inf, -Inf or now'),
   )
-    .addOption(typeOption())
+    .addOption(typeOption(program))
     .option('--help-text <text>', 'HELP text of the metrics set')
     .option('-l, --label <name=value>', 'add a label to every series (repeatable)', collect)
     .option('--replace', 'replace the whole file instead of merging into it')
