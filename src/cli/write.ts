@@ -74,6 +74,7 @@ export function registerWriteCommands(program: Command, io: CliIo): void {
       const result = await updateTextfile(path, () => families, {
         ...(await writeOptions(flags, io)),
         replace: true,
+        prevalidated: true,
         allowEmpty: flags.allowEmpty === true,
         dryRun: flags.dryRun === true,
       });
