@@ -33,11 +33,19 @@ export function renderSample(sample: Sample): string {
 
 /** Render families as canonical exposition text. Families without samples are left out. */
 export function renderExposition(families: readonly MetricFamily[]): string {
-  const sorted = [...families].sort((a, b) => compareNames(a.name, b.name));
   // Joined per family, then once: `+=` over a million lines builds a deep rope
   // that V8 must later flatten, and one array of a million live lines makes
   // every young-generation GC copy them; per-family arrays die young.
-  return sorted.map(renderFamily).join('');
+  return [...renderChunks(families)].join('');
+}
+
+/** The same text, one family at a time, for writing without holding the whole file in memory. */
+export function* renderChunks(families: readonly MetricFamily[]): Generator<string> {
+  const sorted = [...families].sort((a, b) => compareNames(a.name, b.name));
+  for (const family of sorted) {
+    const text = renderFamily(family);
+    if (text !== '') yield text;
+  }
 }
 
 export function renderFamily(family: MetricFamily): string {

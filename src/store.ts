@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import { ExpositionError } from './errors.js';
 import { withLock } from './lock.js';
 import { parseExposition } from './parse.js';
-import { renderExposition } from './render.js';
+import { renderChunks, renderExposition } from './render.js';
 import { prepareDirectory, readTextfile, writeFileAtomically, type WriteOptions } from './textfile.js';
 import type { MetricFamily, Problem } from './types.js';
 import { validateFamilies, validateFamily } from './validate.js';
@@ -28,7 +28,8 @@ export interface UpdateOptions extends WriteOptions {
 export interface UpdateResult {
   readonly path: string;
   readonly families: MetricFamily[];
-  readonly content: string;
+  /** The rendered file, for a dry run (a real write streams it to disk instead). */
+  readonly content?: string;
   readonly written: boolean;
 }
 
@@ -72,12 +73,13 @@ export async function updateTextfile(
     const current = options.replace ? [] : ((await readFamilies(path)) ?? []);
     const families = await change(current);
     if (!options.prevalidated) assertWritable(families.filter((family) => family.samples.length > 0));
-    const content = renderExposition(families);
-    if (content === '' && !options.allowEmpty) {
+    if (!options.allowEmpty && families.every((family) => family.samples.length === 0)) {
       throw new ExpositionError({ severity: 'error', rule: 'empty', message: 'nothing to write: no samples (pass --allow-empty to write an empty file)' });
     }
-    if (!options.dryRun) await writeFileAtomically(path, content, options);
-    return { path, families, content, written: !options.dryRun };
+    if (options.dryRun) return { path, families, content: renderExposition(families), written: false };
+    // Rendered family by family into the temp file: a large file is never held twice in memory.
+    await writeFileAtomically(path, renderChunks(families), options);
+    return { path, families, written: true };
   };
   if (options.dryRun) return run();
   // The lock lives in the directory, so the directory must be there first.

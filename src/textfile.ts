@@ -81,7 +81,7 @@ async function refuseUnsafeTarget(path: string): Promise<void> {
 }
 
 /** Replace the file atomically: readers see the old or the new content, never a mix. */
-export async function writeFileAtomically(path: string, content: string, options: WriteOptions = {}): Promise<void> {
+export async function writeFileAtomically(path: string, content: string | Iterable<string>, options: WriteOptions = {}): Promise<void> {
   const dir = dirname(path);
   await prepareDirectory(dir, options.mkdir);
   await refuseUnsafeTarget(path);
@@ -98,7 +98,8 @@ export async function writeFileAtomically(path: string, content: string, options
     created = true;
     // writeFile loops until every byte is written; a full disk fails with ENOSPC
     // instead of leaving a short file to be renamed over the good one.
-    await handle.writeFile(content, 'utf8');
+    if (typeof content === 'string') await handle.writeFile(content, 'utf8');
+    else await writeChunks(handle, content);
     if (options.owner) await handle.chown(options.owner.uid, options.owner.gid);
     await handle.chmod(mode); // open's mode was narrowed by the umask
     await handle.sync();
@@ -111,6 +112,24 @@ export async function writeFileAtomically(path: string, content: string, options
     throw ioError('ERR_WRITE_FAILED', `cannot write ${path}`, error);
   }
   await syncDirectory(dir);
+}
+
+const CHUNK_BYTES = 1 << 20;
+
+/** Append chunks through writeFile (which loops until all is written), batched to about 1 MiB per call. */
+async function writeChunks(handle: FileHandle, chunks: Iterable<string>): Promise<void> {
+  let pending: string[] = [];
+  let size = 0;
+  for (const chunk of chunks) {
+    pending.push(chunk);
+    size += chunk.length;
+    if (size >= CHUNK_BYTES) {
+      await handle.writeFile(pending.join(''), 'utf8');
+      pending = [];
+      size = 0;
+    }
+  }
+  if (pending.length > 0) await handle.writeFile(pending.join(''), 'utf8');
 }
 
 /** Make the rename durable. */

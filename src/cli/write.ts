@@ -48,7 +48,7 @@ export function registerWriteCommands(program: Command, io: CliIo): void {
         (current) => setSeries(current, values, { ...(flags.type ? { type: flags.type } : {}), ...(flags.helpText !== undefined ? { help: flags.helpText } : {}) }),
         { ...(await writeOptions(flags, io)), replace: flags.replace === true, dryRun: flags.dryRun === true },
       );
-      if (flags.dryRun) emit(io, result.content);
+      if (flags.dryRun) emit(io, result.content ?? '');
     });
 
   addWriteOptions(program.command('write').description('validate exposition text from stdin and write it as the whole file, atomically'))
@@ -78,7 +78,7 @@ export function registerWriteCommands(program: Command, io: CliIo): void {
         allowEmpty: flags.allowEmpty === true,
         dryRun: flags.dryRun === true,
       });
-      if (flags.dryRun) emit(io, result.content);
+      if (flags.dryRun) emit(io, result.content ?? '');
     });
 
   addWriteOptions(
@@ -108,7 +108,7 @@ export function registerWriteCommands(program: Command, io: CliIo): void {
         { ...(await writeOptions(flags, io)), allowEmpty: true, dryRun: flags.dryRun === true },
       );
       if (removed === 0) io.stderr.write(`promfile: warning: nothing matched in ${path}\n`);
-      if (flags.dryRun) emit(io, result.content);
+      if (flags.dryRun) emit(io, result.content ?? '');
     });
 
   addWriteOptions(program.command('rm').description('delete a textfile (stale-metric clean-up); a missing file is not an error')).action(

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors.js';
 import { resolveTarget } from '../../src/textfile.js';
-import { BIN, promfile, ROOT, tempDir } from '../helpers/cli.js';
+import { BIN, promfile, tempDir } from '../helpers/cli.js';
 import { startNodeExporter, samplesOf, scrapeError, type NodeExporter } from '../helpers/node-exporter.js';
 
 const isRoot = process.getuid?.() === 0;
