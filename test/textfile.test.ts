@@ -11,7 +11,7 @@ afterEach(async () => cleanup?.());
 
 describe('writeFileAtomically', () => {
   it('writes chunks of any size in order, across the 1 MiB batches, with multi-byte characters intact', async () => {
-    const chunks = Array.from({ length: 3000 }, (_, i) => `m{i="${i}",s="é✓🚀${'x'.repeat(i % 997)}"} ${i}\n`);
+    const chunks = Array.from({ length: 5000 }, (_, i) => `m{i="${i}",s="é✓🚀${'x'.repeat(i % 997)}"} ${i}\n`);
     const path = join(dir, 'c.prom');
     await writeFileAtomically(path, chunks);
     const expected = chunks.join('');
