@@ -66,7 +66,8 @@ function decode(input: string | Uint8Array): string | Problem {
   }
 }
 
-function firstInvalidUtf8Line(bytes: Uint8Array): number {
+/** The 1-based line of the first invalid UTF-8 sequence in `bytes`. */
+export function firstInvalidUtf8Line(bytes: Uint8Array): number {
   const decoder = new TextDecoder('utf-8', { fatal: true });
   let line = 1;
   let start = 0;

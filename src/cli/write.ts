@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { InputError } from '../errors.js';
 import { removeFamilies, setSeries, unsetSeries } from '../model.js';
+import { readExpositionText } from '../input.js';
 import { parseExposition } from '../parse.js';
 import { parseLabelOption, parseSeriesSelector, parseSeriesValues, withLabels } from '../series.js';
 import { updateTextfile } from '../store.js';
@@ -58,9 +59,8 @@ export function registerWriteCommands(program: Command, io: CliIo): void {
     .action(async (flags: WriteFlags & { stripTimestamps?: boolean; allowEmpty?: boolean; dryRun?: boolean }) => {
       const path = targetPath(flags, io);
       if (io.stdin.isTTY) throw new InputError('ERR_INVALID_ARGUMENT', 'write reads exposition text from stdin; pipe it in (e.g. `script | promfile write -f NAME`)');
-      const input = await readAll(io.stdin);
       const notices: Problem[] = [];
-      const families = parseExposition(input, {
+      const families = parseExposition(await readExpositionText(io.stdin), {
         source: '<stdin>',
         stripTimestamps: flags.stripTimestamps === true,
         allowMissingFinalNewline: true,
