@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { JOB_METRICS } from '../src/run.js';
+import { JOB_METRICS } from '../src/job-metrics.js';
 import { PROMTOOL } from './helpers/binaries.js';
 import { ROOT, tempDir } from './helpers/cli.js';
 
@@ -31,7 +31,7 @@ describe('README', () => {
   });
 
   it('its cronjob alerts use only metrics promfile run writes', () => {
-    const written = new Set(Object.values(JOB_METRICS).map((metric) => metric.name));
+    const written = new Set<string>(Object.values(JOB_METRICS).map((metric) => metric.name));
     const used = ruleFiles.flatMap((rules) => rules.match(/promfile_[a-z_]+/g) ?? []);
     expect(used.length).toBeGreaterThan(0);
     for (const name of used) expect(written.has(name), name).toBe(true);

@@ -5,18 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { getSeries } from '../src/model.js';
 import { parseExposition } from '../src/parse.js';
 import { renderExposition } from '../src/render.js';
-import {
-  JOB_METRICS,
-  classifyExit,
-  endFamilies,
-  mergeJobMetrics,
-  parseJobMetrics,
-  runJob,
-  runLockPathFor,
-  skippedFamilies,
-  startFamilies,
-  type JobOutcome,
-} from '../src/run.js';
+import { JOB_METRICS, classifyExit, endFamilies, mergeJobMetrics, parseJobMetrics, skippedFamilies, startFamilies, type JobOutcome } from '../src/job-metrics.js';
+import { runJob, runLockPathFor } from '../src/run.js';
 import { assertWritable } from '../src/store.js';
 import type { Labels, MetricFamily } from '../src/types.js';
 import { tempDir } from './helpers/cli.js';

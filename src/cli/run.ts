@@ -10,7 +10,7 @@ import { resolveTarget } from '../textfile.js';
 import { addWriteOptions, collect, targetPath, writeOptions, type WriteFlags } from './common.js';
 import type { CliIo, CommandContext } from './io.js';
 import { checkPush, type PushOptions } from '../push.js';
-import { startFamilies } from '../run.js';
+import { startFamilies } from '../job-metrics.js';
 import { parseGrouping, warnPushPersistence } from './push.js';
 
 /** Exit status when --no-overlap skips a run (EX_TEMPFAIL: try again later). */
