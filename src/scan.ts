@@ -37,6 +37,8 @@ function isDigit(code: number): boolean {
   return code >= 48 && code <= 57;
 }
 
+const MAX_SHARED_VALUES = 1 << 16;
+
 /** A cursor over one line (without its newline). */
 export class LineCursor {
   pos = 0;
@@ -86,6 +88,20 @@ export class LineCursor {
       this.pos++;
     }
     return this.text.slice(start, this.pos);
+  }
+
+  /**
+   * The shared copy of a label value, while fewer than MAX_SHARED_VALUES
+   * strings are shared: values repeat a lot in practice (hosts, devices,
+   * origins), and a million samples then hold a few thousand strings; a file
+   * of unique values stops adding to the map once it is full.
+   */
+  internValue(value: string): string {
+    if (this.names === undefined) return value;
+    const shared = this.names.get(value);
+    if (shared !== undefined) return shared;
+    if (this.names.size < MAX_SHARED_VALUES) this.names.set(value, value);
+    return value;
   }
 
   /** The shared copy of `name` (see `names`). */
@@ -179,7 +195,7 @@ export class LineCursor {
       if (this.peek() !== Char.Quote) {
         throw new ScanError(`expected '"' at start of the value of label "${name}", found ${describeChar(this.text, this.pos)}`);
       }
-      labels[name] = this.readQuotedValue(atEndOfInput);
+      labels[name] = this.internValue(this.readQuotedValue(atEndOfInput));
       this.skipBlanks();
       const next = this.peek();
       if (next === Char.Comma) {
