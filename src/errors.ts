@@ -61,3 +61,13 @@ export class IoError extends PromfileError {
 export function isInputError(error: unknown): error is InputError {
   return error instanceof InputError;
 }
+
+/** The errno code of a Node system error (ENOENT, EACCES, ...), if it is one. */
+export function errnoOf(error: unknown): string | undefined {
+  return (error as NodeJS.ErrnoException | undefined)?.code;
+}
+
+/** The message of anything thrown. */
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -6,7 +6,7 @@ import { open, readFile, stat, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { pid } from 'node:process'; // only to name this lock's owner
 import { setTimeout as sleep } from 'node:timers/promises';
-import { IoError } from './errors.js';
+import { errnoOf, IoError, messageOf } from './errors.js';
 import { uniqueSuffix } from './unique.js';
 
 export interface LockOptions {
@@ -62,8 +62,8 @@ async function tryCreate(path: string, token: string): Promise<boolean> {
   try {
     handle = await open(path, 'wx', 0o644);
   } catch (error) {
-    if (errorCode(error) === 'EEXIST') return false;
-    throw new IoError(errorCode(error) === 'ENOENT' ? 'ERR_DIR_MISSING' : 'ERR_WRITE_FAILED', `cannot create lock ${path}: ${messageOf(error)}`, { cause: error });
+    if (errnoOf(error) === 'EEXIST') return false;
+    throw new IoError(errnoOf(error) === 'ENOENT' ? 'ERR_DIR_MISSING' : 'ERR_WRITE_FAILED', `cannot create lock ${path}: ${messageOf(error)}`, { cause: error });
   }
   try {
     await handle.writeFile(token);
@@ -135,7 +135,7 @@ async function takeOverIfStale(path: string): Promise<boolean> {
   try {
     handle = await open(guard, 'wx', 0o644);
   } catch (error) {
-    if (errorCode(error) !== 'EEXIST') return false;
+    if (errnoOf(error) !== 'EEXIST') return false;
     const info = await stat(guard).catch(() => undefined);
     if (info && Date.now() - info.mtimeMs > GUARD_AGE_MS) await unlink(guard).catch(() => undefined);
     return false; // another waiter is taking over: retry after the usual pause
@@ -156,12 +156,4 @@ async function takeOverIfStale(path: string): Promise<boolean> {
 async function isOldGarbage(path: string): Promise<boolean> {
   const info = await stat(path).catch(() => undefined);
   return info !== undefined && Date.now() - info.mtimeMs > GARBAGE_AGE_MS;
-}
-
-function errorCode(error: unknown): string | undefined {
-  return (error as NodeJS.ErrnoException | undefined)?.code;
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { IoError, PromfileError } from './errors.js';
+import { IoError, messageOf, PromfileError } from './errors.js';
 import { acquireLock, lockPathFor, type Lock } from './lock.js';
 import { updateTextfile, type UpdateOptions } from './store.js';
 import { prepareDirectory } from './textfile.js';
@@ -153,10 +153,6 @@ function record(options: RunJobOptions, write: UpdateOptions, change: (current: 
 }
 
 export type RunJobResult = { readonly skipped: false; readonly outcome: JobOutcome } | { readonly skipped: true; readonly reason: string };
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
 
 /**
  * Run a job and record it: status metrics at start (atomically) and at the

@@ -3,7 +3,7 @@
 // does not end in .prom, fsync, chmod, rename, fsync of the directory).
 import { lstat, mkdir, open, readFile, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { InputError, IoError, PromfileError } from './errors.js';
+import { errnoOf, InputError, IoError, PromfileError } from './errors.js';
 import { uniqueSuffix } from './unique.js';
 
 /** Where Debian and Ubuntu's prometheus-node-exporter package reads textfiles. */
@@ -158,10 +158,6 @@ export async function removeTextfile(path: string): Promise<boolean> {
     if (errnoOf(error) === 'ENOENT') return false;
     throw ioError('ERR_WRITE_FAILED', `cannot remove ${path}`, error);
   }
-}
-
-function errnoOf(error: unknown): string | undefined {
-  return (error as NodeJS.ErrnoException | undefined)?.code;
 }
 
 const ERRNO_TEXT: Readonly<Record<string, string>> = {
