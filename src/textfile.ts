@@ -147,10 +147,9 @@ async function syncDirectory(dir: string): Promise<void> {
 
 /** Delete the file; true when it existed. */
 export async function removeTextfile(path: string): Promise<boolean> {
-  await refuseUnsafeTarget(path).catch((error: unknown) => {
-    // A symlink may be removed (the link goes, not its target); anything else may not.
-    if (!(error instanceof IoError && /symbolic link/.test(error.message))) throw error;
-  });
+  // A symlink may be removed (the link goes, never its target); a directory or device may not.
+  const info = await lstat(path).catch(() => undefined);
+  if (info && !info.isFile() && !info.isSymbolicLink()) throw new IoError('ERR_UNSAFE_TARGET', `${path} is not a regular file`);
   try {
     await unlink(path);
     return true;
