@@ -3,13 +3,13 @@ import type { Command } from 'commander';
 import { parseDuration } from '../duration.js';
 import { InputError } from '../errors.js';
 import { setSeries } from '../model.js';
+import { readExpositionText } from '../input.js';
 import { parseExposition } from '../parse.js';
 import { deletePushGroup, DEFAULT_PUSH_TIMEOUT_MS, pushFamilies, type PushGroup } from '../push.js';
 import { parseLabelOption, parseSeriesValues } from '../series.js';
 import type { MetricFamily, MetricType, Problem } from '../types.js';
 import { collect, reportNotices, typeOption } from './common.js';
 import type { CliIo, CommandContext } from './io.js';
-import { readAll } from './write.js';
 
 interface PushFlags {
   gateway: string;
@@ -67,7 +67,7 @@ async function familiesToPush(args: string[], flags: PushFlags, io: CliIo): Prom
     throw new InputError('ERR_INVALID_ARGUMENT', '--type, --help-text and -l apply to SERIES=VALUE arguments, not to exposition text on stdin');
   }
   const notices: Problem[] = [];
-  const families = parseExposition(await readAll(io.stdin), { source: '<stdin>', allowMissingFinalNewline: true, onNotice: (notice) => notices.push(notice) });
+  const families = parseExposition(await readExpositionText(io.stdin), { source: '<stdin>', allowMissingFinalNewline: true, onNotice: (notice) => notices.push(notice) });
   reportNotices(
     notices.filter((notice) => notice.rule !== 'missing-final-newline'),
     io,
