@@ -57,11 +57,6 @@ export class IoError extends PromfileError {
   override name = 'IoError';
 }
 
-/** True for errors promfile raised about its input (exit 2 in the CLI). */
-export function isInputError(error: unknown): error is InputError {
-  return error instanceof InputError;
-}
-
 /** The errno code of a Node system error (ENOENT, EACCES, ...), if it is one. */
 export function errnoOf(error: unknown): string | undefined {
   return (error as NodeJS.ErrnoException | undefined)?.code;
