@@ -1,5 +1,5 @@
 #!/usr/bin/env node
 // Thin shim: all behaviour lives in the compiled CLI module.
-import { runCli } from '../dist/cli.js';
+import { runCli } from '../dist/cli/main.js';
 
 process.exitCode = await runCli();

@@ -1,4 +1,4 @@
-import type { Problem } from './types.js';
+import type { Problem } from './format/types.js';
 
 /** Stable error codes; the CLI maps them to exit codes in one place. */
 export type ErrorCode =

@@ -1,12 +1,12 @@
 // Options shared by the commands that address one textfile.
 import type { Command, Option } from 'commander';
 import { InputError } from '../errors.js';
-import { chooseDirectory } from '../discover.js';
-import { parseDuration } from '../duration.js';
-import { resolveOwner } from '../owner.js';
-import type { Problem } from '../types.js';
-import { DEFAULT_TEXTFILE_DIR, resolveTarget } from '../textfile.js';
-import type { UpdateOptions } from '../store.js';
+import { chooseDirectory } from '../inspect/discover.js';
+import { parseDuration } from './duration.js';
+import { resolveOwner } from './owner.js';
+import type { Problem } from '../format/types.js';
+import { DEFAULT_TEXTFILE_DIR, resolveTarget } from '../textfile/files.js';
+import type { UpdateOptions } from '../textfile/update.js';
 import type { CliIo } from './io.js';
 
 export interface TargetFlags {

@@ -7,8 +7,8 @@ import { readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseExposition } from '../../src/parse.js';
-import type { MetricFamily } from '../../src/types.js';
+import { parseExposition } from '../../src/format/parse.js';
+import type { MetricFamily } from '../../src/format/types.js';
 import { promfile, promfileAsync, tempDir, type CliResult } from '../helpers/cli.js';
 import { startNodeExporter, scrapeError, type NodeExporter } from '../helpers/node-exporter.js';
 
@@ -103,7 +103,7 @@ describe('concurrent writers', () => {
   it('a lock killed mid-way (SIGKILL while held) does not block the next writer', async () => {
     // A holder that takes the lock through the library and is then killed.
     const script = `
-      const { acquireLock, lockPathFor } = await import(${JSON.stringify(new URL('../../dist/lock.js', import.meta.url).href)});
+      const { acquireLock, lockPathFor } = await import(${JSON.stringify(new URL('../../dist/textfile/lock.js', import.meta.url).href)});
       await acquireLock(lockPathFor(${JSON.stringify(join(dir, 'killed.prom'))}));
       process.stdout.write('held\\n');
       setInterval(() => {}, 1000);

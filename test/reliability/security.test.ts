@@ -6,7 +6,7 @@ import { chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSyn
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors.js';
-import { resolveTarget } from '../../src/textfile.js';
+import { resolveTarget } from '../../src/textfile/files.js';
 import { BIN, promfile, tempDir } from '../helpers/cli.js';
 import { startNodeExporter, samplesOf, scrapeError, type NodeExporter } from '../helpers/node-exporter.js';
 

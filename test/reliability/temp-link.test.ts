@@ -5,10 +5,10 @@
 import { lstatSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { writeFileAtomically } from '../../src/textfile.js';
+import { writeFileAtomically } from '../../src/textfile/files.js';
 import { tempDir } from '../helpers/cli.js';
 
-vi.mock('../../src/unique.js', () => ({ uniqueSuffix: () => 'ab'.repeat(6) }));
+vi.mock('../../src/textfile/temp-name.js', () => ({ uniqueSuffix: () => 'ab'.repeat(6) }));
 
 let dir: string;
 let cleanup: () => Promise<void>;

@@ -1,0 +1,19 @@
+import { InputError } from '../errors.js';
+
+const UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+
+/**
+ * Parse a duration such as `500ms`, `30s`, `2h`, `7d` or `1h30m` into
+ * milliseconds. A bare number means seconds.
+ */
+export function parseDuration(text: string, what = 'duration'): number {
+  if (/^\d+(\.\d+)?$/.test(text)) return Number(text) * 1000;
+  const parts = /^(?:\d+(?:\.\d+)?(?:ms|s|m|h|d|w))+$/.test(text) ? text.match(/\d+(?:\.\d+)?(?:ms|s|m|h|d|w)/g) : null;
+  if (!parts) throw new InputError('ERR_INVALID_ARGUMENT', `${what} "${text}" is not a duration (e.g. 500ms, 30s, 5m, 2h, 7d)`);
+  let total = 0;
+  for (const part of parts) {
+    const [, amount, unit] = /^(\d+(?:\.\d+)?)(ms|s|m|h|d|w)$/.exec(part) as RegExpExecArray;
+    total += Number(amount) * (UNITS[unit as string] as number);
+  }
+  return total;
+}

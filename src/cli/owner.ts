@@ -1,0 +1,44 @@
+// `--owner user:group` by name or number, read from /etc/passwd and /etc/group
+// (Node has no getpwnam).
+import { readFile } from 'node:fs/promises';
+import { InputError } from '../errors.js';
+
+export interface Owner {
+  readonly uid: number;
+  readonly gid: number;
+}
+
+async function lookup(file: string, name: string): Promise<{ id: number; gid: number } | undefined> {
+  const text = await readFile(file, 'utf8').catch(() => '');
+  for (const line of text.split('\n')) {
+    const fields = line.split(':');
+    if (fields[0] === name && fields[2] !== undefined) return { id: Number(fields[2]), gid: Number(fields[3] ?? fields[2]) };
+  }
+  return undefined;
+}
+
+/** Resolve `user`, `user:group`, `uid:gid` or `:group`. */
+export async function resolveOwner(spec: string): Promise<Owner> {
+  const [userPart = '', groupPart] = spec.split(':', 2);
+  let uid = -1;
+  let gid = -1;
+  if (userPart !== '') {
+    if (/^\d+$/.test(userPart)) uid = Number(userPart);
+    else {
+      const user = await lookup('/etc/passwd', userPart);
+      if (!user) throw new InputError('ERR_INVALID_ARGUMENT', `--owner: no user "${userPart}" in /etc/passwd`);
+      uid = user.id;
+      gid = user.gid;
+    }
+  }
+  if (groupPart !== undefined && groupPart !== '') {
+    if (/^\d+$/.test(groupPart)) gid = Number(groupPart);
+    else {
+      const group = await lookup('/etc/group', groupPart);
+      if (!group) throw new InputError('ERR_INVALID_ARGUMENT', `--owner: no group "${groupPart}" in /etc/group`);
+      gid = group.id;
+    }
+  }
+  if (uid === -1 && gid === -1) throw new InputError('ERR_INVALID_ARGUMENT', `--owner "${spec}": expected USER, USER:GROUP or :GROUP`);
+  return { uid, gid };
+}

@@ -1,0 +1,96 @@
+// Series given on the command line: `name{k="v"}` in exposition syntax,
+// followed by `=VALUE` or by the value as the next argument.
+import { InputError } from '../errors.js';
+import { describeBadFloat, parseGoFloat } from '../format/number.js';
+import { LineCursor, ScanError } from '../format/scan.js';
+import type { Labels } from '../format/types.js';
+import { labelNameProblem } from '../format/validate.js';
+import type { SeriesValue } from '../format/model.js';
+
+export interface SeriesSelector {
+  readonly name: string;
+  readonly labels: Labels;
+}
+
+/** Parse `name` or `name{k="v",...}`; returns the selector and the rest of the text. */
+function scanSeries(text: string, what: string): { selector: SeriesSelector; rest: string } {
+  const cursor = new LineCursor(text);
+  const name = cursor.readMetricName();
+  if (name === '') throw new InputError('ERR_INVALID_ARGUMENT', `${what}: "${text}" does not start with a metric name ([a-zA-Z_:][a-zA-Z0-9_:]*)`);
+  let labels: Labels = {};
+  if (cursor.peek() === 123 /* { */) {
+    try {
+      labels = cursor.readLabels(name, true);
+    } catch (error) {
+      if (error instanceof ScanError) throw new InputError('ERR_INVALID_ARGUMENT', `${what}: ${error.message}`);
+      throw error;
+    }
+  }
+  for (const label of Object.keys(labels)) {
+    const problem = labelNameProblem(label);
+    if (problem) throw new InputError('ERR_INVALID_ARGUMENT', `${what}: ${problem}`);
+  }
+  return { selector: { name, labels }, rest: text.slice(cursor.pos) };
+}
+
+/** A series selector with nothing after it, e.g. for `unset`. */
+export function parseSeriesSelector(text: string, what = 'series'): SeriesSelector {
+  const { selector, rest } = scanSeries(text, what);
+  if (rest !== '') throw new InputError('ERR_INVALID_ARGUMENT', `${what}: unexpected "${rest}" after "${text.slice(0, text.length - rest.length)}"`);
+  return selector;
+}
+
+/**
+ * A value as given on the command line: a Go float, NaN, +Inf, -Inf, or
+ * `now` (Unix time in seconds, millisecond precision).
+ */
+export function parseValueArgument(text: string, what: string, nowMs: number): number {
+  if (text === 'now') return nowMs / 1000;
+  const value = parseGoFloat(text);
+  if (value === undefined) throw new InputError('ERR_INVALID_ARGUMENT', `${what}: ${describeBadFloat(text)}`);
+  return value;
+}
+
+/** Parse `key=value` for `-l`; the value is taken literally. */
+export function parseLabelOption(text: string): [string, string] {
+  const eq = text.indexOf('=');
+  if (eq <= 0) throw new InputError('ERR_INVALID_ARGUMENT', `-l "${text}": expected NAME=VALUE`);
+  const name = text.slice(0, eq);
+  const problem = labelNameProblem(name);
+  if (problem) throw new InputError('ERR_INVALID_ARGUMENT', `-l "${text}": ${problem}`);
+  return [name, text.slice(eq + 1)];
+}
+
+/** Add the `-l` labels to a series; a label given both ways is an error. */
+export function withLabels(selector: SeriesSelector, extra: Labels, what: string): SeriesSelector {
+  for (const label of Object.keys(extra)) {
+    if (Object.hasOwn(selector.labels, label)) throw new InputError('ERR_INVALID_ARGUMENT', `${what}: label "${label}" is given both in the series and with -l`);
+  }
+  return { name: selector.name, labels: { ...selector.labels, ...extra } };
+}
+
+/**
+ * Turn `SERIES=VALUE` and `SERIES VALUE` arguments into series values.
+ * `argumentOffset` numbers the arguments in messages as the user typed them.
+ */
+export function parseSeriesValues(args: readonly string[], extra: Labels, nowMs: number, argumentOffset = 1): SeriesValue[] {
+  const values: SeriesValue[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const what = `argument ${i + argumentOffset}`;
+    const { selector, rest } = scanSeries(args[i] as string, what);
+    let valueText: string;
+    if (rest.startsWith('=')) {
+      valueText = rest.slice(1);
+    } else if (rest === '') {
+      const next = args[i + 1];
+      if (next === undefined) throw new InputError('ERR_INVALID_ARGUMENT', `${what}: "${args[i]}" has no value (give "${args[i]} VALUE" or "${args[i]}=VALUE")`);
+      valueText = next;
+      i++;
+    } else {
+      throw new InputError('ERR_INVALID_ARGUMENT', `${what}: unexpected "${rest}" after the series name (expected "=VALUE" or a separate value)`);
+    }
+    const series = withLabels(selector, extra, what);
+    values.push({ ...series, value: parseValueArgument(valueText, `${what} (value of ${selector.name})`, nowMs), source: what });
+  }
+  return values;
+}

@@ -1,0 +1,117 @@
+// Operations on the exposition model: merging families and updating series.
+// `set`, `unset`, `inc`, `run` and the registry bridge all go through these.
+import { InputError } from '../errors.js';
+import { compareNames } from './parse.js';
+import type { Labels, MetricFamily, MetricType, Sample } from './types.js';
+import { describeSeries, seriesKey } from './validate.js';
+
+/** HELP used when none is given: node_exporter merges files best when every family has one. */
+export const DEFAULT_HELP = 'Written by promfile.';
+
+export interface SeriesValue {
+  readonly name: string;
+  readonly labels: Labels;
+  readonly value: number;
+  /** Where the value came from (e.g. "argument 2"), for messages. */
+  readonly source?: string;
+}
+
+export interface SetOptions {
+  /** Type of new families, and the type existing ones must have. Default: counter for `_total`, else gauge. */
+  readonly type?: MetricType;
+  /** HELP for the families touched (replaces theirs). */
+  readonly help?: string;
+}
+
+/** The group a sample belongs to: its labels without `le`/`quantile`. */
+function groupKey(family: MetricFamily, sample: Sample): string {
+  const bound = family.type === 'histogram' ? 'le' : family.type === 'summary' ? 'quantile' : undefined;
+  return seriesKey('', sample.labels, bound);
+}
+
+/**
+ * Merge `incoming` into `base`: a series (histogram/summary: a whole label
+ * group) in `incoming` replaces the same series in `base`; everything else in
+ * `base` is kept. HELP comes from `incoming` when it has one. A family whose
+ * type differs between the two is a conflict.
+ */
+export function mergeFamilies(base: readonly MetricFamily[], incoming: readonly MetricFamily[]): MetricFamily[] {
+  const byName = new Map(base.map((family) => [family.name, family]));
+  for (const update of incoming) {
+    const current = byName.get(update.name);
+    if (!current) {
+      byName.set(update.name, update);
+      continue;
+    }
+    if (current.type !== update.type) {
+      throw new InputError('ERR_CONFLICT', `"${update.name}" is a ${current.type} in the file, not a ${update.type} (use --replace to rewrite the file)`);
+    }
+    const replaced = new Set(update.samples.map((sample) => groupKey(update, sample)));
+    const kept = current.samples.filter((sample) => !replaced.has(groupKey(current, sample)));
+    byName.set(update.name, { name: update.name, help: update.help || current.help, type: current.type, samples: [...kept, ...update.samples] });
+  }
+  return [...byName.values()].sort((a, b) => compareNames(a.name, b.name));
+}
+
+/** The family a series name would land in, if it belongs to a histogram or summary of `families`. */
+function complexOwner(families: readonly MetricFamily[], name: string): MetricFamily | undefined {
+  return families.find(
+    (family) => (family.type === 'histogram' || family.type === 'summary') && name !== family.name && name.startsWith(family.name) && ['_sum', '_count', '_bucket'].includes(name.slice(family.name.length)),
+  );
+}
+
+/** Set series values (counter, gauge or untyped), keeping everything else. */
+export function setSeries(families: readonly MetricFamily[], values: readonly SeriesValue[], options: SetOptions = {}): MetricFamily[] {
+  const updates = new Map<string, { type: MetricType; help: string | undefined; samples: Sample[] }>();
+  for (const series of values) {
+    const existing = families.find((family) => family.name === series.name);
+    const owner = existing ?? complexOwner(families, series.name);
+    if (owner && (owner.type === 'histogram' || owner.type === 'summary')) {
+      throw new InputError('ERR_CONFLICT', `"${series.name}" belongs to ${owner.type} "${owner.name}"; write histograms and summaries with "promfile write"`);
+    }
+    if (options.type === 'histogram' || options.type === 'summary') {
+      throw new InputError('ERR_INVALID_ARGUMENT', `--type ${options.type} cannot be set from arguments; use "promfile write"`);
+    }
+    const type = existing?.type ?? options.type ?? (series.name.endsWith('_total') ? 'counter' : 'gauge');
+    if (options.type !== undefined && options.type !== type) {
+      throw new InputError('ERR_CONFLICT', `"${series.name}" is a ${type} in the file, not a ${options.type} (use --replace to rewrite the file)`);
+    }
+    if (type === 'counter' && series.value < 0) {
+      const where = series.source ? `${series.source}: ` : '';
+      throw new InputError('ERR_INVALID_ARGUMENT', `${where}${describeSeries(series)}: a counter cannot be negative (${series.value})`);
+    }
+    let update = updates.get(series.name);
+    if (!update) updates.set(series.name, (update = { type, help: options.help ?? (existing ? undefined : DEFAULT_HELP), samples: [] }));
+    const key = seriesKey(series.name, series.labels);
+    update.samples = update.samples.filter((sample) => seriesKey(sample.name, sample.labels) !== key);
+    update.samples.push({ name: series.name, labels: series.labels, value: series.value });
+  }
+  const incoming = [...updates].map(([name, update]) => ({ name, ...update }));
+  return mergeFamilies(families, incoming);
+}
+
+/** The current value of a series, if present. */
+export function getSeries(families: readonly MetricFamily[], name: string, labels: Labels): Sample | undefined {
+  const key = seriesKey(name, labels);
+  return families.find((family) => family.name === name)?.samples.find((sample) => seriesKey(sample.name, sample.labels) === key);
+}
+
+/** Remove series (exact name and labels), dropping families left empty. Returns how many were removed. */
+export function unsetSeries(families: readonly MetricFamily[], series: ReadonlyArray<{ name: string; labels: Labels }>): { families: MetricFamily[]; removed: number } {
+  const keys = new Set(series.map((s) => seriesKey(s.name, s.labels)));
+  let removed = 0;
+  const result: MetricFamily[] = [];
+  for (const family of families) {
+    const samples = family.samples.filter((sample) => !keys.has(seriesKey(sample.name, sample.labels)));
+    removed += family.samples.length - samples.length;
+    if (samples.length > 0) result.push(samples.length === family.samples.length ? family : { ...family, samples });
+  }
+  return { families: result, removed };
+}
+
+/** Remove whole families by name. Returns how many were removed. */
+export function removeFamilies(families: readonly MetricFamily[], names: readonly string[]): { families: MetricFamily[]; removed: number } {
+  const wanted = new Set(names);
+  const result = families.filter((family) => !wanted.has(family.name));
+  return { families: result, removed: families.length - result.length };
+}

@@ -1,0 +1,165 @@
+// The metrics `promfile run` records, as pure functions of the previous
+// file's families and the run's outcome: start, end, duration, exit code,
+// last success (carried over on failure), running, runs by result, skips;
+// and the job's own metrics from $PROMFILE_METRICS. Tested without spawning.
+import { constants } from 'node:os';
+import { InputError, PromfileError } from '../errors.js';
+import { DEFAULT_HELP, getSeries, mergeFamilies } from '../format/model.js';
+import { parseExposition } from '../format/parse.js';
+import { assertWritable } from '../textfile/update.js';
+import type { Labels, MetricFamily, MetricType, Problem } from '../format/types.js';
+
+export type RunResult = 'success' | 'failure' | 'timeout' | 'signal';
+export const RUN_RESULTS: readonly RunResult[] = ['success', 'failure', 'timeout', 'signal'];
+
+/** Prefix of the metrics `run` owns; a job's own metrics may not use it. */
+export const JOB_METRIC_PREFIX = 'promfile_job_';
+
+/** Name, type and HELP of every metric `run` writes. The HELP is the same in every file, as node_exporter requires. */
+export const JOB_METRICS = {
+  lastStart: { name: 'promfile_job_last_start_timestamp_seconds', type: 'gauge', help: 'Unix time the last run of the job started.' },
+  lastEnd: { name: 'promfile_job_last_end_timestamp_seconds', type: 'gauge', help: 'Unix time the last run of the job ended, whatever its result.' },
+  lastSuccess: {
+    name: 'promfile_job_last_success_timestamp_seconds',
+    type: 'gauge',
+    help: 'Unix time the job last ended successfully (exit status 0); 0 if it has not yet.',
+  },
+  duration: { name: 'promfile_job_duration_seconds', type: 'gauge', help: 'How long the last run of the job took, in seconds.' },
+  exitCode: {
+    name: 'promfile_job_exit_code',
+    type: 'gauge',
+    help: 'Exit status of the last run, as a shell reports it: 128+N for signal N, 124 for a timeout, 126/127 when the command could not be started.',
+  },
+  running: { name: 'promfile_job_running', type: 'gauge', help: 'Whether the job is running now (1) or not (0).' },
+  runs: { name: 'promfile_job_runs_total', type: 'counter', help: 'Runs of the job by result: success, failure, timeout or signal.' },
+  skipped: { name: 'promfile_job_skipped_total', type: 'counter', help: 'Runs of the job skipped by --no-overlap because the previous run was still going.' },
+} as const satisfies Record<string, { name: string; type: MetricType; help: string }>;
+
+type JobMetric = (typeof JOB_METRICS)[keyof typeof JOB_METRICS];
+
+/** How a run ended: the result recorded and the exit status promfile returns. */
+export interface JobOutcome {
+  readonly result: RunResult;
+  /** Shell-style exit status: the job's, 128+N for signal N, 124 timeout, 127 not found, 126 not executable. */
+  readonly status: number;
+  readonly startMs: number;
+  readonly endMs: number;
+  /** Why the command could not be started, or which signal ended it. */
+  readonly detail?: string;
+}
+
+/** What the child process did, as Node reports it. */
+export interface ProcessExit {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  /** errno code when spawning failed (ENOENT, EACCES, ...). */
+  readonly spawnError?: string;
+  readonly timedOut: boolean;
+}
+
+export const EXIT_TIMEOUT = 124;
+export const EXIT_NOT_EXECUTABLE = 126;
+export const EXIT_NOT_FOUND = 127;
+
+/** Classify an exit the way a shell and timeout(1) report it. */
+export function classifyExit(exit: ProcessExit): { result: RunResult; status: number } {
+  if (exit.spawnError !== undefined) return { result: 'failure', status: exit.spawnError === 'ENOENT' ? EXIT_NOT_FOUND : EXIT_NOT_EXECUTABLE };
+  if (exit.timedOut) return { result: 'timeout', status: EXIT_TIMEOUT };
+  if (exit.signal !== null) return { result: 'signal', status: 128 + (constants.signals[exit.signal] ?? 0) };
+  const code = exit.code ?? 1;
+  return { result: code === 0 ? 'success' : 'failure', status: code };
+}
+
+function family(metric: JobMetric, samples: ReadonlyArray<{ labels: Labels; value: number }>): MetricFamily {
+  return { name: metric.name, help: metric.help, type: metric.type, samples: samples.map(({ labels, value }) => ({ name: metric.name, labels, value })) };
+}
+
+function single(metric: JobMetric, labels: Labels, value: number): MetricFamily {
+  return family(metric, [{ labels, value }]);
+}
+
+function counterValue(families: readonly MetricFamily[], metric: JobMetric, labels: Labels): number {
+  const value = getSeries(families, metric.name, labels)?.value;
+  return value === undefined || !Number.isFinite(value) ? 0 : value;
+}
+
+export interface TransitionOptions {
+  /** Also keep promfile_job_skipped_total (initialised at 0) so `increase()` sees the first skip. */
+  readonly noOverlap?: boolean;
+}
+
+function skippedFamily(previous: readonly MetricFamily[], labels: Labels, increment: number): MetricFamily {
+  return single(JOB_METRICS.skipped, labels, counterValue(previous, JOB_METRICS.skipped, labels) + increment);
+}
+
+/** The file at the start of a run: start time and running 1; the previous run's results are kept. */
+export function startFamilies(previous: readonly MetricFamily[], labels: Labels, startMs: number, options: TransitionOptions = {}): MetricFamily[] {
+  const incoming = [single(JOB_METRICS.lastStart, labels, startMs / 1000), single(JOB_METRICS.running, labels, 1)];
+  if (options.noOverlap) incoming.push(skippedFamily(previous, labels, 0));
+  return mergeFamilies(previous, incoming);
+}
+
+/**
+ * The file at the end of a run. The last success time is set on success and
+ * otherwise carried over (0 if the job never succeeded), which is what
+ * "has not succeeded for too long" alerts need. runs_total keeps all four
+ * results so `increase()` works from the first run of each.
+ */
+export function endFamilies(previous: readonly MetricFamily[], labels: Labels, outcome: JobOutcome, options: TransitionOptions = {}): MetricFamily[] {
+  const endSeconds = outcome.endMs / 1000;
+  const incoming = [
+    single(JOB_METRICS.lastStart, labels, outcome.startMs / 1000),
+    single(JOB_METRICS.lastEnd, labels, endSeconds),
+    single(JOB_METRICS.duration, labels, Math.max(0, outcome.endMs - outcome.startMs) / 1000),
+    single(JOB_METRICS.exitCode, labels, outcome.status),
+    single(JOB_METRICS.running, labels, 0),
+    family(
+      JOB_METRICS.runs,
+      RUN_RESULTS.map((result) => {
+        const series = { ...labels, result };
+        return { labels: series, value: counterValue(previous, JOB_METRICS.runs, series) + (result === outcome.result ? 1 : 0) };
+      }),
+    ),
+  ];
+  if (outcome.result === 'success') incoming.push(single(JOB_METRICS.lastSuccess, labels, endSeconds));
+  else if (!getSeries(previous, JOB_METRICS.lastSuccess.name, labels)) incoming.push(single(JOB_METRICS.lastSuccess, labels, 0));
+  if (options.noOverlap) incoming.push(skippedFamily(previous, labels, 0));
+  return mergeFamilies(previous, incoming);
+}
+
+/** The file after a run skipped by --no-overlap: only the skip counter moves. */
+export function skippedFamilies(previous: readonly MetricFamily[], labels: Labels): MetricFamily[] {
+  return mergeFamilies(previous, [skippedFamily(previous, labels, 1)]);
+}
+
+/**
+ * Parse what a job wrote to $PROMFILE_METRICS: strict exposition text, no
+ * promfile_job_* names, and the run's labels added to every series that lacks
+ * them (so two jobs writing the same metric into their own files do not
+ * collide in node_exporter). Throws on anything node_exporter would not take.
+ */
+export function parseJobMetrics(input: string | Uint8Array, labels: Labels, onNotice?: (problem: Problem) => void): MetricFamily[] {
+  const source = '$PROMFILE_METRICS';
+  const parsed = parseExposition(input, { source, allowMissingFinalNewline: true, stripTimestamps: true, ...(onNotice ? { onNotice } : {}) });
+  const reserved = parsed.find((f) => f.name.startsWith(JOB_METRIC_PREFIX));
+  if (reserved) throw new InputError('ERR_INVALID_EXPOSITION', `${source}: "${reserved.name}": names starting with ${JOB_METRIC_PREFIX} are written by promfile run itself`);
+  // HELP on every family, as for `set`: node_exporter merges same-named families across files only when all have one.
+  const families = parsed.map((f) => ({ ...f, help: f.help || DEFAULT_HELP, samples: f.samples.map((sample) => ({ ...sample, labels: { ...labels, ...sample.labels } })) }));
+  assertWritable(
+    families.filter((f) => f.samples.length > 0),
+    source,
+  );
+  return families;
+}
+
+/** Merge the job's own metrics into the status families, or say why the result would not be writable. */
+export function mergeJobMetrics(families: readonly MetricFamily[], jobFamilies: readonly MetricFamily[]): { families: MetricFamily[] } | { error: string } {
+  try {
+    const merged = mergeFamilies(families, jobFamilies);
+    assertWritable(merged.filter((f) => f.samples.length > 0));
+    return { families: merged };
+  } catch (error) {
+    if (error instanceof PromfileError) return { error: error.message };
+    throw error;
+  }
+}

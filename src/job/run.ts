@@ -1,0 +1,256 @@
+// `promfile run`: run a batch job (spawn, timeout, signals, --no-overlap,
+// $PROMFILE_METRICS) and record its metrics (job-metrics.ts) in the textfile
+// or on a Pushgateway. Kept light (no prom-client): it wraps every cron job,
+// so its start-up time is overhead on every run.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { IoError, messageOf, PromfileError } from '../errors.js';
+import { acquireLock, lockPathFor, type Lock } from '../textfile/lock.js';
+import { updateTextfile, type UpdateOptions } from '../textfile/update.js';
+import { prepareDirectory } from '../textfile/files.js';
+import { pushFamilies, type PushOptions } from '../push/gateway.js';
+import {
+  classifyExit,
+  endFamilies,
+  JOB_METRICS,
+  mergeJobMetrics,
+  parseJobMetrics,
+  skippedFamilies,
+  startFamilies,
+  type JobOutcome,
+  type ProcessExit,
+  type TransitionOptions,
+} from './metrics.js';
+import type { Labels, MetricFamily } from '../format/types.js';
+
+const SPAWN_ERRORS: Readonly<Record<string, string>> = {
+  ENOENT: 'command not found',
+  EACCES: 'permission denied (not executable, or a directory)',
+  ENOEXEC: 'not an executable format (a script needs a #! line)',
+};
+
+/** The --no-overlap lock of a target: `.<name>.prom.run.lock`, not ending in .prom. */
+export function runLockPathFor(targetPath: string): string {
+  return lockPathFor(targetPath).replace(/\.lock$/, '.run.lock');
+}
+
+/** A started job: send it signals, await its exit. */
+export interface ChildJob {
+  /** Pass a signal on to the job (ignored once it has exited). */
+  forward(signal: NodeJS.Signals): void;
+  readonly exit: Promise<ProcessExit>;
+}
+
+export interface SpawnOptions {
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** SIGTERM after this many ms; then SIGKILL after `killAfterMs`. */
+  readonly timeoutMs?: number;
+  readonly killAfterMs?: number;
+}
+
+/** Longest delay setTimeout takes; longer timeouts are re-armed. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+function after(ms: number, fn: () => void): { cancel(): void } {
+  let timer: NodeJS.Timeout;
+  const arm = (remaining: number): void => {
+    timer = setTimeout(() => (remaining > MAX_TIMER_MS ? arm(remaining - MAX_TIMER_MS) : fn()), Math.min(remaining, MAX_TIMER_MS));
+  };
+  arm(ms);
+  return { cancel: () => clearTimeout(timer) };
+}
+
+/** Start the command with promfile's stdin, stdout and stderr. */
+export function spawnJob(command: string, args: readonly string[], options: SpawnOptions): ChildJob {
+  const env = Object.fromEntries(Object.entries(options.env).filter((entry): entry is [string, string] => entry[1] !== undefined));
+  let child: ChildProcess;
+  try {
+    child = spawn(command, args, { stdio: 'inherit', env });
+  } catch (error) {
+    // Arguments Node refuses outright (a NUL byte, say): the command cannot be run.
+    return { forward: () => undefined, exit: Promise.resolve({ code: null, signal: null, spawnError: (error as NodeJS.ErrnoException).code ?? 'EINVAL', timedOut: false }) };
+  }
+  let exited = false;
+  let timedOut = false;
+  const timers: Array<{ cancel(): void }> = [];
+  const exit = new Promise<ProcessExit>((resolve) => {
+    const settle = (result: ProcessExit): void => {
+      if (exited) return;
+      exited = true;
+      for (const timer of timers) timer.cancel();
+      resolve(result);
+    };
+    child.once('error', (error: NodeJS.ErrnoException) => {
+      // Only a failed spawn ends the job here; a failed kill() of a live child is harmless.
+      if (child.pid === undefined) settle({ code: null, signal: null, spawnError: error.code ?? 'EACCES', timedOut: false });
+    });
+    child.once('exit', (code, signal) => settle({ code, signal, timedOut }));
+  });
+  if (options.timeoutMs !== undefined) {
+    const killAfterMs = options.killAfterMs ?? 10_000;
+    timers.push(
+      after(options.timeoutMs, () => {
+        timedOut = true;
+        child.kill('SIGTERM');
+        timers.push(after(killAfterMs, () => child.kill('SIGKILL')));
+      }),
+    );
+  }
+  return {
+    forward: (signal) => {
+      if (!exited && child.pid !== undefined) child.kill(signal);
+    },
+    exit,
+  };
+}
+
+/** Subscribe to the signals promfile forwards; returns the unsubscribe function. */
+export type SignalSubscriber = (forward: (signal: NodeJS.Signals) => void) => () => void;
+
+export interface RunJobOptions {
+  /** The .prom file to record the run in. */
+  readonly path: string;
+  /** Labels of the status series: job_name and any others. */
+  readonly labels: Labels;
+  readonly command: string;
+  readonly args: readonly string[];
+  /** Environment of the job (PROMFILE_METRICS is added). */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly timeoutMs?: number;
+  readonly killAfterMs?: number;
+  /** Hold `.<name>.prom.run.lock` for the job's lifetime; skip the run if it is held. */
+  readonly noOverlap?: boolean;
+  /** How the file is written (mode, owner, mkdir, lock wait). */
+  readonly write?: UpdateOptions;
+  /** Where the private PROMFILE_METRICS directory is made; default os.tmpdir(). */
+  readonly scratchRoot?: string;
+  now(): number;
+  /** Metrics-writing problems: reported, never fatal to the job. */
+  onWarning(message: string): void;
+  /** Called once the job is started, so the caller can forward signals (SIGINT, SIGTERM) to it. */
+  readonly signals?: SignalSubscriber;
+  /** Push the run's metrics to this Pushgateway group (POST) instead of writing `path`. */
+  readonly push?: PushOptions;
+}
+
+/**
+ * What a run pushes: POST replaces only the families pushed, so the gateway
+ * keeps the last success time when this run failed; run's counters are left
+ * out, since each push would restart them.
+ */
+export function pushableFamilies(families: readonly MetricFamily[], succeeded: boolean): MetricFamily[] {
+  return families.filter(
+    (f) => f.name !== JOB_METRICS.runs.name && f.name !== JOB_METRICS.skipped.name && (succeeded || f.name !== JOB_METRICS.lastSuccess.name),
+  );
+}
+
+/** Record a state change: in the textfile (locked read-modify-write), or pushed to the gateway (from nothing). */
+function record(options: RunJobOptions, write: UpdateOptions, change: (current: MetricFamily[]) => MetricFamily[], succeeded = false): Promise<unknown> {
+  if (options.push) return pushFamilies(pushableFamilies(change([]), succeeded), { ...options.push, method: 'post' });
+  return updateTextfile(options.path, change, write);
+}
+
+export type RunJobResult = { readonly skipped: false; readonly outcome: JobOutcome } | { readonly skipped: true; readonly reason: string };
+
+/**
+ * Run a job and record it: status metrics at start (atomically) and at the
+ * end, merged with the job's own metrics. Failing to write metrics is a
+ * warning; the job runs and its status is returned regardless.
+ */
+export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
+  const write = options.write ?? {};
+  const transition = { noOverlap: options.noOverlap === true };
+  let runLock: Lock | undefined;
+  if (options.noOverlap) {
+    await prepareDirectory(dirname(options.path), write.mkdir).catch((error: unknown) => {
+      if (error instanceof IoError) throw new IoError(error.code, `--no-overlap keeps its lock in the textfile directory, so the job was not run: ${error.message}`, { cause: error });
+      throw error;
+    });
+    try {
+      runLock = await acquireLock(runLockPathFor(options.path), { timeoutMs: 0 });
+    } catch (error) {
+      if (!(error instanceof IoError && error.code === 'ERR_LOCK_BUSY')) throw error;
+      await updateTextfile(options.path, (current) => skippedFamilies(current, options.labels), write).catch((writeError: unknown) =>
+        options.onWarning(`cannot record the skipped run in ${options.path}: ${messageOf(writeError)}`),
+      );
+      return { skipped: true, reason: error.message };
+    }
+  }
+  try {
+    return { skipped: false, outcome: await runAndRecord(options, write, transition) };
+  } finally {
+    await runLock?.release();
+  }
+}
+
+async function runAndRecord(options: RunJobOptions, write: UpdateOptions, transition: TransitionOptions): Promise<JobOutcome> {
+  const pending: NodeJS.Signals[] = [];
+  let job: ChildJob | undefined;
+  // Subscribe before anything else so a signal during the start write is not lost: it is passed on once the job exists.
+  const unsubscribe = options.signals?.((signal) => (job ? job.forward(signal) : pending.push(signal)));
+  const scratch = await makeScratch(options.scratchRoot ?? tmpdir()).catch((error: unknown) => {
+    options.onWarning(`cannot create the PROMFILE_METRICS scratch directory, the job's own metrics are off: ${messageOf(error)}`);
+    return undefined;
+  });
+  try {
+    const startMs = options.now();
+    await record(options, write, (current) => startFamilies(current, options.labels, startMs, transition)).catch((error: unknown) =>
+      options.onWarning(`cannot record the start of the job in ${options.push ? options.push.gateway : options.path}: ${messageOf(error)}`),
+    );
+    job = spawnJob(options.command, options.args, {
+      env: scratch ? { ...options.env, PROMFILE_METRICS: scratch.file } : options.env,
+      ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+      ...(options.killAfterMs !== undefined ? { killAfterMs: options.killAfterMs } : {}),
+    });
+    for (const signal of pending) job.forward(signal);
+    const exit = await job.exit;
+    const endMs = options.now();
+    const { result, status } = classifyExit(exit);
+    const detail = exit.spawnError !== undefined ? `cannot run ${options.command}: ${SPAWN_ERRORS[exit.spawnError] ?? exit.spawnError}` : (exit.signal ?? undefined);
+    const outcome: JobOutcome = { result, status, startMs, endMs, ...(detail !== undefined ? { detail } : {}) };
+    const jobFamilies = scratch ? await readJobMetrics(scratch.file, options) : [];
+    await record(
+      options,
+      write,
+      (current) => {
+        const families = endFamilies(current, options.labels, outcome, transition);
+        if (jobFamilies.length === 0) return families;
+        const merged = mergeJobMetrics(families, jobFamilies);
+        if ('families' in merged) return merged.families;
+        options.onWarning(`the job's own metrics were dropped: ${merged.error}`);
+        return families;
+      },
+      outcome.result === 'success',
+    ).catch((error: unknown) => options.onWarning(`cannot record the end of the job in ${options.push ? options.push.gateway : options.path}: ${messageOf(error)}`));
+    return outcome;
+  } finally {
+    unsubscribe?.();
+    if (scratch) await rm(scratch.dir, { recursive: true, force: true }).catch(() => undefined);
+  }
+}
+
+async function makeScratch(root: string): Promise<{ dir: string; file: string }> {
+  const dir = await mkdtemp(join(root, 'promfile-run-'));
+  return { dir, file: join(dir, 'metrics.prom') };
+}
+
+async function readJobMetrics(file: string, options: RunJobOptions): Promise<MetricFamily[]> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') options.onWarning(`cannot read the job's own metrics: ${messageOf(error)}`);
+    return [];
+  }
+  try {
+    return parseJobMetrics(bytes, options.labels, (notice) => {
+      if (notice.rule !== 'missing-final-newline') options.onWarning(`$PROMFILE_METRICS: ${notice.line === undefined ? '' : `line ${notice.line}: `}${notice.message}`);
+    });
+  } catch (error) {
+    if (!(error instanceof PromfileError)) throw error;
+    options.onWarning(`the job's own metrics were dropped: ${error.message}`);
+    return [];
+  }
+}

@@ -1,0 +1,197 @@
+// Pushing families to a Prometheus Pushgateway, for service-level batch jobs
+// (not tied to one machine). prom-client's Pushgateway client does the HTTP,
+// loaded only when something is pushed. The guard rails follow the
+// Prometheus docs: a job tied to a machine belongs in that machine's textfile
+// directory, because pushed series never expire and lose their `instance`.
+import { hostname as osHostname } from 'node:os';
+import { InputError, IoError } from '../errors.js';
+import { renderExposition } from '../format/render.js';
+import { assertWritable } from '../textfile/update.js';
+import type { Labels, MetricFamily } from '../format/types.js';
+import { describeSeries, labelNameProblem } from '../format/validate.js';
+
+/** One group on the Pushgateway: `/metrics/job/<job>/<label>/<value>...`. */
+export interface PushGroup {
+  /** Base URL of the Pushgateway, e.g. `http://127.0.0.1:9091`. */
+  readonly gateway: string;
+  readonly job: string;
+  /** Further grouping-key labels (e.g. `{ shard: '3' }`). */
+  readonly grouping?: Labels;
+}
+
+export interface PushOptions extends PushGroup {
+  /** `put` replaces the whole group (default); `post` replaces only the pushed families. */
+  readonly method?: 'put' | 'post';
+  /** Bound on the whole request, in milliseconds. Default 10 s. */
+  readonly timeoutMs?: number;
+  /** Push series or a grouping key that name a machine (`instance`, `host`, this hostname...). Default false. */
+  readonly allowInstance?: boolean;
+  /** This machine's name, for the guard rail; default `os.hostname()`. */
+  readonly hostname?: string;
+}
+
+export interface PushResult {
+  /** The group's URL on the gateway. */
+  readonly url: string;
+  readonly method: 'PUT' | 'POST' | 'DELETE';
+}
+
+export const DEFAULT_PUSH_TIMEOUT_MS = 10_000;
+
+/** Label names that tie a series to one machine. */
+export const HOST_LABELS: readonly string[] = ['instance', 'host', 'hostname', 'node', 'machine'];
+
+const CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+
+const MACHINE_ADVICE =
+  'a job tied to one machine belongs in that machine\'s textfile directory ("promfile set"/"write", scraped by its node_exporter), not on the Pushgateway where its series never expire (allowInstance / --allow-instance pushes anyway)';
+
+/** Check the job name and grouping key; returns the grouping as prom-client path segments. */
+function groupingSegments(group: PushGroup): Record<string, string> {
+  if (group.job === '') throw new InputError('ERR_INVALID_ARGUMENT', 'the job name must not be empty');
+  if (group.job.includes('/')) throw new InputError('ERR_INVALID_ARGUMENT', `job name "${group.job}" must not contain "/" (it is a path segment of the Pushgateway URL)`);
+  let url: URL;
+  try {
+    url = new URL(group.gateway);
+  } catch {
+    throw new InputError('ERR_INVALID_ARGUMENT', `gateway "${group.gateway}" is not a URL (e.g. http://127.0.0.1:9091)`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new InputError('ERR_INVALID_ARGUMENT', `gateway "${group.gateway}" must be an http:// or https:// URL`);
+  const segments: Record<string, string> = {};
+  for (const [name, value] of Object.entries(group.grouping ?? {})) {
+    const problem = labelNameProblem(name);
+    if (problem) throw new InputError('ERR_INVALID_ARGUMENT', `grouping key: ${problem}`);
+    if (name === 'job') throw new InputError('ERR_INVALID_ARGUMENT', 'grouping key: "job" is given by the job name, not as a grouping label');
+    // The gateway decodes the path before splitting it, so "/" (and the empty
+    // value) must travel base64url-encoded, as its API defines.
+    if (value === '' || value.includes('/')) segments[`${name}@base64`] = value === '' ? '=' : Buffer.from(value).toString('base64url');
+    else segments[name] = value;
+  }
+  return segments;
+}
+
+/** The group's URL, as the gateway's API documents it (for messages). */
+export function groupUrl(group: PushGroup): string {
+  const segments = groupingSegments(group);
+  const base = group.gateway.replace(/\/+$/, '');
+  return `${base}/metrics/job/${encodeURIComponent(group.job)}${Object.entries(segments)
+    .map(([name, value]) => `/${name}/${encodeURIComponent(value)}`)
+    .join('')}`;
+}
+
+/** Why a label ties a series to this machine, or undefined. */
+function machineLabel(name: string, value: string, names: ReadonlySet<string>): string | undefined {
+  if (HOST_LABELS.includes(name)) return `label "${name}"`;
+  if (value !== '' && names.has(value.toLowerCase())) return `label ${name}="${value}" (this machine's hostname)`;
+  return undefined;
+}
+
+/** This machine's names as a label value would carry them: full and short, lower case. */
+function hostNames(hostname: string): Set<string> {
+  const full = hostname.toLowerCase();
+  return new Set([full, full.split('.')[0] as string].filter((name) => name !== ''));
+}
+
+/**
+ * The guard rails, checked before anything is sent: no series carries `job`
+ * or contradicts the grouping key (the gateway would silently overwrite
+ * them), and unless `allowInstance`, nothing names a machine.
+ */
+export function checkPush(families: readonly MetricFamily[], options: PushOptions): void {
+  groupingSegments(options);
+  const grouping = options.grouping ?? {};
+  const names = hostNames(options.hostname ?? osHostname());
+  if (!options.allowInstance) {
+    if (names.has(options.job.toLowerCase())) throw new InputError('ERR_MACHINE_LABEL', `refusing to push: job "${options.job}" is this machine's hostname; ${MACHINE_ADVICE}`);
+    for (const [name, value] of Object.entries(grouping)) {
+      const why = machineLabel(name, value, names);
+      if (why) throw new InputError('ERR_MACHINE_LABEL', `refusing to push: the grouping key has ${why}; ${MACHINE_ADVICE}`);
+    }
+  }
+  for (const family of families) {
+    for (const sample of family.samples) {
+      for (const [name, value] of Object.entries(sample.labels)) {
+        if (name === 'job') {
+          throw new InputError('ERR_INVALID_ARGUMENT', `${describeSeries(sample)}: the Pushgateway replaces the "job" label with the job name "${options.job}"; drop the label`);
+        }
+        const keyed = grouping[name];
+        if (keyed !== undefined && keyed !== value) {
+          throw new InputError('ERR_INVALID_ARGUMENT', `${describeSeries(sample)}: label ${name}="${value}" contradicts the grouping key ${name}="${keyed}", which the Pushgateway would put in its place`);
+        }
+        const why = options.allowInstance ? undefined : machineLabel(name, value, names);
+        if (why) throw new InputError('ERR_MACHINE_LABEL', `refusing to push ${describeSeries(sample)}: it has ${why}; ${MACHINE_ADVICE}`);
+      }
+    }
+  }
+}
+
+/**
+ * Push families to the gateway: validated like a textfile, checked by the
+ * guard rails, then sent with PUT (replace the group) or POST (replace only
+ * these families). The gateway records `push_time_seconds` for the group on
+ * every successful push, which is what staleness alerts should watch.
+ */
+export async function pushFamilies(families: readonly MetricFamily[], options: PushOptions): Promise<PushResult> {
+  checkPush(families, options);
+  const withSamples = families.filter((family) => family.samples.length > 0);
+  assertWritable(withSamples, 'push');
+  if (withSamples.length === 0) throw new InputError('ERR_EMPTY_INPUT', 'nothing to push: no samples (use delete to remove a group)');
+  const body = renderExposition(withSamples);
+  const method = options.method === 'post' ? 'POST' : 'PUT';
+  await send(options, method, body);
+  return { url: groupUrl(options), method };
+}
+
+/** Delete the group from the gateway (its series never expire otherwise). A missing group is not an error. */
+export async function deletePushGroup(group: PushGroup & { readonly timeoutMs?: number }): Promise<PushResult> {
+  groupingSegments(group);
+  await send(group, 'DELETE', '');
+  return { url: groupUrl(group), method: 'DELETE' };
+}
+
+async function send(group: PushGroup & { readonly timeoutMs?: number }, method: 'PUT' | 'POST' | 'DELETE', body: string): Promise<void> {
+  const timeoutMs = group.timeoutMs ?? DEFAULT_PUSH_TIMEOUT_MS;
+  const url = groupUrl(group);
+  const { Pushgateway } = await import('prom-client');
+  const controller = new AbortController();
+  // prom-client only needs `metrics()` of its registry.
+  const registry = { metrics: async () => body, contentType: CONTENT_TYPE } as unknown as ConstructorParameters<typeof Pushgateway>[2];
+  // agent: false, so no kept-alive socket holds a short-lived CLI open.
+  const client = new Pushgateway(group.gateway, { headers: { 'Content-Type': CONTENT_TYPE }, timeout: timeoutMs, signal: controller.signal, agent: false }, registry);
+  const params = { jobName: group.job, groupings: groupingSegments(group) };
+  const request = method === 'PUT' ? client.push(params) : method === 'POST' ? client.pushAdd(params) : client.delete(params);
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      controller.abort();
+      reject(new IoError('ERR_TIMEOUT', `${method} ${url}: no answer from the Pushgateway within ${formatMs(timeoutMs)}`));
+    }, timeoutMs);
+  });
+  try {
+    await Promise.race([request, deadline]);
+  } catch (error) {
+    if (error instanceof IoError) throw error;
+    throw networkError(method, url, error, timeoutMs);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function networkError(method: string, url: string, error: unknown, timeoutMs: number): IoError {
+  const message = error instanceof Error ? error.message : String(error);
+  const http = /^push failed with status (\d+), ?([\s\S]*)$/.exec(message);
+  if (http) {
+    const detail = (http[2] ?? '').trim().replace(/\s+/g, ' ');
+    return new IoError('ERR_PUSH_REJECTED', `${method} ${url}: the Pushgateway answered HTTP ${http[1]}${detail ? `: ${detail}` : ''}`, { cause: error });
+  }
+  if (/timed out|aborted/i.test(message) || (error as { name?: string }).name === 'AbortError') {
+    return new IoError('ERR_TIMEOUT', `${method} ${url}: no answer from the Pushgateway within ${formatMs(timeoutMs)}`, { cause: error });
+  }
+  const code = (error as { code?: string }).code;
+  const hint = code === 'ECONNREFUSED' ? ' (is the Pushgateway running there?)' : '';
+  return new IoError('ERR_NETWORK', `${method} ${url}: cannot reach the Pushgateway: ${message || code}${hint}`, { cause: error });
+}
+
+function formatMs(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
+}

@@ -1,0 +1,176 @@
+// Files in the textfile directory: where they are, reading them, and
+// replacing them atomically (a new temp file in the same directory whose name
+// does not end in .prom, fsync, chmod, rename, fsync of the directory).
+import { lstat, mkdir, open, readFile, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { errnoOf, InputError, IoError, PromfileError } from '../errors.js';
+import { uniqueSuffix } from './temp-name.js';
+
+/** Where Debian and Ubuntu's prometheus-node-exporter package reads textfiles. */
+export const DEFAULT_TEXTFILE_DIR = '/var/lib/prometheus/node-exporter';
+
+const FILE_NAME = /^[A-Za-z0-9_-][A-Za-z0-9_.-]*$/;
+
+/** A `.prom` file to write, by directory and name or by explicit path. */
+export type TargetSpec = { readonly dir: string; readonly name: string } | { readonly path: string };
+
+/** Resolve `<dir>/<name>.prom` or an explicit `.prom` path, refusing anything that is not a plain name. */
+export function resolveTarget(spec: TargetSpec): string {
+  if ('path' in spec) {
+    if (!spec.path.endsWith('.prom') || basename(spec.path) === '.prom') {
+      throw new InputError('ERR_INVALID_FILE_NAME', `--file-path "${spec.path}" must end in .prom (node_exporter reads only *.prom files)`);
+    }
+    if (spec.path.includes('\u0000')) throw new InputError('ERR_INVALID_FILE_NAME', '--file-path contains a NUL byte');
+    return resolve(spec.path);
+  }
+  const name = spec.name.endsWith('.prom') ? spec.name.slice(0, -'.prom'.length) : spec.name;
+  if (!FILE_NAME.test(name)) {
+    throw new InputError(
+      'ERR_INVALID_FILE_NAME',
+      `file name "${spec.name}" is not allowed: use letters, digits, "_", "." and "-", not starting with "." (a name, not a path; use --file-path for paths)`,
+    );
+  }
+  return join(resolve(spec.dir), `${name}.prom`);
+}
+
+export interface WriteOptions {
+  /** File mode; default 0644 so a non-root node_exporter can read it. */
+  readonly mode?: number;
+  /** Owner to give the file (needs root). */
+  readonly owner?: { readonly uid: number; readonly gid: number };
+  /** Create the directory when it is missing. */
+  readonly mkdir?: boolean;
+}
+
+export const DEFAULT_MODE = 0o644;
+
+/** Check the directory exists (or create it with `mkdir`). */
+export async function prepareDirectory(dir: string, create = false): Promise<void> {
+  try {
+    const info = await stat(dir);
+    if (!info.isDirectory()) throw new IoError('ERR_DIR_MISSING', `${dir} is not a directory`);
+  } catch (error) {
+    if (error instanceof PromfileError) throw error;
+    if (errnoOf(error) !== 'ENOENT') throw ioError('ERR_READ_FAILED', `cannot access directory ${dir}`, error);
+    if (!create) {
+      throw new IoError('ERR_DIR_MISSING', `textfile directory ${dir} does not exist (create it, pass --mkdir, or choose another with --dir or PROMFILE_DIR)`, { cause: error });
+    }
+    await mkdir(dir, { recursive: true, mode: 0o755 }).catch((cause: unknown) => {
+      throw ioError('ERR_WRITE_FAILED', `cannot create directory ${dir}`, cause);
+    });
+  }
+}
+
+/** The file's bytes, or undefined when it does not exist. Refuses symlinks and non-files. */
+export async function readTextfile(path: string): Promise<Uint8Array | undefined> {
+  await refuseUnsafeTarget(path);
+  try {
+    return await readFile(path);
+  } catch (error) {
+    if (errnoOf(error) === 'ENOENT') return undefined;
+    throw ioError('ERR_READ_FAILED', `cannot read ${path}`, error);
+  }
+}
+
+/** A symlink or special file at the target would redirect our write elsewhere. */
+async function refuseUnsafeTarget(path: string): Promise<void> {
+  const info = await lstat(path).catch(() => undefined);
+  if (!info) return;
+  if (info.isSymbolicLink()) throw new IoError('ERR_UNSAFE_TARGET', `${path} is a symbolic link; promfile does not write through links (remove it or write to the link's target)`);
+  if (!info.isFile()) throw new IoError('ERR_UNSAFE_TARGET', `${path} is not a regular file`);
+}
+
+/** Replace the file atomically: readers see the old or the new content, never a mix. */
+export async function writeFileAtomically(path: string, content: string | Iterable<string>, options: WriteOptions = {}): Promise<void> {
+  const dir = dirname(path);
+  await prepareDirectory(dir, options.mkdir);
+  await refuseUnsafeTarget(path);
+  const mode = options.mode ?? DEFAULT_MODE;
+  // Same directory (rename is atomic only within one filesystem); the name does
+  // not end in .prom, so node_exporter never reads a half-written file.
+  const temp = `${path}.tmp-${uniqueSuffix()}`;
+  let handle: FileHandle | undefined;
+  let created = false;
+  try {
+    // 'wx' is O_CREAT|O_EXCL: a new file or nothing. Anything planted at the
+    // name, a symlink included, makes the open fail instead of being followed.
+    handle = await open(temp, 'wx', mode);
+    created = true;
+    // writeFile loops until every byte is written; a full disk fails with ENOSPC
+    // instead of leaving a short file to be renamed over the good one.
+    if (typeof content === 'string') await handle.writeFile(content, 'utf8');
+    else await writeChunks(handle, content);
+    if (options.owner) await handle.chown(options.owner.uid, options.owner.gid);
+    await handle.chmod(mode); // open's mode was narrowed by the umask
+    await handle.sync();
+    await handle.close();
+    handle = undefined;
+    await rename(temp, path);
+  } catch (error) {
+    await handle?.close().catch(() => undefined);
+    if (created) await unlink(temp).catch(() => undefined); // never what someone else put there
+    throw ioError('ERR_WRITE_FAILED', `cannot write ${path}`, error);
+  }
+  await syncDirectory(dir);
+}
+
+const CHUNK_BYTES = 1 << 20;
+
+/** Append chunks through writeFile (which loops until all is written), batched to about 1 MiB per call. */
+async function writeChunks(handle: FileHandle, chunks: Iterable<string>): Promise<void> {
+  let pending: string[] = [];
+  let size = 0;
+  for (const chunk of chunks) {
+    pending.push(chunk);
+    size += chunk.length;
+    if (size >= CHUNK_BYTES) {
+      await handle.writeFile(pending.join(''), 'utf8');
+      pending = [];
+      size = 0;
+    }
+  }
+  if (pending.length > 0) await handle.writeFile(pending.join(''), 'utf8');
+}
+
+/** Make the rename durable. */
+async function syncDirectory(dir: string): Promise<void> {
+  const handle = await open(dir, 'r').catch(() => undefined);
+  if (!handle) return;
+  try {
+    await handle.sync();
+  } catch {
+    // Some filesystems refuse fsync on directories; the rename itself is done.
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Delete the file; true when it existed. */
+export async function removeTextfile(path: string): Promise<boolean> {
+  // A symlink may be removed (the link goes, never its target); a directory or device may not.
+  const info = await lstat(path).catch(() => undefined);
+  if (info && !info.isFile() && !info.isSymbolicLink()) throw new IoError('ERR_UNSAFE_TARGET', `${path} is not a regular file`);
+  try {
+    await unlink(path);
+    return true;
+  } catch (error) {
+    if (errnoOf(error) === 'ENOENT') return false;
+    throw ioError('ERR_WRITE_FAILED', `cannot remove ${path}`, error);
+  }
+}
+
+const ERRNO_TEXT: Readonly<Record<string, string>> = {
+  ENOENT: 'no such file or directory',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  ENOSPC: 'no space left on device',
+  EDQUOT: 'disk quota exceeded',
+  EROFS: 'read-only file system',
+  EISDIR: 'is a directory',
+};
+
+function ioError(code: 'ERR_READ_FAILED' | 'ERR_WRITE_FAILED', what: string, cause: unknown): IoError {
+  const errno = errnoOf(cause);
+  const reason = (errno && ERRNO_TEXT[errno]) ?? (cause instanceof Error ? cause.message : String(cause));
+  return new IoError(errno === 'ENOENT' && code === 'ERR_WRITE_FAILED' ? 'ERR_DIR_MISSING' : code, `${what}: ${reason}`, { cause });
+}

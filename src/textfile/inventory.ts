@@ -1,0 +1,103 @@
+// What is in a textfile directory, as node_exporter and a janitor see it:
+// the *.prom files it reads (in its order), the temp files writers left
+// behind, and lock files whose owner is gone.
+import { lstat, readdir, stat } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { join } from 'node:path';
+import { DEFAULT_PROC_ROOT } from '../inspect/discover.js';
+import { isLockHolderDead, readLockHolder } from './lock.js';
+import { compareNames } from '../format/parse.js';
+
+export type EntryKind = 'textfile' | 'temp' | 'lock' | 'other';
+
+export interface DirectoryEntry {
+  readonly name: string;
+  readonly path: string;
+  readonly kind: EntryKind;
+  /** lstat of the entry itself. */
+  readonly link: Stats;
+  /** stat through a symlink (what node_exporter opens); undefined when the link dangles. */
+  readonly target: Stats | undefined;
+  readonly symlink: boolean;
+}
+
+/**
+ * Temp names writers leave when they die between write and rename:
+ * promfile's own `NAME.prom.tmp-<hex>`, write-file-atomic's `NAME.prom.<digits>`, the shell's `NAME.prom.$$`,
+ * `NAME.prom.tmp[...]`. node_exporter ignores them (they don't end in .prom).
+ */
+const TEMP_NAME = /\.prom\.(?:\d+|tmp(?:[.-].*)?|\$\$|new)$/;
+/** promfile's lock files (`.<name>.prom.lock`, run's `.<name>.prom.run.lock`) and a takeover's guard. */
+const LOCK_NAME = /^\..+\.prom\.(?:run\.)?lock(?:\.takeover)?$/;
+
+export function classifyName(name: string): EntryKind {
+  if (name.endsWith('.prom')) return 'textfile';
+  if (LOCK_NAME.test(name)) return 'lock';
+  if (TEMP_NAME.test(name)) return 'temp';
+  return 'other';
+}
+
+/** The directory's entries sorted as node_exporter reads them (byte order of names). */
+export async function listDirectory(dir: string): Promise<DirectoryEntry[]> {
+  const names = (await readdir(dir)).sort(compareNames);
+  const entries: DirectoryEntry[] = [];
+  for (const name of names) {
+    const path = join(dir, name);
+    const link = await lstat(path).catch(() => undefined);
+    if (!link) continue; // removed while we looked
+    const symlink = link.isSymbolicLink();
+    const target = symlink ? await stat(path).catch(() => undefined) : link;
+    entries.push({ name, path, kind: classifyName(name), link, target, symlink });
+  }
+  return entries;
+}
+
+/** Would node_exporter running as some non-root user be able to read a file (or search a directory) with these stats? */
+export function readableByNonRoot(info: Stats, bits: 'r' | 'rx' = 'r'): boolean {
+  const need = bits === 'r' ? 4 : 5;
+  const other = info.mode & 7;
+  const group = (info.mode >> 3) & 7;
+  const owner = (info.mode >> 6) & 7;
+  if ((other & need) === need) return true;
+  // Readable by its owner or group, when that is a non-root account (e.g. the prometheus user).
+  if (info.uid !== 0 && (owner & need) === need) return true;
+  return info.gid !== 0 && (group & need) === need;
+}
+
+export interface LockState {
+  /** True when the lock's owner is known to be gone (or the file is old garbage). */
+  readonly stale: boolean;
+  readonly pid?: number;
+  readonly host?: string;
+}
+
+/** A lock file garbage (no pid) younger than this may still be being written. */
+const LOCK_WRITE_GRACE_MS = 5_000;
+
+/**
+ * Judge a promfile lock file as lock.ts does: held while its pid lives on
+ * this host; a takeover guard (`.takeover`) is stale once past the grace.
+ */
+export async function lockState(entry: DirectoryEntry, now: number, procRoot: string = DEFAULT_PROC_ROOT): Promise<LockState> {
+  if (entry.name.endsWith('.takeover')) return { stale: now - entry.link.mtimeMs > LOCK_WRITE_GRACE_MS };
+  const holder = await readLockHolder(entry.path);
+  if (!holder) return { stale: now - entry.link.mtimeMs > LOCK_WRITE_GRACE_MS };
+  return { stale: await isLockHolderDead(holder, procRoot), pid: holder.pid, host: holder.host };
+}
+
+/** `3s`, `5m`, `2h5m`, `4d3h`: a short age for people. */
+export function formatAge(ms: number): string {
+  const seconds = Math.max(0, Math.floor(ms / 1000));
+  if (seconds < 60) return `${seconds}s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes}m`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 48) return minutes % 60 === 0 ? `${hours}h` : `${hours}h${minutes % 60}m`;
+  const days = Math.floor(hours / 24);
+  return hours % 24 === 0 ? `${days}d` : `${days}d${hours % 24}h`;
+}
+
+/** The permission bits in octal, e.g. `0644`. */
+export function formatMode(mode: number): string {
+  return `0${(mode & 0o777).toString(8).padStart(3, '0')}`;
+}

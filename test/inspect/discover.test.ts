@@ -1,0 +1,123 @@
+// Directory auto-discovery: node_exporter's command line under /proc, read
+// from a fake /proc tree, and once from the real /proc of a node_exporter
+// this test starts.
+import { chmod, chown, mkdir, symlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chooseDirectory, discoverExporters, parseExporterArgs, trustedExporter } from '../../src/inspect/discover.js';
+import { DEFAULT_TEXTFILE_DIR } from '../../src/textfile/files.js';
+import { NODE_EXPORTER } from '../helpers/binaries.js';
+import { promfile, tempDir } from '../helpers/cli.js';
+import { startNodeExporter } from '../helpers/node-exporter.js';
+
+let root: string;
+let cleanup: () => Promise<void>;
+let proc: string;
+let textfiles: string;
+
+async function fakeProcess(pid: number, argv: string[], cwd?: string): Promise<void> {
+  await mkdir(join(proc, String(pid)), { recursive: true });
+  await writeFile(join(proc, String(pid), 'cmdline'), `${argv.join('\u0000')}\u0000`);
+  if (cwd) await symlink(cwd, join(proc, String(pid), 'cwd'));
+}
+
+beforeAll(async () => {
+  ({ dir: root, cleanup } = await tempDir('promfile-discover-'));
+  await chmod(root, 0o755);
+  proc = join(root, 'proc');
+  textfiles = join(root, 'textfiles');
+  await mkdir(textfiles);
+  await writeFile(join(textfiles, 'apt.prom'), '# HELP apt_upgrades_pending Pending.\n# TYPE apt_upgrades_pending gauge\napt_upgrades_pending 2\n');
+  await fakeProcess(1, ['/sbin/init', 'splash']);
+  await fakeProcess(640, ['/usr/bin/prometheus-node-exporter', '--no-collector.textfile', '--collector.textfile.directory=/ignored']);
+  await fakeProcess(812, ['/usr/bin/prometheus-node-exporter', '--web.listen-address=:9100', `--collector.textfile.directory=${textfiles}`]);
+  await fakeProcess(900, ['node_exporter', '--collector.textfile.directory', 'relative/tf'], '/opt/exporter');
+  await fakeProcess(950, ['/usr/local/bin/node_exporter']); // no textfile directory: nothing to learn
+  await fakeProcess(990, ['/usr/bin/python3', '--collector.textfile.directory=/not/an/exporter']);
+  await mkdir(join(proc, 'self'));
+  await writeFile(join(proc, 'meminfo'), 'MemTotal: 1 kB\n');
+});
+
+afterAll(async () => {
+  await cleanup?.();
+});
+
+describe('parseExporterArgs', () => {
+  it('reads both flag spellings and honours --no-collector.textfile', () => {
+    expect(parseExporterArgs(['/usr/bin/prometheus-node-exporter', '--collector.textfile.directory=/a', '--collector.textfile.directory', '/b'])).toEqual({
+      executable: '/usr/bin/prometheus-node-exporter',
+      directories: ['/a', '/b'],
+    });
+    expect(parseExporterArgs(['node_exporter', '-collector.textfile.directory=/old'])?.directories).toEqual(['/old']);
+    expect(parseExporterArgs(['node_exporter', '--no-collector.textfile', '--collector.textfile.directory=/a'])).toBeUndefined();
+    expect(parseExporterArgs(['/usr/bin/vim', '--collector.textfile.directory=/a'])).toBeUndefined();
+  });
+});
+
+describe('discovery from a fake /proc', () => {
+  it('finds the node_exporters that name a textfile directory, resolving relative ones against their cwd', () => {
+    const uid = process.getuid?.() ?? 0;
+    expect(discoverExporters(proc)).toEqual([
+      { pid: 812, uid, executable: '/usr/bin/prometheus-node-exporter', directories: [textfiles] },
+      { pid: 900, uid, executable: 'node_exporter', directories: ['/opt/exporter/relative/tf'] },
+    ]);
+    expect(discoverExporters(join(root, 'no-such-proc'))).toEqual([]);
+  });
+
+  it('chooses --dir, then $PROMFILE_DIR, then the lowest-pid node_exporter, then the Debian default', () => {
+    expect(chooseDirectory({ flag: '/flag', env: { PROMFILE_DIR: '/env' }, procRoot: proc })).toMatchObject({ dir: '/flag', source: 'flag' });
+    expect(chooseDirectory({ env: { PROMFILE_DIR: '/env' }, procRoot: proc })).toMatchObject({ dir: '/env', source: 'env' });
+    const found = chooseDirectory({ env: {}, procRoot: proc });
+    expect(found).toMatchObject({ dir: textfiles, source: 'node_exporter' });
+    expect(found.reason).toBe(`from --collector.textfile.directory of the running node_exporter (pid 812); it or other node_exporters also read /opt/exporter/relative/tf`);
+    expect(chooseDirectory({ env: {}, procRoot: join(root, 'no-such-proc') })).toMatchObject({ dir: DEFAULT_TEXTFILE_DIR, source: 'default' });
+  });
+
+  it('trusts only node_exporters run by a system account or by the user running promfile', () => {
+    const exporter = { pid: 1, executable: 'node_exporter', directories: ['/x'] };
+    expect(trustedExporter({ ...exporter, uid: 0 }, 1000)).toBe(true);
+    expect(trustedExporter({ ...exporter, uid: 108 }, 0)).toBe(true); // the packaged prometheus user
+    expect(trustedExporter({ ...exporter, uid: 1001 }, 0)).toBe(false); // any user can name a process node_exporter
+    expect(trustedExporter({ ...exporter, uid: 1001 }, 1001)).toBe(true);
+  });
+
+  it.skipIf(process.getuid?.() !== 0)("ignores a regular user's node_exporter when choosing", async () => {
+    const untrusted = join(root, 'proc-untrusted');
+    await mkdir(join(untrusted, '700'), { recursive: true });
+    await writeFile(join(untrusted, '700', 'cmdline'), `node_exporter\u0000--collector.textfile.directory=/home/mallory/tf\u0000`);
+    await chown(join(untrusted, '700'), 1001, 1001);
+    expect(chooseDirectory({ env: {}, procRoot: untrusted, uid: 0 }).source).toBe('default');
+    expect(chooseDirectory({ env: {}, procRoot: untrusted, uid: 1001 })).toMatchObject({ dir: '/home/mallory/tf', source: 'node_exporter' });
+  });
+
+  it('every command uses it; check says which directory and why', () => {
+    const env = { PROMFILE_PROC_ROOT: proc };
+    const checked = promfile(['check'], { env });
+    expect(checked.stderr).toBe(`promfile: checking ${textfiles} (from --collector.textfile.directory of the running node_exporter (pid 812); it or other node_exporters also read /opt/exporter/relative/tf)\n`);
+    expect(checked.stdout).toBe('1 file, 1 series: no problems: node_exporter will expose every series\n');
+    expect(checked.status).toBe(0);
+    const listed = promfile(['ls', '--format', 'json'], { env });
+    expect((JSON.parse(listed.stdout) as { directory: string }).directory).toBe(textfiles);
+    const set = promfile(['set', '-f', 'discovered', 'discovered_metric', '1'], { env });
+    expect(set.status).toBe(0);
+    expect(promfile(['check', '-f', 'discovered'], { env }).stdout).toBe('1 file, 1 series: no problems: node_exporter will expose every series\n');
+    // $PROMFILE_DIR still comes first.
+    const fromEnv = promfile(['check'], { env: { ...env, PROMFILE_DIR: root } });
+    expect(fromEnv.stderr).toBe(`promfile: checking ${root} (from $PROMFILE_DIR)\n`);
+  });
+});
+
+describe.skipIf(!NODE_EXPORTER)('discovery from the real /proc', () => {
+  it('finds a node_exporter started here and its textfile directory', async () => {
+    const { dir, cleanup: done } = await tempDir('promfile-discover-real-');
+    const exporter = await startNodeExporter(dir);
+    try {
+      // Other node_exporters may be running (other tests): ours must be among them.
+      const directories = discoverExporters().flatMap((found) => found.directories);
+      expect(directories).toContain(dir);
+    } finally {
+      await exporter.stop();
+      await done();
+    }
+  });
+});

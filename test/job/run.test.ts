@@ -1,0 +1,216 @@
+// State transitions of `promfile run`, as pure functions of the previous file.
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { getSeries } from '../../src/format/model.js';
+import { parseExposition } from '../../src/format/parse.js';
+import { renderExposition } from '../../src/format/render.js';
+import { JOB_METRICS, classifyExit, endFamilies, mergeJobMetrics, parseJobMetrics, skippedFamilies, startFamilies, type JobOutcome } from '../../src/job/metrics.js';
+import { runJob, runLockPathFor } from '../../src/job/run.js';
+import { assertWritable } from '../../src/textfile/update.js';
+import type { Labels, MetricFamily } from '../../src/format/types.js';
+import { tempDir } from '../helpers/cli.js';
+
+const backup: Labels = { job_name: 'backup' };
+const value = (families: readonly MetricFamily[], name: string, labels: Labels = backup): number | undefined => getSeries(families, name, labels)?.value;
+const outcome = (result: JobOutcome['result'], status: number, startMs = 1_000_000, endMs = 1_002_500): JobOutcome => ({ result, status, startMs, endMs });
+
+/** Render and parse again: what node_exporter would read back. */
+function roundTrip(families: readonly MetricFamily[]): MetricFamily[] {
+  assertWritable(families);
+  return parseExposition(renderExposition(families));
+}
+
+describe('classifyExit', () => {
+  it('maps exits the way a shell and timeout(1) report them', () => {
+    expect(classifyExit({ code: 0, signal: null, timedOut: false })).toEqual({ result: 'success', status: 0 });
+    expect(classifyExit({ code: 3, signal: null, timedOut: false })).toEqual({ result: 'failure', status: 3 });
+    expect(classifyExit({ code: null, signal: 'SIGKILL', timedOut: false })).toEqual({ result: 'signal', status: 137 });
+    expect(classifyExit({ code: null, signal: 'SIGUSR1', timedOut: false })).toEqual({ result: 'signal', status: 138 });
+    expect(classifyExit({ code: null, signal: 'SIGTERM', timedOut: true })).toEqual({ result: 'timeout', status: 124 });
+    // A job that catches the TERM of a timeout and exits 0 still timed out.
+    expect(classifyExit({ code: 0, signal: null, timedOut: true })).toEqual({ result: 'timeout', status: 124 });
+    expect(classifyExit({ code: null, signal: null, spawnError: 'ENOENT', timedOut: false })).toEqual({ result: 'failure', status: 127 });
+    expect(classifyExit({ code: null, signal: null, spawnError: 'EACCES', timedOut: false })).toEqual({ result: 'failure', status: 126 });
+  });
+});
+
+describe('startFamilies', () => {
+  it('records the start and running 1 on a fresh file', () => {
+    const families = roundTrip(startFamilies([], backup, 1_700_000_000_250));
+    expect(value(families, JOB_METRICS.lastStart.name)).toBe(1_700_000_000.25);
+    expect(value(families, JOB_METRICS.running.name)).toBe(1);
+    expect(value(families, JOB_METRICS.lastSuccess.name)).toBeUndefined();
+  });
+
+  it("keeps the previous run's results and other jobs' series", () => {
+    const previous = endFamilies([], backup, outcome('success', 0));
+    const withOther = endFamilies(previous, { job_name: 'other' }, outcome('failure', 2));
+    const families = roundTrip(startFamilies(withOther, backup, 2_000_000));
+    expect(value(families, JOB_METRICS.running.name)).toBe(1);
+    expect(value(families, JOB_METRICS.lastStart.name)).toBe(2000);
+    expect(value(families, JOB_METRICS.lastSuccess.name)).toBe(1002.5);
+    expect(value(families, JOB_METRICS.exitCode.name, { job_name: 'other' })).toBe(2);
+    expect(value(families, JOB_METRICS.running.name, { job_name: 'other' })).toBe(0);
+  });
+});
+
+describe('endFamilies', () => {
+  it('records a success with every family documented', () => {
+    const families = roundTrip(endFamilies(startFamilies([], backup, 1_000_000), backup, outcome('success', 0)));
+    expect(value(families, JOB_METRICS.lastEnd.name)).toBe(1002.5);
+    expect(value(families, JOB_METRICS.duration.name)).toBe(2.5);
+    expect(value(families, JOB_METRICS.exitCode.name)).toBe(0);
+    expect(value(families, JOB_METRICS.running.name)).toBe(0);
+    expect(value(families, JOB_METRICS.lastSuccess.name)).toBe(1002.5);
+    expect(value(families, JOB_METRICS.runs.name, { ...backup, result: 'success' })).toBe(1);
+    for (const result of ['failure', 'timeout', 'signal']) expect(value(families, JOB_METRICS.runs.name, { ...backup, result })).toBe(0);
+    for (const family of families) expect(family.help, family.name).toMatch(/\w/);
+    expect(families.find((f) => f.name === JOB_METRICS.runs.name)?.type).toBe('counter');
+  });
+
+  it('carries the last success over unchanged when a run fails', () => {
+    const afterSuccess = endFamilies([], backup, outcome('success', 0, 1_000_000, 1_001_000));
+    const afterFailure = roundTrip(endFamilies(afterSuccess, backup, outcome('failure', 1, 5_000_000, 5_004_000)));
+    expect(value(afterFailure, JOB_METRICS.lastSuccess.name)).toBe(1001);
+    expect(value(afterFailure, JOB_METRICS.lastEnd.name)).toBe(5004);
+    expect(value(afterFailure, JOB_METRICS.exitCode.name)).toBe(1);
+    const afterTimeout = roundTrip(endFamilies(afterFailure, backup, outcome('timeout', 124, 6_000_000, 6_010_000)));
+    expect(value(afterTimeout, JOB_METRICS.lastSuccess.name)).toBe(1001);
+    expect(value(afterTimeout, JOB_METRICS.exitCode.name)).toBe(124);
+  });
+
+  it('writes 0 as the last success of a job that never succeeded, so the staleness alert fires', () => {
+    const families = endFamilies([], backup, outcome('signal', 143));
+    expect(value(families, JOB_METRICS.lastSuccess.name)).toBe(0);
+  });
+
+  it('counts runs by result across runs', () => {
+    const results: Array<[JobOutcome['result'], number]> = [
+      ['success', 0],
+      ['failure', 1],
+      ['success', 0],
+      ['timeout', 124],
+      ['signal', 137],
+      ['success', 0],
+    ];
+    let families: MetricFamily[] = [];
+    for (const [result, status] of results) families = roundTrip(endFamilies(startFamilies(families, backup, 1000), backup, outcome(result, status)));
+    const count = (result: string): number | undefined => value(families, JOB_METRICS.runs.name, { ...backup, result });
+    expect([count('success'), count('failure'), count('timeout'), count('signal')]).toEqual([3, 1, 1, 1]);
+  });
+
+  it('keeps -l labels on every series and leaves other label sets alone', () => {
+    const labels = { job_name: 'apt', origin: 'security' };
+    const other = endFamilies([], { job_name: 'apt', origin: 'updates' }, outcome('failure', 100));
+    const families = roundTrip(endFamilies(other, labels, outcome('success', 0)));
+    expect(value(families, JOB_METRICS.exitCode.name, labels)).toBe(0);
+    expect(value(families, JOB_METRICS.exitCode.name, { job_name: 'apt', origin: 'updates' })).toBe(100);
+    expect(value(families, JOB_METRICS.runs.name, { ...labels, result: 'success' })).toBe(1);
+  });
+
+  it('initialises skipped_total only with --no-overlap, and a skip moves nothing else', () => {
+    expect(value(endFamilies([], backup, outcome('success', 0)), JOB_METRICS.skipped.name)).toBeUndefined();
+    const ran = endFamilies([], backup, outcome('success', 0), { noOverlap: true });
+    expect(value(ran, JOB_METRICS.skipped.name)).toBe(0);
+    const skipped = roundTrip(skippedFamilies(skippedFamilies(ran, backup), backup));
+    expect(value(skipped, JOB_METRICS.skipped.name)).toBe(2);
+    expect(skipped.filter((f) => f.name !== JOB_METRICS.skipped.name)).toEqual(roundTrip(ran).filter((f) => f.name !== JOB_METRICS.skipped.name));
+  });
+});
+
+describe('job metrics ($PROMFILE_METRICS)', () => {
+  it("adds the run's labels to the job's series and a HELP where it has none", () => {
+    const families = parseJobMetrics('records_processed 42\nbackup_bytes{volume="home"} 1e9\n', { job_name: 'backup' });
+    expect(getSeries(families, 'records_processed', { job_name: 'backup' })?.value).toBe(42);
+    expect(getSeries(families, 'backup_bytes', { job_name: 'backup', volume: 'home' })?.value).toBe(1e9);
+    for (const family of families) expect(family.help).toMatch(/\w/);
+  });
+
+  it('keeps a label the job set itself', () => {
+    const families = parseJobMetrics('x{job_name="custom"} 1', { job_name: 'backup' });
+    expect(families[0]?.samples[0]?.labels).toEqual({ job_name: 'custom' });
+  });
+
+  it('refuses invalid text and promfile_job_* names', () => {
+    expect(() => parseJobMetrics('bad metric\n', backup)).toThrow(/PROMFILE_METRICS.*line 1/);
+    expect(() => parseJobMetrics('promfile_job_running 0\n', backup)).toThrow(/promfile_job_running/);
+    expect(() => parseJobMetrics('a 1\na 2\n', backup)).toThrow(/PROMFILE_METRICS/);
+  });
+
+  it('drops timestamps with a notice instead of losing the file', () => {
+    const notices: string[] = [];
+    const families = parseJobMetrics('a 1 1700000000000\n', backup, (notice) => notices.push(notice.rule));
+    expect(getSeries(families, 'a', backup)?.value).toBe(1);
+    expect(notices.length).toBeGreaterThan(0);
+  });
+
+  it('reports a type conflict with the file instead of throwing', () => {
+    const status = endFamilies([{ name: 'records', help: 'h', type: 'gauge', samples: [{ name: 'records', labels: backup, value: 1 }] }], backup, outcome('success', 0));
+    const merged = mergeJobMetrics(status, parseJobMetrics('# TYPE records counter\nrecords 5\n', backup));
+    expect(merged).toEqual({ error: expect.stringMatching(/records/) });
+    const ok = mergeJobMetrics(status, parseJobMetrics('# TYPE records gauge\nrecords 5\n', backup));
+    expect('families' in ok && getSeries(ok.families, 'records', backup)?.value).toBe(5);
+  });
+});
+
+describe('runLockPathFor', () => {
+  it('is a dotfile beside the target that node_exporter does not read', () => {
+    expect(runLockPathFor('/var/lib/x/backup.prom')).toBe('/var/lib/x/.backup.prom.run.lock');
+  });
+});
+
+describe('runJob', () => {
+  it('forwards a signal that arrives before the job is started', async () => {
+    const { dir, cleanup } = await tempDir();
+    try {
+      const warnings: string[] = [];
+      const path = join(dir, 'early.prom');
+      const run = await runJob({
+        path,
+        labels: { job_name: 'early' },
+        command: 'sleep',
+        args: ['30'],
+        env: { PATH: '/usr/bin:/bin' },
+        now: () => Date.now(),
+        onWarning: (message) => warnings.push(message),
+        // The subscriber fires at once: the signal comes in during the start write.
+        signals: (forward) => {
+          forward('SIGTERM');
+          return () => undefined;
+        },
+      });
+      expect(run).toMatchObject({ skipped: false, outcome: { result: 'signal', status: 143 } });
+      expect(warnings).toEqual([]);
+      const families = parseExposition(await readFile(path));
+      expect(getSeries(families, JOB_METRICS.runs.name, { job_name: 'early', result: 'signal' })?.value).toBe(1);
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('keeps the status metrics when the existing file cannot be merged with the job metrics', async () => {
+    const { dir, cleanup } = await tempDir();
+    try {
+      const path = join(dir, 'typed.prom');
+      await writeFile(path, '# HELP records h\n# TYPE records gauge\nrecords{job_name="typed"} 1\n');
+      const warnings: string[] = [];
+      const run = await runJob({
+        path,
+        labels: { job_name: 'typed' },
+        command: 'sh',
+        args: ['-c', 'printf "# TYPE records counter\\nrecords 7\\n" > "$PROMFILE_METRICS"'],
+        env: { PATH: '/usr/bin:/bin' },
+        now: () => Date.now(),
+        onWarning: (message) => warnings.push(message),
+      });
+      expect(run).toMatchObject({ skipped: false, outcome: { result: 'success', status: 0 } });
+      expect(warnings).toEqual([expect.stringMatching(/own metrics were dropped.*records/)]);
+      const families = parseExposition(await readFile(path));
+      expect(getSeries(families, 'records', { job_name: 'typed' })?.value).toBe(1);
+      expect(getSeries(families, JOB_METRICS.exitCode.name, { job_name: 'typed' })?.value).toBe(0);
+    } finally {
+      await cleanup();
+    }
+  });
+});
