@@ -7,7 +7,7 @@
 // Writes BENCHMARKS.md. Options: --quick (smaller inputs, fewer runs),
 // --runs N, --out FILE.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -91,12 +91,15 @@ async function compare(commands, runs = RUNS) {
   for (let i = 0; i < runs; i++) {
     for (const [name, [command, commandArgs, options]] of Object.entries(commands)) {
       const result = await measure(command, commandArgs, options);
-      if (result.status !== 0 && !options?.allowFailure) throw new Error(`${name} failed (exit ${result.status}): ${result.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+      if (result.status !== 0 && !options?.allowFailure)
+        throw new Error(`${name} failed (exit ${result.status}): ${result.stderr.trim().split('\n').slice(-3).join(' | ')}`);
       samples[name].ms.push(result.ms);
       samples[name].peakKb.push(result.peakKb);
     }
   }
-  return Object.fromEntries(Object.entries(samples).map(([name, s]) => [name, { ms: median(s.ms), peakKb: Math.max(...s.peakKb), runs: s.ms.length }]));
+  return Object.fromEntries(
+    Object.entries(samples).map(([name, s]) => [name, { ms: median(s.ms), peakKb: Math.max(...s.peakKb), runs: s.ms.length }]),
+  );
 }
 
 function version(command, commandArgs) {
@@ -123,7 +126,9 @@ function commandWorks(...rest) {
 /** A python3 that has prometheus_client (a pyenv python3 may shadow Debian's /usr/bin/python3). */
 const [PYTHON, PYTHON_CLIENT] = (() => {
   for (const python of ['python3', '/usr/bin/python3']) {
-    const result = spawnSync(python, ['-c', 'import prometheus_client, importlib.metadata as m; print(m.version("prometheus_client"))'], { encoding: 'utf8' });
+    const result = spawnSync(python, ['-c', 'import prometheus_client, importlib.metadata as m; print(m.version("prometheus_client"))'], {
+      encoding: 'utf8',
+    });
     if (result.status === 0) return [python, result.stdout.trim()];
   }
   return [undefined, undefined];
@@ -151,9 +156,19 @@ async function coldStart() {
   ];
   if (r.python) rows.push(['Python `write_to_textfile` script', fmtMs(r.python.ms), ratio(r.python.ms, r.node.ms), fmtMb(r.python.peakKb)]);
   goals.push(['cold start `set` ≤ 1.3× `node -e 0`', ratio(r.promfile.ms, r.node.ms), verdict(r.promfile.ms <= 1.3 * r.node.ms)]);
-  if (r.python) goals.push(['cold start `set` faster than Python `write_to_textfile`', ratio(r.promfile.ms, r.python.ms), verdict(r.promfile.ms < r.python.ms)]);
+  if (r.python)
+    goals.push([
+      'cold start `set` faster than Python `write_to_textfile`',
+      ratio(r.promfile.ms, r.python.ms),
+      verdict(r.promfile.ms < r.python.ms),
+    ]);
   else goals.push(['cold start vs Python `write_to_textfile`', 'not measured: python3 with prometheus_client unavailable', 'pending']);
-  sections.push(['Cold start', `${r.node.runs} interleaved runs each, medians.`, ['command', 'wall (median)', 'vs node -e 0', 'peak RSS'], rows]);
+  sections.push([
+    'Cold start',
+    `${r.node.runs} interleaved runs each, medians.`,
+    ['command', 'wall (median)', 'vs node -e 0', 'peak RSS'],
+    rows,
+  ]);
 }
 
 async function runCommand() {
@@ -193,19 +208,53 @@ async function bigWrite(input, bytes) {
   const sameBytes = written.equals(readFileSync(input));
   const rows = [
     ['`sponge` (baseline)', fmtMs(r.sponge.ms), '1.00×', fmtMb(r.sponge.peakKb), '—'],
-    ['`promfile write`', fmtMs(r.promfile.ms), ratio(r.promfile.ms, r.sponge.ms), fmtMb(r.promfile.peakKb), ratio(r.promfile.peakKb * 1024, bytes)],
+    [
+      '`promfile write`',
+      fmtMs(r.promfile.ms),
+      ratio(r.promfile.ms, r.sponge.ms),
+      fmtMb(r.promfile.peakKb),
+      ratio(r.promfile.peakKb * 1024, bytes),
+    ],
   ];
-  if (r.promtool) rows.push(['`promtool check metrics`', fmtMs(r.promtool.ms), ratio(r.promtool.ms, r.sponge.ms), fmtMb(r.promtool.peakKb), ratio(r.promtool.peakKb * 1024, bytes)]);
+  if (r.promtool)
+    rows.push([
+      '`promtool check metrics`',
+      fmtMs(r.promtool.ms),
+      ratio(r.promtool.ms, r.sponge.ms),
+      fmtMb(r.promtool.peakKb),
+      ratio(r.promtool.peakKb * 1024, bytes),
+    ]);
   let python;
   if (PYTHON_CLIENT) {
     // One run: the pure-Python parser takes much longer than the others.
-    const script = 'import sys\nfrom prometheus_client.parser import text_string_to_metric_families as parse\nprint(sum(len(f.samples) for f in parse(sys.stdin.read())))\n';
+    const script =
+      'import sys\nfrom prometheus_client.parser import text_string_to_metric_families as parse\nprint(sum(len(f.samples) for f in parse(sys.stdin.read())))\n';
     python = (await compare({ python: [PYTHON, ['-c', script], { stdinFile: input }] }, 1)).python;
-    rows.push(['Python `prometheus_client` parser (1 run)', fmtMs(python.ms), ratio(python.ms, r.sponge.ms), fmtMb(python.peakKb), ratio(python.peakKb * 1024, bytes)]);
+    rows.push([
+      'Python `prometheus_client` parser (1 run)',
+      fmtMs(python.ms),
+      ratio(python.ms, r.sponge.ms),
+      fmtMb(python.peakKb),
+      ratio(python.peakKb * 1024, bytes),
+    ]);
   }
-  goals.push([`\`write\` of ${BIG.toLocaleString('en')} series ≤ 3× \`sponge\``, ratio(r.promfile.ms, r.sponge.ms), verdict(r.promfile.ms <= 3 * r.sponge.ms)]);
-  if (r.promtool) goals.push(['`write` faster than `promtool check metrics`', ratio(r.promfile.ms, r.promtool.ms), verdict(r.promfile.ms < r.promtool.ms)]);
-  if (python) goals.push(['`write` faster than Python `prometheus_client` parser', ratio(r.promfile.ms, python.ms), verdict(r.promfile.ms < python.ms)]);
+  goals.push([
+    `\`write\` of ${BIG.toLocaleString('en')} series ≤ 3× \`sponge\``,
+    ratio(r.promfile.ms, r.sponge.ms),
+    verdict(r.promfile.ms <= 3 * r.sponge.ms),
+  ]);
+  if (r.promtool)
+    goals.push([
+      '`write` faster than `promtool check metrics`',
+      ratio(r.promfile.ms, r.promtool.ms),
+      verdict(r.promfile.ms < r.promtool.ms),
+    ]);
+  if (python)
+    goals.push([
+      '`write` faster than Python `prometheus_client` parser',
+      ratio(r.promfile.ms, python.ms),
+      verdict(r.promfile.ms < python.ms),
+    ]);
   goals.push(['`write` peak RSS ≤ 4× input size', ratio(r.promfile.peakKb * 1024, bytes), verdict(r.promfile.peakKb * 1024 <= 4 * bytes)]);
   sections.push([
     `\`promfile write\` of ${BIG.toLocaleString('en')} series`,
@@ -228,7 +277,9 @@ async function mergeSet() {
     empty: [...promfile('set', '--dir', dir, '-f', 'small', 'bench_new_series', '1'), {}],
     big: [...promfile('set', '--dir', dir, '-f', 'big', 'bench_new_series{source="bench"}', '1'), {}],
   });
-  const series = readFileSync(join(dir, 'big.prom'), 'utf8').split('\n').filter((line) => line !== '' && !line.startsWith('#')).length;
+  const series = readFileSync(join(dir, 'big.prom'), 'utf8')
+    .split('\n')
+    .filter((line) => line !== '' && !line.startsWith('#')).length;
   sections.push([
     '`promfile set` merging one series into a 100,000-series file',
     `${r.node.runs} interleaved runs each, medians. The file holds ${series.toLocaleString('en')} series afterwards.`,
@@ -252,25 +303,53 @@ async function concurrentInc() {
   for (let round = 0; round < 3; round++) {
     const dir = mkdtempSync(join(work, 'inc-'));
     const start = process.hrtime.bigint();
-    const results = await Promise.all(Array.from({ length: 100 }, () => measure(NODE, [BIN, 'inc', '--dir', dir, '-f', 'c', 'bench_events_total'])));
+    const results = await Promise.all(
+      Array.from({ length: 100 }, () => measure(NODE, [BIN, 'inc', '--dir', dir, '-f', 'c', 'bench_events_total'])),
+    );
     const ms = Number(process.hrtime.bigint() - start) / 1e6;
     const nodeStart = process.hrtime.bigint();
     await Promise.all(Array.from({ length: 100 }, () => measure(...nodeEmpty)));
     const nodeMs = Number(process.hrtime.bigint() - nodeStart) / 1e6;
-    const line = readFileSync(join(dir, 'c.prom'), 'utf8').split('\n').find((l) => l.startsWith('bench_events_total '));
+    const line = readFileSync(join(dir, 'c.prom'), 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('bench_events_total '));
     const failed = results.filter((r) => r.status !== 0);
-    if (failed[0]) firstFailure ??= failed[0].stderr.trim().split('\n').filter((l) => l.startsWith('promfile:'))[0] ?? `exit ${failed[0].status}`;
-    runs.push({ ms, nodeMs, failures: failed.length, value: line ? Number(line.split(' ')[1]) : NaN, leftovers: readdirSync(dir).filter((f) => f !== 'c.prom') });
+    if (failed[0])
+      firstFailure ??=
+        failed[0].stderr
+          .trim()
+          .split('\n')
+          .filter((l) => l.startsWith('promfile:'))[0] ?? `exit ${failed[0].status}`;
+    runs.push({
+      ms,
+      nodeMs,
+      failures: failed.length,
+      value: line ? Number(line.split(' ')[1]) : NaN,
+      leftovers: readdirSync(dir).filter((f) => f !== 'c.prom'),
+    });
   }
   const ms = median(runs.map((r) => r.ms));
   const nodeMs = median(runs.map((r) => r.nodeMs));
   const values = runs.map((r) => r.value);
-  goals.push(['100 concurrent `inc`: final value 100, no failure', values.join(', '), verdict(values.every((v) => v === 100) && runs.every((r) => r.failures === 0))]);
+  goals.push([
+    '100 concurrent `inc`: final value 100, no failure',
+    values.join(', '),
+    verdict(values.every((v) => v === 100) && runs.every((r) => r.failures === 0)),
+  ]);
   sections.push([
     '100 concurrent `promfile inc` on one file',
     `3 rounds; each round starts 100 \`inc\` processes at once on a fresh file, then 100 \`node -e 0\` at once as the baseline. ${availableParallelism()} CPUs.${firstFailure ? ` First failure: \`${firstFailure}\`.` : ''}`,
     ['', 'wall (median)', 'vs 100 × node -e 0', 'final values', 'failed processes', 'files left beside c.prom'],
-    [['100 × `promfile inc`', fmtMs(ms), ratio(ms, nodeMs), values.join(', '), String(runs.reduce((n, r) => n + r.failures, 0)), runs.flatMap((r) => r.leftovers).join(' ') || 'none']],
+    [
+      [
+        '100 × `promfile inc`',
+        fmtMs(ms),
+        ratio(ms, nodeMs),
+        values.join(', '),
+        String(runs.reduce((n, r) => n + r.failures, 0)),
+        runs.flatMap((r) => r.leftovers).join(' ') || 'none',
+      ],
+    ],
   ]);
 }
 
@@ -285,14 +364,21 @@ async function scaling(bigInput, bigBytes) {
   for (const size of sizes) {
     const input = size === BIG ? bigInput : join(work, `in-${size}.txt`);
     const bytes = size === BIG ? bigBytes : await generateFile(input, size);
-    const r = await compare({ w: [...promfile('write', '--dir', dir, '-f', `s${size}`), { stdinFile: input }] }, size >= 1_000_000 ? 3 : RUNS);
+    const r = await compare(
+      { w: [...promfile('write', '--dir', dir, '-f', `s${size}`), { stdinFile: input }] },
+      size >= 1_000_000 ? 3 : RUNS,
+    );
     const us = ((r.w.ms - cold) * 1000) / size;
     perSeries.push(us);
     rows.push([size.toLocaleString('en'), `${(bytes / 1e6).toFixed(1)} MB`, fmtMs(r.w.ms), `${us.toFixed(2)} µs`, fmtMb(r.w.peakKb)]);
   }
   // 10k is dominated by fixed costs; linearity is judged between the two largest sizes.
   const growth = perSeries.at(-1) / perSeries.at(-2);
-  goals.push([`\`write\` time linear in series (per-series time at ${sizes.at(-1).toLocaleString('en')} within 1.5× of ${sizes.at(-2).toLocaleString('en')})`, ratio(perSeries.at(-1), perSeries.at(-2)), verdict(growth <= 1.5)]);
+  goals.push([
+    `\`write\` time linear in series (per-series time at ${sizes.at(-1).toLocaleString('en')} within 1.5× of ${sizes.at(-2).toLocaleString('en')})`,
+    ratio(perSeries.at(-1), perSeries.at(-2)),
+    verdict(growth <= 1.5),
+  ]);
   sections.push([
     'Scaling of `promfile write`',
     `Per-series time excludes the start-up (a \`set\` of one series, ${fmtMs(cold)} median, measured in this run).`,
@@ -324,10 +410,18 @@ async function main() {
     ['memory', `${(totalmem() / 2 ** 30).toFixed(1)} GiB`],
     ['load average at start', readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')],
     ['node', process.version],
-    ['promfile', `${pkg.version} (${spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).stdout.trim() || 'unknown commit'})`],
+    [
+      'promfile',
+      `${pkg.version} (${spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).stdout.trim() || 'unknown commit'})`,
+    ],
     ['sponge (moreutils)', debVersion('moreutils') ?? 'not installed'],
     ['promtool', version('promtool', ['--version']) ?? 'not installed'],
-    ['python3 / prometheus_client', PYTHON_CLIENT ? `${PYTHON} (${version(PYTHON, ['--version'])}) / ${PYTHON_CLIENT}` : 'unavailable (install Debian python3-prometheus-client; PyPI is not reachable here): Python comparisons not measured'],
+    [
+      'python3 / prometheus_client',
+      PYTHON_CLIENT
+        ? `${PYTHON} (${version(PYTHON, ['--version'])}) / ${PYTHON_CLIENT}`
+        : 'unavailable (install Debian python3-prometheus-client; PyPI is not reachable here): Python comparisons not measured',
+    ],
     ['peak RSS from', TIME ? '/usr/bin/time -v' : 'polling /proc/PID/status VmHWM every 5 ms'],
     ['mode', quick ? `--quick (${BIG.toLocaleString('en')}-series "big" input)` : 'full'],
     ['bench duration', `${((Date.now() - started) / 1000).toFixed(0)} s`],
@@ -367,10 +461,10 @@ async function main() {
     '  normalizes (it sorts families and regroups non-contiguous ones).',
     '- A CPU profile of the 1M write has no single hot spot: GC 15%, label scanning 12%, sample parsing 10%,',
     '  validation 9%, rendering 8%.',
-    "- **cold start** (goal ≤ 1.3×): about 30 ms of module loading on top of bare node: commander alone ≈ 8 ms",
-    "  (required as CommonJS; as ESM it was ≈ 11 ms), our modules for one command ≈ 15 ms (Node 20 has no compile",
-    "  cache for ES modules), plus the lock, the write and two fsyncs (file and directory). Already done: each",
-    "  command loads only its own modules, commander is loaded with require(), node:crypto (3 ms) is not loaded.",
+    '- **cold start** (goal ≤ 1.3×): about 30 ms of module loading on top of bare node: commander alone ≈ 8 ms',
+    '  (required as CommonJS; as ESM it was ≈ 11 ms), our modules for one command ≈ 15 ms (Node 20 has no compile',
+    '  cache for ES modules), plus the lock, the write and two fsyncs (file and directory). Already done: each',
+    '  command loads only its own modules, commander is loaded with require(), node:crypto (3 ms) is not loaded.',
     "  Python's `write_to_textfile` parses nothing and does not fsync.",
     '- **`run`**: the cold start plus spawning the command and two locked, fsynced writes (start and end).',
     '',

@@ -15,17 +15,29 @@ const dir = process.argv[2] ?? process.env.PROMFILE_DIR ?? '/var/lib/prometheus/
 // process_*/nodejs_* metrics, which would describe this short-lived script).
 const registry = new Registry();
 const size = new Gauge({ name: 'backup_size_bytes', help: 'Size of the last backup', labelNames: ['volume'], registers: [registry] });
-const files = new Counter({ name: 'backup_files_total', help: 'Files copied by the last backup', labelNames: ['volume'], registers: [registry] });
+const files = new Counter({
+  name: 'backup_files_total',
+  help: 'Files copied by the last backup',
+  labelNames: ['volume'],
+  registers: [registry],
+});
 const fileSeconds = new Histogram({
   name: 'backup_file_duration_seconds',
   help: 'Time to copy one file',
   buckets: [0.01, 0.1, 1, 10],
   registers: [registry],
 });
-const lastSuccess = new Gauge({ name: 'backup_last_success_timestamp_seconds', help: 'When the last backup succeeded', registers: [registry] });
+const lastSuccess = new Gauge({
+  name: 'backup_last_success_timestamp_seconds',
+  help: 'When the last backup succeeded',
+  registers: [registry],
+});
 
 // ... the job itself; here, made-up figures.
-for (const [volume, bytes, count] of [['home', 1.2e9, 5210], ['etc', 4.1e6, 1337]]) {
+for (const [volume, bytes, count] of [
+  ['home', 1.2e9, 5210],
+  ['etc', 4.1e6, 1337],
+]) {
   size.set({ volume }, bytes);
   files.inc({ volume }, count);
 }

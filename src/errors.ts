@@ -32,6 +32,7 @@ export class PromfileError extends Error {
 
 /** Messages quote user input (names, label values): keep them to one line by escaping control characters. */
 function oneLine(message: string): string {
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what this escapes
   return message.replace(/[\u0000-\u001f\u007f]/g, (char) => JSON.stringify(char).slice(1, -1));
 }
 

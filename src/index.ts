@@ -6,13 +6,32 @@ export { parseExposition, readExposition, type Exposition, type ReadOptions } fr
 export { renderExposition, escapeHelp, escapeLabelValue } from './format/render.js';
 export { validateFamilies, validateFamily, seriesKey, describeSeries } from './format/validate.js';
 export { formatGoFloat, parseGoFloat } from './format/number.js';
-export { mergeFamilies, setSeries, unsetSeries, removeFamilies, getSeries, DEFAULT_HELP, type SeriesValue, type SetOptions } from './format/model.js';
+export {
+  mergeFamilies,
+  setSeries,
+  unsetSeries,
+  removeFamilies,
+  getSeries,
+  DEFAULT_HELP,
+  type SeriesValue,
+  type SetOptions,
+} from './format/model.js';
 export { resolveTarget, DEFAULT_TEXTFILE_DIR, DEFAULT_MODE, type TargetSpec, type WriteOptions } from './textfile/files.js';
 export { updateTextfile, readFamilies, type UpdateOptions, type UpdateResult } from './textfile/update.js';
 export { acquireLock, withLock, lockPathFor, type Lock, type LockOptions } from './textfile/lock.js';
 export { writeTextfile, type WriteTextfileOptions } from './textfile/write.js';
 export { writeRegistry, registryFamilies, isDefaultMetricName, type RegistryLike, type WriteRegistryOptions } from './textfile/registry.js';
-export { pushFamilies, deletePushGroup, checkPush, groupUrl, HOST_LABELS, DEFAULT_PUSH_TIMEOUT_MS, type PushGroup, type PushOptions, type PushResult } from './push/gateway.js';
+export {
+  pushFamilies,
+  deletePushGroup,
+  checkPush,
+  groupUrl,
+  HOST_LABELS,
+  DEFAULT_PUSH_TIMEOUT_MS,
+  type PushGroup,
+  type PushOptions,
+  type PushResult,
+} from './push/gateway.js';
 export {
   analyseTextfiles,
   checkDirectory,

@@ -24,7 +24,10 @@ export interface WriteFlags extends TargetFlags {
 
 export function addTargetOptions(command: Command): Command {
   return command
-    .option('--dir <dir>', `textfile directory (default: $PROMFILE_DIR, else a running node_exporter's textfile directory, else ${DEFAULT_TEXTFILE_DIR})`)
+    .option(
+      '--dir <dir>',
+      `textfile directory (default: $PROMFILE_DIR, else a running node_exporter's textfile directory, else ${DEFAULT_TEXTFILE_DIR})`,
+    )
     .option('-f, --file <name>', 'write <dir>/<name>.prom')
     .option('--file-path <path>', 'write this .prom path instead of --dir/--file');
 }
@@ -38,7 +41,9 @@ export function addWriteOptions(command: Command): Command {
 }
 
 export function typeOption(program: Command): Option {
-  return program.createOption('--type <type>', 'metric type of new families (default: counter for *_total, else gauge)').choices(['gauge', 'counter', 'untyped']);
+  return program
+    .createOption('--type <type>', 'metric type of new families (default: counter for *_total, else gauge)')
+    .choices(['gauge', 'counter', 'untyped']);
 }
 
 /**
@@ -51,9 +56,11 @@ export function resolveDirectory(flags: TargetFlags, io: CliIo): string {
 
 /** The target path from -f or --file-path (exactly one). */
 export function targetPath(flags: TargetFlags, io: CliIo): string {
-  if (flags.file !== undefined && flags.filePath !== undefined) throw new InputError('ERR_INVALID_ARGUMENT', '-f/--file and --file-path cannot be used together');
+  if (flags.file !== undefined && flags.filePath !== undefined)
+    throw new InputError('ERR_INVALID_ARGUMENT', '-f/--file and --file-path cannot be used together');
   if (flags.filePath !== undefined) return resolveTarget({ path: flags.filePath });
-  if (flags.file === undefined) throw new InputError('ERR_INVALID_ARGUMENT', 'which file? give -f NAME (for <dir>/NAME.prom) or --file-path PATH');
+  if (flags.file === undefined)
+    throw new InputError('ERR_INVALID_ARGUMENT', 'which file? give -f NAME (for <dir>/NAME.prom) or --file-path PATH');
   return resolveTarget({ dir: resolveDirectory(flags, io), name: flags.file });
 }
 

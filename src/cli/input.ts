@@ -10,7 +10,10 @@ export async function readExpositionText(stream: AsyncIterable<Uint8Array | stri
   const invalid = (bytes: Uint8Array): ExpositionError => {
     // Lines before this chunk, plus the line of the bad bytes within it.
     const before = countNewlines(parts);
-    return new ExpositionError({ severity: 'error', rule: 'invalid-utf8', message: 'invalid UTF-8', line: before + firstInvalidUtf8Line(bytes), wholeFile: true }, source);
+    return new ExpositionError(
+      { severity: 'error', rule: 'invalid-utf8', message: 'invalid UTF-8', line: before + firstInvalidUtf8Line(bytes), wholeFile: true },
+      source,
+    );
   };
   for await (const chunk of stream) {
     const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;

@@ -3,7 +3,17 @@
 import { readFile, readlink, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Command, Option } from 'commander';
-import { checkDirectory, checkFile, checkText, compareWithScrape, fetchScrape, losesData, TEMP_GRACE_MS, type Finding, type ParsedFile } from '../inspect/check.js';
+import {
+  checkDirectory,
+  checkFile,
+  checkText,
+  compareWithScrape,
+  fetchScrape,
+  losesData,
+  TEMP_GRACE_MS,
+  type Finding,
+  type ParsedFile,
+} from '../inspect/check.js';
 import { chooseDirectory, DEFAULT_PROC_ROOT } from '../inspect/discover.js';
 import { parseDuration } from './duration.js';
 import { InputError, IoError } from '../errors.js';
@@ -30,7 +40,8 @@ function formatOption(program: Command): Option {
   return program.createOption('--format <format>', 'output format').choices(['text', 'json']).default('text');
 }
 
-const DIR_HELP = 'textfile directory (default: $PROMFILE_DIR, else the directory of a running node_exporter, else /var/lib/prometheus/node-exporter)';
+const DIR_HELP =
+  'textfile directory (default: $PROMFILE_DIR, else the directory of a running node_exporter, else /var/lib/prometheus/node-exporter)';
 
 export function registerInspectCommands(program: Command, io: CliIo, context: CommandContext): void {
   program
@@ -48,7 +59,8 @@ export function registerInspectCommands(program: Command, io: CliIo, context: Co
       const now = io.now();
       const maxAgeMs = flags.maxAge === undefined ? undefined : parseDuration(flags.maxAge, '--max-age');
       const timeoutMs = parseDuration(flags.timeout, '--timeout');
-      if (source !== undefined && source !== '-') throw new InputError('ERR_INVALID_ARGUMENT', `check "${source}": give "-" for stdin, --file-path PATH for a file, or --dir DIR`);
+      if (source !== undefined && source !== '-')
+        throw new InputError('ERR_INVALID_ARGUMENT', `check "${source}": give "-" for stdin, --file-path PATH for a file, or --dir DIR`);
       const given = [source !== undefined, flags.file !== undefined, flags.filePath !== undefined].filter(Boolean).length;
       if (given > 1) throw new InputError('ERR_INVALID_ARGUMENT', 'give only one of -, -f/--file and --file-path');
       const options = { now, procRoot: io.env['PROMFILE_PROC_ROOT'] ?? DEFAULT_PROC_ROOT, ...(maxAgeMs === undefined ? {} : { maxAgeMs }) };
@@ -76,7 +88,8 @@ export function registerInspectCommands(program: Command, io: CliIo, context: Co
           findings = findings.filter((f) => f.file === path || f.file === directory?.dir);
         }
       }
-      if (flags.against !== undefined) findings = [...findings, ...compareWithScrape(files, await fetchScrape(flags.against, timeoutMs), flags.against)];
+      if (flags.against !== undefined)
+        findings = [...findings, ...compareWithScrape(files, await fetchScrape(flags.against, timeoutMs), flags.against)];
 
       const series = files.reduce((sum, file) => sum + file.families.reduce((n, family) => n + family.samples.length, 0), 0);
       const counts = countBySeverity(findings);
@@ -94,7 +107,9 @@ export function registerInspectCommands(program: Command, io: CliIo, context: Co
         const paint = painter(io);
         for (const f of findings) {
           if (f.severity === 'notice') continue;
-          io.stdout.write(`${paint.bold(`${f.file}${f.line === undefined ? '' : `:${f.line}`}:`)} ${paint[f.severity](f.severity)}: ${f.message}\n`);
+          io.stdout.write(
+            `${paint.bold(`${f.file}${f.line === undefined ? '' : `:${f.line}`}:`)} ${paint[f.severity](f.severity)}: ${f.message}\n`,
+          );
         }
         const what = `${files.length} file${files.length === 1 ? '' : 's'}, ${series} series`;
         const verdict =
@@ -138,7 +153,15 @@ export function registerInspectCommands(program: Command, io: CliIo, context: Co
       const widths = table[0]?.map((_, column) => Math.max(...table.map((cells) => cells[column]?.length ?? 0))) ?? [];
       const numeric = new Set([1, 2, 4]);
       for (const cells of table) {
-        const line = cells.map((cell, column) => (column === cells.length - 1 ? cell : numeric.has(column) ? cell.padStart(widths[column] ?? 0) : cell.padEnd(widths[column] ?? 0))).join('  ');
+        const line = cells
+          .map((cell, column) =>
+            column === cells.length - 1
+              ? cell
+              : numeric.has(column)
+                ? cell.padStart(widths[column] ?? 0)
+                : cell.padEnd(widths[column] ?? 0),
+          )
+          .join('  ');
         io.stdout.write(`${line}\n`);
       }
     });
@@ -147,7 +170,10 @@ export function registerInspectCommands(program: Command, io: CliIo, context: Co
     .command('gc')
     .description('delete stale .prom files, leftover temp files and stale lock files; prints each path it deletes')
     .option('--dir <dir>', DIR_HELP)
-    .option('--older-than <duration>', 'delete .prom files not rewritten for this long (e.g. 7d); without it, only temp and lock leftovers go')
+    .option(
+      '--older-than <duration>',
+      'delete .prom files not rewritten for this long (e.g. 7d); without it, only temp and lock leftovers go',
+    )
     .option('--dry-run', 'list what would be deleted, delete nothing')
     .action(async (flags: { dir?: string; olderThan?: string; dryRun?: boolean }) => {
       const olderThanMs = flags.olderThan === undefined ? undefined : parseDuration(flags.olderThan, '--older-than');
@@ -159,7 +185,8 @@ export function registerInspectCommands(program: Command, io: CliIo, context: Co
         const reason = await garbageReason(entry, now, olderThanMs, procRoot);
         if (reason === undefined) continue;
         if (!flags.dryRun) {
-          const removed = entry.kind === 'textfile' ? await removeIfStillStale(entry.path, now, olderThanMs as number) : await removeTextfile(entry.path);
+          const removed =
+            entry.kind === 'textfile' ? await removeIfStillStale(entry.path, now, olderThanMs as number) : await removeTextfile(entry.path);
           if (!removed) continue;
         }
         count++;
@@ -174,13 +201,21 @@ async function listEntries(dir: string): Promise<DirectoryEntry[]> {
     return await listDirectory(dir);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new IoError('ERR_DIR_MISSING', `textfile directory ${dir} does not exist (choose one with --dir or PROMFILE_DIR)`, { cause: error });
+    if (code === 'ENOENT')
+      throw new IoError('ERR_DIR_MISSING', `textfile directory ${dir} does not exist (choose one with --dir or PROMFILE_DIR)`, {
+        cause: error,
+      });
     throw new IoError('ERR_READ_FAILED', `cannot list ${dir}: ${code ?? (error as Error).message}`, { cause: error });
   }
 }
 
 /** Why gc deletes this entry, or undefined to keep it. */
-async function garbageReason(entry: DirectoryEntry, now: number, olderThanMs: number | undefined, procRoot: string): Promise<string | undefined> {
+async function garbageReason(
+  entry: DirectoryEntry,
+  now: number,
+  olderThanMs: number | undefined,
+  procRoot: string,
+): Promise<string | undefined> {
   if (entry.symlink) return undefined; // a link is configuration, not output
   const age = now - entry.link.mtimeMs;
   if (entry.kind === 'temp') return age > TEMP_GRACE_MS ? 'temp' : undefined;

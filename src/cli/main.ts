@@ -1,6 +1,7 @@
 // The process boundary: the only module that reads argv, env and stdio, and
 // the one place where errors become exit codes.
 import { readFileSync } from 'node:fs';
+import type * as Commander from 'commander';
 import { createRequire } from 'node:module';
 import type { Command } from 'commander';
 import { InputError, IoError, PromfileError } from '../errors.js';
@@ -8,7 +9,7 @@ import type { CliIo, CommandContext } from './io.js';
 
 // commander is CommonJS: require() skips the ESM loader's export analysis,
 // 3 ms of every cold start. Command modules get it through `program`.
-const { Command: CommandClass, CommanderError } = createRequire(import.meta.url)('commander') as typeof import('commander');
+const { Command: CommandClass, CommanderError } = createRequire(import.meta.url)('commander') as typeof Commander;
 
 type Register = (program: Command, io: CliIo, context: CommandContext) => void;
 
@@ -63,7 +64,10 @@ export function exitCodeFor(error: unknown, io: CliIo): number {
     if (error instanceof IoError) return EXIT.failure;
     return EXIT.failure;
   }
-  const detail = io.env['PROMFILE_DEBUG'] && error instanceof Error ? (error.stack ?? error.message) : String(error instanceof Error ? error.message : error);
+  const detail =
+    io.env['PROMFILE_DEBUG'] && error instanceof Error
+      ? (error.stack ?? error.message)
+      : String(error instanceof Error ? error.message : error);
   io.stderr.write(`promfile: internal error: ${detail}\n`);
   return EXIT.internal;
 }

@@ -51,23 +51,38 @@ export function deleteCommandFor(group: PushGroup, allowInstance = false): strin
 
 /** After a push: pushed series stay on the gateway until deleted; say how. */
 export function warnPushPersistence(io: CliIo, group: PushGroup, allowInstance = false): void {
-  io.stderr.write(`promfile: warning: pushed series stay on the Pushgateway until deleted (they never expire); remove them with: ${deleteCommandFor(group, allowInstance)}\n`);
+  io.stderr.write(
+    `promfile: warning: pushed series stay on the Pushgateway until deleted (they never expire); remove them with: ${deleteCommandFor(group, allowInstance)}\n`,
+  );
 }
 
 async function familiesToPush(args: string[], flags: PushFlags, io: CliIo): Promise<MetricFamily[]> {
   if (args.length > 0) {
     const extra = Object.fromEntries((flags.label ?? []).map(parseLabelOption));
     const values = parseSeriesValues(args, extra, io.now());
-    return setSeries([], values, { ...(flags.type ? { type: flags.type } : {}), ...(flags.helpText !== undefined ? { help: flags.helpText } : {}) });
+    return setSeries([], values, {
+      ...(flags.type ? { type: flags.type } : {}),
+      ...(flags.helpText !== undefined ? { help: flags.helpText } : {}),
+    });
   }
   if (io.stdin.isTTY) {
-    throw new InputError('ERR_INVALID_ARGUMENT', 'push needs SERIES=VALUE arguments, or exposition text on stdin (e.g. `producer | promfile push --gateway URL --job NAME`)');
+    throw new InputError(
+      'ERR_INVALID_ARGUMENT',
+      'push needs SERIES=VALUE arguments, or exposition text on stdin (e.g. `producer | promfile push --gateway URL --job NAME`)',
+    );
   }
   if (flags.type !== undefined || flags.helpText !== undefined || flags.label !== undefined) {
-    throw new InputError('ERR_INVALID_ARGUMENT', '--type, --help-text and -l apply to SERIES=VALUE arguments, not to exposition text on stdin');
+    throw new InputError(
+      'ERR_INVALID_ARGUMENT',
+      '--type, --help-text and -l apply to SERIES=VALUE arguments, not to exposition text on stdin',
+    );
   }
   const notices: Problem[] = [];
-  const families = parseExposition(await readExpositionText(io.stdin), { source: '<stdin>', allowMissingFinalNewline: true, onNotice: (notice) => notices.push(notice) });
+  const families = parseExposition(await readExpositionText(io.stdin), {
+    source: '<stdin>',
+    allowMissingFinalNewline: true,
+    onNotice: (notice) => notices.push(notice),
+  });
   reportNotices(
     notices.filter((notice) => notice.rule !== 'missing-final-newline'),
     io,
@@ -79,7 +94,9 @@ async function familiesToPush(args: string[], flags: PushFlags, io: CliIo): Prom
 export function registerPushCommands(program: Command, io: CliIo, context: CommandContext): void {
   program
     .command('push')
-    .description('push series to a Prometheus Pushgateway (service-level batch jobs only; machine-level jobs belong in the textfile directory)')
+    .description(
+      'push series to a Prometheus Pushgateway (service-level batch jobs only; machine-level jobs belong in the textfile directory)',
+    )
     .argument('[series...]', 'SERIES=VALUE or SERIES VALUE, as for set; without them, exposition text is read from stdin')
     .requiredOption('--gateway <url>', 'Pushgateway base URL, e.g. http://127.0.0.1:9091')
     .requiredOption('--job <name>', 'job name: the group is /metrics/job/<name>')
@@ -93,7 +110,8 @@ export function registerPushCommands(program: Command, io: CliIo, context: Comma
     .option('-l, --label <name=value>', 'add a label to every series given as arguments (repeatable)', collect)
     .option('-q, --quiet', 'do not print the reminder that pushed series persist')
     .action(async (args: string[], flags: PushFlags) => {
-      if (flags.method !== 'put' && flags.method !== 'post') throw new InputError('ERR_INVALID_ARGUMENT', `--method "${String(flags.method)}": expected put or post`);
+      if (flags.method !== 'put' && flags.method !== 'post')
+        throw new InputError('ERR_INVALID_ARGUMENT', `--method "${String(flags.method)}": expected put or post`);
       const timeoutMs = parseDuration(flags.timeout, '--timeout');
       if (!(timeoutMs > 0)) throw new InputError('ERR_INVALID_ARGUMENT', `--timeout "${flags.timeout}" must be more than 0`);
       const group: PushGroup = { gateway: flags.gateway, job: flags.job, grouping: parseGrouping(flags.grouping) };

@@ -59,7 +59,8 @@ function runTarget(flags: RunFlags, io: CliIo): string {
   try {
     resolveTarget({ dir: '.', name: flags.job });
   } catch (error) {
-    if (error instanceof InputError) throw new InputError('ERR_INVALID_ARGUMENT', `--job "${flags.job}": use letters, digits, "_", "." and "-", not starting with "."`);
+    if (error instanceof InputError)
+      throw new InputError('ERR_INVALID_ARGUMENT', `--job "${flags.job}": use letters, digits, "_", "." and "-", not starting with "."`);
     throw error;
   }
   return targetPath({ ...flags, ...(flags.filePath === undefined ? { file: flags.file ?? flags.job } : {}) }, io);
@@ -84,7 +85,9 @@ export function registerRunCommands(program: Command, io: CliIo, context: Comman
   addWriteOptions(
     program
       .command('run')
-      .description("run a command and record its start, end, duration, exit status and last success in <dir>/<job>.prom; exits with the command's status")
+      .description(
+        "run a command and record its start, end, duration, exit status and last success in <dir>/<job>.prom; exits with the command's status",
+      )
       .usage('--job NAME [options] -- COMMAND [ARGS...]')
       .argument('<command...>', 'the command and its arguments (options after the command are its own; -- is optional)')
       .passThroughOptions(),
@@ -92,9 +95,15 @@ export function registerRunCommands(program: Command, io: CliIo, context: Comman
     .requiredOption('--job <name>', 'job name: the job_name label, and the file name unless -f/--file-path is given')
     .option('--timeout <duration>', 'send SIGTERM after this long (e.g. 30m, 2h); recorded as "timeout", exit status 124')
     .option('--kill-after <duration>', 'after a timeout, send SIGKILL if the command is still running this much later', '10s')
-    .option('--no-overlap', `if the previous run of this job is still going, skip this one (exit ${EXIT_SKIPPED}) and count it in promfile_job_skipped_total`)
+    .option(
+      '--no-overlap',
+      `if the previous run of this job is still going, skip this one (exit ${EXIT_SKIPPED}) and count it in promfile_job_skipped_total`,
+    )
     .option('-l, --label <name=value>', 'add a label to every series (repeatable; not job, instance, job_name or result)', collect)
-    .option('--push <url>', 'push the metrics to this Pushgateway (POST to job/<job>) instead of writing the textfile; for service-level jobs only')
+    .option(
+      '--push <url>',
+      'push the metrics to this Pushgateway (POST to job/<job>) instead of writing the textfile; for service-level jobs only',
+    )
     .option('--grouping <name=value>', 'with --push: further grouping-key label (repeatable)', collect)
     .option('--allow-instance', 'with --push: allow an instance/host label or this hostname')
     .option('-q, --quiet', 'with --push: do not print the reminder that pushed series never expire')
@@ -102,7 +111,9 @@ export function registerRunCommands(program: Command, io: CliIo, context: Comman
       const path = runTarget(flags, io);
       const labels = runLabels(flags);
       const push: PushOptions | undefined =
-        flags.push === undefined ? undefined : { gateway: flags.push, job: flags.job, grouping: parseGrouping(flags.grouping), allowInstance: flags.allowInstance === true };
+        flags.push === undefined
+          ? undefined
+          : { gateway: flags.push, job: flags.job, grouping: parseGrouping(flags.grouping), allowInstance: flags.allowInstance === true };
       // The guard rails stop the run before the job starts, not as a warning after it.
       if (push) checkPush(startFamilies([], labels, 0), push);
       const timeoutMs = flags.timeout === undefined ? undefined : positiveDuration(flags.timeout, '--timeout', false);
@@ -158,7 +169,10 @@ export function registerRunCommands(program: Command, io: CliIo, context: Comman
         path,
         (current) => {
           const value = (getSeries(current, series.name, series.labels)?.value ?? 0) + amount;
-          return setSeries(current, [{ ...series, value }], { type: 'counter', ...(flags.helpText !== undefined ? { help: flags.helpText } : {}) });
+          return setSeries(current, [{ ...series, value }], {
+            type: 'counter',
+            ...(flags.helpText !== undefined ? { help: flags.helpText } : {}),
+          });
         },
         await writeOptions(flags, io),
       );

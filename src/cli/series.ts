@@ -16,7 +16,8 @@ export interface SeriesSelector {
 function scanSeries(text: string, what: string): { selector: SeriesSelector; rest: string } {
   const cursor = new LineCursor(text);
   const name = cursor.readMetricName();
-  if (name === '') throw new InputError('ERR_INVALID_ARGUMENT', `${what}: "${text}" does not start with a metric name ([a-zA-Z_:][a-zA-Z0-9_:]*)`);
+  if (name === '')
+    throw new InputError('ERR_INVALID_ARGUMENT', `${what}: "${text}" does not start with a metric name ([a-zA-Z_:][a-zA-Z0-9_:]*)`);
   let labels: Labels = {};
   if (cursor.peek() === 123 /* { */) {
     try {
@@ -36,7 +37,8 @@ function scanSeries(text: string, what: string): { selector: SeriesSelector; res
 /** A series selector with nothing after it, e.g. for `unset`. */
 export function parseSeriesSelector(text: string, what = 'series'): SeriesSelector {
   const { selector, rest } = scanSeries(text, what);
-  if (rest !== '') throw new InputError('ERR_INVALID_ARGUMENT', `${what}: unexpected "${rest}" after "${text.slice(0, text.length - rest.length)}"`);
+  if (rest !== '')
+    throw new InputError('ERR_INVALID_ARGUMENT', `${what}: unexpected "${rest}" after "${text.slice(0, text.length - rest.length)}"`);
   return selector;
 }
 
@@ -64,7 +66,8 @@ export function parseLabelOption(text: string): [string, string] {
 /** Add the `-l` labels to a series; a label given both ways is an error. */
 export function withLabels(selector: SeriesSelector, extra: Labels, what: string): SeriesSelector {
   for (const label of Object.keys(extra)) {
-    if (Object.hasOwn(selector.labels, label)) throw new InputError('ERR_INVALID_ARGUMENT', `${what}: label "${label}" is given both in the series and with -l`);
+    if (Object.hasOwn(selector.labels, label))
+      throw new InputError('ERR_INVALID_ARGUMENT', `${what}: label "${label}" is given both in the series and with -l`);
   }
   return { name: selector.name, labels: { ...selector.labels, ...extra } };
 }
@@ -83,11 +86,15 @@ export function parseSeriesValues(args: readonly string[], extra: Labels, nowMs:
       valueText = rest.slice(1);
     } else if (rest === '') {
       const next = args[i + 1];
-      if (next === undefined) throw new InputError('ERR_INVALID_ARGUMENT', `${what}: "${args[i]}" has no value (give "${args[i]} VALUE" or "${args[i]}=VALUE")`);
+      if (next === undefined)
+        throw new InputError('ERR_INVALID_ARGUMENT', `${what}: "${args[i]}" has no value (give "${args[i]} VALUE" or "${args[i]}=VALUE")`);
       valueText = next;
       i++;
     } else {
-      throw new InputError('ERR_INVALID_ARGUMENT', `${what}: unexpected "${rest}" after the series name (expected "=VALUE" or a separate value)`);
+      throw new InputError(
+        'ERR_INVALID_ARGUMENT',
+        `${what}: unexpected "${rest}" after the series name (expected "=VALUE" or a separate value)`,
+      );
     }
     const series = withLabels(selector, extra, what);
     values.push({ ...series, value: parseValueArgument(valueText, `${what} (value of ${selector.name})`, nowMs), source: what });

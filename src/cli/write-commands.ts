@@ -34,7 +34,10 @@ export function registerWriteCommands(program: Command, io: CliIo): void {
     program
       .command('set')
       .description('set series in a textfile, keeping everything else in it')
-      .argument('<series...>', 'SERIES=VALUE, or SERIES VALUE; SERIES is name or name{label="value",...}; VALUE is a number, NaN, +Inf, -Inf or now'),
+      .argument(
+        '<series...>',
+        'SERIES=VALUE, or SERIES VALUE; SERIES is name or name{label="value",...}; VALUE is a number, NaN, +Inf, -Inf or now',
+      ),
   )
     .addOption(typeOption(program))
     .option('--help-text <text>', 'HELP text of the metrics set')
@@ -46,7 +49,11 @@ export function registerWriteCommands(program: Command, io: CliIo): void {
       const values = parseSeriesValues(args, extraLabels(flags), io.now());
       const result = await updateTextfile(
         path,
-        (current) => setSeries(current, values, { ...(flags.type ? { type: flags.type } : {}), ...(flags.helpText !== undefined ? { help: flags.helpText } : {}) }),
+        (current) =>
+          setSeries(current, values, {
+            ...(flags.type ? { type: flags.type } : {}),
+            ...(flags.helpText !== undefined ? { help: flags.helpText } : {}),
+          }),
         { ...(await writeOptions(flags, io)), replace: flags.replace === true, dryRun: flags.dryRun === true },
       );
       if (flags.dryRun) emit(io, result.content ?? '');
@@ -58,7 +65,11 @@ export function registerWriteCommands(program: Command, io: CliIo): void {
     .option('--dry-run', 'print the normalized file to stdout and write nothing')
     .action(async (flags: WriteFlags & { stripTimestamps?: boolean; allowEmpty?: boolean; dryRun?: boolean }) => {
       const path = targetPath(flags, io);
-      if (io.stdin.isTTY) throw new InputError('ERR_INVALID_ARGUMENT', 'write reads exposition text from stdin; pipe it in (e.g. `script | promfile write -f NAME`)');
+      if (io.stdin.isTTY)
+        throw new InputError(
+          'ERR_INVALID_ARGUMENT',
+          'write reads exposition text from stdin; pipe it in (e.g. `script | promfile write -f NAME`)',
+        );
       const notices: Problem[] = [];
       const families = parseExposition(await readExpositionText(io.stdin), {
         source: '<stdin>',
@@ -101,7 +112,12 @@ export function registerWriteCommands(program: Command, io: CliIo): void {
       const result = await updateTextfile(
         path,
         (current) => {
-          const outcome = flags.family ? removeFamilies(current, selectors.map((s) => s.name)) : unsetSeries(current, selectors);
+          const outcome = flags.family
+            ? removeFamilies(
+                current,
+                selectors.map((s) => s.name),
+              )
+            : unsetSeries(current, selectors);
           removed = outcome.removed;
           return outcome.families;
         },
@@ -115,13 +131,15 @@ export function registerWriteCommands(program: Command, io: CliIo): void {
     async (flags: WriteFlags) => {
       const path = targetPath(flags, io);
       const options = await writeOptions(flags, io);
-      const existed = await withLock(path, () => removeTextfile(path), options.lockTimeoutMs === undefined ? {} : { timeoutMs: options.lockTimeoutMs }).catch(
-        (error: unknown) => {
-          // No directory means no file, and no lock to take.
-          if ((error as { code?: string }).code === 'ERR_DIR_MISSING') return false;
-          throw error;
-        },
-      );
+      const existed = await withLock(
+        path,
+        () => removeTextfile(path),
+        options.lockTimeoutMs === undefined ? {} : { timeoutMs: options.lockTimeoutMs },
+      ).catch((error: unknown) => {
+        // No directory means no file, and no lock to take.
+        if ((error as { code?: string }).code === 'ERR_DIR_MISSING') return false;
+        throw error;
+      });
       if (!existed) io.stderr.write(`promfile: warning: ${path} did not exist\n`);
     },
   );

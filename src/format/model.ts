@@ -44,11 +44,19 @@ export function mergeFamilies(base: readonly MetricFamily[], incoming: readonly 
       continue;
     }
     if (current.type !== update.type) {
-      throw new InputError('ERR_CONFLICT', `"${update.name}" is a ${current.type} in the file, not a ${update.type} (use --replace to rewrite the file)`);
+      throw new InputError(
+        'ERR_CONFLICT',
+        `"${update.name}" is a ${current.type} in the file, not a ${update.type} (use --replace to rewrite the file)`,
+      );
     }
     const replaced = new Set(update.samples.map((sample) => groupKey(update, sample)));
     const kept = current.samples.filter((sample) => !replaced.has(groupKey(current, sample)));
-    byName.set(update.name, { name: update.name, help: update.help || current.help, type: current.type, samples: [...kept, ...update.samples] });
+    byName.set(update.name, {
+      name: update.name,
+      help: update.help || current.help,
+      type: current.type,
+      samples: [...kept, ...update.samples],
+    });
   }
   return [...byName.values()].sort((a, b) => compareNames(a.name, b.name));
 }
@@ -56,7 +64,11 @@ export function mergeFamilies(base: readonly MetricFamily[], incoming: readonly 
 /** The family a series name would land in, if it belongs to a histogram or summary of `families`. */
 function complexOwner(families: readonly MetricFamily[], name: string): MetricFamily | undefined {
   return families.find(
-    (family) => (family.type === 'histogram' || family.type === 'summary') && name !== family.name && name.startsWith(family.name) && ['_sum', '_count', '_bucket'].includes(name.slice(family.name.length)),
+    (family) =>
+      (family.type === 'histogram' || family.type === 'summary') &&
+      name !== family.name &&
+      name.startsWith(family.name) &&
+      ['_sum', '_count', '_bucket'].includes(name.slice(family.name.length)),
   );
 }
 
@@ -67,14 +79,20 @@ export function setSeries(families: readonly MetricFamily[], values: readonly Se
     const existing = families.find((family) => family.name === series.name);
     const owner = existing ?? complexOwner(families, series.name);
     if (owner && (owner.type === 'histogram' || owner.type === 'summary')) {
-      throw new InputError('ERR_CONFLICT', `"${series.name}" belongs to ${owner.type} "${owner.name}"; write histograms and summaries with "promfile write"`);
+      throw new InputError(
+        'ERR_CONFLICT',
+        `"${series.name}" belongs to ${owner.type} "${owner.name}"; write histograms and summaries with "promfile write"`,
+      );
     }
     if (options.type === 'histogram' || options.type === 'summary') {
       throw new InputError('ERR_INVALID_ARGUMENT', `--type ${options.type} cannot be set from arguments; use "promfile write"`);
     }
     const type = existing?.type ?? options.type ?? (series.name.endsWith('_total') ? 'counter' : 'gauge');
     if (options.type !== undefined && options.type !== type) {
-      throw new InputError('ERR_CONFLICT', `"${series.name}" is a ${type} in the file, not a ${options.type} (use --replace to rewrite the file)`);
+      throw new InputError(
+        'ERR_CONFLICT',
+        `"${series.name}" is a ${type} in the file, not a ${options.type} (use --replace to rewrite the file)`,
+      );
     }
     if (type === 'counter' && series.value < 0) {
       const where = series.source ? `${series.source}: ` : '';
@@ -97,7 +115,10 @@ export function getSeries(families: readonly MetricFamily[], name: string, label
 }
 
 /** Remove series (exact name and labels), dropping families left empty. Returns how many were removed. */
-export function unsetSeries(families: readonly MetricFamily[], series: ReadonlyArray<{ name: string; labels: Labels }>): { families: MetricFamily[]; removed: number } {
+export function unsetSeries(
+  families: readonly MetricFamily[],
+  series: ReadonlyArray<{ name: string; labels: Labels }>,
+): { families: MetricFamily[]; removed: number } {
   const keys = new Set(series.map((s) => seriesKey(s.name, s.labels)));
   let removed = 0;
   const result: MetricFamily[] = [];

@@ -50,7 +50,9 @@ export function parseExposition(
   const { families, problems } = readExposition(input, options);
   // Errors (data node_exporter would lose) come before warnings, each in line order.
   const rank = (p: Problem): number => (p.severity === 'error' ? 0 : 1);
-  const blocking = problems.filter((p) => p.severity !== 'notice').sort((a, b) => rank(a) - rank(b) || (a.line ?? Infinity) - (b.line ?? Infinity));
+  const blocking = problems
+    .filter((p) => p.severity !== 'notice')
+    .sort((a, b) => rank(a) - rank(b) || (a.line ?? Infinity) - (b.line ?? Infinity));
   const first = blocking[0];
   if (first) throw new ExpositionError(first, options.source);
   for (const notice of problems) options.onNotice?.(notice);
@@ -131,7 +133,10 @@ class Parser {
   }
 
   private fatal(line: number, rule: string, message: string): Exposition {
-    const problems = [...this.problems.filter((p) => p.severity !== 'notice'), { severity: 'error' as const, rule, message, line, wholeFile: true }];
+    const problems = [
+      ...this.problems.filter((p) => p.severity !== 'notice'),
+      { severity: 'error' as const, rule, message, line, wholeFile: true },
+    ];
     return { families: [], problems };
   }
 
@@ -141,7 +146,8 @@ class Parser {
     if (cursor.done) return;
     const first = text[cursor.pos];
     if (first === '#') this.comment(cursor, lineNo);
-    else if (first === '{') throw new ScanError(`a sample must start with a metric name, not '{' (node_exporter 1.9.1 crashes on such lines)`);
+    else if (first === '{')
+      throw new ScanError(`a sample must start with a metric name, not '{' (node_exporter 1.9.1 crashes on such lines)`);
     else if (first === '"') throw new ScanError(`quoted (UTF-8) metric names are not supported by node_exporter's legacy-name parser`);
     else this.sample(cursor, lineNo, last);
   }
@@ -155,7 +161,8 @@ class Parser {
     cursor.skipBlanks();
     const name = cursor.readMetricName();
     if (cursor.done) return;
-    if (!isBlank(cursor.peek())) throw new ScanError(`invalid metric name in ${keyword} line (at ${describeChar(cursor.text, cursor.pos)})`);
+    if (!isBlank(cursor.peek()))
+      throw new ScanError(`invalid metric name in ${keyword} line (at ${describeChar(cursor.text, cursor.pos)})`);
     const family = this.family(name, lineNo);
     cursor.skipBlanks();
     if (cursor.done) return;
@@ -163,20 +170,28 @@ class Parser {
     if (keyword === 'HELP') {
       if (family.help !== undefined) throw new ScanError(`second HELP line for metric name "${family.name}"`);
       family.help = unescapeHelp(rest);
-      if (rest.endsWith('\r')) this.problems.push({ severity: 'warning', rule: 'crlf', message: 'carriage return at the end of the HELP text (CRLF line ending)', line: lineNo });
+      if (rest.endsWith('\r'))
+        this.problems.push({
+          severity: 'warning',
+          rule: 'crlf',
+          message: 'carriage return at the end of the HELP text (CRLF line ending)',
+          line: lineNo,
+        });
       return;
     }
     if (family.type !== undefined) throw new ScanError(`second TYPE line for metric name "${family.name}", or TYPE reported after samples`);
     const type = rest.toLowerCase();
     if ((METRIC_TYPES as readonly string[]).includes(type)) family.type = type as MetricType;
-    else if (rest.endsWith('\r')) throw new ScanError('carriage return after the type (CRLF line endings); node_exporter needs LF line endings', 'crlf');
+    else if (rest.endsWith('\r'))
+      throw new ScanError('carriage return after the type (CRLF line endings); node_exporter needs LF line endings', 'crlf');
     else if (/[ \t]$/.test(rest)) throw new ScanError(`trailing whitespace after TYPE "${rest.trimEnd()}"`);
     else throw new ScanError(`unknown metric type "${rest}" (node_exporter reads counter, gauge, histogram, summary and untyped)`);
   }
 
   private sample(cursor: LineCursor, lineNo: number, last: boolean): void {
     const name = cursor.readMetricName();
-    if (name === '') throw new ScanError(`invalid metric name (a name starts with a letter, '_' or ':', found ${describeChar(cursor.text, cursor.pos)})`);
+    if (name === '')
+      throw new ScanError(`invalid metric name (a name starts with a letter, '_' or ':', found ${describeChar(cursor.text, cursor.pos)})`);
     // node_exporter reads `m-1` as m with value -1: no separator is needed before the value.
     const glued = !cursor.done && !isBlank(cursor.peek()) && cursor.peek() !== 123; /* { */
     const family = this.family(name, lineNo);
@@ -195,15 +210,27 @@ class Parser {
     const valueText = cursor.readToken();
     const value = parseGoFloat(valueText);
     if (value === undefined) {
-      if (valueText.endsWith('\r')) throw new ScanError('carriage return after the value (CRLF line endings); node_exporter needs LF line endings', 'crlf');
+      if (valueText.endsWith('\r'))
+        throw new ScanError('carriage return after the value (CRLF line endings); node_exporter needs LF line endings', 'crlf');
       if (glued) throw new ScanError(`invalid character ${JSON.stringify(valueText[0])} in metric name "${name}${valueText}"`);
       throw new ScanError(`expected float as value: ${describeBadFloat(valueText)}`, 'value');
     }
-    if (glued) this.problems.push({ severity: 'warning', rule: 'value-separator', message: `no space between metric name "${name}" and value "${valueText}"`, line: lineNo });
+    if (glued)
+      this.problems.push({
+        severity: 'warning',
+        rule: 'value-separator',
+        message: `no space between metric name "${name}" and value "${valueText}"`,
+        line: lineNo,
+      });
     if (!cursor.done) this.timestamp(cursor, lineNo);
     if (family !== this.lastFamily && family.samples.length > 0 && !family.nonContiguous) {
       family.nonContiguous = true;
-      this.problems.push({ severity: 'notice', rule: 'non-contiguous', message: `samples of "${family.name}" are not grouped together; promfile regroups them`, line: lineNo });
+      this.problems.push({
+        severity: 'notice',
+        rule: 'non-contiguous',
+        message: `samples of "${family.name}" are not grouped together; promfile regroups them`,
+        line: lineNo,
+      });
     }
     this.lastFamily = family;
     family.samples.push({ name: cursor.intern(name), labels, value });
@@ -222,7 +249,13 @@ class Parser {
     this.problems.push(
       this.options.stripTimestamps
         ? { severity: 'notice', rule: 'timestamp', message: 'timestamp dropped', line: lineNo }
-        : { severity: 'error', rule: 'timestamp', message: 'sample has a timestamp; node_exporter skips the entire file (use --strip-timestamps to drop them)', line: lineNo, wholeFile: true },
+        : {
+            severity: 'error',
+            rule: 'timestamp',
+            message: 'sample has a timestamp; node_exporter skips the entire file (use --strip-timestamps to drop them)',
+            line: lineNo,
+            wholeFile: true,
+          },
     );
   }
 
@@ -234,7 +267,15 @@ class Parser {
     if (summary?.type === 'summary') return summary;
     const histogram = this.byName.get(stripSuffix(name, ['_count', '_sum', '_bucket']));
     if (histogram?.type === 'histogram') return histogram;
-    const created: FamilyBuilder = { name, help: undefined, type: undefined, samples: [], lines: [], declaredAt: lineNo, nonContiguous: false };
+    const created: FamilyBuilder = {
+      name,
+      help: undefined,
+      type: undefined,
+      samples: [],
+      lines: [],
+      declaredAt: lineNo,
+      nonContiguous: false,
+    };
     this.byName.set(name, created);
     return created;
   }

@@ -206,7 +206,9 @@ export class LineCursor {
         this.pos++;
         return labels;
       }
-      throw new ScanError(`unexpected ${describeChar(this.text, this.pos)} after the value of label "${name}" (an unescaped '"' inside a value?)`);
+      throw new ScanError(
+        `unexpected ${describeChar(this.text, this.pos)} after the value of label "${name}" (an unescaped '"' inside a value?)`,
+      );
     }
   }
 }

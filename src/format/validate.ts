@@ -75,7 +75,8 @@ function normalizeBound(value: string): string {
 /** Why a label name is refused, or undefined when it is fine. */
 export function labelNameProblem(name: string): string | undefined {
   if (!LABEL_NAME.test(name)) return `invalid label name "${name}" (must match [a-zA-Z_][a-zA-Z0-9_]*)`;
-  if (name.startsWith('__')) return `label name "${name}" is reserved: names starting with "__" are for Prometheus' internal use (node_exporter can crash on them)`;
+  if (name.startsWith('__'))
+    return `label name "${name}" is reserved: names starting with "__" are for Prometheus' internal use (node_exporter can crash on them)`;
   return undefined;
 }
 
@@ -117,7 +118,15 @@ export function validateFamily(family: MetricFamily): FamilyProblem[] {
     const key = seriesKey(sample.name, sample.labels);
     const isDuplicate = sameHash.some((other) => seriesKey((samples[other] as Sample).name, (samples[other] as Sample).labels) === key);
     if (!isDuplicate) seen.set(hash, [...sameHash, index]);
-    else problems.push(problem('error', 'duplicate-series', `duplicate series ${describeSeries(sample)}: node_exporter drops it ("was collected before with the same name and label values")`, index));
+    else
+      problems.push(
+        problem(
+          'error',
+          'duplicate-series',
+          `duplicate series ${describeSeries(sample)}: node_exporter drops it ("was collected before with the same name and label values")`,
+          index,
+        ),
+      );
   }
   if (family.type === 'histogram' || family.type === 'summary') checkShape(family, problems);
   return problems;
@@ -133,8 +142,10 @@ function checkSample(family: MetricFamily, sample: Sample, index: number, proble
       if (labelProblem) problems.push(problem('error', 'label-name', labelProblem, index));
       else goodLabelNames.add(label);
     }
-    if (value.includes('\u0000')) problems.push(problem('warning', 'nul-byte', `label ${label} of ${describeSeries(sample)} contains a NUL byte`, index));
-    if (!value.isWellFormed()) problems.push(problem('error', 'invalid-utf8', `label ${label} of ${describeSeries(sample)} is not valid UTF-8`, index));
+    if (value.includes('\u0000'))
+      problems.push(problem('warning', 'nul-byte', `label ${label} of ${describeSeries(sample)} contains a NUL byte`, index));
+    if (!value.isWellFormed())
+      problems.push(problem('error', 'invalid-utf8', `label ${label} of ${describeSeries(sample)} is not valid UTF-8`, index));
   }
   const { type } = family;
   if (type === 'counter' || type === 'gauge' || type === 'untyped') {
@@ -142,14 +153,23 @@ function checkSample(family: MetricFamily, sample: Sample, index: number, proble
       problems.push(problem('error', 'sample-name', `sample "${sample.name}" does not belong to ${type} "${family.name}"`, index));
     }
     if (type === 'counter' && sample.value < 0) {
-      problems.push(problem('warning', 'negative-counter', `counter ${describeSeries(sample)} has negative value ${formatGoFloat(sample.value)}`, index));
+      problems.push(
+        problem(
+          'warning',
+          'negative-counter',
+          `counter ${describeSeries(sample)} has negative value ${formatGoFloat(sample.value)}`,
+          index,
+        ),
+      );
     }
     return;
   }
   const suffix = sample.name.startsWith(family.name) ? sample.name.slice(family.name.length) : undefined;
   if (suffix === undefined || !SUFFIXES[type].includes(suffix)) {
     const allowed = SUFFIXES[type].map((s) => `${family.name}${s}`).join(', ');
-    problems.push(problem('error', 'sample-name', `sample "${sample.name}" does not belong to ${type} "${family.name}" (expected ${allowed})`, index));
+    problems.push(
+      problem('error', 'sample-name', `sample "${sample.name}" does not belong to ${type} "${family.name}" (expected ${allowed})`, index),
+    );
     return;
   }
   const bound = type === 'histogram' ? 'le' : 'quantile';
@@ -162,7 +182,8 @@ function checkSample(family: MetricFamily, sample: Sample, index: number, proble
       problems.push(problem('error', `${type}-shape`, `label ${bound}="${boundText}" of ${describeSeries(sample)} is not a float`, index));
     } else if (type === 'summary') {
       const q = parseGoFloat(boundText) as number;
-      if (!(q >= 0 && q <= 1)) problems.push(problem('warning', 'summary-shape', `quantile "${boundText}" of ${describeSeries(sample)} is outside [0, 1]`, index));
+      if (!(q >= 0 && q <= 1))
+        problems.push(problem('warning', 'summary-shape', `quantile "${boundText}" of ${describeSeries(sample)} is outside [0, 1]`, index));
     }
   } else if (boundText !== undefined) {
     problems.push(problem('warning', `${type}-shape`, `${describeSeries(sample)} must not carry a "${bound}" label`, index));
@@ -171,7 +192,14 @@ function checkSample(family: MetricFamily, sample: Sample, index: number, proble
   if (isCount && !(sample.value >= 0)) {
     problems.push(problem('error', `${type}-shape`, `${describeSeries(sample)} is a count and must not be negative or NaN`, index));
   } else if (isCount && !Number.isInteger(sample.value) && sample.value !== Infinity) {
-    problems.push(problem('warning', `${type}-shape`, `${describeSeries(sample)} is a count and should be a whole number (node_exporter truncates it)`, index));
+    problems.push(
+      problem(
+        'warning',
+        `${type}-shape`,
+        `${describeSeries(sample)} is a count and should be a whole number (node_exporter truncates it)`,
+        index,
+      ),
+    );
   }
 }
 
@@ -198,12 +226,26 @@ function checkShape(family: MetricFamily, problems: FamilyProblem[]): void {
     if (inf === undefined || inf.bound !== Infinity) {
       problems.push(problem('warning', shape, `${where} lacks the le="+Inf" bucket`, group.first));
     } else if (group.count !== undefined && inf.value !== group.count.value) {
-      problems.push(problem('warning', shape, `${where}: the le="+Inf" bucket (${formatGoFloat(inf.value)}) differs from ${family.name}_count (${formatGoFloat(group.count.value)})`, group.count.index));
+      problems.push(
+        problem(
+          'warning',
+          shape,
+          `${where}: the le="+Inf" bucket (${formatGoFloat(inf.value)}) differs from ${family.name}_count (${formatGoFloat(group.count.value)})`,
+          group.count.index,
+        ),
+      );
     }
     for (let i = 1; i < buckets.length; i++) {
       const [lower, upper] = [buckets[i - 1], buckets[i]];
       if (lower && upper && upper.value < lower.value) {
-        problems.push(problem('warning', shape, `${where}: buckets are cumulative, but le="${formatGoFloat(upper.bound)}" (${formatGoFloat(upper.value)}) is below le="${formatGoFloat(lower.bound)}" (${formatGoFloat(lower.value)})`, upper.index));
+        problems.push(
+          problem(
+            'warning',
+            shape,
+            `${where}: buckets are cumulative, but le="${formatGoFloat(upper.bound)}" (${formatGoFloat(upper.value)}) is below le="${formatGoFloat(lower.bound)}" (${formatGoFloat(lower.value)})`,
+            upper.index,
+          ),
+        );
         break;
       }
     }
@@ -238,7 +280,8 @@ export function validateFamilies(families: readonly MetricFamily[]): Problem[] {
   const problems: Problem[] = [];
   const byName = new Map<string, MetricFamily>();
   for (const family of families) {
-    if (byName.has(family.name)) problems.push({ severity: 'error', rule: 'duplicate-family', message: `metric "${family.name}" is defined twice` });
+    if (byName.has(family.name))
+      problems.push({ severity: 'error', rule: 'duplicate-family', message: `metric "${family.name}" is defined twice` });
     byName.set(family.name, family);
   }
   for (const family of families) {
@@ -246,7 +289,11 @@ export function validateFamilies(families: readonly MetricFamily[]): Problem[] {
     // client_golang objects to _bucket only beside a histogram.
     for (const suffix of family.type === 'histogram' ? ['_bucket', '_sum', '_count'] : ['_sum', '_count']) {
       if (byName.has(family.name + suffix)) {
-        problems.push({ severity: 'error', rule: 'name-collision', message: `metric "${family.name}${suffix}" collides with ${family.type} "${family.name}"; node_exporter drops it` });
+        problems.push({
+          severity: 'error',
+          rule: 'name-collision',
+          message: `metric "${family.name}${suffix}" collides with ${family.type} "${family.name}"; node_exporter drops it`,
+        });
       }
     }
   }

@@ -87,13 +87,26 @@ export function analyseTextfiles(sources: readonly SourceFile[]): Analysis {
       findings.push(finding(source.path, rule === 'empty-family' ? 'warning' : severity, rule, message, line));
     }
     if (accepted && families.length === 0) {
-      findings.push(finding(source.path, 'warning', 'empty-file', 'no samples: node_exporter exposes nothing from this file (a writer truncated it, or a job wrote nothing)'));
+      findings.push(
+        finding(
+          source.path,
+          'warning',
+          'empty-file',
+          'no samples: node_exporter exposes nothing from this file (a writer truncated it, or a job wrote nothing)',
+        ),
+      );
     }
     files.push({ path: source.path, families, accepted });
     texts.set(source.path, new TextIndex(source.bytes));
   }
   findings.push(...mergeFindings(files, texts));
-  return { findings: sortFindings(findings, sources.map((source) => source.path)), files };
+  return {
+    findings: sortFindings(
+      findings,
+      sources.map((source) => source.path),
+    ),
+    files,
+  };
 }
 
 interface Registered {
@@ -107,7 +120,8 @@ function mergeFindings(files: readonly ParsedFile[], texts: Map<string, TextInde
   const findings: Finding[] = [];
   const accepted = files.filter((file) => file.accepted);
   const filesByName = new Map<string, string[]>();
-  for (const file of accepted) for (const family of file.families) filesByName.set(family.name, [...(filesByName.get(family.name) ?? []), file.path]);
+  for (const file of accepted)
+    for (const family of file.families) filesByName.set(family.name, [...(filesByName.get(family.name) ?? []), file.path]);
 
   const registered = new Map<string, Registered>();
   const conflicted = new Set<string>();
@@ -130,12 +144,19 @@ function mergeFindings(files: readonly ParsedFile[], texts: Map<string, TextInde
           continue;
         }
         if (conflicted.has(family.name)) {
-          const crash = family.help === undefined ? ', and this file has no HELP for it, which can crash them (nil HELP in the conflict path)' : '';
-          add('help-conflict', `metric "${family.name}" had a HELP conflict in an earlier file: node_exporter 1.8 and later drop it from every later file, this one too${crash}`);
+          const crash =
+            family.help === undefined ? ', and this file has no HELP for it, which can crash them (nil HELP in the conflict path)' : '';
+          add(
+            'help-conflict',
+            `metric "${family.name}" had a HELP conflict in an earlier file: node_exporter 1.8 and later drop it from every later file, this one too${crash}`,
+          );
           continue;
         }
         if (first.type !== family.type) {
-          add('type-conflict', `metric "${family.name}" is ${article(family.type)} here but ${article(first.type)} in ${baseName(first.file)} (read first): node_exporter drops all of "${family.name}" from this file ("should be a ${capitalize(first.type)}")`);
+          add(
+            'type-conflict',
+            `metric "${family.name}" is ${article(family.type)} here but ${article(first.type)} in ${baseName(first.file)} (read first): node_exporter drops all of "${family.name}" from this file ("should be a ${capitalize(first.type)}")`,
+          );
           continue;
         }
       } else if (!first) {
@@ -166,7 +187,8 @@ function mergeFindings(files: readonly ParsedFile[], texts: Map<string, TextInde
 
 function helpConflictMessage(family: MetricFamily, first: Registered, paths: readonly string[]): string {
   const synthetic = `"Metric read from ${paths.join(', ')}"`;
-  const describe = (help: string): string => (help === SYNTHETIC_HELP ? `no HELP (node_exporter makes it ${synthetic})` : `HELP ${JSON.stringify(help)}`);
+  const describe = (help: string): string =>
+    help === SYNTHETIC_HELP ? `no HELP (node_exporter makes it ${synthetic})` : `HELP ${JSON.stringify(help)}`;
   const mine = describe(family.help ?? SYNTHETIC_HELP);
   return `metric "${family.name}" has ${mine} here but ${describe(first.help)} in ${baseName(first.file)} (read first, so it wins): node_exporter drops all of "${family.name}" from this file; give it the same HELP in every file`;
 }
@@ -189,7 +211,8 @@ function suffixCollision(family: MetricFamily, registered: Map<string, Registere
     const suffixes = family.type === 'histogram' ? ['_count', '_sum', '_bucket'] : ['_count', '_sum'];
     for (const s of suffixes) {
       const owner = other(family.name + s);
-      if (owner) return `${family.type} "${family.name}" collides with metric "${family.name}${s}" in ${baseName(owner.file)} (read first): node_exporter drops the ${family.type} from this file`;
+      if (owner)
+        return `${family.type} "${family.name}" collides with metric "${family.name}${s}" in ${baseName(owner.file)} (read first): node_exporter drops the ${family.type} from this file`;
     }
   }
   return undefined;
@@ -199,11 +222,20 @@ function ownNameFindings(family: MetricFamily, add: (rule: string, message: stri
   if (OWN_METRICS.has(family.name)) {
     add('node-collision', `metric "${family.name}" is node_exporter's own: one of the two is dropped at every scrape; rename it`);
   } else if (family.name.startsWith('node_')) {
-    add('node-prefix', `metric "${family.name}" uses node_exporter's "node_" prefix: if a collector exports the same name, one of the two is dropped`, undefined, 'warning');
+    add(
+      'node-prefix',
+      `metric "${family.name}" uses node_exporter's "node_" prefix: if a collector exports the same name, one of the two is dropped`,
+      undefined,
+      'warning',
+    );
   }
 }
 
-function targetLabelFindings(family: MetricFamily, text: TextIndex, add: (rule: string, message: string, line?: number, severity?: Severity) => void): void {
+function targetLabelFindings(
+  family: MetricFamily,
+  text: TextIndex,
+  add: (rule: string, message: string, line?: number, severity?: Severity) => void,
+): void {
   for (const label of TARGET_LABELS) {
     const sample = family.samples.find((s) => label in s.labels);
     if (!sample) continue;
@@ -275,7 +307,9 @@ class TextIndex {
   /** The line of the first sample of this series; only lines that could be it are parsed. */
   sampleLine(name: string, labels: Labels): number | undefined {
     const key = seriesKey(name, labels);
-    const values = Object.values(labels).filter((value) => value !== '').map((value) => `"${escapeLabelValue(value)}"`);
+    const values = Object.values(labels)
+      .filter((value) => value !== '')
+      .map((value) => `"${escapeLabelValue(value)}"`);
     const lines = this.text();
     for (let index = 0; index < lines.length; index++) {
       const line = (lines[index] as string).trimStart();
@@ -298,12 +332,30 @@ export async function checkDirectory(dir: string, options: CheckOptions = {}): P
   const dirInfo = await stat(dir).catch((error: unknown) => error as NodeJS.ErrnoException);
   if (dirInfo instanceof Error) {
     const what = dirInfo.code === 'ENOENT' ? 'does not exist' : `cannot be read (${dirInfo.code ?? dirInfo.message})`;
-    return { dir, findings: [finding(dir, 'error', 'directory-missing', `the textfile directory ${what}: node_exporter reports node_textfile_scrape_error 1 and exposes no textfile metric`)], files: [] };
+    return {
+      dir,
+      findings: [
+        finding(
+          dir,
+          'error',
+          'directory-missing',
+          `the textfile directory ${what}: node_exporter reports node_textfile_scrape_error 1 and exposes no textfile metric`,
+        ),
+      ],
+      files: [],
+    };
   }
   if (!dirInfo.isDirectory()) return { dir, findings: [finding(dir, 'error', 'directory-missing', 'not a directory')], files: [] };
   const findings: Finding[] = [];
   if (!readableByNonRoot(dirInfo, 'rx')) {
-    findings.push(finding(dir, 'error', 'unreadable', `directory mode ${formatMode(dirInfo.mode)}, owner uid ${dirInfo.uid}: a node_exporter running as a non-root user cannot list it; chmod 0755`));
+    findings.push(
+      finding(
+        dir,
+        'error',
+        'unreadable',
+        `directory mode ${formatMode(dirInfo.mode)}, owner uid ${dirInfo.uid}: a node_exporter running as a non-root user cannot list it; chmod 0755`,
+      ),
+    );
   }
   const entries = await listDirectory(dir).catch((error: unknown) => {
     throw new IoError('ERR_READ_FAILED', `cannot list ${dir}: ${(error as Error).message}`, { cause: error });
@@ -333,26 +385,49 @@ export async function checkFile(path: string, options: CheckOptions = {}): Promi
 }
 
 /** Filesystem findings of one entry; the source to parse when it is a readable .prom file. */
-async function inspectEntry(entry: DirectoryEntry, now: number, options: CheckOptions, findings: Finding[]): Promise<SourceFile | undefined> {
+async function inspectEntry(
+  entry: DirectoryEntry,
+  now: number,
+  options: CheckOptions,
+  findings: Finding[],
+): Promise<SourceFile | undefined> {
   const add = (severity: Severity, rule: string, message: string): void => void findings.push(finding(entry.path, severity, rule, message));
   if (entry.kind === 'temp') {
     const age = now - entry.link.mtimeMs;
-    if (age > TEMP_GRACE_MS) add('warning', 'temp-leftover', `leftover temp file, ${formatAge(age)} old (a writer died before renaming it): node_exporter ignores it; "promfile gc" removes it`);
+    if (age > TEMP_GRACE_MS)
+      add(
+        'warning',
+        'temp-leftover',
+        `leftover temp file, ${formatAge(age)} old (a writer died before renaming it): node_exporter ignores it; "promfile gc" removes it`,
+      );
     return undefined;
   }
   if (entry.kind === 'lock') {
     const state = await lockState(entry, now, options.procRoot ?? DEFAULT_PROC_ROOT);
-    if (state.stale) add('warning', 'stale-lock', `stale lock file${state.pid ? ` (its owner, pid ${state.pid}, is gone)` : ''}: "promfile gc" removes it`);
+    if (state.stale)
+      add(
+        'warning',
+        'stale-lock',
+        `stale lock file${state.pid ? ` (its owner, pid ${state.pid}, is gone)` : ''}: "promfile gc" removes it`,
+      );
     return undefined;
   }
   if (entry.kind !== 'textfile') return undefined;
   if (entry.symlink) {
     const to = await readlink(entry.path).catch(() => '?');
     if (!entry.target) {
-      add('error', 'dangling-symlink', `symbolic link to ${to}, which does not exist: node_exporter fails to open it (node_textfile_scrape_error 1)`);
+      add(
+        'error',
+        'dangling-symlink',
+        `symbolic link to ${to}, which does not exist: node_exporter fails to open it (node_textfile_scrape_error 1)`,
+      );
       return undefined;
     }
-    add('warning', 'symlink', `symbolic link to ${to}: node_exporter reads the target (and its mtime), but promfile will not write through a link`);
+    add(
+      'warning',
+      'symlink',
+      `symbolic link to ${to}: node_exporter reads the target (and its mtime), but promfile will not write through a link`,
+    );
   }
   const target = entry.target as NonNullable<DirectoryEntry['target']>;
   if (!target.isFile()) {
@@ -360,10 +435,18 @@ async function inspectEntry(entry: DirectoryEntry, now: number, options: CheckOp
     return undefined;
   }
   if (!readableByNonRoot(target)) {
-    add('error', 'unreadable', `mode ${formatMode(target.mode)}, owner uid ${target.uid} gid ${target.gid}: a node_exporter running as a non-root user cannot read it, and drops it (node_textfile_scrape_error 1); chmod 0644`);
+    add(
+      'error',
+      'unreadable',
+      `mode ${formatMode(target.mode)}, owner uid ${target.uid} gid ${target.gid}: a node_exporter running as a non-root user cannot read it, and drops it (node_textfile_scrape_error 1); chmod 0644`,
+    );
   }
   if (options.maxAgeMs !== undefined && now - target.mtimeMs > options.maxAgeMs) {
-    add('error', 'stale-file', `not rewritten for ${formatAge(now - target.mtimeMs)} (more than --max-age ${formatAge(options.maxAgeMs)}): node_exporter keeps exporting its old values; did the job stop running?`);
+    add(
+      'error',
+      'stale-file',
+      `not rewritten for ${formatAge(now - target.mtimeMs)} (more than --max-age ${formatAge(options.maxAgeMs)}): node_exporter keeps exporting its old values; did the job stop running?`,
+    );
   }
   try {
     return { path: entry.path, bytes: await readFile(entry.path) };
@@ -383,9 +466,22 @@ export function compareWithScrape(files: readonly ParsedFile[], scrapeText: stri
   for (const family of scraped) for (const sample of family.samples) exposed.add(seriesKey(sample.name, sample.labels));
   const findings: Finding[] = [];
   const scrapeError = scraped.find((family) => family.name === 'node_textfile_scrape_error')?.samples[0]?.value;
-  if (scrapeError === undefined) findings.push(finding(source, 'warning', 'no-textfile-collector', 'the scrape has no node_textfile_scrape_error: is the textfile collector enabled?'));
-  else if (scrapeError !== 0) findings.push(finding(source, 'error', 'scrape-error', 'node_textfile_scrape_error is 1: node_exporter failed to read or parse a textfile'));
-  const mtimeFiles = new Set(scraped.find((family) => family.name === 'node_textfile_mtime_seconds')?.samples.map((s) => s.labels['file']) ?? []);
+  if (scrapeError === undefined)
+    findings.push(
+      finding(
+        source,
+        'warning',
+        'no-textfile-collector',
+        'the scrape has no node_textfile_scrape_error: is the textfile collector enabled?',
+      ),
+    );
+  else if (scrapeError !== 0)
+    findings.push(
+      finding(source, 'error', 'scrape-error', 'node_textfile_scrape_error is 1: node_exporter failed to read or parse a textfile'),
+    );
+  const mtimeFiles = new Set(
+    scraped.find((family) => family.name === 'node_textfile_mtime_seconds')?.samples.map((s) => s.labels['file']) ?? [],
+  );
   let readsAny = false;
   for (const file of files) {
     if (mtimeFiles.has(file.path)) readsAny = true;
@@ -399,13 +495,22 @@ export function compareWithScrape(files: readonly ParsedFile[], scrapeText: stri
     }
     if (missing.length > 0) {
       const examples = missing.slice(0, 3).join(', ') + (missing.length > 3 ? ', ...' : '');
-      findings.push(finding(file.path, 'error', 'missing-from-scrape', `${missing.length} of ${total} series are missing from ${source}: ${examples}`));
+      findings.push(
+        finding(file.path, 'error', 'missing-from-scrape', `${missing.length} of ${total} series are missing from ${source}: ${examples}`),
+      );
     }
   }
   // Only files node_exporter accepts get an mtime series; none of them having one means another directory.
   // With a scrape error the directory itself may be unreadable to it: that finding says enough.
   if (scrapeError === 0 && files.some((file) => file.accepted && file.families.length > 0) && !readsAny) {
-    findings.push(finding(source, 'warning', 'other-directory', `no node_textfile_mtime_seconds for any of these files: this node_exporter may read another directory`));
+    findings.push(
+      finding(
+        source,
+        'warning',
+        'other-directory',
+        `no node_textfile_mtime_seconds for any of these files: this node_exporter may read another directory`,
+      ),
+    );
   }
   return findings;
 }
@@ -418,7 +523,10 @@ export async function fetchScrape(url: string, timeoutMs: number): Promise<strin
     return await response.text();
   } catch (error) {
     if (error instanceof PromfileError) throw error;
-    const reason = (error as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : ((error as { cause?: Error }).cause?.message ?? (error as Error).message);
+    const reason =
+      (error as Error).name === 'TimeoutError'
+        ? `no answer within ${timeoutMs} ms`
+        : ((error as { cause?: Error }).cause?.message ?? (error as Error).message);
     throw new PromfileError('ERR_NETWORK', `cannot fetch ${url}: ${reason}`, { cause: error });
   }
 }
@@ -432,7 +540,10 @@ function sortFindings(findings: readonly Finding[], order: readonly string[]): F
   const rank = new Map(order.map((path, index) => [path, index]));
   return findings
     .map((f, index) => ({ f, index }))
-    .sort((a, b) => (rank.get(a.f.file) ?? Infinity) - (rank.get(b.f.file) ?? Infinity) || (a.f.line ?? 0) - (b.f.line ?? 0) || a.index - b.index)
+    .sort(
+      (a, b) =>
+        (rank.get(a.f.file) ?? Infinity) - (rank.get(b.f.file) ?? Infinity) || (a.f.line ?? 0) - (b.f.line ?? 0) || a.index - b.index,
+    )
     .map(({ f }) => f);
 }
 

@@ -113,7 +113,9 @@ export function chooseDirectory(options: ChooseOptions = {}): ChosenDirectory {
   if (options.flag !== undefined && options.flag !== '') return { dir: options.flag, source: 'flag', reason: 'from --dir' };
   const fromEnv = options.env?.['PROMFILE_DIR'];
   if (fromEnv) return { dir: fromEnv, source: 'env', reason: 'from $PROMFILE_DIR' };
-  const exporters = discoverExporters(options.procRoot ?? options.env?.['PROMFILE_PROC_ROOT'] ?? DEFAULT_PROC_ROOT).filter((exporter) => trustedExporter(exporter, options.uid));
+  const exporters = discoverExporters(options.procRoot ?? options.env?.['PROMFILE_PROC_ROOT'] ?? DEFAULT_PROC_ROOT).filter((exporter) =>
+    trustedExporter(exporter, options.uid),
+  );
   const first = exporters[0];
   const dir = first?.directories[0];
   if (first && dir !== undefined) {
@@ -121,5 +123,9 @@ export function chooseDirectory(options: ChooseOptions = {}): ChosenDirectory {
     const also = others.size > 0 ? `; it or other node_exporters also read ${[...others].join(', ')}` : '';
     return { dir, source: 'node_exporter', reason: `from --${FLAG} of the running node_exporter (pid ${first.pid})${also}` };
   }
-  return { dir: DEFAULT_TEXTFILE_DIR, source: 'default', reason: 'the Debian default: no --dir, no $PROMFILE_DIR and no running node_exporter with a textfile directory' };
+  return {
+    dir: DEFAULT_TEXTFILE_DIR,
+    source: 'default',
+    reason: 'the Debian default: no --dir, no $PROMFILE_DIR and no running node_exporter with a textfile directory',
+  };
 }

@@ -18,7 +18,11 @@ export const JOB_METRIC_PREFIX = 'promfile_job_';
 /** Name, type and HELP of every metric `run` writes. The HELP is the same in every file, as node_exporter requires. */
 export const JOB_METRICS = {
   lastStart: { name: 'promfile_job_last_start_timestamp_seconds', type: 'gauge', help: 'Unix time the last run of the job started.' },
-  lastEnd: { name: 'promfile_job_last_end_timestamp_seconds', type: 'gauge', help: 'Unix time the last run of the job ended, whatever its result.' },
+  lastEnd: {
+    name: 'promfile_job_last_end_timestamp_seconds',
+    type: 'gauge',
+    help: 'Unix time the last run of the job ended, whatever its result.',
+  },
   lastSuccess: {
     name: 'promfile_job_last_success_timestamp_seconds',
     type: 'gauge',
@@ -32,7 +36,11 @@ export const JOB_METRICS = {
   },
   running: { name: 'promfile_job_running', type: 'gauge', help: 'Whether the job is running now (1) or not (0).' },
   runs: { name: 'promfile_job_runs_total', type: 'counter', help: 'Runs of the job by result: success, failure, timeout or signal.' },
-  skipped: { name: 'promfile_job_skipped_total', type: 'counter', help: 'Runs of the job skipped by --no-overlap because the previous run was still going.' },
+  skipped: {
+    name: 'promfile_job_skipped_total',
+    type: 'counter',
+    help: 'Runs of the job skipped by --no-overlap because the previous run was still going.',
+  },
 } as const satisfies Record<string, { name: string; type: MetricType; help: string }>;
 
 type JobMetric = (typeof JOB_METRICS)[keyof typeof JOB_METRICS];
@@ -63,7 +71,8 @@ export const EXIT_NOT_FOUND = 127;
 
 /** Classify an exit the way a shell and timeout(1) report it. */
 export function classifyExit(exit: ProcessExit): { result: RunResult; status: number } {
-  if (exit.spawnError !== undefined) return { result: 'failure', status: exit.spawnError === 'ENOENT' ? EXIT_NOT_FOUND : EXIT_NOT_EXECUTABLE };
+  if (exit.spawnError !== undefined)
+    return { result: 'failure', status: exit.spawnError === 'ENOENT' ? EXIT_NOT_FOUND : EXIT_NOT_EXECUTABLE };
   if (exit.timedOut) return { result: 'timeout', status: EXIT_TIMEOUT };
   if (exit.signal !== null) return { result: 'signal', status: 128 + (constants.signals[exit.signal] ?? 0) };
   const code = exit.code ?? 1;
@@ -71,7 +80,12 @@ export function classifyExit(exit: ProcessExit): { result: RunResult; status: nu
 }
 
 function family(metric: JobMetric, samples: ReadonlyArray<{ labels: Labels; value: number }>): MetricFamily {
-  return { name: metric.name, help: metric.help, type: metric.type, samples: samples.map(({ labels, value }) => ({ name: metric.name, labels, value })) };
+  return {
+    name: metric.name,
+    help: metric.help,
+    type: metric.type,
+    samples: samples.map(({ labels, value }) => ({ name: metric.name, labels, value })),
+  };
 }
 
 function single(metric: JobMetric, labels: Labels, value: number): MetricFamily {
@@ -93,7 +107,12 @@ function skippedFamily(previous: readonly MetricFamily[], labels: Labels, increm
 }
 
 /** The file at the start of a run: start time and running 1; the previous run's results are kept. */
-export function startFamilies(previous: readonly MetricFamily[], labels: Labels, startMs: number, options: TransitionOptions = {}): MetricFamily[] {
+export function startFamilies(
+  previous: readonly MetricFamily[],
+  labels: Labels,
+  startMs: number,
+  options: TransitionOptions = {},
+): MetricFamily[] {
   const incoming = [single(JOB_METRICS.lastStart, labels, startMs / 1000), single(JOB_METRICS.running, labels, 1)];
   if (options.noOverlap) incoming.push(skippedFamily(previous, labels, 0));
   return mergeFamilies(previous, incoming);
@@ -105,7 +124,12 @@ export function startFamilies(previous: readonly MetricFamily[], labels: Labels,
  * "has not succeeded for too long" alerts need. runs_total keeps all four
  * results so `increase()` works from the first run of each.
  */
-export function endFamilies(previous: readonly MetricFamily[], labels: Labels, outcome: JobOutcome, options: TransitionOptions = {}): MetricFamily[] {
+export function endFamilies(
+  previous: readonly MetricFamily[],
+  labels: Labels,
+  outcome: JobOutcome,
+  options: TransitionOptions = {},
+): MetricFamily[] {
   const endSeconds = outcome.endMs / 1000;
   const incoming = [
     single(JOB_METRICS.lastStart, labels, outcome.startMs / 1000),
@@ -140,11 +164,24 @@ export function skippedFamilies(previous: readonly MetricFamily[], labels: Label
  */
 export function parseJobMetrics(input: string | Uint8Array, labels: Labels, onNotice?: (problem: Problem) => void): MetricFamily[] {
   const source = '$PROMFILE_METRICS';
-  const parsed = parseExposition(input, { source, allowMissingFinalNewline: true, stripTimestamps: true, ...(onNotice ? { onNotice } : {}) });
+  const parsed = parseExposition(input, {
+    source,
+    allowMissingFinalNewline: true,
+    stripTimestamps: true,
+    ...(onNotice ? { onNotice } : {}),
+  });
   const reserved = parsed.find((f) => f.name.startsWith(JOB_METRIC_PREFIX));
-  if (reserved) throw new InputError('ERR_INVALID_EXPOSITION', `${source}: "${reserved.name}": names starting with ${JOB_METRIC_PREFIX} are written by promfile run itself`);
+  if (reserved)
+    throw new InputError(
+      'ERR_INVALID_EXPOSITION',
+      `${source}: "${reserved.name}": names starting with ${JOB_METRIC_PREFIX} are written by promfile run itself`,
+    );
   // HELP on every family, as for `set`: node_exporter merges same-named families across files only when all have one.
-  const families = parsed.map((f) => ({ ...f, help: f.help || DEFAULT_HELP, samples: f.samples.map((sample) => ({ ...sample, labels: { ...labels, ...sample.labels } })) }));
+  const families = parsed.map((f) => ({
+    ...f,
+    help: f.help || DEFAULT_HELP,
+    samples: f.samples.map((sample) => ({ ...sample, labels: { ...labels, ...sample.labels } })),
+  }));
   assertWritable(
     families.filter((f) => f.samples.length > 0),
     source,
@@ -153,7 +190,10 @@ export function parseJobMetrics(input: string | Uint8Array, labels: Labels, onNo
 }
 
 /** Merge the job's own metrics into the status families, or say why the result would not be writable. */
-export function mergeJobMetrics(families: readonly MetricFamily[], jobFamilies: readonly MetricFamily[]): { families: MetricFamily[] } | { error: string } {
+export function mergeJobMetrics(
+  families: readonly MetricFamily[],
+  jobFamilies: readonly MetricFamily[],
+): { families: MetricFamily[] } | { error: string } {
   try {
     const merged = mergeFamilies(families, jobFamilies);
     assertWritable(merged.filter((f) => f.samples.length > 0));

@@ -70,7 +70,10 @@ export function spawnJob(command: string, args: readonly string[], options: Spaw
     child = spawn(command, args, { stdio: 'inherit', env });
   } catch (error) {
     // Arguments Node refuses outright (a NUL byte, say): the command cannot be run.
-    return { forward: () => undefined, exit: Promise.resolve({ code: null, signal: null, spawnError: (error as NodeJS.ErrnoException).code ?? 'EINVAL', timedOut: false }) };
+    return {
+      forward: () => undefined,
+      exit: Promise.resolve({ code: null, signal: null, spawnError: (error as NodeJS.ErrnoException).code ?? 'EINVAL', timedOut: false }),
+    };
   }
   let exited = false;
   let timedOut = false;
@@ -142,12 +145,18 @@ export interface RunJobOptions {
  */
 export function pushableFamilies(families: readonly MetricFamily[], succeeded: boolean): MetricFamily[] {
   return families.filter(
-    (f) => f.name !== JOB_METRICS.runs.name && f.name !== JOB_METRICS.skipped.name && (succeeded || f.name !== JOB_METRICS.lastSuccess.name),
+    (f) =>
+      f.name !== JOB_METRICS.runs.name && f.name !== JOB_METRICS.skipped.name && (succeeded || f.name !== JOB_METRICS.lastSuccess.name),
   );
 }
 
 /** Record a state change: in the textfile (locked read-modify-write), or pushed to the gateway (from nothing). */
-function record(options: RunJobOptions, write: UpdateOptions, change: (current: MetricFamily[]) => MetricFamily[], succeeded = false): Promise<unknown> {
+function record(
+  options: RunJobOptions,
+  write: UpdateOptions,
+  change: (current: MetricFamily[]) => MetricFamily[],
+  succeeded = false,
+): Promise<unknown> {
   if (options.push) return pushFamilies(pushableFamilies(change([]), succeeded), { ...options.push, method: 'post' });
   return updateTextfile(options.path, change, write);
 }
@@ -165,7 +174,10 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
   let runLock: Lock | undefined;
   if (options.noOverlap) {
     await prepareDirectory(dirname(options.path), write.mkdir).catch((error: unknown) => {
-      if (error instanceof IoError) throw new IoError(error.code, `--no-overlap keeps its lock in the textfile directory, so the job was not run: ${error.message}`, { cause: error });
+      if (error instanceof IoError)
+        throw new IoError(error.code, `--no-overlap keeps its lock in the textfile directory, so the job was not run: ${error.message}`, {
+          cause: error,
+        });
       throw error;
     });
     try {
@@ -208,7 +220,10 @@ async function runAndRecord(options: RunJobOptions, write: UpdateOptions, transi
     const exit = await job.exit;
     const endMs = options.now();
     const { result, status } = classifyExit(exit);
-    const detail = exit.spawnError !== undefined ? `cannot run ${options.command}: ${SPAWN_ERRORS[exit.spawnError] ?? exit.spawnError}` : (exit.signal ?? undefined);
+    const detail =
+      exit.spawnError !== undefined
+        ? `cannot run ${options.command}: ${SPAWN_ERRORS[exit.spawnError] ?? exit.spawnError}`
+        : (exit.signal ?? undefined);
     const outcome: JobOutcome = { result, status, startMs, endMs, ...(detail !== undefined ? { detail } : {}) };
     const jobFamilies = scratch ? await readJobMetrics(scratch.file, options) : [];
     await record(
@@ -223,7 +238,9 @@ async function runAndRecord(options: RunJobOptions, write: UpdateOptions, transi
         return families;
       },
       outcome.result === 'success',
-    ).catch((error: unknown) => options.onWarning(`cannot record the end of the job in ${options.push ? options.push.gateway : options.path}: ${messageOf(error)}`));
+    ).catch((error: unknown) =>
+      options.onWarning(`cannot record the end of the job in ${options.push ? options.push.gateway : options.path}: ${messageOf(error)}`),
+    );
     return outcome;
   } finally {
     unsubscribe?.();
@@ -246,7 +263,8 @@ async function readJobMetrics(file: string, options: RunJobOptions): Promise<Met
   }
   try {
     return parseJobMetrics(bytes, options.labels, (notice) => {
-      if (notice.rule !== 'missing-final-newline') options.onWarning(`$PROMFILE_METRICS: ${notice.line === undefined ? '' : `line ${notice.line}: `}${notice.message}`);
+      if (notice.rule !== 'missing-final-newline')
+        options.onWarning(`$PROMFILE_METRICS: ${notice.line === undefined ? '' : `line ${notice.line}: `}${notice.message}`);
     });
   } catch (error) {
     if (!(error instanceof PromfileError)) throw error;

@@ -49,19 +49,25 @@ const MACHINE_ADVICE =
 /** Check the job name and grouping key; returns the grouping as prom-client path segments. */
 function groupingSegments(group: PushGroup): Record<string, string> {
   if (group.job === '') throw new InputError('ERR_INVALID_ARGUMENT', 'the job name must not be empty');
-  if (group.job.includes('/')) throw new InputError('ERR_INVALID_ARGUMENT', `job name "${group.job}" must not contain "/" (it is a path segment of the Pushgateway URL)`);
+  if (group.job.includes('/'))
+    throw new InputError(
+      'ERR_INVALID_ARGUMENT',
+      `job name "${group.job}" must not contain "/" (it is a path segment of the Pushgateway URL)`,
+    );
   let url: URL;
   try {
     url = new URL(group.gateway);
   } catch {
     throw new InputError('ERR_INVALID_ARGUMENT', `gateway "${group.gateway}" is not a URL (e.g. http://127.0.0.1:9091)`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new InputError('ERR_INVALID_ARGUMENT', `gateway "${group.gateway}" must be an http:// or https:// URL`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new InputError('ERR_INVALID_ARGUMENT', `gateway "${group.gateway}" must be an http:// or https:// URL`);
   const segments: Record<string, string> = {};
   for (const [name, value] of Object.entries(group.grouping ?? {})) {
     const problem = labelNameProblem(name);
     if (problem) throw new InputError('ERR_INVALID_ARGUMENT', `grouping key: ${problem}`);
-    if (name === 'job') throw new InputError('ERR_INVALID_ARGUMENT', 'grouping key: "job" is given by the job name, not as a grouping label');
+    if (name === 'job')
+      throw new InputError('ERR_INVALID_ARGUMENT', 'grouping key: "job" is given by the job name, not as a grouping label');
     // The gateway decodes the path before splitting it, so "/" (and the empty
     // value) must travel base64url-encoded, as its API defines.
     if (value === '' || value.includes('/')) segments[`${name}@base64`] = value === '' ? '=' : Buffer.from(value).toString('base64url');
@@ -102,7 +108,8 @@ export function checkPush(families: readonly MetricFamily[], options: PushOption
   const grouping = options.grouping ?? {};
   const names = hostNames(options.hostname ?? osHostname());
   if (!options.allowInstance) {
-    if (names.has(options.job.toLowerCase())) throw new InputError('ERR_MACHINE_LABEL', `refusing to push: job "${options.job}" is this machine's hostname; ${MACHINE_ADVICE}`);
+    if (names.has(options.job.toLowerCase()))
+      throw new InputError('ERR_MACHINE_LABEL', `refusing to push: job "${options.job}" is this machine's hostname; ${MACHINE_ADVICE}`);
     for (const [name, value] of Object.entries(grouping)) {
       const why = machineLabel(name, value, names);
       if (why) throw new InputError('ERR_MACHINE_LABEL', `refusing to push: the grouping key has ${why}; ${MACHINE_ADVICE}`);
@@ -112,11 +119,17 @@ export function checkPush(families: readonly MetricFamily[], options: PushOption
     for (const sample of family.samples) {
       for (const [name, value] of Object.entries(sample.labels)) {
         if (name === 'job') {
-          throw new InputError('ERR_INVALID_ARGUMENT', `${describeSeries(sample)}: the Pushgateway replaces the "job" label with the job name "${options.job}"; drop the label`);
+          throw new InputError(
+            'ERR_INVALID_ARGUMENT',
+            `${describeSeries(sample)}: the Pushgateway replaces the "job" label with the job name "${options.job}"; drop the label`,
+          );
         }
         const keyed = grouping[name];
         if (keyed !== undefined && keyed !== value) {
-          throw new InputError('ERR_INVALID_ARGUMENT', `${describeSeries(sample)}: label ${name}="${value}" contradicts the grouping key ${name}="${keyed}", which the Pushgateway would put in its place`);
+          throw new InputError(
+            'ERR_INVALID_ARGUMENT',
+            `${describeSeries(sample)}: label ${name}="${value}" contradicts the grouping key ${name}="${keyed}", which the Pushgateway would put in its place`,
+          );
         }
         const why = options.allowInstance ? undefined : machineLabel(name, value, names);
         if (why) throw new InputError('ERR_MACHINE_LABEL', `refusing to push ${describeSeries(sample)}: it has ${why}; ${MACHINE_ADVICE}`);
@@ -155,9 +168,15 @@ async function send(group: PushGroup & { readonly timeoutMs?: number }, method: 
   const { Pushgateway } = await import('prom-client');
   const controller = new AbortController();
   // prom-client only needs `metrics()` of its registry.
-  const registry = { metrics: async () => body, contentType: CONTENT_TYPE } as unknown as ConstructorParameters<typeof Pushgateway>[2];
+  const registry = { metrics: () => Promise.resolve(body), contentType: CONTENT_TYPE } as unknown as ConstructorParameters<
+    typeof Pushgateway
+  >[2];
   // agent: false, so no kept-alive socket holds a short-lived CLI open.
-  const client = new Pushgateway(group.gateway, { headers: { 'Content-Type': CONTENT_TYPE }, timeout: timeoutMs, signal: controller.signal, agent: false }, registry);
+  const client = new Pushgateway(
+    group.gateway,
+    { headers: { 'Content-Type': CONTENT_TYPE }, timeout: timeoutMs, signal: controller.signal, agent: false },
+    registry,
+  );
   const params = { jobName: group.job, groupings: groupingSegments(group) };
   const request = method === 'PUT' ? client.push(params) : method === 'POST' ? client.pushAdd(params) : client.delete(params);
   let timer: NodeJS.Timeout | undefined;
@@ -182,7 +201,9 @@ function networkError(method: string, url: string, error: unknown, timeoutMs: nu
   const http = /^push failed with status (\d+), ?([\s\S]*)$/.exec(message);
   if (http) {
     const detail = (http[2] ?? '').trim().replace(/\s+/g, ' ');
-    return new IoError('ERR_PUSH_REJECTED', `${method} ${url}: the Pushgateway answered HTTP ${http[1]}${detail ? `: ${detail}` : ''}`, { cause: error });
+    return new IoError('ERR_PUSH_REJECTED', `${method} ${url}: the Pushgateway answered HTTP ${http[1]}${detail ? `: ${detail}` : ''}`, {
+      cause: error,
+    });
   }
   if (/timed out|aborted/i.test(message) || (error as { name?: string }).name === 'AbortError') {
     return new IoError('ERR_TIMEOUT', `${method} ${url}: no answer from the Pushgateway within ${formatMs(timeoutMs)}`, { cause: error });

@@ -53,7 +53,11 @@ export async function prepareDirectory(dir: string, create = false): Promise<voi
     if (error instanceof PromfileError) throw error;
     if (errnoOf(error) !== 'ENOENT') throw ioError('ERR_READ_FAILED', `cannot access directory ${dir}`, error);
     if (!create) {
-      throw new IoError('ERR_DIR_MISSING', `textfile directory ${dir} does not exist (create it, pass --mkdir, or choose another with --dir or PROMFILE_DIR)`, { cause: error });
+      throw new IoError(
+        'ERR_DIR_MISSING',
+        `textfile directory ${dir} does not exist (create it, pass --mkdir, or choose another with --dir or PROMFILE_DIR)`,
+        { cause: error },
+      );
     }
     await mkdir(dir, { recursive: true, mode: 0o755 }).catch((cause: unknown) => {
       throw ioError('ERR_WRITE_FAILED', `cannot create directory ${dir}`, cause);
@@ -76,7 +80,11 @@ export async function readTextfile(path: string): Promise<Uint8Array | undefined
 async function refuseUnsafeTarget(path: string): Promise<void> {
   const info = await lstat(path).catch(() => undefined);
   if (!info) return;
-  if (info.isSymbolicLink()) throw new IoError('ERR_UNSAFE_TARGET', `${path} is a symbolic link; promfile does not write through links (remove it or write to the link's target)`);
+  if (info.isSymbolicLink())
+    throw new IoError(
+      'ERR_UNSAFE_TARGET',
+      `${path} is a symbolic link; promfile does not write through links (remove it or write to the link's target)`,
+    );
   if (!info.isFile()) throw new IoError('ERR_UNSAFE_TARGET', `${path} is not a regular file`);
 }
 

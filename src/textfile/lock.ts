@@ -63,7 +63,11 @@ async function tryCreate(path: string, token: string): Promise<boolean> {
     handle = await open(path, 'wx', 0o644);
   } catch (error) {
     if (errnoOf(error) === 'EEXIST') return false;
-    throw new IoError(errnoOf(error) === 'ENOENT' ? 'ERR_DIR_MISSING' : 'ERR_WRITE_FAILED', `cannot create lock ${path}: ${messageOf(error)}`, { cause: error });
+    throw new IoError(
+      errnoOf(error) === 'ENOENT' ? 'ERR_DIR_MISSING' : 'ERR_WRITE_FAILED',
+      `cannot create lock ${path}: ${messageOf(error)}`,
+      { cause: error },
+    );
   }
   try {
     await handle.writeFile(token);

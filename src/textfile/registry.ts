@@ -24,7 +24,8 @@ const SOURCE = 'prom-client registry';
  * describe the short-lived Node process that writes the file, not the job,
  * and would collide between every script that writes them.
  */
-const DEFAULT_METRIC = /(?:^|_)(?:process_(?:cpu_(?:user_|system_)?seconds_total|heap_bytes|max_fds|open_fds|resident_memory_bytes|start_time_seconds|virtual_memory_bytes)|nodejs_[a-z_]+)$/;
+const DEFAULT_METRIC =
+  /(?:^|_)(?:process_(?:cpu_(?:user_|system_)?seconds_total|heap_bytes|max_fds|open_fds|resident_memory_bytes|start_time_seconds|virtual_memory_bytes)|nodejs_[a-z_]+)$/;
 
 /** True for a family name that belongs to prom-client's default metrics (or the process_/nodejs_ namespaces). */
 export function isDefaultMetricName(name: string): boolean {
@@ -69,5 +70,7 @@ export async function registryFamilies(registry: RegistryLike): Promise<MetricFa
  */
 export async function writeRegistry(registry: RegistryLike, target: TargetSpec, options: WriteRegistryOptions = {}): Promise<string> {
   const families = await registryFamilies(registry);
-  return 'path' in target ? writeTextfile(target.path, families, options) : writeTextfile(target.dir, families, { ...options, name: target.name });
+  return 'path' in target
+    ? writeTextfile(target.path, families, options)
+    : writeTextfile(target.dir, families, { ...options, name: target.name });
 }

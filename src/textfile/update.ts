@@ -42,7 +42,10 @@ export async function readFamilies(path: string): Promise<MetricFamily[] | undef
   } catch (error) {
     if (error instanceof ExpositionError) {
       throw new ExpositionError(
-        { ...error.problem, message: `${error.problem.message} (the existing file is invalid; fix it, or rewrite it with --replace or "promfile write")` },
+        {
+          ...error.problem,
+          message: `${error.problem.message} (the existing file is invalid; fix it, or rewrite it with --replace or "promfile write")`,
+        },
         path,
       );
     }
@@ -74,7 +77,11 @@ export async function updateTextfile(
     const families = await change(current);
     if (!options.prevalidated) assertWritable(families.filter((family) => family.samples.length > 0));
     if (!options.allowEmpty && families.every((family) => family.samples.length === 0)) {
-      throw new ExpositionError({ severity: 'error', rule: 'empty', message: 'nothing to write: no samples (pass --allow-empty to write an empty file)' });
+      throw new ExpositionError({
+        severity: 'error',
+        rule: 'empty',
+        message: 'nothing to write: no samples (pass --allow-empty to write an empty file)',
+      });
     }
     if (options.dryRun) return { path, families, content: renderExposition(families), written: false };
     // Rendered family by family into the temp file: a large file is never held twice in memory.

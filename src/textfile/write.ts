@@ -14,7 +14,11 @@ export interface WriteTextfileOptions extends Omit<UpdateOptions, 'replace'> {
  * Validate `families` and write them to `location` atomically. `location` is a
  * `.prom` path, or a directory when `options.name` is given. Returns the path.
  */
-export async function writeTextfile(location: string, families: readonly MetricFamily[], options: WriteTextfileOptions = {}): Promise<string> {
+export async function writeTextfile(
+  location: string,
+  families: readonly MetricFamily[],
+  options: WriteTextfileOptions = {},
+): Promise<string> {
   const path = options.name === undefined ? resolveTarget({ path: location }) : resolveTarget({ dir: location, name: options.name });
   const { merge, name: _name, ...rest } = options;
   await updateTextfile(path, (current) => (merge ? mergeFamilies(current, families) : [...families]), { ...rest, replace: !merge });

@@ -33,7 +33,11 @@ describe('check text output', () => {
     expect(result.status).toBe(1);
     const lines = result.stdout.trimEnd().split('\n');
     expect(lines).toHaveLength(4);
-    expect(lines[0]).toMatch(new RegExp(`^${join(dir, 'b.prom')}:1: error: metric "job_success" has HELP "1 if the last run succeeded\\." here but HELP "Whether the job succeeded\\." in a\\.prom \\(read first, so it wins\\)`));
+    expect(lines[0]).toMatch(
+      new RegExp(
+        `^${join(dir, 'b.prom')}:1: error: metric "job_success" has HELP "1 if the last run succeeded\\." here but HELP "Whether the job succeeded\\." in a\\.prom \\(read first, so it wins\\)`,
+      ),
+    );
     expect(lines[1]).toMatch(new RegExp(`^${join(dir, 'c.prom')}:3: warning: label "job" `));
     expect(lines[2]).toMatch(new RegExp(`^${join(dir, 'c.prom')}:3: warning: label "instance" `));
     expect(lines[3]).toBe('3 files, 3 series: 1 error, 2 warnings: node_exporter will lose data');
@@ -84,17 +88,15 @@ describe('check text output', () => {
     expect(report.findings[0]).toMatchObject({ file: join(dir, 'b.prom'), line: 1, severity: 'error', rule: 'help-conflict' });
   });
 
-  it.each([
-    [['check', 'somefile.prom']],
-    [['check', '-', '-f', 'a']],
-    [['check', '--max-age', 'soon']],
-    [['check', '--format', 'xml']],
-  ])('usage errors exit 2: %j', (args) => {
-    const result = promfile([...args, '--dir', dir]);
-    expect(result.status).toBe(2);
-    expect(result.stdout).toBe('');
-    expect(result.stderr).not.toBe('');
-  });
+  it.each([[['check', 'somefile.prom']], [['check', '-', '-f', 'a']], [['check', '--max-age', 'soon']], [['check', '--format', 'xml']]])(
+    'usage errors exit 2: %j',
+    (args) => {
+      const result = promfile([...args, '--dir', dir]);
+      expect(result.status).toBe(2);
+      expect(result.stdout).toBe('');
+      expect(result.stderr).not.toBe('');
+    },
+  );
 });
 
 function fakeIo(env: Record<string, string>, stdoutIsTty: boolean): { io: CliIo; out: () => string } {
@@ -170,8 +172,12 @@ describe.skipIf(!NODE_EXPORTER)('check --against a node_exporter that reads anot
     try {
       const result = await promfileAsync(['check', '--dir', dir, '-f', 'a', '--against', exporter.url]);
       expect(result.status).toBe(1);
-      expect(result.stdout).toContain(`${join(dir, 'a.prom')}: error: 1 of 1 series are missing from ${exporter.url}: job_success{task="a"}\n`);
-      expect(result.stdout).toContain(`${exporter.url}: warning: no node_textfile_mtime_seconds for any of these files: this node_exporter may read another directory\n`);
+      expect(result.stdout).toContain(
+        `${join(dir, 'a.prom')}: error: 1 of 1 series are missing from ${exporter.url}: job_success{task="a"}\n`,
+      );
+      expect(result.stdout).toContain(
+        `${exporter.url}: warning: no node_textfile_mtime_seconds for any of these files: this node_exporter may read another directory\n`,
+      );
     } finally {
       await exporter.stop();
       await done();

@@ -60,7 +60,19 @@ describe('set', () => {
     const dir = await freshDir();
     expect(promfile(['set', '--dir', dir, '-f', 'apt', 'apt_upgrades_pending{origin="security"}', '3']).status).toBe(0);
     const before = Date.now() / 1000;
-    const result = promfile(['set', '--dir', dir, '-f', 'apt', 'apt_upgrades_pending=5', 'apt_last_check_timestamp_seconds=now', '-l', 'origin=security', '--help-text', 'Pending upgrades']);
+    const result = promfile([
+      'set',
+      '--dir',
+      dir,
+      '-f',
+      'apt',
+      'apt_upgrades_pending=5',
+      'apt_last_check_timestamp_seconds=now',
+      '-l',
+      'origin=security',
+      '--help-text',
+      'Pending upgrades',
+    ]);
     const after = Date.now() / 1000;
     expect(result.status).toBe(0);
     const families = parseExposition(await readFile(join(dir, 'apt.prom')));
@@ -283,7 +295,9 @@ describe('run', () => {
 describe('locking', () => {
   it('concurrent sets of one file lose no update', async () => {
     const dir = await freshDir();
-    const runs = Array.from({ length: 20 }, (_, i) => promfileAsync(['set', '--dir', dir, '-f', 'c', `concurrent_value{writer="${i}"}`, String(i)]));
+    const runs = Array.from({ length: 20 }, (_, i) =>
+      promfileAsync(['set', '--dir', dir, '-f', 'c', `concurrent_value{writer="${i}"}`, String(i)]),
+    );
     const results = await Promise.all(runs);
     expect(results.map((r) => r.status)).toEqual(results.map(() => 0));
     const [family] = parseExposition(await readFile(join(dir, 'c.prom')));
@@ -291,7 +305,7 @@ describe('locking', () => {
     expect(await readdir(dir)).toEqual(['c.prom']);
   });
 
-  it('times out with exit 1 while a live process holds the lock, and takes over a dead holder\'s lock', async () => {
+  it("times out with exit 1 while a live process holds the lock, and takes over a dead holder's lock", async () => {
     const dir = await freshDir();
     await writeFile(join(dir, 'l.prom'), 'old 1\n');
     const { hostname } = await import('node:os');
@@ -319,7 +333,21 @@ describe.skipIf(!NODE_EXPORTER)('node_exporter reads what promfile writes', () =
 
   it('exposes set, merged and written series with node_textfile_scrape_error 0', async () => {
     expect(promfile(['set', '--dir', dir, '-f', 'backup', 'backup_last_success_timestamp_seconds', 'now']).status).toBe(0);
-    expect(promfile(['set', '--dir', dir, '-f', 'apt', 'apt_upgrades_pending=3', 'node_reboot_required=0', '-l', 'origin=security', '--help-text', 'Pending upgrades']).status).toBe(0);
+    expect(
+      promfile([
+        'set',
+        '--dir',
+        dir,
+        '-f',
+        'apt',
+        'apt_upgrades_pending=3',
+        'node_reboot_required=0',
+        '-l',
+        'origin=security',
+        '--help-text',
+        'Pending upgrades',
+      ]).status,
+    ).toBe(0);
     expect(promfile(['write', '--dir', dir, '-f', 'hist'], { input: readFixture('valid', 'histogram.prom') }).status).toBe(0);
     expect(promfile(['set', '--dir', dir, '-f', 'hist', 'escaped_info{path="C:\\\\x\\n\\"q\\""}', '1']).status).toBe(0);
     const scrape = await exporter.scrape();

@@ -12,12 +12,16 @@ describe('error codes', () => {
   it('ERR_MACHINE_LABEL for host labels and this hostname; allowInstance lets them through', () => {
     const withHost = setSeries([], [{ name: 'rows_total', labels: { host: 'db1' }, value: 1 }]);
     expect(() => checkPush(withHost, push)).toThrow(expect.objectContaining({ code: 'ERR_MACHINE_LABEL' }));
-    expect(() => checkPush(families, { ...push, grouping: { shard: hostname() } })).toThrow(expect.objectContaining({ code: 'ERR_MACHINE_LABEL' }));
+    expect(() => checkPush(families, { ...push, grouping: { shard: hostname() } })).toThrow(
+      expect.objectContaining({ code: 'ERR_MACHINE_LABEL' }),
+    );
     expect(() => checkPush(withHost, { ...push, allowInstance: true })).not.toThrow();
   });
 
   it('ERR_DEFAULT_METRICS for a registry holding default metrics', async () => {
-    const registry = { metrics: async () => '# HELP process_cpu_seconds_total CPU.\n# TYPE process_cpu_seconds_total counter\nprocess_cpu_seconds_total 1\n' };
+    const registry = {
+      metrics: async () => '# HELP process_cpu_seconds_total CPU.\n# TYPE process_cpu_seconds_total counter\nprocess_cpu_seconds_total 1\n',
+    };
     await expect(registryFamilies(registry)).rejects.toMatchObject({ code: 'ERR_DEFAULT_METRICS' });
   });
 });

@@ -13,7 +13,9 @@ describe('readExpositionText', () => {
   });
 
   it('names the line of invalid UTF-8 in a later chunk', async () => {
-    await expect(readExpositionText(chunks('a 1\nb 2\n', 'x 1\n', [0x63, 0x7b, 0x76, 0x3d, 0x22, 0xff, 0x22, 0x7d, 0x20, 0x31, 0x0a]))).rejects.toMatchObject({
+    await expect(
+      readExpositionText(chunks('a 1\nb 2\n', 'x 1\n', [0x63, 0x7b, 0x76, 0x3d, 0x22, 0xff, 0x22, 0x7d, 0x20, 0x31, 0x0a])),
+    ).rejects.toMatchObject({
       code: 'ERR_INVALID_EXPOSITION',
       message: '<stdin>: line 4: invalid UTF-8',
     });

@@ -49,7 +49,18 @@ async function messyDirectory(): Promise<{ dir: string; outside: string }> {
   return { dir, outside };
 }
 
-const ALL = ['.fresh.prom.lock', '.old.prom.lock', 'a.prom.123', 'b.prom.tmp', 'broken.prom', 'c.prom.456', 'fresh.prom', 'link.prom', 'notes.txt', 'old.prom'];
+const ALL = [
+  '.fresh.prom.lock',
+  '.old.prom.lock',
+  'a.prom.123',
+  'b.prom.tmp',
+  'broken.prom',
+  'c.prom.456',
+  'fresh.prom',
+  'link.prom',
+  'notes.txt',
+  'old.prom',
+];
 
 async function names(dir: string): Promise<string[]> {
   return (await readdir(dir)).sort();
@@ -112,13 +123,25 @@ describe('ls', () => {
     const result = promfile(['ls', '--dir', dir]);
     expect(result.status).toBe(0);
     expect(result.stderr).toBe(`promfile: 2 leftover temp files in ${dir} ("promfile gc" removes them)\n`);
-    const rows = result.stdout.trimEnd().split('\n').map((line) => line.split(/\s{2,}/));
+    const rows = result.stdout
+      .trimEnd()
+      .split('\n')
+      .map((line) => line.split(/\s{2,}/));
     expect(rows[0]).toEqual(['FILE', 'SERIES', 'FAMILIES', 'AGE', 'SIZE', 'OWNER', 'MODE', 'STATUS']);
     const byName = new Map(rows.slice(1).map((cells) => [cells[0], cells]));
     expect([...byName.keys()]).toEqual(['broken.prom', 'fresh.prom', 'link.prom', 'old.prom']);
     const uid = process.getuid?.() ?? 0;
     const gid = process.getgid?.() ?? 0;
-    expect(byName.get('fresh.prom')).toEqual(['fresh.prom', '3', '2', expect.stringMatching(/^\d+s$/), String(Buffer.byteLength(FRESH)), `${uid}:${gid}`, '0644', 'ok']);
+    expect(byName.get('fresh.prom')).toEqual([
+      'fresh.prom',
+      '3',
+      '2',
+      expect.stringMatching(/^\d+s$/),
+      String(Buffer.byteLength(FRESH)),
+      `${uid}:${gid}`,
+      '0644',
+      'ok',
+    ]);
     expect(byName.get('old.prom')?.[3]).toBe('10d');
     expect(byName.get('broken.prom')?.slice(6)).toEqual(['0640', 'invalid (line 3: timestamp)']);
     expect(byName.get('link.prom')?.slice(3)).toEqual(['30d', '9', `${uid}:${gid}`, '0644', `ok -> ${join(outside, 'target.prom')}`]);
@@ -131,7 +154,14 @@ describe('ls', () => {
     const listing = JSON.parse(result.stdout) as { directory: string; files: Array<Record<string, unknown>> };
     expect(listing.directory).toBe(dir);
     expect(listing.files.map((file) => file['name'])).toEqual(['broken.prom', 'fresh.prom', 'link.prom', 'old.prom']);
-    expect(listing.files[1]).toMatchObject({ path: join(dir, 'fresh.prom'), series: 3, families: 2, size: Buffer.byteLength(FRESH), mode: '0644', status: 'ok' });
+    expect(listing.files[1]).toMatchObject({
+      path: join(dir, 'fresh.prom'),
+      series: 3,
+      families: 2,
+      size: Buffer.byteLength(FRESH),
+      mode: '0644',
+      status: 'ok',
+    });
     expect(listing.files[3]?.['ageMs']).toBeGreaterThan(10 * DAY * 1000 - 60_000);
     expect(listing.files[0]).toMatchObject({ status: 'invalid', problem: 'line 3: timestamp' });
   });

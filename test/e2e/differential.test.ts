@@ -41,7 +41,9 @@ describe.skipIf(!NODE_EXPORTER)('node_exporter accepts the golden-valid corpus, 
     await mkdir(join(dir, 'rewritten'));
     for (const name of fixtureNames('valid')) {
       await copyFile(join(FIXTURES, 'valid', name), join(dir, 'given', name));
-      const result = promfile(['write', '--dir', join(dir, 'rewritten'), '-f', name.replace(/\.prom$/, '')], { input: readFixture('valid', name) });
+      const result = promfile(['write', '--dir', join(dir, 'rewritten'), '-f', name.replace(/\.prom$/, '')], {
+        input: readFixture('valid', name),
+      });
       expect(result.stderr.replace(/promfile: warning: .*\n/g, '')).toBe('');
       expect(result.status).toBe(0);
       rewritten.set(name, await readFile(join(dir, 'rewritten', name), 'utf8'));
@@ -116,8 +118,13 @@ describe.skipIf(!NODE_EXPORTER)('the golden-invalid corpus: promfile refuses, no
         }
         const scrape = await exporter.scrape();
         const mtimeListed = scrape.includes(`node_textfile_mtime_seconds{file="${join(fixtureDir, name)}"}`);
-        const lines = readFixture('invalid', name).toString('latin1').split('\n').filter((l) => /^[a-z_]/i.test(l));
-        const exposedSamples = scrape.split('\n').filter((l) => l !== '' && !l.startsWith('#') && !l.startsWith('node_') && !/^(go|process|promhttp)_/.test(l));
+        const lines = readFixture('invalid', name)
+          .toString('latin1')
+          .split('\n')
+          .filter((l) => /^[a-z_]/i.test(l));
+        const exposedSamples = scrape
+          .split('\n')
+          .filter((l) => l !== '' && !l.startsWith('#') && !l.startsWith('node_') && !/^(go|process|promhttp)_/.test(l));
         if (expected.nodeExporter === 'rejects-file') {
           expect(scrapeError(scrape)).toBe(1);
           expect(mtimeListed).toBe(false);

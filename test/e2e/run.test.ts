@@ -47,7 +47,8 @@ describe.skipIf(!NODE_EXPORTER)('promfile run (through node_exporter)', () => {
   const value = (families: readonly MetricFamily[], name: string, job: string, labels: Record<string, string> = {}): number | undefined =>
     getSeries(families, `promfile_job_${name}`, { job_name: job, ...labels })?.value;
 
-  const runs = (families: readonly MetricFamily[], job: string, result: string): number | undefined => value(families, 'runs_total', job, { result });
+  const runs = (families: readonly MetricFamily[], job: string, result: string): number | undefined =>
+    value(families, 'runs_total', job, { result });
 
   /** Poll node_exporter until `check` holds (bounded: 10 s). */
   async function scrapeUntil(check: (families: MetricFamily[]) => boolean): Promise<MetricFamily[]> {
@@ -155,10 +156,14 @@ describe.skipIf(!NODE_EXPORTER)('promfile run (through node_exporter)', () => {
   });
 
   it('forwards SIGTERM to the job and still records the end', async () => {
-    const child = spawn(process.execPath, [BIN, 'run', '--dir', dir, '--job', 'term', '--', 'sleep', '30'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, 'run', '--dir', dir, '--job', 'term', '--', 'sleep', '30'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      child.on('exit', (code, signal) => resolve({ code, signal })),
+    );
     await scrapeUntil((families) => value(families, 'running', 'term') === 1);
     const sent = Date.now();
     child.kill('SIGTERM');
@@ -172,7 +177,15 @@ describe.skipIf(!NODE_EXPORTER)('promfile run (through node_exporter)', () => {
   });
 
   it("merges the job's own metrics from $PROMFILE_METRICS and removes the scratch file", async () => {
-    const result = run('reporter', ['sh', '-c', 'echo "$PROMFILE_METRICS"; printf "# HELP records_processed Records.\\n# TYPE records_processed gauge\\nrecords_processed 42\\n" > "$PROMFILE_METRICS"'], ['-l', 'site=eu']);
+    const result = run(
+      'reporter',
+      [
+        'sh',
+        '-c',
+        'echo "$PROMFILE_METRICS"; printf "# HELP records_processed Records.\\n# TYPE records_processed gauge\\nrecords_processed 42\\n" > "$PROMFILE_METRICS"',
+      ],
+      ['-l', 'site=eu'],
+    );
     expect(result.status).toBe(0);
     const scratchFile = result.stdout.trim();
     expect(scratchFile).toMatch(/metrics\.prom$/);
@@ -193,13 +206,17 @@ describe.skipIf(!NODE_EXPORTER)('promfile run (through node_exporter)', () => {
   });
 
   it('--no-overlap skips a run while the previous one is going, counting only the skip', async () => {
-    const child = spawn(process.execPath, [BIN, 'run', '--dir', dir, '--job', 'single', '--no-overlap', '--', 'sleep', '1.5'], { stdio: 'ignore' });
+    const child = spawn(process.execPath, [BIN, 'run', '--dir', dir, '--job', 'single', '--no-overlap', '--', 'sleep', '1.5'], {
+      stdio: 'ignore',
+    });
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     const before = await scrapeUntil((families) => value(families, 'running', 'single') === 1);
     const marker = join(scratch, 'second-run');
     const second = run('single', ['touch', marker], ['--no-overlap']);
     expect(second.status).toBe(75);
-    expect(second.stderr).toMatch(/^promfile: job single is still running, this run is skipped \(--no-overlap\): lock .*\.single\.prom\.run\.lock is held/m);
+    expect(second.stderr).toMatch(
+      /^promfile: job single is still running, this run is skipped \(--no-overlap\): lock .*\.single\.prom\.run\.lock is held/m,
+    );
     expect(existsSync(marker)).toBe(false);
     const skipped = await scrape();
     expect(value(skipped, 'skipped_total', 'single')).toBe(1);
@@ -218,10 +235,23 @@ describe.skipIf(!NODE_EXPORTER)('promfile run (through node_exporter)', () => {
     const result = promfile(['run', '--dir', join(scratch, 'missing-dir'), '--job', 'nowhere', '--', 'sh', '-c', 'echo ran; exit 3']);
     expect(result.status).toBe(3);
     expect(result.stdout).toBe('ran\n');
-    expect(result.stderr).toMatch(/^promfile: warning: cannot record the start of the job in .*nowhere\.prom: textfile directory .* does not exist/m);
+    expect(result.stderr).toMatch(
+      /^promfile: warning: cannot record the start of the job in .*nowhere\.prom: textfile directory .* does not exist/m,
+    );
     expect(result.stderr).toMatch(/^promfile: warning: cannot record the end of the job in /m);
     // --no-overlap cannot promise anything without its lock: the job is not run.
-    const guarded = promfile(['run', '--dir', join(scratch, 'missing-dir'), '--job', 'nowhere', '--no-overlap', '--', 'sh', '-c', 'echo ran']);
+    const guarded = promfile([
+      'run',
+      '--dir',
+      join(scratch, 'missing-dir'),
+      '--job',
+      'nowhere',
+      '--no-overlap',
+      '--',
+      'sh',
+      '-c',
+      'echo ran',
+    ]);
     expect(guarded.status).toBe(1);
     expect(guarded.stdout).toBe('');
     expect(guarded.stderr).toMatch(/^promfile: --no-overlap keeps its lock in the textfile directory, so the job was not run: /m);

@@ -24,10 +24,13 @@ const base = parseExposition(
 
 describe('setSeries', () => {
   it('adds new families with the default HELP and an inferred type', () => {
-    const families = setSeries([], [
-      { name: 'a_total', labels: {}, value: 1 },
-      { name: 'b', labels: {}, value: 2 },
-    ]);
+    const families = setSeries(
+      [],
+      [
+        { name: 'a_total', labels: {}, value: 1 },
+        { name: 'b', labels: {}, value: 2 },
+      ],
+    );
     expect(families.map((f) => [f.name, f.type, f.help])).toEqual([
       ['a_total', 'counter', DEFAULT_HELP],
       ['b', 'gauge', DEFAULT_HELP],
@@ -44,7 +47,9 @@ describe('setSeries', () => {
 
   it('uses the existing type, and refuses a conflicting --type', () => {
     expect(setSeries(base, [{ name: 'jobs_total', labels: { queue: 'b' }, value: 1 }])[0]?.type).toBe('counter');
-    expect(() => setSeries(base, [{ name: 'jobs_total', labels: {}, value: 1 }], { type: 'gauge' })).toThrow(/is a counter in the file, not a gauge/);
+    expect(() => setSeries(base, [{ name: 'jobs_total', labels: {}, value: 1 }], { type: 'gauge' })).toThrow(
+      /is a counter in the file, not a gauge/,
+    );
   });
 
   it('refuses negative counters and writing into a histogram', () => {
@@ -54,10 +59,13 @@ describe('setSeries', () => {
   });
 
   it('lets the last of two values for one series win', () => {
-    const families = setSeries([], [
-      { name: 'g', labels: {}, value: 1 },
-      { name: 'g', labels: {}, value: 2 },
-    ]);
+    const families = setSeries(
+      [],
+      [
+        { name: 'g', labels: {}, value: 1 },
+        { name: 'g', labels: {}, value: 2 },
+      ],
+    );
     expect(families[0]?.samples).toEqual([{ name: 'g', labels: {}, value: 2 }]);
   });
 });
@@ -65,7 +73,10 @@ describe('setSeries', () => {
 describe('mergeFamilies', () => {
   it('replaces a whole histogram label group and keeps other groups', () => {
     const incoming = parseExposition('# TYPE lat histogram\nlat_bucket{le="+Inf"} 5\nlat_sum 1\nlat_count 5\n');
-    const withOther = mergeFamilies(base, parseExposition('# TYPE lat histogram\nlat_bucket{k="x",le="+Inf"} 1\nlat_sum{k="x"} 1\nlat_count{k="x"} 1\n'));
+    const withOther = mergeFamilies(
+      base,
+      parseExposition('# TYPE lat histogram\nlat_bucket{k="x",le="+Inf"} 1\nlat_sum{k="x"} 1\nlat_count{k="x"} 1\n'),
+    );
     const merged = mergeFamilies(withOther, incoming);
     const lat = merged.find((f) => f.name === 'lat') as MetricFamily;
     expect(lat.samples.filter((s) => !('k' in s.labels)).map((s) => s.value)).toEqual([5, 1, 5]);
@@ -75,7 +86,9 @@ describe('mergeFamilies', () => {
   });
 
   it('refuses a type conflict', () => {
-    expect(() => mergeFamilies(base, [{ name: 'jobs_total', help: undefined, type: 'gauge', samples: [] }])).toThrow(/conflict|is a counter/);
+    expect(() => mergeFamilies(base, [{ name: 'jobs_total', help: undefined, type: 'gauge', samples: [] }])).toThrow(
+      /conflict|is a counter/,
+    );
   });
 });
 
@@ -95,7 +108,15 @@ describe('unset and remove', () => {
 describe('validation of models built in code', () => {
   it('reports duplicates, bad names, reserved labels and shape problems with stable rules', () => {
     const families: MetricFamily[] = [
-      { name: 'dup', help: 'x', type: 'gauge', samples: [{ name: 'dup', labels: { a: '1' }, value: 1 }, { name: 'dup', labels: { a: '1' }, value: 2 }] },
+      {
+        name: 'dup',
+        help: 'x',
+        type: 'gauge',
+        samples: [
+          { name: 'dup', labels: { a: '1' }, value: 1 },
+          { name: 'dup', labels: { a: '1' }, value: 2 },
+        ],
+      },
       { name: 'bad-name', help: 'x', type: 'gauge', samples: [{ name: 'bad-name', labels: {}, value: 1 }] },
       { name: 'r', help: 'x', type: 'gauge', samples: [{ name: 'r', labels: { __secret: '1' }, value: 1 }] },
       { name: 'h', help: 'x', type: 'histogram', samples: [{ name: 'h_bucket', labels: { le: '1' }, value: 1 }] },
@@ -115,7 +136,13 @@ describe('series arguments', () => {
   it.each([
     [['a=1'], [{ name: 'a', labels: {}, value: 1 }]],
     [['a', '-2.5e3'], [{ name: 'a', labels: {}, value: -2500 }]],
-    [['a{x="1",y="="}=+Inf', 'b', 'NaN'], [{ name: 'a', labels: { x: '1', y: '=' }, value: Infinity }, { name: 'b', labels: {}, value: NaN }]],
+    [
+      ['a{x="1",y="="}=+Inf', 'b', 'NaN'],
+      [
+        { name: 'a', labels: { x: '1', y: '=' }, value: Infinity },
+        { name: 'b', labels: {}, value: NaN },
+      ],
+    ],
     [['a{x="q\\"\\n"}', '0'], [{ name: 'a', labels: { x: 'q"\n' }, value: 0 }]],
   ])('%j', (args, expected) => {
     const values = parseSeriesValues(args, {}, 0).map(({ source: _source, ...rest }) => rest);

@@ -28,7 +28,13 @@ const labelName = fc
   .filter((name) => !name.startsWith('__'));
 /** Label values and HELP: any Unicode, plus the characters that need escaping or confuse parsers. */
 const text = fc
-  .array(fc.oneof(fc.string({ unit: 'grapheme', maxLength: 6 }), fc.constantFrom('\\', '"', '\n', '{', '}', ',', '=', ' ', '#', '\t', 'NaN', '\\n', 'é', '日本', '\u{1F600}')), { maxLength: 6 })
+  .array(
+    fc.oneof(
+      fc.string({ unit: 'grapheme', maxLength: 6 }),
+      fc.constantFrom('\\', '"', '\n', '{', '}', ',', '=', ' ', '#', '\t', 'NaN', '\\n', 'é', '日本', '\u{1F600}'),
+    ),
+    { maxLength: 6 },
+  )
   .map((parts) => parts.join(''))
   .filter((value) => !value.includes('\u0000'));
 /** HELP: the format cannot carry leading blanks, a trailing CR, or NUL. */
@@ -84,7 +90,9 @@ const families = (prefix = ''): fc.Arbitrary<MetricFamily[]> =>
     .uniqueArray(metricName, { minLength: 1, maxLength: 6 })
     .map((names) => names.map((name) => `${prefix}${name}`).filter((name) => !/_(bucket|sum|count)$/.test(name)))
     .filter((names) => names.length > 0)
-    .chain((names) => fc.tuple(...names.map((name, i) => (i === 0 ? fc.oneof(simpleFamily(name), histogramFamily(name)) : simpleFamily(name)))))
+    .chain((names) =>
+      fc.tuple(...names.map((name, i) => (i === 0 ? fc.oneof(simpleFamily(name), histogramFamily(name)) : simpleFamily(name)))),
+    )
     .filter((list) => {
       const names = new Set(list.map((f) => f.name));
       return !list.some((f) => f.type === 'histogram' && ['_bucket', '_sum', '_count'].some((s) => names.has(f.name + s)));
@@ -125,8 +133,39 @@ describe('property: valid families', () => {
 });
 
 describe('property: random and mutated input', () => {
-  const special = fc.constantFrom('\n', '\r', '"', '\\', '{', '}', '=', ',', ' ', '\t', '#', '\u0000', 'e', '+', '-', '.', '_', 'é', '\uFEFF', '\uD800', ' 1', '# TYPE ', '# HELP ', 'le="+Inf"', '_bucket', '_total');
-  const mutation = fc.record({ at: fc.nat(), op: fc.constantFrom('insert', 'delete', 'replace'), with: fc.oneof(special, fc.string({ maxLength: 3 })) });
+  const special = fc.constantFrom(
+    '\n',
+    '\r',
+    '"',
+    '\\',
+    '{',
+    '}',
+    '=',
+    ',',
+    ' ',
+    '\t',
+    '#',
+    '\u0000',
+    'e',
+    '+',
+    '-',
+    '.',
+    '_',
+    'é',
+    '\uFEFF',
+    '\uD800',
+    ' 1',
+    '# TYPE ',
+    '# HELP ',
+    'le="+Inf"',
+    '_bucket',
+    '_total',
+  );
+  const mutation = fc.record({
+    at: fc.nat(),
+    op: fc.constantFrom('insert', 'delete', 'replace'),
+    with: fc.oneof(special, fc.string({ maxLength: 3 })),
+  });
   const mutated = families().chain((list) =>
     fc.array(mutation, { minLength: 1, maxLength: 4 }).map((edits) => {
       let out = renderExposition(list);
@@ -193,10 +232,17 @@ describe('property: node_exporter accepts what promfile writes', () => {
 
   it('a sample of generated files: every series exposed, node_textfile_scrape_error 0', async () => {
     // One file per case, names prefixed per file so files never conflict with each other.
-    const cases = fc.sample(fc.nat().chain((n) => families(`p${n}_`)), { numRuns: 40, seed: 4242 });
+    const cases = fc.sample(
+      fc.nat().chain((n) => families(`p${n}_`)),
+      { numRuns: 40, seed: 4242 },
+    );
     const written = new Map<string, MetricFamily[]>();
     for (const [i, list] of cases.entries()) {
-      const unique = list.map((family) => ({ ...family, name: `f${i}_${family.name}`, samples: family.samples.map((s) => ({ ...s, name: `f${i}_${s.name}` })) }));
+      const unique = list.map((family) => ({
+        ...family,
+        name: `f${i}_${family.name}`,
+        samples: family.samples.map((s) => ({ ...s, name: `f${i}_${s.name}` })),
+      }));
       await writeTextfile(dir, unique, { name: `case-${i}` });
       written.set(`case-${i}`, canonical(unique));
     }

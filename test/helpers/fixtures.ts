@@ -13,7 +13,9 @@ export interface InvalidCase {
 }
 
 export function fixtureNames(kind: 'valid' | 'invalid'): string[] {
-  return readdirSync(join(FIXTURES, kind)).filter((name) => name.endsWith('.prom')).sort();
+  return readdirSync(join(FIXTURES, kind))
+    .filter((name) => name.endsWith('.prom'))
+    .sort();
 }
 
 export function readFixture(kind: 'valid' | 'invalid', name: string): Buffer {
@@ -24,6 +26,7 @@ export function invalidCases(): Array<[string, InvalidCase]> {
   const manifest = JSON.parse(readFileSync(join(FIXTURES, 'invalid', 'expected.json'), 'utf8')) as Record<string, InvalidCase | string>;
   const cases = Object.entries(manifest).filter((entry): entry is [string, InvalidCase] => typeof entry[1] !== 'string');
   const listed = new Set(cases.map(([name]) => name));
-  for (const name of fixtureNames('invalid')) if (!listed.has(name)) throw new Error(`fixture invalid/${name} is missing from expected.json`);
+  for (const name of fixtureNames('invalid'))
+    if (!listed.has(name)) throw new Error(`fixture invalid/${name} is missing from expected.json`);
   return cases;
 }

@@ -7,7 +7,9 @@ export interface TestIo {
   stderr(): string;
 }
 
-export function createTestIo(options: { stdin?: string; isTTY?: boolean; env?: Record<string, string>; now?: number; uid?: number } = {}): TestIo {
+export function createTestIo(
+  options: { stdin?: string; isTTY?: boolean; env?: Record<string, string>; now?: number; uid?: number } = {},
+): TestIo {
   let out = '';
   let err = '';
   const input = options.stdin ?? '';

@@ -33,7 +33,12 @@ export async function startNodeExporter(dir: string): Promise<NodeExporter> {
     const port = await freePort();
     const child = spawn(
       NODE_EXPORTER,
-      [`--web.listen-address=127.0.0.1:${port}`, '--collector.disable-defaults', '--collector.textfile', `--collector.textfile.directory=${dir}`],
+      [
+        `--web.listen-address=127.0.0.1:${port}`,
+        '--collector.disable-defaults',
+        '--collector.textfile',
+        `--collector.textfile.directory=${dir}`,
+      ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let output = '';

@@ -226,7 +226,10 @@ const CASES: Case[] = [
   {
     fixture: 'symlink',
     setup: async (dir, outside) => {
-      await writeFile(join(outside, 'linked.prom'), '# HELP linked_metric Read through a link.\n# TYPE linked_metric gauge\nlinked_metric 1\n');
+      await writeFile(
+        join(outside, 'linked.prom'),
+        '# HELP linked_metric Read through a link.\n# TYPE linked_metric gauge\nlinked_metric 1\n',
+      );
       await symlink(join(outside, 'linked.prom'), join(dir, 'a.prom'));
     },
     exit: 0,
@@ -290,7 +293,9 @@ function keyOf(series: string): string {
 }
 
 function scrapedKeys(scrape: string): Set<string> {
-  return new Set(readExposition(scrape).families.flatMap((family) => family.samples.map((sample) => seriesKey(sample.name, sample.labels))));
+  return new Set(
+    readExposition(scrape).families.flatMap((family) => family.samples.map((sample) => seriesKey(sample.name, sample.labels))),
+  );
 }
 
 interface Finding {
@@ -300,17 +305,29 @@ interface Finding {
 }
 
 function summarize(findings: Finding[]): string[] {
-  return findings.filter((f) => f.severity !== 'notice').map((f) => `${basename(f.file)} ${f.severity} ${f.rule}`).sort();
+  return findings
+    .filter((f) => f.severity !== 'notice')
+    .map((f) => `${basename(f.file)} ${f.severity} ${f.rule}`)
+    .sort();
 }
 
 /** node_exporter as the packaged service runs it: an unprivileged user. */
 async function startAsNobody(dir: string): Promise<NodeExporter> {
   const port = await freePort();
-  const child = spawn(NODE_EXPORTER as string, [`--web.listen-address=127.0.0.1:${port}`, '--collector.disable-defaults', '--collector.textfile', `--collector.textfile.directory=${dir}`], {
-    uid: 65534,
-    gid: 65534,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    NODE_EXPORTER as string,
+    [
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--collector.disable-defaults',
+      '--collector.textfile',
+      `--collector.textfile.directory=${dir}`,
+    ],
+    {
+      uid: 65534,
+      gid: 65534,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let output = '';
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const url = `http://127.0.0.1:${port}/metrics`;
@@ -322,7 +339,13 @@ async function startAsNobody(dir: string): Promise<NodeExporter> {
     }
   };
   for (let i = 0; i < 100 && child.exitCode === null; i++) {
-    if (await fetch(url).then((r) => r.ok, () => false)) return { url, scrape: async () => (await fetch(url)).text(), log: () => output, stop };
+    if (
+      await fetch(url).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      return { url, scrape: async () => (await fetch(url)).text(), log: () => output, stop };
     await sleep(50);
   }
   await stop();

@@ -27,10 +27,17 @@ beforeAll(async () => {
   proc = join(root, 'proc');
   textfiles = join(root, 'textfiles');
   await mkdir(textfiles);
-  await writeFile(join(textfiles, 'apt.prom'), '# HELP apt_upgrades_pending Pending.\n# TYPE apt_upgrades_pending gauge\napt_upgrades_pending 2\n');
+  await writeFile(
+    join(textfiles, 'apt.prom'),
+    '# HELP apt_upgrades_pending Pending.\n# TYPE apt_upgrades_pending gauge\napt_upgrades_pending 2\n',
+  );
   await fakeProcess(1, ['/sbin/init', 'splash']);
   await fakeProcess(640, ['/usr/bin/prometheus-node-exporter', '--no-collector.textfile', '--collector.textfile.directory=/ignored']);
-  await fakeProcess(812, ['/usr/bin/prometheus-node-exporter', '--web.listen-address=:9100', `--collector.textfile.directory=${textfiles}`]);
+  await fakeProcess(812, [
+    '/usr/bin/prometheus-node-exporter',
+    '--web.listen-address=:9100',
+    `--collector.textfile.directory=${textfiles}`,
+  ]);
   await fakeProcess(900, ['node_exporter', '--collector.textfile.directory', 'relative/tf'], '/opt/exporter');
   await fakeProcess(950, ['/usr/local/bin/node_exporter']); // no textfile directory: nothing to learn
   await fakeProcess(990, ['/usr/bin/python3', '--collector.textfile.directory=/not/an/exporter']);
@@ -44,7 +51,9 @@ afterAll(async () => {
 
 describe('parseExporterArgs', () => {
   it('reads both flag spellings and honours --no-collector.textfile', () => {
-    expect(parseExporterArgs(['/usr/bin/prometheus-node-exporter', '--collector.textfile.directory=/a', '--collector.textfile.directory', '/b'])).toEqual({
+    expect(
+      parseExporterArgs(['/usr/bin/prometheus-node-exporter', '--collector.textfile.directory=/a', '--collector.textfile.directory', '/b']),
+    ).toEqual({
       executable: '/usr/bin/prometheus-node-exporter',
       directories: ['/a', '/b'],
     });
@@ -65,12 +74,20 @@ describe('discovery from a fake /proc', () => {
   });
 
   it('chooses --dir, then $PROMFILE_DIR, then the lowest-pid node_exporter, then the Debian default', () => {
-    expect(chooseDirectory({ flag: '/flag', env: { PROMFILE_DIR: '/env' }, procRoot: proc })).toMatchObject({ dir: '/flag', source: 'flag' });
+    expect(chooseDirectory({ flag: '/flag', env: { PROMFILE_DIR: '/env' }, procRoot: proc })).toMatchObject({
+      dir: '/flag',
+      source: 'flag',
+    });
     expect(chooseDirectory({ env: { PROMFILE_DIR: '/env' }, procRoot: proc })).toMatchObject({ dir: '/env', source: 'env' });
     const found = chooseDirectory({ env: {}, procRoot: proc });
     expect(found).toMatchObject({ dir: textfiles, source: 'node_exporter' });
-    expect(found.reason).toBe(`from --collector.textfile.directory of the running node_exporter (pid 812); it or other node_exporters also read /opt/exporter/relative/tf`);
-    expect(chooseDirectory({ env: {}, procRoot: join(root, 'no-such-proc') })).toMatchObject({ dir: DEFAULT_TEXTFILE_DIR, source: 'default' });
+    expect(found.reason).toBe(
+      `from --collector.textfile.directory of the running node_exporter (pid 812); it or other node_exporters also read /opt/exporter/relative/tf`,
+    );
+    expect(chooseDirectory({ env: {}, procRoot: join(root, 'no-such-proc') })).toMatchObject({
+      dir: DEFAULT_TEXTFILE_DIR,
+      source: 'default',
+    });
   });
 
   it('trusts only node_exporters run by a system account or by the user running promfile', () => {
@@ -87,20 +104,27 @@ describe('discovery from a fake /proc', () => {
     await writeFile(join(untrusted, '700', 'cmdline'), `node_exporter\u0000--collector.textfile.directory=/home/mallory/tf\u0000`);
     await chown(join(untrusted, '700'), 1001, 1001);
     expect(chooseDirectory({ env: {}, procRoot: untrusted, uid: 0 }).source).toBe('default');
-    expect(chooseDirectory({ env: {}, procRoot: untrusted, uid: 1001 })).toMatchObject({ dir: '/home/mallory/tf', source: 'node_exporter' });
+    expect(chooseDirectory({ env: {}, procRoot: untrusted, uid: 1001 })).toMatchObject({
+      dir: '/home/mallory/tf',
+      source: 'node_exporter',
+    });
   });
 
   it('every command uses it; check says which directory and why', () => {
     const env = { PROMFILE_PROC_ROOT: proc };
     const checked = promfile(['check'], { env });
-    expect(checked.stderr).toBe(`promfile: checking ${textfiles} (from --collector.textfile.directory of the running node_exporter (pid 812); it or other node_exporters also read /opt/exporter/relative/tf)\n`);
+    expect(checked.stderr).toBe(
+      `promfile: checking ${textfiles} (from --collector.textfile.directory of the running node_exporter (pid 812); it or other node_exporters also read /opt/exporter/relative/tf)\n`,
+    );
     expect(checked.stdout).toBe('1 file, 1 series: no problems: node_exporter will expose every series\n');
     expect(checked.status).toBe(0);
     const listed = promfile(['ls', '--format', 'json'], { env });
     expect((JSON.parse(listed.stdout) as { directory: string }).directory).toBe(textfiles);
     const set = promfile(['set', '-f', 'discovered', 'discovered_metric', '1'], { env });
     expect(set.status).toBe(0);
-    expect(promfile(['check', '-f', 'discovered'], { env }).stdout).toBe('1 file, 1 series: no problems: node_exporter will expose every series\n');
+    expect(promfile(['check', '-f', 'discovered'], { env }).stdout).toBe(
+      '1 file, 1 series: no problems: node_exporter will expose every series\n',
+    );
     // $PROMFILE_DIR still comes first.
     const fromEnv = promfile(['check'], { env: { ...env, PROMFILE_DIR: root } });
     expect(fromEnv.stderr).toBe(`promfile: checking ${root} (from $PROMFILE_DIR)\n`);

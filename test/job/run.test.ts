@@ -5,15 +5,30 @@ import { describe, expect, it } from 'vitest';
 import { getSeries } from '../../src/format/model.js';
 import { parseExposition } from '../../src/format/parse.js';
 import { renderExposition } from '../../src/format/render.js';
-import { JOB_METRICS, classifyExit, endFamilies, mergeJobMetrics, parseJobMetrics, skippedFamilies, startFamilies, type JobOutcome } from '../../src/job/metrics.js';
+import {
+  JOB_METRICS,
+  classifyExit,
+  endFamilies,
+  mergeJobMetrics,
+  parseJobMetrics,
+  skippedFamilies,
+  startFamilies,
+  type JobOutcome,
+} from '../../src/job/metrics.js';
 import { runJob, runLockPathFor } from '../../src/job/run.js';
 import { assertWritable } from '../../src/textfile/update.js';
 import type { Labels, MetricFamily } from '../../src/format/types.js';
 import { tempDir } from '../helpers/cli.js';
 
 const backup: Labels = { job_name: 'backup' };
-const value = (families: readonly MetricFamily[], name: string, labels: Labels = backup): number | undefined => getSeries(families, name, labels)?.value;
-const outcome = (result: JobOutcome['result'], status: number, startMs = 1_000_000, endMs = 1_002_500): JobOutcome => ({ result, status, startMs, endMs });
+const value = (families: readonly MetricFamily[], name: string, labels: Labels = backup): number | undefined =>
+  getSeries(families, name, labels)?.value;
+const outcome = (result: JobOutcome['result'], status: number, startMs = 1_000_000, endMs = 1_002_500): JobOutcome => ({
+  result,
+  status,
+  startMs,
+  endMs,
+});
 
 /** Render and parse again: what node_exporter would read back. */
 function roundTrip(families: readonly MetricFamily[]): MetricFamily[] {
@@ -95,7 +110,8 @@ describe('endFamilies', () => {
       ['success', 0],
     ];
     let families: MetricFamily[] = [];
-    for (const [result, status] of results) families = roundTrip(endFamilies(startFamilies(families, backup, 1000), backup, outcome(result, status)));
+    for (const [result, status] of results)
+      families = roundTrip(endFamilies(startFamilies(families, backup, 1000), backup, outcome(result, status)));
     const count = (result: string): number | undefined => value(families, JOB_METRICS.runs.name, { ...backup, result });
     expect([count('success'), count('failure'), count('timeout'), count('signal')]).toEqual([3, 1, 1, 1]);
   });
@@ -115,7 +131,9 @@ describe('endFamilies', () => {
     expect(value(ran, JOB_METRICS.skipped.name)).toBe(0);
     const skipped = roundTrip(skippedFamilies(skippedFamilies(ran, backup), backup));
     expect(value(skipped, JOB_METRICS.skipped.name)).toBe(2);
-    expect(skipped.filter((f) => f.name !== JOB_METRICS.skipped.name)).toEqual(roundTrip(ran).filter((f) => f.name !== JOB_METRICS.skipped.name));
+    expect(skipped.filter((f) => f.name !== JOB_METRICS.skipped.name)).toEqual(
+      roundTrip(ran).filter((f) => f.name !== JOB_METRICS.skipped.name),
+    );
   });
 });
 
@@ -146,7 +164,11 @@ describe('job metrics ($PROMFILE_METRICS)', () => {
   });
 
   it('reports a type conflict with the file instead of throwing', () => {
-    const status = endFamilies([{ name: 'records', help: 'h', type: 'gauge', samples: [{ name: 'records', labels: backup, value: 1 }] }], backup, outcome('success', 0));
+    const status = endFamilies(
+      [{ name: 'records', help: 'h', type: 'gauge', samples: [{ name: 'records', labels: backup, value: 1 }] }],
+      backup,
+      outcome('success', 0),
+    );
     const merged = mergeJobMetrics(status, parseJobMetrics('# TYPE records counter\nrecords 5\n', backup));
     expect(merged).toEqual({ error: expect.stringMatching(/records/) });
     const ok = mergeJobMetrics(status, parseJobMetrics('# TYPE records gauge\nrecords 5\n', backup));

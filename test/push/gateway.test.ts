@@ -28,10 +28,17 @@ async function startPushgateway(persistenceFile: string): Promise<Gateway> {
   if (!PUSHGATEWAY) throw new Error('prometheus-pushgateway is not installed');
   for (let attempt = 0; attempt < 5; attempt++) {
     const port = await freePort();
-    const child = spawn(PUSHGATEWAY, [`--web.listen-address=127.0.0.1:${port}`, `--persistence.file=${persistenceFile}`, '--log.level=warn'], { stdio: 'ignore' });
+    const child = spawn(
+      PUSHGATEWAY,
+      [`--web.listen-address=127.0.0.1:${port}`, `--persistence.file=${persistenceFile}`, '--log.level=warn'],
+      { stdio: 'ignore' },
+    );
     const url = `http://127.0.0.1:${port}`;
     for (let i = 0; i < 100 && child.exitCode === null; i++) {
-      const ready = await fetch(`${url}/-/ready`).then((response) => response.ok, () => false);
+      const ready = await fetch(`${url}/-/ready`).then(
+        (response) => response.ok,
+        () => false,
+      );
       if (ready) return { url, scrape: async () => (await fetch(`${url}/metrics`)).text(), stop: () => stop(child) };
       await sleep(50);
     }
@@ -76,12 +83,22 @@ describe.skipIf(!PUSHGATEWAY)('promfile push (real Pushgateway)', () => {
 
   it('pushes series from arguments, records push_time_seconds, and prints the exact delete command', async () => {
     const before = Date.now() / 1000;
-    const result = promfile(['push', '--gateway', gateway.url, '--job', 'user-cleanup', 'users_deleted_total=1523', 'cleanup_last_run_users{realm="eu"}=17']);
+    const result = promfile([
+      'push',
+      '--gateway',
+      gateway.url,
+      '--job',
+      'user-cleanup',
+      'users_deleted_total=1523',
+      'cleanup_last_run_users{realm="eu"}=17',
+    ]);
     const after = Date.now() / 1000;
     expect(result.status).toBe(0);
     expect(result.stdout).toBe('');
     const deleteCommand = `promfile push --gateway ${gateway.url} --job user-cleanup --delete`;
-    expect(result.stderr).toBe(`promfile: warning: pushed series stay on the Pushgateway until deleted (they never expire); remove them with: ${deleteCommand}\n`);
+    expect(result.stderr).toBe(
+      `promfile: warning: pushed series stay on the Pushgateway until deleted (they never expire); remove them with: ${deleteCommand}\n`,
+    );
 
     const scrape = await gateway.scrape();
     expect(samplesOf(scrape, 'users_deleted_total')).toEqual(['users_deleted_total{instance="",job="user-cleanup"} 1523']);
@@ -179,14 +196,30 @@ describe.skipIf(!PUSHGATEWAY)('promfile push (real Pushgateway)', () => {
   });
 
   it('reports the HTTP status and body when the gateway rejects a push', async () => {
-    expect(promfile(['push', '--gateway', gateway.url, '--job', 'typed-a', '--quiet', 'shared_metric=1', '--type', 'counter']).status).toBe(0);
+    expect(promfile(['push', '--gateway', gateway.url, '--job', 'typed-a', '--quiet', 'shared_metric=1', '--type', 'counter']).status).toBe(
+      0,
+    );
     const result = promfile(['push', '--gateway', gateway.url, '--job', 'typed-b', '--quiet', 'shared_metric=1', '--type', 'gauge']);
     expect(result.status).toBe(1);
-    expect(result.stderr).toMatch(new RegExp(`^promfile: PUT ${gateway.url}/metrics/job/typed-b: the Pushgateway answered HTTP 400: .*shared_metric.*\\n$`));
+    expect(result.stderr).toMatch(
+      new RegExp(`^promfile: PUT ${gateway.url}/metrics/job/typed-b: the Pushgateway answered HTTP 400: .*shared_metric.*\\n$`),
+    );
   });
 
   it('encodes grouping values with "/" or nothing in them as the gateway API asks', async () => {
-    const result = promfile(['push', '--gateway', gateway.url, '--job', 'paths', '--quiet', '--grouping', 'dir=/srv/data', '--grouping', 'empty=', 'files_seen=4']);
+    const result = promfile([
+      'push',
+      '--gateway',
+      gateway.url,
+      '--job',
+      'paths',
+      '--quiet',
+      '--grouping',
+      'dir=/srv/data',
+      '--grouping',
+      'empty=',
+      'files_seen=4',
+    ]);
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
     expect(await groupSamples(gateway, 'paths')).toEqual(['files_seen{dir="/srv/data",empty="",instance="",job="paths"} 4']);
@@ -206,10 +239,25 @@ describe.skipIf(!PUSHGATEWAY)('promfile push (real Pushgateway)', () => {
       expect(samplesOf(first, 'promfile_job_exit_code').filter((l) => l.includes('job="nightly-etl"'))).toEqual([
         'promfile_job_exit_code{instance="",job="nightly-etl",job_name="nightly-etl"} 0',
       ]);
-      const failed = promfile(['run', '--dir', textfiles.dir, '--job', 'nightly-etl', '--push', gateway.url, '--quiet', '--', 'sh', '-c', 'exit 3']);
+      const failed = promfile([
+        'run',
+        '--dir',
+        textfiles.dir,
+        '--job',
+        'nightly-etl',
+        '--push',
+        gateway.url,
+        '--quiet',
+        '--',
+        'sh',
+        '-c',
+        'exit 3',
+      ]);
       expect(failed.status).toBe(3);
       const second = await gateway.scrape();
-      expect(samplesOf(second, 'promfile_job_last_success_timestamp_seconds').filter((l) => l.includes('job="nightly-etl"'))).toEqual(success);
+      expect(samplesOf(second, 'promfile_job_last_success_timestamp_seconds').filter((l) => l.includes('job="nightly-etl"'))).toEqual(
+        success,
+      );
       expect(samplesOf(second, 'promfile_job_exit_code').filter((l) => l.includes('job="nightly-etl"'))).toEqual([
         'promfile_job_exit_code{instance="",job="nightly-etl",job_name="nightly-etl"} 3',
       ]);
@@ -223,7 +271,20 @@ describe.skipIf(!PUSHGATEWAY)('promfile push (real Pushgateway)', () => {
     const textfiles = await tempDir('promfile-run-push-');
     try {
       const marker = join(textfiles.dir, 'ran');
-      const result = promfile(['run', '--dir', textfiles.dir, '--job', 'etl', '--push', gateway.url, '-l', 'host=db1', '--', 'touch', marker]);
+      const result = promfile([
+        'run',
+        '--dir',
+        textfiles.dir,
+        '--job',
+        'etl',
+        '--push',
+        gateway.url,
+        '-l',
+        'host=db1',
+        '--',
+        'touch',
+        marker,
+      ]);
       expect(result.status).toBe(2);
       expect(result.stderr).toMatch(/^promfile: refusing to push/);
       expect(await readdir(textfiles.dir)).toEqual([]);
@@ -233,7 +294,9 @@ describe.skipIf(!PUSHGATEWAY)('promfile push (real Pushgateway)', () => {
   });
 
   it('pushes families from the library (the call `run --push` makes)', async () => {
-    const families: MetricFamily[] = [{ name: 'lib_job_success', help: 'Whether it worked.', type: 'gauge', samples: [{ name: 'lib_job_success', labels: {}, value: 1 }] }];
+    const families: MetricFamily[] = [
+      { name: 'lib_job_success', help: 'Whether it worked.', type: 'gauge', samples: [{ name: 'lib_job_success', labels: {}, value: 1 }] },
+    ];
     const result = await pushFamilies(families, { gateway: `${gateway.url}/`, job: 'lib', grouping: { shard: 'x' } });
     expect(result).toEqual({ url: `${gateway.url}/metrics/job/lib/shard/x`, method: 'PUT' });
     expect(await groupSamples(gateway, 'lib')).toEqual(['lib_job_success{instance="",job="lib",shard="x"} 1']);
@@ -247,7 +310,9 @@ describe('promfile push without a gateway', () => {
     const result = promfile(['push', '--gateway', `http://127.0.0.1:${port}`, '--job', 'down', 'x_value=1']);
     expect(Date.now() - started).toBeLessThan(10_000);
     expect(result.status).toBe(1);
-    expect(result.stderr).toBe(`promfile: PUT http://127.0.0.1:${port}/metrics/job/down: cannot reach the Pushgateway: connect ECONNREFUSED 127.0.0.1:${port} (is the Pushgateway running there?)\n`);
+    expect(result.stderr).toBe(
+      `promfile: PUT http://127.0.0.1:${port}/metrics/job/down: cannot reach the Pushgateway: connect ECONNREFUSED 127.0.0.1:${port} (is the Pushgateway running there?)\n`,
+    );
   });
 
   it('gives up after --timeout when the gateway accepts but never answers', async () => {
@@ -258,7 +323,16 @@ describe('promfile push without a gateway', () => {
     const port = typeof address === 'object' && address ? address.port : 0;
     try {
       const started = Date.now();
-      const result = await promfileAsync(['push', '--gateway', `http://127.0.0.1:${port}`, '--job', 'slow', '--timeout', '500ms', 'x_value=1']);
+      const result = await promfileAsync([
+        'push',
+        '--gateway',
+        `http://127.0.0.1:${port}`,
+        '--job',
+        'slow',
+        '--timeout',
+        '500ms',
+        'x_value=1',
+      ]);
       const elapsed = Date.now() - started;
       expect(result.status).toBe(1);
       expect(result.stderr).toBe(`promfile: PUT http://127.0.0.1:${port}/metrics/job/slow: no answer from the Pushgateway within 500ms\n`);
@@ -280,7 +354,10 @@ describe('promfile push without a gateway', () => {
       [['--gateway', 'http://127.0.0.1:1', '--job', 'j', '--method', 'patch', 'x=1'], /--method "patch": expected put or post/],
       [['--gateway', 'http://127.0.0.1:1', '--job', 'j', '--delete', 'x=1'], /--delete removes the whole group; it takes no series/],
       [['--gateway', 'http://127.0.0.1:1', '--job', 'j', '--timeout', 'soon', 'x=1'], /--timeout "soon" is not a duration/],
-      [['--gateway', 'http://127.0.0.1:1', '--job', 'j', 'x{shard="1"}=1', '--grouping', 'shard=2'], /contradicts the grouping key shard="2"/],
+      [
+        ['--gateway', 'http://127.0.0.1:1', '--job', 'j', 'x{shard="1"}=1', '--grouping', 'shard=2'],
+        /contradicts the grouping key shard="2"/,
+      ],
     ];
     for (const [args, message] of cases) {
       const result = promfile(['push', ...args]);
@@ -295,14 +372,18 @@ describe('promfile push without a gateway', () => {
 
 describe('checkPush (the guard rails)', () => {
   const base: PushOptions = { gateway: 'http://127.0.0.1:9091', job: 'cleanup', hostname: 'web-7.example.com' };
-  const gauge = (labels: Record<string, string>): MetricFamily[] => [{ name: 'g', help: 'h', type: 'gauge', samples: [{ name: 'g', labels, value: 1 }] }];
+  const gauge = (labels: Record<string, string>): MetricFamily[] => [
+    { name: 'g', help: 'h', type: 'gauge', samples: [{ name: 'g', labels, value: 1 }] },
+  ];
 
   it('refuses what names a machine, in any case, by full or short hostname', () => {
     for (const labels of [{ instance: 'a' }, { hostname: 'a' }, { node: '' }, { target: 'web-7' }, { target: 'WEB-7.example.com' }]) {
       expect(() => checkPush(gauge(labels), base), JSON.stringify(labels)).toThrow(InputError);
       expect(() => checkPush(gauge(labels), { ...base, allowInstance: true })).not.toThrow();
     }
-    expect(() => checkPush(gauge({}), { ...base, grouping: { site: 'web-7' } })).toThrow(/grouping key has label site="web-7" \(this machine's hostname\)/);
+    expect(() => checkPush(gauge({}), { ...base, grouping: { site: 'web-7' } })).toThrow(
+      /grouping key has label site="web-7" \(this machine's hostname\)/,
+    );
     expect(() => checkPush(gauge({}), { ...base, job: 'Web-7' })).toThrow(/this machine's hostname/);
   });
 

@@ -25,7 +25,10 @@ function valueOf(families: MetricFamily[], name: string, labels: Record<string, 
 
 function expectAllOk(results: CliResult[]): void {
   const failed = results.filter((r) => r.status !== 0);
-  expect(failed.map((r) => r.stderr.trim()), `${failed.length} of ${results.length} processes failed`).toEqual([]);
+  expect(
+    failed.map((r) => r.stderr.trim()),
+    `${failed.length} of ${results.length} processes failed`,
+  ).toEqual([]);
 }
 
 /** A pid that certainly belonged to a process that is gone now. */
@@ -54,7 +57,9 @@ describe('concurrent writers', () => {
 
   it('40 concurrent set on one file keep every series', async () => {
     const results = await Promise.all(
-      Array.from({ length: 40 }, (_, i) => promfileAsync(['set', '--dir', dir, '-f', 'shared', ...LOCK, `concurrent_set_value{writer="${i}"}`, String(i)])),
+      Array.from({ length: 40 }, (_, i) =>
+        promfileAsync(['set', '--dir', dir, '-f', 'shared', ...LOCK, `concurrent_set_value{writer="${i}"}`, String(i)]),
+      ),
     );
     expectAllOk(results);
     const families = familiesOf(join(dir, 'shared.prom'));
@@ -81,7 +86,9 @@ describe('concurrent writers', () => {
   it('30 writers on 30 different files all land, each file valid', async () => {
     const results = await Promise.all(
       Array.from({ length: 30 }, (_, i) =>
-        promfileAsync(['write', '--dir', dir, '-f', `many-${i}`, ...LOCK], { input: `# TYPE many_files_value gauge\nmany_files_value{file="${i}"} ${i}\n` }),
+        promfileAsync(['write', '--dir', dir, '-f', `many-${i}`, ...LOCK], {
+          input: `# TYPE many_files_value gauge\nmany_files_value{file="${i}"} ${i}\n`,
+        }),
       ),
     );
     expectAllOk(results);
@@ -134,7 +141,9 @@ describe('concurrent writers', () => {
     writeFileSync(join(dir, '.busy.prom.lock'), `${process.pid} ${hostname()} 0123456789ab\n`);
     const result = promfile(['set', '--dir', dir, '-f', 'busy', '--lock-timeout', '300ms', 'busy_value', '2']);
     expect(result.status).toBe(1);
-    expect(result.stderr).toMatch(new RegExp(`^promfile: timed out after 300 ms waiting for lock .*\\.busy\\.prom\\.lock \\(held by pid ${process.pid} on `));
+    expect(result.stderr).toMatch(
+      new RegExp(`^promfile: timed out after 300 ms waiting for lock .*\\.busy\\.prom\\.lock \\(held by pid ${process.pid} on `),
+    );
     expect(readFileSync(join(dir, 'busy.prom')).equals(before)).toBe(true);
   });
 });

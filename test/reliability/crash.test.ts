@@ -72,7 +72,11 @@ describe('kill -9 during large writes', () => {
     const writeMs = Date.now() - started;
 
     const stop = join(dir, 'stop');
-    const reader = spawn(process.execPath, ['--input-type=module', '-e', READER, join(dir, 'big.prom'), join(dir, 'expected-0'), join(dir, 'expected-1'), stop], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const reader = spawn(
+      process.execPath,
+      ['--input-type=module', '-e', READER, join(dir, 'big.prom'), join(dir, 'expected-0'), join(dir, 'expected-1'), stop],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     let readerOutput = '';
     reader.stdout.on('data', (chunk: Buffer) => (readerOutput += chunk.toString()));
     const readerDone = new Promise((resolve) => reader.on('close', resolve));
@@ -81,7 +85,9 @@ describe('kill -9 during large writes', () => {
     let completed = 0;
     const leftovers = new Set<string>();
     for (let i = 0; i < KILLS; i++) {
-      const child = spawn(process.execPath, [BIN, 'write', '--dir', dir, '-f', 'big', '--lock-timeout', '20s'], { stdio: ['pipe', 'ignore', 'pipe'] });
+      const child = spawn(process.execPath, [BIN, 'write', '--dir', dir, '-f', 'big', '--lock-timeout', '20s'], {
+        stdio: ['pipe', 'ignore', 'pipe'],
+      });
       let stderr = '';
       child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
       child.stdin.on('error', () => undefined);
@@ -113,7 +119,9 @@ describe('kill -9 during large writes', () => {
     writeFileSync(stop, '');
     await readerDone;
     const reads = JSON.parse(readerOutput) as ReaderResult;
-    console.info(`crash safety: one write takes ${writeMs} ms; ${killed} kills, ${completed} writes completed, ${reads.reads} reads (${reads.complete[0]} old, ${reads.complete[1]} new, ${reads.partial} partial, ${reads.missing} missing), leftovers seen: ${[...leftovers].join(' ') || 'none'}`);
+    console.info(
+      `crash safety: one write takes ${writeMs} ms; ${killed} kills, ${completed} writes completed, ${reads.reads} reads (${reads.complete[0]} old, ${reads.complete[1]} new, ${reads.partial} partial, ${reads.missing} missing), leftovers seen: ${[...leftovers].join(' ') || 'none'}`,
+    );
     expect(killed).toBeGreaterThan(KILLS / 3);
     expect(reads.partial, `partial reads of sizes ${reads.partialSizes.join(', ')}`).toBe(0);
     expect(reads.missing).toBe(0);

@@ -32,31 +32,105 @@ function noise(length: number, seed: number): Buffer {
 }
 
 const cases: Case[] = [
-  { name: '10 MB label value', input: () => `nasty_big_label{v="${'x'.repeat(10 * MB)}"} 1\n`, expect: { exposed: [['nasty_big_label', 1]] } },
-  { name: '10 MB label value made of escapes', input: () => `nasty_escapes{v="${'\\\\\\"\\n'.repeat((10 * MB) / 6)}"} 2\n`, expect: { exposed: [['nasty_escapes', 2]] } },
-  { name: '20 MB comment line before a sample', input: () => `# ${'c'.repeat(20 * MB)}\nnasty_after_comment 3\n`, expect: { exposed: [['nasty_after_comment', 3]] } },
-  { name: '20 MB metric name without a value', input: () => `${'a'.repeat(20 * MB)}\n`, expect: { refused: /^promfile: <stdin>: line 1: / } },
+  {
+    name: '10 MB label value',
+    input: () => `nasty_big_label{v="${'x'.repeat(10 * MB)}"} 1\n`,
+    expect: { exposed: [['nasty_big_label', 1]] },
+  },
+  {
+    name: '10 MB label value made of escapes',
+    input: () => `nasty_escapes{v="${'\\\\\\"\\n'.repeat((10 * MB) / 6)}"} 2\n`,
+    expect: { exposed: [['nasty_escapes', 2]] },
+  },
+  {
+    name: '20 MB comment line before a sample',
+    input: () => `# ${'c'.repeat(20 * MB)}\nnasty_after_comment 3\n`,
+    expect: { exposed: [['nasty_after_comment', 3]] },
+  },
+  {
+    name: '20 MB metric name without a value',
+    input: () => `${'a'.repeat(20 * MB)}\n`,
+    expect: { refused: /^promfile: <stdin>: line 1: / },
+  },
   { name: '1,000,000 opening braces', input: () => `m${'{'.repeat(MB)}\n`, expect: { refused: /^promfile: <stdin>: line 1: / } },
-  { name: '1,000 labels on one series', input: () => `nasty_wide{${Array.from({ length: 1000 }, (_, i) => `l${i}="${i}"`).join(',')}} 4\n`, expect: { exposed: [['nasty_wide', 4]] } },
-  { name: '100,000 families', input: () => Array.from({ length: 100_000 }, (_, i) => `nasty_family_${i} ${i}\n`).join(''), expect: { exposed: [['nasty_family_0', 0], ['nasty_family_99999', 99999]] } },
+  {
+    name: '1,000 labels on one series',
+    input: () => `nasty_wide{${Array.from({ length: 1000 }, (_, i) => `l${i}="${i}"`).join(',')}} 4\n`,
+    expect: { exposed: [['nasty_wide', 4]] },
+  },
+  {
+    name: '100,000 families',
+    input: () => Array.from({ length: 100_000 }, (_, i) => `nasty_family_${i} ${i}\n`).join(''),
+    expect: {
+      exposed: [
+        ['nasty_family_0', 0],
+        ['nasty_family_99999', 99999],
+      ],
+    },
+  },
   { name: 'NUL in a label value', input: () => 'nasty_nul{v="a\u0000b"} 1\n', expect: { refused: /^promfile: <stdin>: line 1: .*NUL/ } },
   { name: 'NUL in a metric name', input: () => 'nasty\u0000nul 1\n', expect: { refused: /^promfile: <stdin>: line 1: / } },
-  { name: 'NUL in HELP', input: () => '# HELP nasty_nul_help a\u0000b\nnasty_nul_help 1\n', expect: { refused: /^promfile: <stdin>: .*NUL/ } },
-  { name: 'CR-LF line endings', input: () => '# TYPE nasty_crlf gauge\r\nnasty_crlf 1\r\n', expect: { refused: /^promfile: <stdin>: line 1: .*CRLF/ } },
-  { name: 'CR-LF after a value only', input: () => 'nasty_crlf 1\r\n', expect: { refused: /^promfile: <stdin>: line 1: .*carriage return/ } },
+  {
+    name: 'NUL in HELP',
+    input: () => '# HELP nasty_nul_help a\u0000b\nnasty_nul_help 1\n',
+    expect: { refused: /^promfile: <stdin>: .*NUL/ },
+  },
+  {
+    name: 'CR-LF line endings',
+    input: () => '# TYPE nasty_crlf gauge\r\nnasty_crlf 1\r\n',
+    expect: { refused: /^promfile: <stdin>: line 1: .*CRLF/ },
+  },
+  {
+    name: 'CR-LF after a value only',
+    input: () => 'nasty_crlf 1\r\n',
+    expect: { refused: /^promfile: <stdin>: line 1: .*carriage return/ },
+  },
   { name: 'UTF-8 BOM', input: () => '\uFEFFnasty_bom 1\n', expect: { refused: /^promfile: <stdin>: line 1: .*byte-order mark/ } },
-  { name: 'invalid UTF-8 byte on line 3', input: () => Buffer.concat([Buffer.from('a 1\nb 2\nc{v="'), Buffer.from([0xff, 0xfe]), Buffer.from('"} 3\n')]), expect: { refused: /^promfile: <stdin>: line 3: invalid UTF-8/ } },
-  { name: 'overlong UTF-8 encoding of "/"', input: () => Buffer.concat([Buffer.from('m{v="'), Buffer.from([0xc0, 0xaf]), Buffer.from('"} 1\n')]), expect: { refused: /invalid UTF-8/ } },
-  { name: 'UTF-8-encoded lone surrogate', input: () => Buffer.concat([Buffer.from('m{v="'), Buffer.from([0xed, 0xa0, 0x80]), Buffer.from('"} 1\n')]), expect: { refused: /invalid UTF-8/ } },
-  { name: 'truncated UTF-8 at the end', input: () => Buffer.concat([Buffer.from('m{v="a"} 1\n# '), Buffer.from([0xe6, 0x97])]), expect: { refused: /invalid UTF-8/ } },
+  {
+    name: 'invalid UTF-8 byte on line 3',
+    input: () => Buffer.concat([Buffer.from('a 1\nb 2\nc{v="'), Buffer.from([0xff, 0xfe]), Buffer.from('"} 3\n')]),
+    expect: { refused: /^promfile: <stdin>: line 3: invalid UTF-8/ },
+  },
+  {
+    name: 'overlong UTF-8 encoding of "/"',
+    input: () => Buffer.concat([Buffer.from('m{v="'), Buffer.from([0xc0, 0xaf]), Buffer.from('"} 1\n')]),
+    expect: { refused: /invalid UTF-8/ },
+  },
+  {
+    name: 'UTF-8-encoded lone surrogate',
+    input: () => Buffer.concat([Buffer.from('m{v="'), Buffer.from([0xed, 0xa0, 0x80]), Buffer.from('"} 1\n')]),
+    expect: { refused: /invalid UTF-8/ },
+  },
+  {
+    name: 'truncated UTF-8 at the end',
+    input: () => Buffer.concat([Buffer.from('m{v="a"} 1\n# '), Buffer.from([0xe6, 0x97])]),
+    expect: { refused: /invalid UTF-8/ },
+  },
   { name: '1 MB of binary noise', input: () => noise(MB, 42), expect: { refused: /^promfile: <stdin>: line \d+: / } },
   { name: 'empty input', input: () => '', expect: { refused: /^promfile: .*nothing to write/ } },
-  { name: 'only blank lines and comments', input: () => '\n\n# just a comment\n   \n', expect: { refused: /^promfile: .*nothing to write/ } },
+  {
+    name: 'only blank lines and comments',
+    input: () => '\n\n# just a comment\n   \n',
+    expect: { refused: /^promfile: .*nothing to write/ },
+  },
   { name: 'a timestamp', input: () => 'nasty_ts 1 1700000000000\n', expect: { refused: /^promfile: <stdin>: line 1: .*timestamp/ } },
-  { name: 'timestamps stripped on request', input: () => 'nasty_ts 5 1700000000000\n', args: ['--strip-timestamps'], expect: { exposed: [['nasty_ts', 5]] } },
+  {
+    name: 'timestamps stripped on request',
+    input: () => 'nasty_ts 5 1700000000000\n',
+    args: ['--strip-timestamps'],
+    expect: { exposed: [['nasty_ts', 5]] },
+  },
   { name: 'no final newline (the writer adds it)', input: () => 'nasty_no_newline 6', expect: { exposed: [['nasty_no_newline', 6]] } },
-  { name: 'duplicate series', input: () => 'nasty_dup 1\nnasty_dup 2\n', expect: { refused: /^promfile: <stdin>: line 2: duplicate series/ } },
-  { name: 'an OpenMetrics exemplar', input: () => 'nasty_ex_total 1 # {trace_id="a"} 1\n', expect: { refused: /^promfile: <stdin>: line 1: / } },
+  {
+    name: 'duplicate series',
+    input: () => 'nasty_dup 1\nnasty_dup 2\n',
+    expect: { refused: /^promfile: <stdin>: line 2: duplicate series/ },
+  },
+  {
+    name: 'an OpenMetrics exemplar',
+    input: () => 'nasty_ex_total 1 # {trace_id="a"} 1\n',
+    expect: { refused: /^promfile: <stdin>: line 1: / },
+  },
 ];
 
 describe('nasty inputs to promfile write', () => {

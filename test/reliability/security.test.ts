@@ -2,7 +2,18 @@
 // promfile writes, other-writable directories, --owner, and the file mode
 // actually written.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  statSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors.js';
@@ -115,7 +126,11 @@ describe('security', () => {
     afterAll(() => exporter?.stop());
 
     it('the default mode is 0644 whatever the umask, so a non-root node_exporter can read it', () => {
-      const result = spawnSync('sh', ['-c', `umask 077 && exec "${process.execPath}" "${BIN}" set --dir "${dir}" -f umask security_mode 1`], { encoding: 'utf8' });
+      const result = spawnSync(
+        'sh',
+        ['-c', `umask 077 && exec "${process.execPath}" "${BIN}" set --dir "${dir}" -f umask security_mode 1`],
+        { encoding: 'utf8' },
+      );
       expect(result.status, result.stderr).toBe(0);
       expect(statSync(join(dir, 'umask.prom')).mode & 0o777).toBe(0o644);
     });
@@ -151,7 +166,12 @@ describe('security', () => {
       const open = join(base, 'open-dir');
       mkdirSync(open);
       chmodSync(open, 0o777);
-      const result = spawnSync(process.execPath, [BIN, 'set', '--dir', open, '-f', 'x', '--owner', 'root:root', 'security_owned', '1'], { encoding: 'utf8', uid: NOBODY, gid: NOBODY, cwd: '/' });
+      const result = spawnSync(process.execPath, [BIN, 'set', '--dir', open, '-f', 'x', '--owner', 'root:root', 'security_owned', '1'], {
+        encoding: 'utf8',
+        uid: NOBODY,
+        gid: NOBODY,
+        cwd: '/',
+      });
       expect(result.status).toBe(2);
       expect(result.stderr).toMatch(/^promfile: --owner needs root/);
       expect(readdirSync(open)).toEqual([]);

@@ -18,7 +18,7 @@ describe('lock', () => {
     expect(lockPathFor('/d/apt.prom')).toBe('/d/.apt.prom.lock');
   });
 
-  it('excludes: never two holders at once, even while taking over a dead holder\'s lock', async () => {
+  it("excludes: never two holders at once, even while taking over a dead holder's lock", async () => {
     const target = join(dir, 'x.prom');
     await writeFile(lockPathFor(target), `${DEAD_PID} ${hostname()} stale\n`);
     let inside = 0;
@@ -53,7 +53,10 @@ describe('lock', () => {
   it('reports a held lock: ERR_LOCK_BUSY with timeout 0, ERR_LOCK_TIMEOUT otherwise, naming the holder', async () => {
     const path = join(dir, '.b.prom.lock');
     const held = await acquireLock(path);
-    await expect(acquireLock(path, { timeoutMs: 0 })).rejects.toMatchObject({ code: 'ERR_LOCK_BUSY', message: expect.stringMatching(/held by pid \d+ on /) });
+    await expect(acquireLock(path, { timeoutMs: 0 })).rejects.toMatchObject({
+      code: 'ERR_LOCK_BUSY',
+      message: expect.stringMatching(/held by pid \d+ on /),
+    });
     await expect(acquireLock(path, { timeoutMs: 50 })).rejects.toMatchObject({ code: 'ERR_LOCK_TIMEOUT' });
     await held.release();
     const again = await acquireLock(path, { timeoutMs: 0 });

@@ -33,9 +33,23 @@ afterAll(async () => {
  */
 function jobRegistry(prefix = 'job'): Registry {
   const registry = new Registry();
-  new Gauge({ name: `${prefix}_size_bytes`, help: 'Size of the "last" backup\\ in bytes', labelNames: ['volume'], registers: [registry] }).set({ volume: 'a "quoted"\\path\nline' }, 1.2e9);
-  new Counter({ name: `${prefix}_files_total`, help: 'Files copied', labelNames: ['volume'], registers: [registry] }).inc({ volume: 'home' }, 5210);
-  const histogram = new Histogram({ name: `${prefix}_file_seconds`, help: 'Time per file', labelNames: ['volume'], buckets: [0.1, 1], registers: [registry] });
+  new Gauge({
+    name: `${prefix}_size_bytes`,
+    help: 'Size of the "last" backup\\ in bytes',
+    labelNames: ['volume'],
+    registers: [registry],
+  }).set({ volume: 'a "quoted"\\path\nline' }, 1.2e9);
+  new Counter({ name: `${prefix}_files_total`, help: 'Files copied', labelNames: ['volume'], registers: [registry] }).inc(
+    { volume: 'home' },
+    5210,
+  );
+  const histogram = new Histogram({
+    name: `${prefix}_file_seconds`,
+    help: 'Time per file',
+    labelNames: ['volume'],
+    buckets: [0.1, 1],
+    registers: [registry],
+  });
   for (const seconds of [0.05, 0.5, 0.7, 3]) histogram.observe({ volume: 'home' }, seconds);
   const summary = new Summary({ name: `${prefix}_batch_seconds`, help: 'Time per batch', percentiles: [0.5, 0.9], registers: [registry] });
   for (const seconds of [1, 2, 3, 4]) summary.observe(seconds);
@@ -74,7 +88,16 @@ describe('writeRegistry', () => {
 
   it('merges into the existing file under the lock with merge: true, and replaces it by default', async () => {
     const path = join(dir, 'merged.prom');
-    const set = promfile(['set', '--dir', dir, '-f', 'merged', 'other_metric=5', 'm_files_total{volume="etc"}=7', 'm_files_total{volume="home"}=1']);
+    const set = promfile([
+      'set',
+      '--dir',
+      dir,
+      '-f',
+      'merged',
+      'other_metric=5',
+      'm_files_total{volume="etc"}=7',
+      'm_files_total{volume="home"}=1',
+    ]);
     expect(set.stderr).toBe('');
     expect(set.status).toBe(0);
 
@@ -90,7 +113,9 @@ describe('writeRegistry', () => {
     const before = await readFile(path, 'utf8');
     const lock = await acquireLock(lockPathFor(path));
     try {
-      await expect(writeRegistry(jobRegistry('m'), { path }, { merge: true, lockTimeoutMs: 200 })).rejects.toMatchObject({ code: 'ERR_LOCK_TIMEOUT' });
+      await expect(writeRegistry(jobRegistry('m'), { path }, { merge: true, lockTimeoutMs: 200 })).rejects.toMatchObject({
+        code: 'ERR_LOCK_TIMEOUT',
+      });
     } finally {
       await lock.release();
     }
@@ -127,7 +152,8 @@ describe('writeRegistry', () => {
         'OpenMetrics output',
         // prom-client's types omit the constructor's content-type parameter.
         () => new (Registry as unknown as new (contentType: string) => Registry)(Registry.OPENMETRICS_CONTENT_TYPE),
-        /openmetrics-text.*not the Prometheus text format/],
+        /openmetrics-text.*not the Prometheus text format/,
+      ],
       [
         'a label name node_exporter reserves',
         () => {
@@ -168,7 +194,12 @@ describe('writeRegistry', () => {
   });
 
   it('recognizes prom-client default metric names, with or without a prefix, and nothing else', () => {
-    for (const name of ['process_cpu_seconds_total', 'nodejs_heap_space_size_used_bytes', 'app_process_start_time_seconds', 'app_nodejs_version_info']) {
+    for (const name of [
+      'process_cpu_seconds_total',
+      'nodejs_heap_space_size_used_bytes',
+      'app_process_start_time_seconds',
+      'app_nodejs_version_info',
+    ]) {
       expect(isDefaultMetricName(name), name).toBe(true);
     }
     for (const name of ['backup_size_bytes', 'processed_items_total', 'job_processes', 'app_process_items_total']) {
@@ -179,13 +210,20 @@ describe('writeRegistry', () => {
 
 describe('examples/write-registry.mjs', () => {
   it('runs against the built package and writes a file node_exporter accepts', async () => {
-    const result = spawnSync(process.execPath, [join(ROOT, 'examples', 'write-registry.mjs'), dir], { cwd: ROOT, encoding: 'utf8', timeout: 30_000 });
+    const result = spawnSync(process.execPath, [join(ROOT, 'examples', 'write-registry.mjs'), dir], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
     expect(result.stdout).toBe(`${join(dir, 'backup.prom')}\n`);
     const scrape = await exporter.scrape();
     expect(scrapeError(scrape)).toBe(0);
-    expect(samplesOf(scrape, 'backup_size_bytes').sort()).toEqual(['backup_size_bytes{volume="etc"} 4.1e+06', 'backup_size_bytes{volume="home"} 1.2e+09']);
+    expect(samplesOf(scrape, 'backup_size_bytes').sort()).toEqual([
+      'backup_size_bytes{volume="etc"} 4.1e+06',
+      'backup_size_bytes{volume="home"} 1.2e+09',
+    ]);
     expect(samplesOf(scrape, 'backup_file_duration_seconds_count')).toEqual(['backup_file_duration_seconds_count 5']);
   });
 });
