@@ -14,7 +14,8 @@ import {
   type Finding,
   type ParsedFile,
 } from '../inspect/check.js';
-import { chooseDirectory, DEFAULT_PROC_ROOT } from '../inspect/discover.js';
+import { chooseDirectory } from '../inspect/discover.js';
+import { DEFAULT_PROC_ROOT } from '../textfile/lock.js';
 import { parseDuration } from './duration.js';
 import { InputError, IoError } from '../errors.js';
 import { formatAge, formatMode, listDirectory, lockState, readableByNonRoot, type DirectoryEntry } from '../textfile/inventory.js';
@@ -24,7 +25,7 @@ import { removeTextfile, resolveTarget } from '../textfile/files.js';
 import type { Severity } from '../format/types.js';
 import { resolveDirectory } from './common.js';
 import type { CliIo, CommandContext } from './io.js';
-import { readAll } from './write-commands.js';
+import { readAll } from './input.js';
 
 interface CheckFlags {
   dir?: string;

@@ -9,9 +9,10 @@ import { updateTextfile } from '../textfile/update.js';
 import { resolveTarget } from '../textfile/files.js';
 import { addWriteOptions, collect, targetPath, writeOptions, type WriteFlags } from './common.js';
 import type { CliIo, CommandContext } from './io.js';
-import { checkPush, type PushOptions } from '../push/gateway.js';
+import { checkPush, pushFamilies, type PushOptions } from '../push/gateway.js';
+import type { MetricFamily } from '../format/types.js';
 import { startFamilies } from '../job/metrics.js';
-import { parseGrouping, warnPushPersistence } from './push-commands.js';
+import { parseGrouping, warnPushPersistence } from './push-options.js';
 
 /** Exit status when --no-overlap skips a run (EX_TEMPFAIL: try again later). */
 export const EXIT_SKIPPED = 75;
@@ -121,7 +122,7 @@ export function registerRunCommands(program: Command, io: CliIo, context: Comman
       const write = { ...(await writeOptions(flags, io)), allowEmpty: true };
       const [executable, ...args] = command as [string, ...string[]];
       // Loaded here, not at start-up: the other commands never need child_process.
-      const { runJob } = await import('../job/run.js');
+      const { pushableFamilies, runJob } = await import('../job/run.js');
       const run = await runJob({
         path,
         labels,
@@ -132,7 +133,15 @@ export function registerRunCommands(program: Command, io: CliIo, context: Comman
         killAfterMs,
         noOverlap: flags.overlap === false,
         write,
-        ...(push ? { push } : {}),
+        ...(push
+          ? {
+              publish: {
+                where: push.gateway,
+                send: (families: MetricFamily[], succeeded: boolean) =>
+                  pushFamilies(pushableFamilies(families, succeeded), { ...push, method: 'post' }),
+              },
+            }
+          : {}),
         now: () => io.now(),
         onWarning: (message) => io.stderr.write(`promfile: warning: ${message}\n`),
         signals: (forward) => {

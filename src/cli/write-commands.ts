@@ -144,9 +144,3 @@ export function registerWriteCommands(program: Command, io: CliIo): void {
     },
   );
 }
-
-export async function readAll(stream: AsyncIterable<Uint8Array | string>): Promise<Uint8Array> {
-  const chunks: Uint8Array[] = [];
-  for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
-  return Buffer.concat(chunks);
-}

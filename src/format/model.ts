@@ -1,7 +1,7 @@
 // Operations on the exposition model: merging families and updating series.
 // `set`, `unset`, `inc`, `run` and the registry bridge all go through these.
 import { InputError } from '../errors.js';
-import { compareNames } from './parse.js';
+import { compareNames } from './names.js';
 import type { Labels, MetricFamily, MetricType, Sample } from './types.js';
 import { describeSeries, seriesKey } from './validate.js';
 

@@ -2,6 +2,7 @@
 // (Prometheus text format 0.0.4, legacy names) and reports everything else
 // as a Problem with its line. One syntax error ends the parse, as it ends
 // node_exporter's reading of the whole file.
+import { compareNames } from './names.js';
 import { ExpositionError } from '../errors.js';
 import { describeBadFloat, parseGoFloat } from './number.js';
 import { describeChar, isBlank, LineCursor, ScanError, unescapeHelp } from './scan.js';
@@ -301,9 +302,4 @@ function stripSuffix(name: string, suffixes: readonly string[]): string {
     if (name.length > suffix.length && name.endsWith(suffix)) return name.slice(0, -suffix.length);
   }
   return name;
-}
-
-/** Byte order of names, as Go sorts strings. */
-export function compareNames(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -2,7 +2,7 @@
 // histogram and summary series grouped with their buckets or quantiles in
 // ascending order, Go-compatible numbers, LF line endings and a final newline.
 import { formatGoFloat, parseGoFloat } from './number.js';
-import { compareNames } from './parse.js';
+import { compareNames } from './names.js';
 import type { Labels, MetricFamily, Sample } from './types.js';
 import { seriesKey } from './validate.js';
 

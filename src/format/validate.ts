@@ -1,6 +1,7 @@
 // Rules on the model that node_exporter's parser does not enforce but its
 // gather step, or the Prometheus data model, does. Shared by the text parser
 // (which maps sample indices to lines) and by models built in code.
+import { ExpositionError } from '../errors.js';
 import { formatGoFloat, parseGoFloat } from './number.js';
 import type { Labels, MetricFamily, Problem, Sample, Severity } from './types.js';
 
@@ -305,4 +306,14 @@ export function describeSeries(sample: { name: string; labels: Labels }): string
   const labels = Object.entries(sample.labels);
   if (labels.length === 0) return sample.name;
   return `${sample.name}{${labels.map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(',')}}`;
+}
+
+/** Refuse a model node_exporter would not take whole. */
+export function assertWritable(families: readonly MetricFamily[], source?: string): void {
+  const problems: Problem[] = [...families.flatMap((family) => validateFamily(family)), ...validateFamilies(families)];
+  const blocking = problems.find((problem) => problem.severity !== 'notice' || problem.rule === 'empty-family');
+  if (blocking) {
+    const { severity, rule, message } = blocking;
+    throw new ExpositionError({ severity, rule, message }, source);
+  }
 }

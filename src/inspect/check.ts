@@ -5,7 +5,7 @@
 // is dropped; then what the filesystem adds (modes, symlinks, leftovers, age).
 import { lstat, readFile, readlink, stat } from 'node:fs/promises';
 import { basename as baseName } from 'node:path';
-import { DEFAULT_PROC_ROOT } from './discover.js';
+import { DEFAULT_PROC_ROOT } from '../textfile/lock.js';
 import { IoError, PromfileError } from '../errors.js';
 import { formatAge, formatMode, listDirectory, lockState, readableByNonRoot, type DirectoryEntry } from '../textfile/inventory.js';
 import { readExposition } from '../format/parse.js';

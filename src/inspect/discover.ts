@@ -1,11 +1,10 @@
 // Which textfile directory to use when none is given: ask the running
 // node_exporter (its command line under /proc) before guessing the Debian
 // default. The /proc root is a parameter so tests can point it at a fake tree.
+import { DEFAULT_PROC_ROOT } from '../textfile/lock.js';
 import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { basename, isAbsolute, join, resolve } from 'node:path';
 import { DEFAULT_TEXTFILE_DIR } from '../textfile/files.js';
-
-export const DEFAULT_PROC_ROOT = '/proc';
 
 /** A running node_exporter and the textfile directories it reads. */
 export interface DiscoveredExporter {

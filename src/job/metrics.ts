@@ -6,7 +6,7 @@ import { constants } from 'node:os';
 import { InputError, PromfileError } from '../errors.js';
 import { DEFAULT_HELP, getSeries, mergeFamilies } from '../format/model.js';
 import { parseExposition } from '../format/parse.js';
-import { assertWritable } from '../textfile/update.js';
+import { assertWritable } from '../format/validate.js';
 import type { Labels, MetricFamily, MetricType, Problem } from '../format/types.js';
 
 export type RunResult = 'success' | 'failure' | 'timeout' | 'signal';

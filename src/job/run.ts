@@ -10,7 +10,6 @@ import { IoError, messageOf, PromfileError } from '../errors.js';
 import { acquireLock, lockPathFor, type Lock } from '../textfile/lock.js';
 import { updateTextfile, type UpdateOptions } from '../textfile/update.js';
 import { prepareDirectory } from '../textfile/files.js';
-import { pushFamilies, type PushOptions } from '../push/gateway.js';
 import {
   classifyExit,
   endFamilies,
@@ -134,8 +133,12 @@ export interface RunJobOptions {
   onWarning(message: string): void;
   /** Called once the job is started, so the caller can forward signals (SIGINT, SIGTERM) to it. */
   readonly signals?: SignalSubscriber;
-  /** Push the run's metrics to this Pushgateway group (POST) instead of writing `path`. */
-  readonly push?: PushOptions;
+  /**
+   * Publish the run's metrics elsewhere (a Pushgateway) instead of writing
+   * `path`: given the families of this state change, built from nothing.
+   * `where` names the destination in warnings.
+   */
+  readonly publish?: { readonly where: string; send(families: MetricFamily[], succeeded: boolean): Promise<unknown> };
 }
 
 /**
@@ -150,14 +153,14 @@ export function pushableFamilies(families: readonly MetricFamily[], succeeded: b
   );
 }
 
-/** Record a state change: in the textfile (locked read-modify-write), or pushed to the gateway (from nothing). */
+/** Record a state change: in the textfile (locked read-modify-write), or published elsewhere (from nothing). */
 function record(
   options: RunJobOptions,
   write: UpdateOptions,
   change: (current: MetricFamily[]) => MetricFamily[],
   succeeded = false,
 ): Promise<unknown> {
-  if (options.push) return pushFamilies(pushableFamilies(change([]), succeeded), { ...options.push, method: 'post' });
+  if (options.publish) return options.publish.send(change([]), succeeded);
   return updateTextfile(options.path, change, write);
 }
 
@@ -209,7 +212,9 @@ async function runAndRecord(options: RunJobOptions, write: UpdateOptions, transi
   try {
     const startMs = options.now();
     await record(options, write, (current) => startFamilies(current, options.labels, startMs, transition)).catch((error: unknown) =>
-      options.onWarning(`cannot record the start of the job in ${options.push ? options.push.gateway : options.path}: ${messageOf(error)}`),
+      options.onWarning(
+        `cannot record the start of the job in ${options.publish ? options.publish.where : options.path}: ${messageOf(error)}`,
+      ),
     );
     job = spawnJob(options.command, options.args, {
       env: scratch ? { ...options.env, PROMFILE_METRICS: scratch.file } : options.env,
@@ -239,7 +244,9 @@ async function runAndRecord(options: RunJobOptions, write: UpdateOptions, transi
       },
       outcome.result === 'success',
     ).catch((error: unknown) =>
-      options.onWarning(`cannot record the end of the job in ${options.push ? options.push.gateway : options.path}: ${messageOf(error)}`),
+      options.onWarning(
+        `cannot record the end of the job in ${options.publish ? options.publish.where : options.path}: ${messageOf(error)}`,
+      ),
     );
     return outcome;
   } finally {

@@ -6,9 +6,8 @@
 import { hostname as osHostname } from 'node:os';
 import { InputError, IoError } from '../errors.js';
 import { renderExposition } from '../format/render.js';
-import { assertWritable } from '../textfile/update.js';
 import type { Labels, MetricFamily } from '../format/types.js';
-import { describeSeries, labelNameProblem } from '../format/validate.js';
+import { assertWritable, describeSeries, labelNameProblem } from '../format/validate.js';
 
 /** One group on the Pushgateway: `/metrics/job/<job>/<label>/<value>...`. */
 export interface PushGroup {

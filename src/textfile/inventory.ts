@@ -4,9 +4,8 @@
 import { lstat, readdir, stat } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { join } from 'node:path';
-import { DEFAULT_PROC_ROOT } from '../inspect/discover.js';
-import { isLockHolderDead, readLockHolder } from './lock.js';
-import { compareNames } from '../format/parse.js';
+import { DEFAULT_PROC_ROOT, isLockHolderDead, readLockHolder } from './lock.js';
+import { compareNames } from '../format/names.js';
 
 export type EntryKind = 'textfile' | 'temp' | 'lock' | 'other';
 

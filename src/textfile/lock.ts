@@ -9,6 +9,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { errnoOf, IoError, messageOf } from '../errors.js';
 import { uniqueSuffix } from './temp-name.js';
 
+/** Where the kernel shows processes; tests point it elsewhere. */
+export const DEFAULT_PROC_ROOT = '/proc';
+
 export interface LockOptions {
   /** How long to wait for the lock, in milliseconds. 0: fail at once if it is held. */
   readonly timeoutMs?: number;

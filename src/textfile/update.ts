@@ -6,8 +6,8 @@ import { withLock } from './lock.js';
 import { parseExposition } from '../format/parse.js';
 import { renderChunks, renderExposition } from '../format/render.js';
 import { prepareDirectory, readTextfile, writeFileAtomically, type WriteOptions } from './files.js';
-import type { MetricFamily, Problem } from '../format/types.js';
-import { validateFamilies, validateFamily } from '../format/validate.js';
+import type { MetricFamily } from '../format/types.js';
+import { assertWritable } from '../format/validate.js';
 
 export interface UpdateOptions extends WriteOptions {
   /** Lock wait in milliseconds. */
@@ -50,16 +50,6 @@ export async function readFamilies(path: string): Promise<MetricFamily[] | undef
       );
     }
     throw error;
-  }
-}
-
-/** Refuse a model node_exporter would not take whole. */
-export function assertWritable(families: readonly MetricFamily[], source?: string): void {
-  const problems: Problem[] = [...families.flatMap((family) => validateFamily(family)), ...validateFamilies(families)];
-  const blocking = problems.find((problem) => problem.severity !== 'notice' || problem.rule === 'empty-family');
-  if (blocking) {
-    const { severity, rule, message } = blocking;
-    throw new ExpositionError({ severity, rule, message }, source);
   }
 }
 

@@ -16,7 +16,7 @@ import {
   type JobOutcome,
 } from '../../src/job/metrics.js';
 import { runJob, runLockPathFor } from '../../src/job/run.js';
-import { assertWritable } from '../../src/textfile/update.js';
+import { assertWritable } from '../../src/format/validate.js';
 import type { Labels, MetricFamily } from '../../src/format/types.js';
 import { tempDir } from '../helpers/cli.js';
 

@@ -1,0 +1,56 @@
+// Imports go one way: cli → inspect, job, push → textfile → format. This
+// reads every import in src/ and fails on one that points up or sideways.
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, posix, relative } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ROOT } from '../helpers/cli.js';
+
+/** Rank of each folder; a module may import only lower ranks, or its own folder. */
+const LAYERS: Record<string, number> = { format: 0, textfile: 1, inspect: 2, job: 2, push: 2, api: 3, cli: 4 };
+
+function folderOf(file: string): string {
+  if (file === 'src/index.ts') return 'api';
+  if (file === 'src/errors.ts') return 'format'; // the shared error classes sit at the bottom
+  const folder = file.split('/')[1];
+  if (folder === undefined || !(folder in LAYERS)) throw new Error(`${file} is in no layer folder`);
+  return folder;
+}
+
+/** The reason an import breaks the direction, or undefined when it is allowed. */
+export function importViolation(from: string, to: string): string | undefined {
+  const a = folderOf(from);
+  const b = folderOf(to);
+  if (a === b || (LAYERS[b] ?? Infinity) < (LAYERS[a] ?? -Infinity)) return undefined;
+  return `${from} imports ${to}: ${a} may not import ${b}`;
+}
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(join(ROOT, dir), { withFileTypes: true }).flatMap((entry) =>
+    entry.isDirectory() ? sourceFiles(`${dir}/${entry.name}`) : entry.name.endsWith('.ts') ? [`${dir}/${entry.name}`] : [],
+  );
+}
+
+/** Relative imports of a file (static, type-only and dynamic), resolved to src/ paths. */
+function importsOf(file: string): string[] {
+  const text = readFileSync(join(ROOT, file), 'utf8');
+  const specifiers = [...text.matchAll(/(?:from\s+|import\(\s*)'(\.{1,2}\/[^']+)'/g)].map((match) => match[1] ?? '');
+  return specifiers.map((spec) => posix.normalize(posix.join(dirname(file), spec)).replace(/\.js$/, '.ts'));
+}
+
+describe('layers', () => {
+  it('every import in src/ points down a layer or stays in its folder', () => {
+    const files = sourceFiles('src');
+    expect(files.length).toBeGreaterThan(20);
+    const violations = files.flatMap((file) => importsOf(file).flatMap((target) => importViolation(file, target) ?? []));
+    expect(violations).toEqual([]);
+  });
+
+  it('the check catches an upward and a sideways import', () => {
+    expect(importViolation('src/format/render.ts', 'src/textfile/lock.ts')).toMatch(/format may not import textfile/);
+    expect(importViolation('src/job/run.ts', 'src/push/gateway.ts')).toMatch(/job may not import push/);
+    expect(importViolation('src/textfile/update.ts', 'src/cli/io.ts')).toMatch(/textfile may not import cli/);
+    expect(importViolation('src/index.ts', 'src/cli/main.ts')).toMatch(/api may not import cli/);
+    expect(importViolation('src/cli/main.ts', 'src/format/parse.ts')).toBeUndefined();
+    expect(relative(ROOT, join(ROOT, 'src'))).toBe('src');
+  });
+});
