@@ -4,6 +4,7 @@ import { InputError } from '../errors.js';
 import { compareNames } from './names.js';
 import type { Labels, MetricFamily, MetricType, Sample } from './types.js';
 import { describeSeries, seriesKey } from './validate.js';
+import { boundLabel, memberSuffix } from './shape.js';
 
 /** HELP used when none is given: node_exporter merges files best when every family has one. */
 export const DEFAULT_HELP = 'Written by promfile.';
@@ -25,8 +26,7 @@ export interface SetOptions {
 
 /** The group a sample belongs to: its labels without `le`/`quantile`. */
 function groupKey(family: MetricFamily, sample: Sample): string {
-  const bound = family.type === 'histogram' ? 'le' : family.type === 'summary' ? 'quantile' : undefined;
-  return seriesKey('', sample.labels, bound);
+  return seriesKey('', sample.labels, boundLabel(family.type));
 }
 
 /**
@@ -63,13 +63,7 @@ export function mergeFamilies(base: readonly MetricFamily[], incoming: readonly 
 
 /** The family a series name would land in, if it belongs to a histogram or summary of `families`. */
 function complexOwner(families: readonly MetricFamily[], name: string): MetricFamily | undefined {
-  return families.find(
-    (family) =>
-      (family.type === 'histogram' || family.type === 'summary') &&
-      name !== family.name &&
-      name.startsWith(family.name) &&
-      ['_sum', '_count', '_bucket'].includes(name.slice(family.name.length)),
-  );
+  return families.find((family) => name !== family.name && memberSuffix(family.type, family.name, name) !== undefined);
 }
 
 /** Set series values (counter, gauge or untyped), keeping everything else. */

@@ -8,6 +8,7 @@ import { describeBadFloat, parseGoFloat } from './number.js';
 import { describeChar, isBlank, LineCursor, ScanError, unescapeHelp } from './scan.js';
 import { METRIC_TYPES, type MetricFamily, type MetricType, type Problem, type Sample } from './types.js';
 import { validateFamilies, validateFamily } from './validate.js';
+import { boundLabel, stripMemberSuffix } from './shape.js';
 
 export interface ReadOptions {
   /** Drop sample timestamps with a notice instead of reporting an error. */
@@ -202,7 +203,7 @@ class Parser {
     if (cursor.peek() === 123 /* { */) {
       labels = cursor.readLabels(name, last);
       cursor.skipBlanks();
-      const bound = family.type === 'summary' ? 'quantile' : family.type === 'histogram' ? 'le' : undefined;
+      const bound = family.type === undefined ? undefined : boundLabel(family.type);
       const boundText = bound === undefined ? undefined : labels[bound];
       if (boundText !== undefined && parseGoFloat(boundText) === undefined) {
         throw new ScanError(`expected float as value for '${bound}' label, got "${boundText}"`);
@@ -264,9 +265,9 @@ class Parser {
   private family(name: string, lineNo: number): FamilyBuilder {
     const exact = this.byName.get(name);
     if (exact) return exact;
-    const summary = this.byName.get(stripSuffix(name, ['_count', '_sum']));
+    const summary = this.byName.get(stripMemberSuffix('summary', name));
     if (summary?.type === 'summary') return summary;
-    const histogram = this.byName.get(stripSuffix(name, ['_count', '_sum', '_bucket']));
+    const histogram = this.byName.get(stripMemberSuffix('histogram', name));
     if (histogram?.type === 'histogram') return histogram;
     const created: FamilyBuilder = {
       name,
@@ -295,11 +296,4 @@ class Parser {
     this.problems.push(...validateFamilies(families));
     return { families, problems: this.problems };
   }
-}
-
-function stripSuffix(name: string, suffixes: readonly string[]): string {
-  for (const suffix of suffixes) {
-    if (name.length > suffix.length && name.endsWith(suffix)) return name.slice(0, -suffix.length);
-  }
-  return name;
 }

@@ -5,6 +5,7 @@ import { formatGoFloat, parseGoFloat } from './number.js';
 import { compareNames } from './names.js';
 import type { Labels, MetricFamily, Sample } from './types.js';
 import { seriesKey } from './validate.js';
+import { familyShape, type FamilyShape } from './shape.js';
 
 const LABEL_VALUE_SPECIAL = /[\\"\n]/;
 const HELP_SPECIAL = /[\\\n]/;
@@ -53,15 +54,16 @@ export function renderFamily(family: MetricFamily): string {
   const lines: string[] = [];
   if (family.help) lines.push(`# HELP ${family.name} ${escapeHelp(family.help)}\n`);
   lines.push(`# TYPE ${family.name} ${family.type}\n`);
-  const samples = family.type === 'histogram' || family.type === 'summary' ? orderGrouped(family) : family.samples;
+  const samples = familyShape(family.type) ? orderGrouped(family) : family.samples;
   for (const sample of samples) lines.push(renderSample(sample));
   return lines.join('');
 }
 
 /** Group series; within a group: buckets/quantiles ascending, then _sum, _count, anything else. */
 function orderGrouped(family: MetricFamily): Sample[] {
-  const bound = family.type === 'histogram' ? 'le' : 'quantile';
-  const point = family.type === 'histogram' ? `${family.name}_bucket` : family.name;
+  const shape = familyShape(family.type) as FamilyShape;
+  const bound = shape.bound;
+  const point = `${family.name}${shape.pointSuffix}`;
   const groups = new Map<string, { points: Sample[]; sum: Sample[]; count: Sample[]; other: Sample[] }>();
   for (const sample of family.samples) {
     const key = seriesKey('', sample.labels, bound);

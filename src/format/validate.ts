@@ -4,6 +4,7 @@
 import { ExpositionError } from '../errors.js';
 import { formatGoFloat, parseGoFloat } from './number.js';
 import type { Labels, MetricFamily, Problem, Sample, Severity } from './types.js';
+import { boundLabel, familyShape, isBoundLabel, memberSuffix, type FamilyShape } from './shape.js';
 
 export const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 export const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
@@ -12,11 +13,6 @@ export const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 export interface FamilyProblem extends Problem {
   readonly sample?: number;
 }
-
-const SUFFIXES: Readonly<Record<'histogram' | 'summary', readonly string[]>> = {
-  histogram: ['_bucket', '_sum', '_count'],
-  summary: ['', '_sum', '_count'],
-};
 
 /**
  * Identity of a series as node_exporter's gather step sees it: the name and
@@ -48,7 +44,7 @@ function keyLabelNames(labels: Labels, skip?: string): string[] {
 function keyValue(labels: Labels, label: string): string {
   const value = labels[label] as string;
   // 1 and 1.0 are one bucket bound.
-  return label === 'le' || label === 'quantile' ? normalizeBound(value) : value;
+  return isBoundLabel(label) ? normalizeBound(value) : value;
 }
 
 /**
@@ -165,16 +161,17 @@ function checkSample(family: MetricFamily, sample: Sample, index: number, proble
     }
     return;
   }
-  const suffix = sample.name.startsWith(family.name) ? sample.name.slice(family.name.length) : undefined;
-  if (suffix === undefined || !SUFFIXES[type].includes(suffix)) {
-    const allowed = SUFFIXES[type].map((s) => `${family.name}${s}`).join(', ');
+  const shape = familyShape(type) as FamilyShape;
+  const suffix = memberSuffix(type, family.name, sample.name);
+  if (suffix === undefined) {
+    const allowed = shape.suffixes.map((s) => `${family.name}${s}`).join(', ');
     problems.push(
       problem('error', 'sample-name', `sample "${sample.name}" does not belong to ${type} "${family.name}" (expected ${allowed})`, index),
     );
     return;
   }
-  const bound = type === 'histogram' ? 'le' : 'quantile';
-  const isPoint = suffix === (type === 'histogram' ? '_bucket' : '');
+  const bound = shape.bound;
+  const isPoint = suffix === shape.pointSuffix;
   const boundText = sample.labels[bound];
   if (isPoint) {
     if (boundText === undefined) {
@@ -189,7 +186,7 @@ function checkSample(family: MetricFamily, sample: Sample, index: number, proble
   } else if (boundText !== undefined) {
     problems.push(problem('warning', `${type}-shape`, `${describeSeries(sample)} must not carry a "${bound}" label`, index));
   }
-  const isCount = suffix === '_count' || (type === 'histogram' && suffix === '_bucket');
+  const isCount = shape.countSuffixes.includes(suffix);
   if (isCount && !(sample.value >= 0)) {
     problems.push(problem('error', `${type}-shape`, `${describeSeries(sample)} is a count and must not be negative or NaN`, index));
   } else if (isCount && !Number.isInteger(sample.value) && sample.value !== Infinity) {
@@ -214,7 +211,7 @@ interface Group {
 /** Histogram: +Inf bucket, cumulative buckets, _sum and _count; summary: _sum and _count. */
 function checkShape(family: MetricFamily, problems: FamilyProblem[]): void {
   const histogram = family.type === 'histogram';
-  const bound = histogram ? 'le' : 'quantile';
+  const bound = boundLabel(family.type) as string;
   const groups = groupSeries(family, bound);
   for (const group of groups.values()) {
     const where = `${family.type} ${describeSeries({ name: family.name, labels: stripLabel(family.samples[group.first]?.labels ?? {}, bound) })}`;
@@ -286,9 +283,7 @@ export function validateFamilies(families: readonly MetricFamily[]): Problem[] {
     byName.set(family.name, family);
   }
   for (const family of families) {
-    if (family.type !== 'histogram' && family.type !== 'summary') continue;
-    // client_golang objects to _bucket only beside a histogram.
-    for (const suffix of family.type === 'histogram' ? ['_bucket', '_sum', '_count'] : ['_sum', '_count']) {
+    for (const suffix of familyShape(family.type)?.collisions ?? []) {
       if (byName.has(family.name + suffix)) {
         problems.push({
           severity: 'error',

@@ -12,6 +12,7 @@ import { readExposition } from '../format/parse.js';
 import { escapeLabelValue } from '../format/render.js';
 import type { Labels, MetricFamily, MetricType, Severity } from '../format/types.js';
 import { describeSeries, seriesKey } from '../format/validate.js';
+import { boundLabel, familyShape, splitCompositeSuffix } from '../format/shape.js';
 
 /** One thing `check` found, at a file and (where it can say) a line. */
 export interface Finding {
@@ -199,21 +200,18 @@ function suffixCollision(family: MetricFamily, registered: Map<string, Registere
     const entry = registered.get(name);
     return entry && entry.file !== file ? entry : undefined;
   };
-  const suffix = ['_count', '_sum', '_bucket'].find((s) => family.name.endsWith(s) && family.name.length > s.length);
-  if (suffix) {
-    const base = family.name.slice(0, -suffix.length);
+  const split = splitCompositeSuffix(family.name);
+  if (split) {
+    const { base } = split;
     const owner = other(base);
-    if (owner && (owner.type === 'histogram' || (owner.type === 'summary' && suffix !== '_bucket'))) {
+    if (owner && familyShape(owner.type)?.collisions.includes(split.suffix)) {
       return `metric "${family.name}" collides with ${owner.type} "${base}" in ${baseName(owner.file)} (read first): node_exporter drops "${family.name}" from this file`;
     }
   }
-  if (family.type === 'histogram' || family.type === 'summary') {
-    const suffixes = family.type === 'histogram' ? ['_count', '_sum', '_bucket'] : ['_count', '_sum'];
-    for (const s of suffixes) {
-      const owner = other(family.name + s);
-      if (owner)
-        return `${family.type} "${family.name}" collides with metric "${family.name}${s}" in ${baseName(owner.file)} (read first): node_exporter drops the ${family.type} from this file`;
-    }
+  for (const s of familyShape(family.type)?.collisions ?? []) {
+    const owner = other(family.name + s);
+    if (owner)
+      return `${family.type} "${family.name}" collides with metric "${family.name}${s}" in ${baseName(owner.file)} (read first): node_exporter drops the ${family.type} from this file`;
   }
   return undefined;
 }
@@ -272,7 +270,7 @@ function describeMetric(metric: MetricIdentity): string {
 
 /** The metrics of a family: a histogram's or summary's samples make one metric per label set. */
 function metricsOf(family: MetricFamily): MetricIdentity[] {
-  const bound = family.type === 'histogram' ? 'le' : family.type === 'summary' ? 'quantile' : undefined;
+  const bound = boundLabel(family.type);
   const labelNames = new Set<string>();
   for (const sample of family.samples) for (const label in sample.labels) if (label !== bound) labelNames.add(label);
   const sorted = [...labelNames].sort();

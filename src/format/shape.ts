@@ -1,0 +1,77 @@
+// One home for the shape of histogram and summary families: which suffixed
+// sample names belong to a family, which label carries the bound, which
+// values are counts, and which other names collide with it. Parser,
+// validator, renderer, model and check all ask here.
+import type { MetricType } from './types.js';
+
+export interface FamilyShape {
+  /** Sample-name suffixes that belong to the family; '' is the family's own name. */
+  readonly suffixes: readonly string[];
+  /** The suffix of the samples that carry the bound label (buckets, quantiles). */
+  readonly pointSuffix: string;
+  /** The label that carries the bound. */
+  readonly bound: 'le' | 'quantile';
+  /** Suffixes whose values are counts: whole and never negative. */
+  readonly countSuffixes: readonly string[];
+  /**
+   * Suffixed names another family may not have beside this one: client_golang's
+   * checkSuffixCollisions objects to `_bucket` only beside a histogram.
+   */
+  readonly collisions: readonly string[];
+}
+
+const HISTOGRAM: FamilyShape = {
+  suffixes: ['_bucket', '_sum', '_count'],
+  pointSuffix: '_bucket',
+  bound: 'le',
+  countSuffixes: ['_bucket', '_count'],
+  collisions: ['_bucket', '_sum', '_count'],
+};
+
+const SUMMARY: FamilyShape = {
+  suffixes: ['', '_sum', '_count'],
+  pointSuffix: '',
+  bound: 'quantile',
+  countSuffixes: ['_count'],
+  collisions: ['_sum', '_count'],
+};
+
+/** The shape of a histogram or summary; undefined for the single-sample types. */
+export function familyShape(type: MetricType): FamilyShape | undefined {
+  return type === 'histogram' ? HISTOGRAM : type === 'summary' ? SUMMARY : undefined;
+}
+
+/** The bound label of a family's type (`le`, `quantile`), if it has one. */
+export function boundLabel(type: MetricType): 'le' | 'quantile' | undefined {
+  return familyShape(type)?.bound;
+}
+
+/** Bound labels compare as floats: `le="1"` and `le="1.0"` are one bucket. */
+export function isBoundLabel(label: string): boolean {
+  return label === HISTOGRAM.bound || label === SUMMARY.bound;
+}
+
+/**
+ * The suffix by which `name` belongs to a histogram or summary `family`
+ * ('' for the family's own name), or undefined when it does not belong.
+ */
+export function memberSuffix(type: MetricType, family: string, name: string): string | undefined {
+  const shape = familyShape(type);
+  if (shape === undefined || !name.startsWith(family)) return undefined;
+  const suffix = name.slice(family.length);
+  return shape.suffixes.includes(suffix) ? suffix : undefined;
+}
+
+/** `name` without the first of `type`'s suffixes it ends in (node_exporter's parser finding a sample's family). */
+export function stripMemberSuffix(type: 'histogram' | 'summary', name: string): string {
+  for (const suffix of (familyShape(type) as FamilyShape).suffixes) {
+    if (suffix !== '' && name.length > suffix.length && name.endsWith(suffix)) return name.slice(0, -suffix.length);
+  }
+  return name;
+}
+
+/** A name ending in a histogram's suffix: the base name and that suffix. */
+export function splitCompositeSuffix(name: string): { base: string; suffix: string } | undefined {
+  const suffix = HISTOGRAM.suffixes.find((s) => name.length > s.length && name.endsWith(s));
+  return suffix === undefined ? undefined : { base: name.slice(0, -suffix.length), suffix };
+}
