@@ -393,7 +393,7 @@ function table(header, rows) {
 
 async function main() {
   const started = Date.now();
-  if (!existsSync(join(ROOT, 'dist', 'cli.js'))) throw new Error('dist/ is missing: run npm run build first');
+  if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) throw new Error('dist/ is missing: run npm run build first');
   const bigInput = join(work, `in-${BIG}.txt`);
   log(`generating ${BIG} series`);
   const bigBytes = await generateFile(bigInput, BIG);

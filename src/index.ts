@@ -1,50 +1,23 @@
-// The promfile library. Named re-exports only; nothing here touches process.
+// The promfile library: the documented API and nothing else (README.md,
+// "Library"). Everything not exported here is internal and may change.
+// Nothing here touches process or prints.
 export type { Labels, MetricFamily, MetricType, Problem, Sample, Severity } from './format/types.js';
-export { METRIC_TYPES } from './format/types.js';
 export { ExpositionError, InputError, IoError, PromfileError, type ErrorCode } from './errors.js';
-export { parseExposition, readExposition, type Exposition, type ReadOptions } from './format/parse.js';
-export { renderExposition, escapeHelp, escapeLabelValue } from './format/render.js';
-export { validateFamilies, validateFamily, seriesKey, describeSeries } from './format/validate.js';
-export { formatGoFloat, parseGoFloat } from './format/number.js';
-export {
-  mergeFamilies,
-  setSeries,
-  unsetSeries,
-  removeFamilies,
-  getSeries,
-  DEFAULT_HELP,
-  type SeriesValue,
-  type SetOptions,
-} from './format/model.js';
-export { resolveTarget, DEFAULT_TEXTFILE_DIR, DEFAULT_MODE, type TargetSpec, type WriteOptions } from './textfile/files.js';
-export { updateTextfile, readFamilies, type UpdateOptions, type UpdateResult } from './textfile/update.js';
-export { acquireLock, withLock, lockPathFor, type Lock, type LockOptions } from './textfile/lock.js';
+
+// Text ⇄ families.
+export { parseExposition } from './format/parse.js';
+export { renderExposition } from './format/render.js';
+export { mergeFamilies, setSeries, unsetSeries, type SeriesValue, type SetOptions } from './format/model.js';
+
+// Writing textfiles.
+export { DEFAULT_TEXTFILE_DIR, type TargetSpec } from './textfile/files.js';
+export { updateTextfile, type UpdateOptions, type UpdateResult } from './textfile/update.js';
 export { writeTextfile, type WriteTextfileOptions } from './textfile/write.js';
-export { writeRegistry, registryFamilies, isDefaultMetricName, type RegistryLike, type WriteRegistryOptions } from './textfile/registry.js';
-export {
-  pushFamilies,
-  deletePushGroup,
-  checkPush,
-  groupUrl,
-  HOST_LABELS,
-  DEFAULT_PUSH_TIMEOUT_MS,
-  type PushGroup,
-  type PushOptions,
-  type PushResult,
-} from './push/gateway.js';
-export {
-  analyseTextfiles,
-  checkDirectory,
-  checkFile,
-  checkText,
-  compareWithScrape,
-  fetchScrape,
-  losesData,
-  TEMP_GRACE_MS,
-  type Analysis,
-  type CheckOptions,
-  type Finding,
-  type ParsedFile,
-  type SourceFile,
-} from './inspect/check.js';
-export { chooseDirectory, discoverExporters, trustedExporter, type ChosenDirectory, type DiscoveredExporter } from './inspect/discover.js';
+export { writeRegistry, type RegistryLike, type WriteRegistryOptions } from './textfile/registry.js';
+
+// Seeing the directory as node_exporter does.
+export { checkDirectory, checkText, type Analysis, type CheckOptions, type Finding } from './inspect/check.js';
+export { chooseDirectory, type ChosenDirectory } from './inspect/discover.js';
+
+// Pushgateway (service-level jobs only).
+export { deletePushGroup, pushFamilies, type PushGroup, type PushOptions, type PushResult } from './push/gateway.js';

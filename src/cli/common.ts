@@ -5,9 +5,14 @@ import { chooseDirectory } from '../inspect/discover.js';
 import { parseDuration } from './duration.js';
 import { resolveOwner } from './owner.js';
 import type { Problem } from '../format/types.js';
-import { DEFAULT_TEXTFILE_DIR, resolveTarget } from '../textfile/files.js';
+import { DEFAULT_MODE, DEFAULT_TEXTFILE_DIR, resolveTarget } from '../textfile/files.js';
+import { DEFAULT_LOCK_TIMEOUT_MS } from '../textfile/lock.js';
 import type { UpdateOptions } from '../textfile/update.js';
 import type { CliIo } from './io.js';
+
+/** The library's defaults, spelled as the flags take them. */
+const MODE_DEFAULT = `0${DEFAULT_MODE.toString(8)}`;
+const LOCK_TIMEOUT_DEFAULT = `${DEFAULT_LOCK_TIMEOUT_MS / 1000}s`;
 
 export interface TargetFlags {
   dir?: string;
@@ -35,9 +40,9 @@ export function addTargetOptions(command: Command): Command {
 export function addWriteOptions(command: Command): Command {
   return addTargetOptions(command)
     .option('--mkdir', 'create the directory if it is missing')
-    .option('--mode <octal>', 'file mode', '0644')
+    .option('--mode <octal>', 'file mode', MODE_DEFAULT)
     .option('--owner <user:group>', 'chown the file (root only)')
-    .option('--lock-timeout <duration>', 'how long to wait for the file lock', '30s');
+    .option('--lock-timeout <duration>', 'how long to wait for the file lock', LOCK_TIMEOUT_DEFAULT);
 }
 
 export function typeOption(program: Command): Option {
@@ -66,7 +71,7 @@ export function targetPath(flags: TargetFlags, io: CliIo): string {
 
 /** Library options from the write flags. */
 export async function writeOptions(flags: WriteFlags, io: CliIo): Promise<UpdateOptions> {
-  const mode = flags.mode ?? '0644';
+  const mode = flags.mode ?? MODE_DEFAULT;
   if (!/^0?[0-7]{3}$/.test(mode)) throw new InputError('ERR_INVALID_ARGUMENT', `--mode "${mode}": expected an octal mode such as 0644`);
   let owner;
   if (flags.owner !== undefined) {
@@ -76,7 +81,7 @@ export async function writeOptions(flags: WriteFlags, io: CliIo): Promise<Update
   return {
     mode: parseInt(mode, 8),
     mkdir: flags.mkdir === true,
-    lockTimeoutMs: parseDuration(flags.lockTimeout ?? '30s', '--lock-timeout'),
+    lockTimeoutMs: parseDuration(flags.lockTimeout ?? LOCK_TIMEOUT_DEFAULT, '--lock-timeout'),
     ...(owner ? { owner } : {}),
   };
 }
