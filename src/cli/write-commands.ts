@@ -6,6 +6,7 @@ import { readExpositionText } from './input.js';
 import { parseExposition } from '../format/parse.js';
 import { parseLabelOption, parseSeriesSelector, parseSeriesValues, withLabels } from './series.js';
 import { updateTextfile } from '../textfile/update.js';
+import { writeExpositionStream } from '../textfile/stream-write.js';
 import { withLock } from '../textfile/lock.js';
 import { removeTextfile } from '../textfile/files.js';
 import type { MetricType, Problem } from '../format/types.js';
@@ -71,25 +72,38 @@ export function registerWriteCommands(program: Command, io: CliIo): void {
           'write reads exposition text from stdin; pipe it in (e.g. `script | promfile write -f NAME`)',
         );
       const notices: Problem[] = [];
-      const families = parseExposition(await readExpositionText(io.stdin), {
+      const readOptions = {
         source: '<stdin>',
         stripTimestamps: flags.stripTimestamps === true,
         allowMissingFinalNewline: true,
-        onNotice: (notice) => notices.push(notice),
-      });
-      reportNotices(
-        notices.filter((notice) => notice.rule !== 'missing-final-newline'),
-        io,
-        '<stdin>',
-      );
+        onNotice: (notice: Problem) => notices.push(notice),
+      };
+      const report = (): void =>
+        reportNotices(
+          notices.filter((notice) => notice.rule !== 'missing-final-newline'),
+          io,
+          '<stdin>',
+        );
+      if (!flags.dryRun) {
+        // Validated and written as it arrives, family by family: a large input is never held in memory.
+        await writeExpositionStream(path, io.stdin, {
+          ...(await writeOptions(flags, io)),
+          ...readOptions,
+          allowEmpty: flags.allowEmpty === true,
+        });
+        report();
+        return;
+      }
+      const families = parseExposition(await readExpositionText(io.stdin), readOptions);
+      report();
       const result = await updateTextfile(path, () => families, {
         ...(await writeOptions(flags, io)),
         replace: true,
         prevalidated: true,
         allowEmpty: flags.allowEmpty === true,
-        dryRun: flags.dryRun === true,
+        dryRun: true,
       });
-      if (flags.dryRun) emit(io, result.content ?? '');
+      emit(io, result.content ?? '');
     });
 
   addWriteOptions(

@@ -44,6 +44,23 @@ export function readExposition(input: string | Uint8Array, options: ReadOptions 
   return new Parser(decoded, options).run();
 }
 
+/** What the strict parser makes of one stretch of lines, for the byte-level fast path (fast-scan.ts). */
+export interface SegmentResult extends Exposition {
+  /** A syntax error ended the parse (node_exporter would read nothing more). */
+  readonly fatal: boolean;
+  /** How many of `problems` (the first ones) were found while reading lines, before validation. */
+  readonly parseProblems: number;
+}
+
+/**
+ * Parse `text` as the lines of a larger input starting at line `firstLine`:
+ * the fast path hands over the families it does not handle itself, and
+ * problems then carry the lines of the whole input.
+ */
+export function readSegment(text: string, firstLine: number, options: ReadOptions = {}): SegmentResult {
+  return new Parser(text, options, firstLine).runSegment();
+}
+
 /** Parse exposition text strictly: throws ExpositionError on the first error or warning. */
 export function parseExposition(
   input: string | Uint8Array,
@@ -95,19 +112,27 @@ class Parser {
   /** Metric and label names, interned (see LineCursor). */
   private readonly names = new Map<string, string>();
   private lastFamily: FamilyBuilder | undefined;
+  private parseProblems = 0;
+  private stopped = false;
 
   constructor(
     private readonly text: string,
     private readonly options: ReadOptions,
+    private readonly firstLine = 1,
   ) {}
+
+  runSegment(): SegmentResult {
+    const result = this.run();
+    return { ...result, fatal: this.stopped, parseProblems: this.stopped ? result.problems.length : this.parseProblems };
+  }
 
   run(): Exposition {
     const { text } = this;
-    if (text.charCodeAt(0) === 0xfeff) {
+    if (this.firstLine === 1 && text.charCodeAt(0) === 0xfeff) {
       return this.fatal(1, 'bom', 'the file starts with a byte-order mark (BOM); node_exporter reads it as part of the first metric name');
     }
     let pos = 0;
-    let lineNo = 0;
+    let lineNo = this.firstLine - 1;
     while (pos < text.length) {
       lineNo++;
       let end = text.indexOf('\n', pos);
@@ -135,6 +160,7 @@ class Parser {
   }
 
   private fatal(line: number, rule: string, message: string): Exposition {
+    this.stopped = true;
     const problems = [
       ...this.problems.filter((p) => p.severity !== 'notice'),
       { severity: 'error' as const, rule, message, line, wholeFile: true },
@@ -283,6 +309,7 @@ class Parser {
   }
 
   private finish(): Exposition {
+    this.parseProblems = this.problems.length;
     const families: MetricFamily[] = [];
     const builders = [...this.byName.values()].sort((a, b) => compareNames(a.name, b.name));
     for (const builder of builders) {

@@ -90,24 +90,38 @@ async function refuseUnsafeTarget(path: string): Promise<void> {
 
 /** Replace the file atomically: readers see the old or the new content, never a mix. */
 export async function writeFileAtomically(path: string, content: string | Iterable<string>, options: WriteOptions = {}): Promise<void> {
+  // writeFile loops until every byte is written; a full disk fails with ENOSPC
+  // instead of leaving a short file to be renamed over the good one.
+  await replaceFileAtomically(path, options, (handle) =>
+    typeof content === 'string' ? handle.writeFile(content, 'utf8') : writeChunks(handle, content),
+  );
+}
+
+/**
+ * Replace the file atomically with what `fill` writes into a new temp file
+ * (from its start; `fill` must write every byte or throw). A PromfileError
+ * from `fill` (bad input) is passed on as it is, after the temp file is removed.
+ */
+export async function replaceFileAtomically(
+  path: string,
+  options: WriteOptions,
+  fill: (handle: FileHandle) => Promise<void>,
+): Promise<void> {
   const dir = dirname(path);
   await prepareDirectory(dir, options.mkdir);
   await refuseUnsafeTarget(path);
   const mode = options.mode ?? DEFAULT_MODE;
   // Same directory (rename is atomic only within one filesystem); the name does
   // not end in .prom, so node_exporter never reads a half-written file.
-  const temp = `${path}.tmp-${uniqueSuffix()}`;
+  const temp = tempPathFor(path);
   let handle: FileHandle | undefined;
   let created = false;
   try {
-    // 'wx' is O_CREAT|O_EXCL: a new file or nothing. Anything planted at the
+    // 'wx+' is O_CREAT|O_EXCL (and read: the streaming writer reorders families in it): a new file or nothing. Anything planted at the
     // name, a symlink included, makes the open fail instead of being followed.
-    handle = await open(temp, 'wx', mode);
+    handle = await open(temp, 'wx+', mode);
     created = true;
-    // writeFile loops until every byte is written; a full disk fails with ENOSPC
-    // instead of leaving a short file to be renamed over the good one.
-    if (typeof content === 'string') await handle.writeFile(content, 'utf8');
-    else await writeChunks(handle, content);
+    await fill(handle);
     if (options.owner) await handle.chown(options.owner.uid, options.owner.gid);
     await handle.chmod(mode); // open's mode was narrowed by the umask
     await handle.sync();
@@ -117,9 +131,15 @@ export async function writeFileAtomically(path: string, content: string | Iterab
   } catch (error) {
     await handle?.close().catch(() => undefined);
     if (created) await unlink(temp).catch(() => undefined); // never what someone else put there
+    if (error instanceof PromfileError) throw error;
     throw ioError('ERR_WRITE_FAILED', `cannot write ${path}`, error);
   }
   await syncDirectory(dir);
+}
+
+/** A temp name beside `path`: same filesystem, and not a .prom name node_exporter would read. */
+export function tempPathFor(path: string): string {
+  return `${path}.tmp-${uniqueSuffix()}`;
 }
 
 const CHUNK_BYTES = 1 << 20;
@@ -177,7 +197,7 @@ const ERRNO_TEXT: Readonly<Record<string, string>> = {
   EISDIR: 'is a directory',
 };
 
-function ioError(code: 'ERR_READ_FAILED' | 'ERR_WRITE_FAILED', what: string, cause: unknown): IoError {
+export function ioError(code: 'ERR_READ_FAILED' | 'ERR_WRITE_FAILED', what: string, cause: unknown): IoError {
   const errno = errnoOf(cause);
   const reason = (errno && ERRNO_TEXT[errno]) ?? (cause instanceof Error ? cause.message : String(cause));
   return new IoError(errno === 'ENOENT' && code === 'ERR_WRITE_FAILED' ? 'ERR_DIR_MISSING' : code, `${what}: ${reason}`, { cause });

@@ -1,0 +1,558 @@
+// The byte-level fast path: validate and render exposition text as it
+// arrives, family by family, at close to the speed of copying it.
+//
+// The input is cut into blocks, one per family in the order node_exporter's
+// parser assigns lines to families (blank and comment lines ride along with
+// the block they fall in). A block whose lines all have the common shapes —
+// `# HELP`, `# TYPE` counter/gauge/untyped, `name{k="v",...} value` — is
+// checked on bytes and rendered by copying its input; any other block is
+// handed whole to the strict parser (readSegment), which reports problems
+// with the lines of the whole input. So correctness stays with the strict
+// parser: the fast path only takes what it recognises exactly.
+//
+// A family that resumes after another began (non-contiguous samples, a late
+// HELP or TYPE) needs the whole input regrouped: the scanner stops and says
+// so (`wholeFile`), and the caller parses everything strictly.
+import { isUtf8 } from 'node:buffer';
+import { ByteRuns } from './byte-runs.js';
+import {
+  Byte,
+  canonicalValue,
+  compareRanges,
+  isBlankByte,
+  isCanonicalHelp,
+  labelCount,
+  labelSpans,
+  metricNameEnd,
+  readLabels,
+  startsWith,
+} from './fast-line.js';
+import { compareNames, firstInvalidUtf8Line, readSegment, type ReadOptions, type SegmentResult } from './parse.js';
+import { renderFamily } from './render.js';
+import { SeriesTable } from './series-table.js';
+import { METRIC_TYPES, type MetricFamily, type MetricType, type Problem } from './types.js';
+import { validateFamilies } from './validate.js';
+
+/** One family's share of the input and of the output, in input order. */
+export interface FastBlock {
+  /** The family; undefined for lines before the first family. */
+  readonly name: string | undefined;
+  /** Its canonical text (empty when it has no samples). */
+  readonly output: readonly Uint8Array[];
+  /** Its input lines, exactly. */
+  readonly raw: readonly Uint8Array[];
+  /** Output and input are the same bytes. */
+  readonly identical: boolean;
+  readonly series: number;
+}
+
+export interface FastResult {
+  /** What parseExposition would throw: the first error, else the first warning. */
+  readonly error: Problem | undefined;
+  /** Notices in the order parseExposition reports them (meaningful when there is no error). */
+  readonly notices: readonly Problem[];
+  /** The scanner stopped: only a strict parse of the whole input can decide. */
+  readonly wholeFile: boolean;
+  /** Families with samples, and samples. */
+  readonly families: number;
+  readonly series: number;
+  /** Blocks handed to the strict parser (for tests and the benchmark's phase split). */
+  readonly strictBlocks: number;
+}
+
+interface FamilyState {
+  readonly name: string;
+  readonly bytes: Uint8Array;
+  type: MetricType | undefined;
+  hasHelp: boolean;
+  /** Its block has ended. */
+  closed: boolean;
+}
+
+const HELP_PREFIX = Buffer.from('# HELP ', 'latin1');
+const TYPE_PREFIX = Buffer.from('# TYPE ', 'latin1');
+const HELP_WORD = Buffer.from('HELP', 'latin1');
+const TYPE_WORD = Buffer.from('TYPE', 'latin1');
+const FAST_TYPES: Partial<Record<MetricType, Uint8Array>> = {
+  counter: Buffer.from('counter', 'latin1'),
+  gauge: Buffer.from('gauge', 'latin1'),
+  untyped: Buffer.from('untyped', 'latin1'),
+};
+
+/** Stages of a fast block: what may still come. */
+const enum Stage {
+  Start,
+  AfterHelp,
+  AfterType,
+  Samples,
+}
+
+const enum Phase {
+  Parse,
+  Validation,
+  CrossFamily,
+}
+
+/** The blocking problem parseExposition would pick: errors first, then by line, then in the order found. */
+class Verdict {
+  private parseBest: { problem: Problem; key: number[] } | undefined;
+  private best: { problem: Problem; key: number[] } | undefined;
+  private seq = 0;
+
+  add(problem: Problem, phase: Phase): void {
+    if (problem.severity === 'notice') return;
+    const key = [problem.severity === 'error' ? 0 : 1, problem.line ?? Infinity, phase, this.seq++];
+    if (phase === Phase.Parse && (!this.parseBest || before(key, this.parseBest.key))) this.parseBest = { problem, key };
+    if (!this.best || before(key, this.best.key)) this.best = { problem, key };
+  }
+
+  /** A syntax error ends the parse: problems found in validation no longer count. */
+  stop(): void {
+    this.best = this.parseBest;
+  }
+
+  get first(): Problem | undefined {
+    return this.best?.problem;
+  }
+}
+
+function before(a: readonly number[], b: readonly number[]): boolean {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return (a[i] as number) < (b[i] as number);
+  return false;
+}
+
+const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
+
+export class FastScanner {
+  private readonly families = new Map<string, FamilyState>();
+  private readonly withSamples = new Map<string, MetricType>();
+  private readonly table = new SeriesTable();
+  private readonly verdict = new Verdict();
+  private readonly parseNotices: Problem[] = [];
+  private readonly validationNotices: Array<{ family: string; problem: Problem }> = [];
+  private lineNo = 0;
+  private carry: Buffer | undefined;
+  private utf8Error: Problem | undefined;
+  /** A syntax error was found: the rest of the input is only checked for UTF-8. */
+  private draining = false;
+  private wholeFile = false;
+  private totalSeries = 0;
+  private strictBlocks = 0;
+  /** Input not yet handed out in blocks when the scanner stopped for the whole-file parse. */
+  readonly pending: Uint8Array[] = [];
+
+  // The current block.
+  private family: FamilyState | undefined;
+  private startLine = 1;
+  private readonly raw = new ByteRuns();
+  private readonly out = new ByteRuns();
+  private strict = false;
+  private identical = true;
+  private stage = Stage.Start;
+  private series = 0;
+
+  constructor(
+    private readonly options: ReadOptions,
+    private readonly onBlock: (block: FastBlock) => void,
+  ) {}
+
+  /** Feed the next chunk; false once more input cannot change the outcome (or the scanner stopped for the whole-file parse). */
+  push(chunk: Uint8Array): boolean {
+    if (this.stopped) return false;
+    const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
+    let start = 0;
+    if (this.carry !== undefined) {
+      const newline = buf.indexOf(Byte.Newline);
+      if (newline === -1) {
+        this.carry = Buffer.concat([this.carry, buf]);
+        return true;
+      }
+      const line = Buffer.concat([this.carry, buf.subarray(0, newline + 1)]);
+      this.carry = undefined;
+      start = newline + 1;
+      this.region(line, 0, line.length);
+    }
+    const last = buf.lastIndexOf(Byte.Newline);
+    if (last >= start && !this.stopped) {
+      this.region(buf, start, last + 1);
+      start = last + 1;
+    }
+    if (this.wholeFile) this.pending.push(buf.subarray(start));
+    else if (start < buf.length) this.carry = buf.subarray(start);
+    return !this.stopped;
+  }
+
+  /** The input ended: close the last block and give the verdict. */
+  end(): FastResult {
+    if (this.carry !== undefined && !this.stopped) {
+      const tail = this.carry;
+      this.carry = undefined;
+      if (this.wholeFile) this.pending.push(tail);
+      else this.region(tail, 0, tail.length);
+    }
+    if (!this.stopped && !this.draining) this.closeBlock();
+    if (!this.stopped && !this.draining) this.crossFamily();
+    const validation = [...this.validationNotices].sort((a, b) => compareNames(a.family, b.family)).map((entry) => entry.problem);
+    return {
+      error: this.utf8Error ?? this.verdict.first,
+      notices: [...this.parseNotices, ...validation],
+      wholeFile: this.wholeFile && this.utf8Error === undefined,
+      families: this.withSamples.size,
+      series: this.totalSeries,
+      strictBlocks: this.strictBlocks,
+    };
+  }
+
+  private get stopped(): boolean {
+    return this.wholeFile || this.utf8Error !== undefined;
+  }
+
+  /** Whole lines buf[start, end); the last one may lack its newline (end of input). */
+  private region(buf: Buffer, start: number, end: number): void {
+    if (!isUtf8(buf.subarray(start, end))) {
+      const line = this.lineNo + firstInvalidUtf8Line(buf.subarray(start, end));
+      this.utf8Error = { severity: 'error', rule: 'invalid-utf8', message: 'invalid UTF-8', line, wholeFile: true };
+      return;
+    }
+    let pos = start;
+    while (pos < end) {
+      let newline = buf.indexOf(Byte.Newline, pos);
+      if (newline === -1 || newline >= end) newline = end;
+      this.lineNo++;
+      if (!this.draining) this.line(buf, pos, newline, newline < end);
+      if (this.wholeFile) {
+        this.pending.push(...this.raw.take(), buf.subarray(pos, end));
+        return;
+      }
+      pos = newline + 1;
+    }
+  }
+
+  private line(buf: Buffer, start: number, end: number, terminated: boolean): void {
+    const current = this.family;
+    if (current !== undefined && !this.strict && terminated && this.isOwnSample(buf, start, end, current)) {
+      this.raw.add(buf, start, end + 1);
+      this.fastSample(buf, start, end, current);
+      return;
+    }
+    const family = this.classify(buf, start, end);
+    if (this.wholeFile) return;
+    if (family !== undefined && family !== this.family) {
+      this.closeBlock();
+      if (this.draining) return;
+      this.openBlock(family);
+    }
+    this.raw.add(buf, start, terminated ? end + 1 : end);
+    if (!terminated) this.strict = true; // the strict parser owns the missing-final-newline rule
+    if (this.strict) return;
+    if (family === undefined)
+      this.identical = false; // blank or comment: not in the output
+    else if (family.type === 'histogram' || family.type === 'summary') this.strict = true;
+    else if (buf[start] === Byte.Hash) this.fastComment(buf, start, end, family);
+    else if (this.isOwnSample(buf, start, end, family)) this.fastSample(buf, start, end, family);
+    else this.strict = true;
+  }
+
+  /** A sample line of the current (counter, gauge or untyped) family, name first, not a longer name. */
+  private isOwnSample(buf: Buffer, start: number, end: number, family: FamilyState): boolean {
+    const { bytes } = family;
+    const after = buf[start + bytes.length];
+    return (
+      (after === Byte.OpenBrace || after === Byte.Space) &&
+      startsWith(buf, start, end, bytes) &&
+      family.type !== 'histogram' &&
+      family.type !== 'summary'
+    );
+  }
+
+  /**
+   * The family a line belongs to, as the strict parser assigns it (creating
+   * it, and recording HELP and TYPE as it does); undefined for blank and
+   * comment lines. A line the strict parser refuses marks the block strict.
+   */
+  private classify(buf: Buffer, start: number, end: number): FamilyState | undefined {
+    let p = start;
+    while (p < end && isBlankByte(buf[p] as number)) p++;
+    if (p === end) return undefined;
+    if (buf[p] === Byte.Hash) return this.classifyComment(buf, p + 1, end);
+    const nameEnd = metricNameEnd(buf, p, end);
+    if (nameEnd === p) {
+      this.strict = true;
+      return undefined;
+    }
+    const current = this.family;
+    const family =
+      current !== undefined && nameEnd - p === current.bytes.length && startsWith(buf, p, end, current.bytes)
+        ? current
+        : this.lookup(buf.toString('latin1', p, nameEnd));
+    family.type ??= 'untyped';
+    return family;
+  }
+
+  private classifyComment(buf: Buffer, start: number, end: number): FamilyState | undefined {
+    let p = start;
+    while (p < end && isBlankByte(buf[p] as number)) p++;
+    let tokenEnd = p;
+    while (tokenEnd < end && !isBlankByte(buf[tokenEnd] as number)) tokenEnd++;
+    const length = tokenEnd - p;
+    const help = length === 4 && startsWith(buf, p, end, HELP_WORD);
+    if (tokenEnd === end || !(help || (length === 4 && startsWith(buf, p, end, TYPE_WORD)))) return undefined;
+    p = tokenEnd;
+    while (p < end && isBlankByte(buf[p] as number)) p++;
+    const nameEnd = metricNameEnd(buf, p, end);
+    if (nameEnd === end) return undefined;
+    if (nameEnd === p || !isBlankByte(buf[nameEnd] as number)) {
+      this.strict = true;
+      return undefined;
+    }
+    const family = this.lookup(buf.toString('latin1', p, nameEnd));
+    let rest = nameEnd;
+    while (rest < end && isBlankByte(buf[rest] as number)) rest++;
+    if (rest === end) return family;
+    if (help) family.hasHelp = true;
+    else if (family.type === undefined) {
+      const type = buf.toString('latin1', rest, end).toLowerCase();
+      if ((METRIC_TYPES as readonly string[]).includes(type)) family.type = type as MetricType;
+    }
+    return family;
+  }
+
+  /** The strict parser's family lookup: exact name, else a summary's or histogram's suffixed series. */
+  private lookup(name: string): FamilyState {
+    const exact = this.families.get(name);
+    const found =
+      exact ??
+      owner(this.families, name, ['_count', '_sum'], 'summary') ??
+      owner(this.families, name, ['_count', '_sum', '_bucket'], 'histogram');
+    if (found) {
+      if (found.closed) this.wholeFile = true;
+      return found;
+    }
+    const created: FamilyState = { name, bytes: Buffer.from(name, 'latin1'), type: undefined, hasHelp: false, closed: false };
+    this.families.set(name, created);
+    return created;
+  }
+
+  private openBlock(family: FamilyState): void {
+    this.family = family;
+    this.startLine = this.lineNo;
+    this.strict = false;
+    this.identical = true;
+    this.stage = Stage.Start;
+    this.series = 0;
+    this.table.clear();
+  }
+
+  private fastComment(buf: Buffer, start: number, end: number, family: FamilyState): void {
+    const isHelp = this.stage === Stage.Start && startsWith(buf, start, end, HELP_PREFIX);
+    const isType = !isHelp && this.stage <= Stage.AfterHelp && startsWith(buf, start, end, TYPE_PREFIX);
+    const name = start + HELP_PREFIX.length;
+    const text = name + family.bytes.length + 1;
+    const fits = (isHelp || isType) && startsWith(buf, name, end, family.bytes) && buf[text - 1] === Byte.Space;
+    const typeBytes = family.type === undefined ? undefined : FAST_TYPES[family.type];
+    if (fits && isHelp && isCanonicalHelp(buf, text, end)) this.stage = Stage.AfterHelp;
+    else if (fits && isType && typeBytes && end - text === typeBytes.length && startsWith(buf, text, end, typeBytes))
+      this.stage = Stage.AfterType;
+    else {
+      this.strict = true;
+      return;
+    }
+    this.out.add(buf, start, end + 1);
+  }
+
+  private fastSample(buf: Buffer, start: number, end: number, family: FamilyState): void {
+    const nameLength = family.bytes.length;
+    let p = start + nameLength;
+    const hasLabels = buf[p] === Byte.OpenBrace;
+    if (hasLabels) p = readLabels(buf, p);
+    const valueStart = p + 1;
+    const value = p === -1 || buf[p] !== Byte.Space ? undefined : canonicalValue(buf, valueStart, end, family.type === 'counter');
+    if (value === undefined || !this.addKey(buf, start + nameLength + 1, hasLabels ? labelCount : 0)) {
+      this.strict = true;
+      return;
+    }
+    if (this.stage !== Stage.AfterType) {
+      // No TYPE line: the writer adds one.
+      if (this.stage !== Stage.Samples) this.out.addBytes(Buffer.from(`# TYPE ${family.name} untyped\n`, 'latin1'));
+      if (this.stage !== Stage.Samples) this.identical = false;
+    }
+    this.stage = Stage.Samples;
+    family.type ??= 'untyped';
+    if (value === '') this.out.add(buf, start, end + 1);
+    else {
+      this.out.add(buf, start, valueStart);
+      this.out.addBytes(Buffer.from(`${value}\n`, 'latin1'));
+      this.identical = false;
+    }
+    this.series++;
+  }
+
+  /**
+   * Record the series' key; false when it may repeat one. The key is hashed
+   * as the bytes `a="1",b="2"` of its labels with a value, in name order: for
+   * the usual sorted labels, exactly the text between the braces.
+   */
+  private addKey(buf: Buffer, labelsStart: number, count: number): boolean {
+    const order = labelOrder(buf, count);
+    if (order === undefined) return false;
+    if (order === 0) hashBytes(buf, labelsStart, count === 0 ? labelsStart : (labelSpans[count * 4 - 1] as number) + 1);
+    else {
+      if (keyScratch.length < buf.length) keyScratch = Buffer.alloc(buf.length); // a key is shorter than its line
+      let length = 0;
+      for (let i = 0; i < count; i++) {
+        const at = (order === 1 ? i : (scratchOrder[i] as number)) * 4;
+        if (labelSpans[at + 2] === labelSpans[at + 3]) continue; // an empty label is no label
+        if (length > 0) length = keyScratch.write(',', length, 'latin1') + length;
+        // name="value": from the name up to and with the closing quote.
+        length += buf.copy(keyScratch, length, labelSpans[at], (labelSpans[at + 3] as number) + 1);
+      }
+      hashBytes(keyScratch, 0, length);
+    }
+    return this.table.add(hash.high, hash.low);
+  }
+
+  private closeBlock(): void {
+    const raw = this.raw.take();
+    const family = this.family;
+    if (family !== undefined) family.closed = true;
+    if (raw.length === 0) return;
+    if (this.strict || this.series === 0) {
+      this.closeStrict(raw);
+      return;
+    }
+    this.withSamples.set(family?.name as string, family?.type ?? 'untyped');
+    this.totalSeries += this.series;
+    this.onBlock({ name: family?.name, output: this.out.take(), raw, identical: this.identical, series: this.series });
+  }
+
+  private closeStrict(raw: Uint8Array[]): void {
+    this.out.take();
+    this.strictBlocks++;
+    const bytes = raw.length === 1 ? (raw[0] as Uint8Array) : Buffer.concat(raw);
+    const result = readSegment(decoder.decode(bytes), this.startLine, this.options);
+    this.record(result);
+    if (result.fatal) {
+      this.draining = true;
+      this.verdict.stop();
+      return;
+    }
+    const output: Uint8Array[] = [];
+    let series = 0;
+    for (const family of result.families) {
+      output.push(Buffer.from(renderFamily(family)));
+      this.withSamples.set(family.name, family.type);
+      series += family.samples.length;
+    }
+    this.totalSeries += series;
+    this.onBlock({ name: this.family?.name, output, raw, identical: false, series });
+  }
+
+  private record(result: SegmentResult): void {
+    result.problems.forEach((problem, index) => {
+      const phase = index < result.parseProblems ? Phase.Parse : Phase.Validation;
+      this.verdict.add(problem, phase);
+      if (problem.severity !== 'notice') return;
+      if (phase === Phase.Parse) this.parseNotices.push(problem);
+      else this.validationNotices.push({ family: this.family?.name ?? '', problem });
+    });
+  }
+
+  /** Rules across families (a histogram and a family named like its series). */
+  private crossFamily(): void {
+    const stubs: MetricFamily[] = [...this.withSamples]
+      .sort(([a], [b]) => compareNames(a, b))
+      .map(([name, type]) => ({ name, type, help: undefined, samples: [] }));
+    for (const problem of validateFamilies(stubs)) this.verdict.add(problem, Phase.CrossFamily);
+  }
+}
+
+function owner(families: Map<string, FamilyState>, name: string, suffixes: readonly string[], type: MetricType): FamilyState | undefined {
+  for (const suffix of suffixes) {
+    if (name.length > suffix.length && name.endsWith(suffix)) {
+      const family = families.get(name.slice(0, -suffix.length));
+      return family?.type === type ? family : undefined;
+    }
+  }
+  return undefined;
+}
+
+const scratchOrder = new Int32Array(32);
+/** A key rebuilt in name order (labels are at most a line long). */
+let keyScratch = Buffer.alloc(1 << 16);
+
+/** Two independent 32-bit hashes (murmur3-style and FNV-style, 4 bytes a step) of the last key hashed. */
+const hash = { high: 0, low: 0 };
+
+function hashBytes(buf: Buffer, start: number, end: number): void {
+  let h = 0x811c9dc5;
+  let l = 0x9747b28c;
+  let p = start;
+  for (; p + 4 <= end; p += 4) {
+    const word = buf.readInt32LE(p);
+    let k = Math.imul(word, 0xcc9e2d51);
+    k = Math.imul((k << 15) | (k >>> 17), 0x1b873593);
+    h ^= k;
+    h = (Math.imul((h << 13) | (h >>> 19), 5) + 0xe6546b64) | 0;
+    l = Math.imul(l ^ word, 16777619) ^ (l >>> 15);
+  }
+  for (; p < end; p++) {
+    const b = buf[p] as number;
+    h = Math.imul(h ^ b, 0x5bd1e995);
+    l = Math.imul(l ^ b, 16777619);
+  }
+  hash.high = h ^ (end - start);
+  hash.low = l | 0;
+}
+
+/**
+ * How to walk the labels in name order: 0 when they are sorted and none is
+ * empty (hash the text as it is), 1 when sorted with empty ones, 2 when
+ * scratchOrder holds the order; undefined when a name repeats (the strict
+ * parser reports it).
+ */
+function labelOrder(buf: Uint8Array, count: number): 0 | 1 | 2 | undefined {
+  let sorted = true;
+  let empty = false;
+  for (let i = 0; i < count; i++) {
+    if (labelSpans[i * 4 + 2] === labelSpans[i * 4 + 3]) empty = true;
+    if (i > 0 && compareLabelNames(buf, i - 1, i) >= 0) sorted = false;
+  }
+  if (sorted) return empty ? 1 : 0;
+  for (let i = 0; i < count; i++) {
+    let j = i - 1;
+    for (; j >= 0; j--) {
+      const diff = compareLabelNames(buf, scratchOrder[j] as number, i);
+      if (diff === 0) return undefined;
+      if (diff < 0) break;
+      scratchOrder[j + 1] = scratchOrder[j] as number;
+    }
+    scratchOrder[j + 1] = i;
+  }
+  return 2;
+}
+
+function compareLabelNames(buf: Uint8Array, a: number, b: number): number {
+  return compareRanges(
+    buf,
+    labelSpans[a * 4] as number,
+    labelSpans[a * 4 + 1] as number,
+    labelSpans[b * 4] as number,
+    labelSpans[b * 4 + 1] as number,
+  );
+}
+
+export interface ScannedText extends FastResult {
+  /** The canonical text, families sorted by name (empty on error or when `wholeFile`). */
+  readonly output: Uint8Array;
+}
+
+/** Scan input held in memory, in the given chunks: the fast path without a file to stream to. */
+export function scanChunks(chunks: Iterable<Uint8Array>, options: ReadOptions = {}): ScannedText {
+  const blocks: FastBlock[] = [];
+  const scanner = new FastScanner(options, (block) => blocks.push(block));
+  for (const chunk of chunks) if (!scanner.push(chunk)) break;
+  const result = scanner.end();
+  if (result.error !== undefined || result.wholeFile) return { ...result, output: new Uint8Array(0) };
+  const sorted = blocks.filter((block) => block.name !== undefined).sort((a, b) => compareNames(a.name as string, b.name as string));
+  return { ...result, output: Buffer.concat(sorted.flatMap((block) => block.output)) };
+}

@@ -1,0 +1,322 @@
+// `write` at the speed of the disk: exposition text is validated and written
+// family by family as it arrives (format/fast-scan.ts), into the temp file
+// that replaces the target. Memory holds one family at a time; what must be
+// kept longer goes to disk:
+// - families out of name order are put in order by copying file ranges at the end;
+// - for a family that resumes later (only the whole input, parsed strictly,
+//   can say what it means), the input so far is recovered from the output
+//   (families the writer copied unchanged) and from a spool file (the rest).
+import { closeSync, ftruncateSync, openSync, readSync, unlinkSync, writevSync } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { ExpositionError } from '../errors.js';
+import { FastScanner, type FastBlock } from '../format/fast-scan.js';
+import { compareNames, parseExposition, type ReadOptions } from '../format/parse.js';
+import { renderChunks } from '../format/render.js';
+import type { Problem } from '../format/types.js';
+import { prepareDirectory, replaceFileAtomically, tempPathFor, type WriteOptions } from './files.js';
+import { withLock } from './lock.js';
+
+export interface StreamWriteOptions extends WriteOptions, ReadOptions {
+  /** Lock wait in milliseconds. */
+  readonly lockTimeoutMs?: number;
+  /** Write a file with no samples. Default false: empty input is refused. */
+  readonly allowEmpty?: boolean;
+  /** Names the input in messages (e.g. `<stdin>`). */
+  readonly source?: string;
+  /** Receives what the writer normalized, once the file is written. */
+  readonly onNotice?: (problem: Problem) => void;
+}
+
+export interface StreamWriteResult {
+  readonly path: string;
+  /** Families with samples, and samples, in the file written. */
+  readonly families: number;
+  readonly series: number;
+}
+
+/**
+ * The input, resumable: each `for await` over it continues where the last
+ * one stopped (leaving a loop early must not close stdin, which the
+ * whole-file parse may still need).
+ */
+class Input {
+  private readonly iterator: AsyncIterator<Uint8Array | string>;
+
+  constructor(source: AsyncIterable<Uint8Array | string>) {
+    this.iterator = source[Symbol.asyncIterator]();
+  }
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<Uint8Array> {
+    for (;;) {
+      const next = await this.iterator.next();
+      if (next.done === true) return;
+      yield typeof next.value === 'string' ? Buffer.from(next.value) : next.value;
+    }
+  }
+}
+
+/**
+ * Validate exposition text from `input` and make it the whole content of
+ * `path`, atomically and under its lock: the same result and the same errors
+ * as parseExposition + updateTextfile, without holding the text in memory.
+ */
+export async function writeExpositionStream(
+  path: string,
+  source: AsyncIterable<Uint8Array | string>,
+  options: StreamWriteOptions = {},
+): Promise<StreamWriteResult> {
+  const input = new Input(source);
+  let started = false;
+  try {
+    await prepareDirectory(dirname(path), options.mkdir);
+    return await withLock(
+      path,
+      async () => {
+        started = true;
+        let counts = { families: 0, series: 0 };
+        await replaceFileAtomically(path, options, async (handle) => {
+          counts = await streamInto(handle, path, input, options);
+        });
+        return { path, ...counts };
+      },
+      options.lockTimeoutMs === undefined ? {} : { timeoutMs: options.lockTimeoutMs },
+    );
+  } catch (error) {
+    // Bad input is reported before a missing directory or a busy lock, as when the input was read first.
+    if (!started && !(error instanceof ExpositionError)) await validateOnly(input, options);
+    throw error;
+  }
+}
+
+/** Read all of `input` and throw its first problem, writing nothing. */
+async function validateOnly(input: Input, options: StreamWriteOptions): Promise<void> {
+  const scanner = new FastScanner(options, () => undefined);
+  const taken: Uint8Array[] = [];
+  for await (const chunk of input) {
+    const bytes = chunk;
+    taken.push(bytes);
+    if (!scanner.push(bytes)) break;
+  }
+  const result = scanner.end();
+  if (result.wholeFile) {
+    for await (const chunk of input) taken.push(chunk);
+    parseExposition(Buffer.concat(taken), strictOptions(options));
+  } else if (result.error) throw new ExpositionError(result.error, options.source);
+}
+
+function strictOptions(options: StreamWriteOptions): ReadOptions & { source?: string } {
+  const { stripTimestamps, allowMissingFinalNewline, source } = options;
+  return {
+    ...(stripTimestamps === undefined ? {} : { stripTimestamps }),
+    ...(allowMissingFinalNewline === undefined ? {} : { allowMissingFinalNewline }),
+    ...(source === undefined ? {} : { source }),
+  };
+}
+
+async function streamInto(
+  handle: FileHandle,
+  path: string,
+  input: Input,
+  options: StreamWriteOptions,
+): Promise<{ families: number; series: number }> {
+  const file = new BlockFile(handle.fd, path);
+  try {
+    const scanner = new FastScanner(options, (block) => file.add(block));
+    let more = true;
+    for await (const chunk of input) {
+      more = scanner.push(chunk);
+      if (!more) break;
+    }
+    const result = scanner.end();
+    if (result.wholeFile) return await file.rewriteStrictly(scanner.pending, input, options);
+    if (result.error) throw new ExpositionError(result.error, options.source);
+    refuseEmpty(result.series, options);
+    file.finish();
+    for (const notice of result.notices) options.onNotice?.(notice);
+    return { families: result.families, series: result.series };
+  } finally {
+    file.close();
+  }
+}
+
+function refuseEmpty(series: number, options: StreamWriteOptions): void {
+  if (series === 0 && !options.allowEmpty) {
+    throw new ExpositionError({
+      severity: 'error',
+      rule: 'empty',
+      message: 'nothing to write: no samples (pass --allow-empty to write an empty file)',
+    });
+  }
+}
+
+const BATCH_BYTES = 1 << 20;
+const BATCH_PARTS = 1024;
+
+/** Bytes appended at explicit offsets, batched into writev calls of about 1 MiB. */
+class Appender {
+  offset = 0;
+  private parts: Uint8Array[] = [];
+  private size = 0;
+
+  constructor(readonly fd: number) {}
+
+  append(parts: readonly Uint8Array[]): void {
+    for (const part of parts) {
+      if (part.length === 0) continue;
+      this.parts.push(part);
+      this.size += part.length;
+    }
+    if (this.size >= BATCH_BYTES || this.parts.length >= BATCH_PARTS) this.flush();
+  }
+
+  /** Where the next byte appended will land. */
+  get end(): number {
+    return this.offset + this.size;
+  }
+
+  flush(): void {
+    const parts = this.parts;
+    while (parts.length > 0) {
+      let written = writevSync(this.fd, parts, this.offset);
+      this.offset += written;
+      // A short write (rare) resumes where it stopped.
+      while (parts.length > 0 && written >= (parts[0] as Uint8Array).length) written -= (parts.shift() as Uint8Array).length;
+      if (written > 0) parts[0] = (parts[0] as Uint8Array).subarray(written);
+    }
+    this.parts = parts;
+    this.size = 0;
+  }
+
+  restart(): void {
+    this.parts = [];
+    this.size = 0;
+    this.offset = 0;
+  }
+}
+
+interface Placed {
+  readonly name: string;
+  readonly start: number;
+  readonly length: number;
+}
+
+/** Where the input so far can be read back: a range of the output, or of the spool. */
+interface Recovered {
+  readonly fromSpool: boolean;
+  readonly start: number;
+  readonly length: number;
+}
+
+/** The temp file, filled block by block in input order. */
+class BlockFile {
+  private readonly out: Appender;
+  private readonly placed: Placed[] = [];
+  private sorted = true;
+  private readonly recovered: Recovered[] = [];
+  private spool: Appender | undefined;
+
+  constructor(
+    fd: number,
+    private readonly path: string,
+  ) {
+    this.out = new Appender(fd);
+  }
+
+  add(block: FastBlock): void {
+    const start = this.out.end;
+    this.out.append(block.output);
+    const length = this.out.end - start;
+    if (block.identical) this.recovered.push({ fromSpool: false, start, length });
+    else {
+      const spool = (this.spool ??= new Appender(openSpool(this.path)));
+      const spoolStart = spool.end;
+      spool.append(block.raw);
+      this.recovered.push({ fromSpool: true, start: spoolStart, length: spool.end - spoolStart });
+    }
+    if (length === 0 || block.name === undefined) return;
+    const previous = this.placed[this.placed.length - 1];
+    if (previous && compareNames(previous.name, block.name) > 0) this.sorted = false;
+    this.placed.push({ name: block.name, start, length });
+  }
+
+  /** All written; families put in name order when they came in another. */
+  finish(): void {
+    this.out.flush();
+    if (this.sorted) return;
+    const order = [...this.placed].sort((a, b) => compareNames(a.name, b.name));
+    const scratch = openSpool(this.path);
+    try {
+      const copy = new Appender(scratch);
+      for (const block of order) copyRange(this.out.fd, block.start, block.length, copy);
+      copy.flush();
+      this.out.restart();
+      copyRange(scratch, 0, copy.offset, this.out);
+      this.out.flush();
+    } finally {
+      closeSync(scratch);
+    }
+  }
+
+  /** The scanner gave up: parse the whole input strictly and write its rendering instead. */
+  async rewriteStrictly(
+    pending: readonly Uint8Array[],
+    input: Input,
+    options: StreamWriteOptions,
+  ): Promise<{ families: number; series: number }> {
+    this.out.flush();
+    this.spool?.flush();
+    const parts: Uint8Array[] = this.recovered.map((range) =>
+      readRange(range.fromSpool ? (this.spool as Appender).fd : this.out.fd, range.start, range.length),
+    );
+    parts.push(...pending);
+    for await (const chunk of input) parts.push(chunk);
+    const notices: Problem[] = [];
+    const families = parseExposition(Buffer.concat(parts), { ...strictOptions(options), onNotice: (notice) => notices.push(notice) });
+    const series = families.reduce((sum, family) => sum + family.samples.length, 0);
+    refuseEmpty(series, options);
+    ftruncateSync(this.out.fd, 0);
+    this.out.restart();
+    for (const text of renderChunks(families)) this.out.append([Buffer.from(text)]);
+    this.out.flush();
+    for (const notice of notices) options.onNotice?.(notice);
+    return { families: families.length, series };
+  }
+
+  close(): void {
+    if (this.spool) closeSync(this.spool.fd);
+    this.spool = undefined;
+  }
+}
+
+/** A scratch file beside the target, unlinked at once: the kernel frees it when it is closed, even after a crash. */
+function openSpool(path: string): number {
+  const name = tempPathFor(path);
+  const fd = openSync(name, 'wx+', 0o600);
+  try {
+    unlinkSync(name);
+  } catch (error) {
+    closeSync(fd);
+    throw error;
+  }
+  return fd;
+}
+
+function readRange(fd: number, start: number, length: number): Uint8Array {
+  const buffer = Buffer.allocUnsafe(length);
+  let done = 0;
+  while (done < length) {
+    const read = readSync(fd, buffer, done, length - done, start + done);
+    if (read === 0) throw new Error(`short read at ${start + done}`);
+    done += read;
+  }
+  return buffer;
+}
+
+function copyRange(fd: number, start: number, length: number, to: Appender): void {
+  for (let done = 0; done < length;) {
+    const piece = readRange(fd, start + done, Math.min(BATCH_BYTES, length - done));
+    to.append([piece]);
+    done += piece.length;
+  }
+}
