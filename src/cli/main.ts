@@ -1,15 +1,12 @@
 // The process boundary: the only module that reads argv, env and stdio, and
 // the one place where errors become exit codes.
 import { readFileSync } from 'node:fs';
-import type * as Commander from 'commander';
-import { createRequire } from 'node:module';
-import type { Command } from 'commander';
+import { Command as CommandClass, CommanderError, type Command } from 'commander';
 import { InputError, IoError, PromfileError } from '../errors.js';
 import type { CliIo, CommandContext } from './io.js';
 
-// commander is CommonJS: require() skips the ESM loader's export analysis,
-// 3 ms of every cold start. Command modules get it through `program`.
-const { Command: CommandClass, CommanderError } = createRequire(import.meta.url)('commander') as typeof Commander;
+// The version, inlined by the bundle step (scripts/bundle.mjs); unbundled, read from package.json.
+declare const PROMFILE_VERSION: string | undefined;
 
 type Register = (program: Command, io: CliIo, context: CommandContext) => void;
 
@@ -40,7 +37,7 @@ export const EXIT = { ok: 0, failure: 1, usage: 2, internal: 70 } as const;
 export async function createProgram(io: CliIo, context: CommandContext, args: readonly string[] = []): Promise<Command> {
   const program = new CommandClass('promfile')
     .description("Write Prometheus metrics into node_exporter's textfile collector directory: validated and atomic.")
-    .version(readVersion(), '-V, --version')
+    .version(typeof PROMFILE_VERSION === 'string' ? PROMFILE_VERSION : readVersion(), '-V, --version')
     .exitOverride()
     .configureOutput({ writeOut: (text) => io.stdout.write(text), writeErr: (text) => io.stderr.write(text) })
     .showHelpAfterError('(run "promfile help <command>" for usage)');
@@ -92,9 +89,16 @@ function processIo(): CliIo {
   return {
     argv: process.argv.slice(2),
     env: process.env,
-    stdin: process.stdin,
-    stdout: process.stdout,
-    stderr: process.stderr,
+    // Getters: each stdio stream is created on first use, not at every start.
+    get stdin() {
+      return process.stdin;
+    },
+    get stdout() {
+      return process.stdout;
+    },
+    get stderr() {
+      return process.stderr;
+    },
     now: () => Date.now(),
     uid: process.getuid?.(),
     pid: process.pid,

@@ -1,0 +1,82 @@
+#!/usr/bin/env node
+// The bundle step of `npm run build` (after tsc):
+// - dist/promfile.cjs: the CLI in one file (promfile, commander, prom-client), run by
+//   bin/promfile.js and installed alone by the .deb. CommonJS, because a single CJS file
+//   starts faster than an ESM graph and needs no top-level await.
+// - dist/cjs/index.js: the library for `require('promfile')` (dependencies stay external).
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
+const DIST = join(ROOT, 'dist');
+const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+
+// commander requires node:child_process at load time for executable subcommands, which
+// promfile has none of; that one require pulls in about 50 of Node's internal modules
+// (net, dgram, streams). Give commander a stand-in that requires it on first use.
+const lazyChildProcess = {
+  name: 'lazy-child-process',
+  setup(builder) {
+    builder.onResolve({ filter: /^node:child_process$/ }, (args) =>
+      args.importer.includes(`${join('node_modules', 'commander')}`) ? { path: 'child_process', namespace: 'lazy-builtin' } : undefined,
+    );
+    builder.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, (args) => ({
+      contents: `let loaded;
+module.exports = new Proxy({}, { get: (_, key) => (loaded ??= require('node:${args.path}'))[key] });`,
+      loader: 'js',
+      resolveDir: ROOT,
+    }));
+  },
+};
+
+const common = {
+  bundle: true,
+  platform: 'node',
+  target: 'node18.19',
+  format: 'cjs',
+  legalComments: 'none',
+  logLevel: 'warning',
+  // No source maps: the TypeScript sources are not shipped.
+  sourcemap: false,
+};
+
+await build({
+  ...common,
+  stdin: {
+    contents: `import { runCli } from './src/cli/main.ts';
+runCli().then((code) => { process.exitCode = code; });`,
+    resolveDir: ROOT,
+    sourcefile: 'promfile-cli-entry.ts',
+    loader: 'ts',
+  },
+  outfile: join(DIST, 'promfile.cjs'),
+  define: { PROMFILE_VERSION: JSON.stringify(version) },
+  minifySyntax: true,
+  // readVersion()'s import.meta.url is dead code here: PROMFILE_VERSION is defined.
+  logOverride: { 'empty-import-meta': 'silent' },
+  plugins: [lazyChildProcess],
+});
+
+await build({
+  ...common,
+  entryPoints: [join(ROOT, 'src', 'index.ts')],
+  outfile: join(DIST, 'cjs', 'index.js'),
+  packages: 'external',
+});
+writeFileSync(join(DIST, 'cjs', 'package.json'), '{ "type": "commonjs" }\n');
+
+// The same declarations for require(): under dist/cjs/ TypeScript reads them as CommonJS.
+function copyDeclarations(from, to) {
+  for (const entry of readdirSync(from, { withFileTypes: true })) {
+    const source = join(from, entry.name);
+    if (entry.isDirectory() && source !== join(DIST, 'cjs')) copyDeclarations(source, join(to, entry.name));
+    else if (entry.isFile() && entry.name.endsWith('.d.ts')) {
+      mkdirSync(to, { recursive: true });
+      copyFileSync(source, join(to, entry.name));
+    }
+  }
+}
+copyDeclarations(DIST, join(DIST, 'cjs'));
+process.stderr.write(`bundle: ${relative(ROOT, join(DIST, 'promfile.cjs'))}, ${relative(ROOT, dirname(join(DIST, 'cjs', 'index.js')))}/\n`);
