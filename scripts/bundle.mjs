@@ -80,3 +80,49 @@ function copyDeclarations(from, to) {
 }
 copyDeclarations(DIST, join(DIST, 'cjs'));
 process.stderr.write(`bundle: ${relative(ROOT, join(DIST, 'promfile.cjs'))}, ${relative(ROOT, dirname(join(DIST, 'cjs', 'index.js')))}/\n`);
+
+// The man page and the completion scripts, from the command definitions (dist/cli, just
+// compiled by tsc): what --help says, they say. The .deb and `npm install -g` install them.
+const { createProgram } = await import('../dist/cli/main.js');
+const { renderManPage } = await import('../dist/cli/manpage.js');
+const { completionScript } = await import('../dist/cli/completion.js');
+const quiet = { write: () => true };
+const io = { argv: [], env: {}, stdin: [], stdout: quiet, stderr: quiet, now: Date.now, uid: 0, pid: 0, onSignal: () => () => {} };
+const program = await createProgram(io, { exitCode: 0 });
+mkdirSync(join(DIST, 'man'), { recursive: true });
+writeFileSync(join(DIST, 'man', 'promfile.1'), renderManPage(program, version, readmeSections()));
+mkdirSync(join(DIST, 'completions'), { recursive: true });
+writeFileSync(join(DIST, 'completions', 'promfile.bash'), completionScript(program, 'bash'));
+writeFileSync(join(DIST, 'completions', '_promfile'), completionScript(program, 'zsh'));
+
+/** EXIT STATUS and the rest from README.md, where they are documented. */
+function readmeSections() {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const exitCodes = /\n## Exit codes\n([\s\S]*?)\n## /.exec(readme)?.[1];
+  if (!exitCodes) throw new Error('README.md has no "## Exit codes" section');
+  // Table rows become tagged paragraphs, other text paragraphs; header rows are dropped.
+  const items = exitCodes
+    .replace(/`/g, '')
+    .split(/\n\s*\n/)
+    .map((block) => block.trim())
+    .filter(Boolean)
+    .flatMap((block) =>
+      block.startsWith('|')
+        ? [...block.matchAll(/^\|\s*([^|]+?)\s*\|\s*([^|]+?)\s*\|$/gm)]
+            .map((row) => [row[1], row[2]])
+            .filter(([term]) => !/^:?-+:?$/.test(term))
+            .slice(1)
+        : [block],
+    );
+  return [
+    { title: 'Exit status', items },
+    {
+      title: 'Environment',
+      items: [
+        ['PROMFILE_DIR', 'the textfile directory when --dir is not given'],
+        ['PROMFILE_DEBUG', 'set to 1 to print the stack trace of an internal error'],
+      ],
+    },
+    { title: 'See also', items: ['prometheus-node-exporter(1), promtool(1); README.md in /usr/share/doc/promfile.'] },
+  ];
+}

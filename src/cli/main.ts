@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { Command as CommandClass, CommanderError, type Command } from 'commander';
 import { InputError, IoError, PromfileError } from '../errors.js';
 import type { CliIo, CommandContext } from './io.js';
+import { addExamples } from './examples.js';
 
 // The version, inlined by the bundle step (scripts/bundle.mjs); unbundled, read from package.json.
 declare const PROMFILE_VERSION: string | undefined;
@@ -16,7 +17,8 @@ const loadWrite = async (): Promise<Register> => (await import('./write-commands
 const loadRun = async (): Promise<Register> => (await import('./run-commands.js')).registerRunCommands;
 const loadPush = async (): Promise<Register> => (await import('./push-commands.js')).registerPushCommands;
 const loadInspect = async (): Promise<Register> => (await import('./inspect-commands.js')).registerInspectCommands;
-const ALL_COMMANDS = [loadWrite, loadRun, loadInspect, loadPush];
+const loadCompletion = async (): Promise<Register> => (await import('./completion-commands.js')).registerCompletionCommand;
+const ALL_COMMANDS = [loadWrite, loadRun, loadInspect, loadPush, loadCompletion];
 const COMMAND_MODULES: Readonly<Record<string, () => Promise<Register>>> = {
   set: loadWrite,
   write: loadWrite,
@@ -28,6 +30,11 @@ const COMMAND_MODULES: Readonly<Record<string, () => Promise<Register>>> = {
   ls: loadInspect,
   gc: loadInspect,
   push: loadPush,
+  // The completion script lists every command.
+  completion: async () => {
+    const registers = await Promise.all(ALL_COMMANDS.map((load) => load()));
+    return (program, io, context) => registers.forEach((register) => register(program, io, context));
+  },
 };
 
 /** Exit statuses, documented in README.md. */
@@ -46,6 +53,7 @@ export async function createProgram(io: CliIo, context: CommandContext, args: re
   program.enablePositionalOptions();
   const named = args[0] === undefined ? undefined : COMMAND_MODULES[args[0]];
   for (const load of named ? [named] : ALL_COMMANDS) (await load())(program, io, context);
+  addExamples(program);
   return program;
 }
 
