@@ -36,14 +36,16 @@ const common = {
   platform: 'node',
   target: 'node18.19',
   format: 'cjs',
+  // Licences of bundled packages: dist/THIRD-PARTY-NOTICES.txt (and the .deb's copyright file).
   legalComments: 'none',
   logLevel: 'warning',
   // No source maps: the TypeScript sources are not shipped.
   sourcemap: false,
 };
 
-await build({
+const cli = await build({
   ...common,
+  metafile: true,
   stdin: {
     contents: `import { runCli } from './src/cli/main.ts';
 runCli().then((code) => { process.exitCode = code; });`,
@@ -53,11 +55,14 @@ runCli().then((code) => { process.exitCode = code; });`,
   },
   outfile: join(DIST, 'promfile.cjs'),
   define: { PROMFILE_VERSION: JSON.stringify(version) },
+  banner: { js: `// promfile ${version} (MIT), bundled with its dependencies; their licences: THIRD-PARTY-NOTICES.txt.` },
   minifySyntax: true,
   // readVersion()'s import.meta.url is dead code here: PROMFILE_VERSION is defined.
   logOverride: { 'empty-import-meta': 'silent' },
   plugins: [lazyChildProcess],
 });
+
+writeFileSync(join(DIST, 'THIRD-PARTY-NOTICES.txt'), thirdPartyNotices(cli.metafile));
 
 await build({
   ...common,
@@ -66,6 +71,25 @@ await build({
   packages: 'external',
 });
 writeFileSync(join(DIST, 'cjs', 'package.json'), '{ "type": "commonjs" }\n');
+
+/** The licence texts of the packages inside the bundle, which MIT and Apache-2.0 ask to ship with it. */
+function thirdPartyNotices(metafile) {
+  const packages = new Set();
+  for (const input of Object.keys(metafile.inputs)) {
+    const match = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(input);
+    if (match) packages.add(match[1]);
+  }
+  return [...packages]
+    .sort()
+    .map((name) => {
+      const dir = join(ROOT, 'node_modules', name);
+      const { version: packageVersion, license } = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+      const file = readdirSync(dir).find((entry) => /^licen[cs]e/i.test(entry));
+      if (!file) throw new Error(`${name} ships no licence file`);
+      return `${name} ${packageVersion} (${license})\n\n${readFileSync(join(dir, file), 'utf8').trim()}\n`;
+    })
+    .join(`\n${'-'.repeat(72)}\n\n`);
+}
 
 // The same declarations for require(): under dist/cjs/ TypeScript reads them as CommonJS.
 function copyDeclarations(from, to) {
