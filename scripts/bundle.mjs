@@ -11,7 +11,9 @@ import { build } from 'esbuild';
 
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const DIST = join(ROOT, 'dist');
-const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+const { version, engines } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+const floor = /^>=(\d+)\.(\d+)$/.exec(engines.node)?.slice(1).map(Number);
+if (!floor) throw new Error(`engines.node "${engines.node}" is not of the form >=X.Y`);
 
 // commander requires node:child_process at load time for executable subcommands, which
 // promfile has none of; that one require pulls in about 50 of Node's internal modules
@@ -47,8 +49,14 @@ const cli = await build({
   ...common,
   metafile: true,
   stdin: {
+    // The floor check again, for the one file run on its own (`node promfile.cjs`): bin/promfile.js
+    // checks before this file is parsed, this covers Node.js versions that can parse it.
     contents: `import { runCli } from './src/cli/main.ts';
-runCli().then((code) => { process.exitCode = code; });`,
+const [major, minor] = process.versions.node.split('.').map(Number);
+if (major < ${floor[0]} || (major === ${floor[0]} && minor < ${floor[1]})) {
+  process.stderr.write('promfile: needs Node.js ${floor.join('.')} or newer; this is ' + process.version + '\\n');
+  process.exitCode = 1;
+} else runCli().then((code) => { process.exitCode = code; });`,
     resolveDir: ROOT,
     sourcefile: 'promfile-cli-entry.ts',
     loader: 'ts',

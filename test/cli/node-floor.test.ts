@@ -9,8 +9,8 @@ import { BIN, NODE, ROOT } from '../helpers/cli.js';
 const PRETEND = join(ROOT, 'test', 'fixtures', 'node-floor', 'pretend-version.cjs');
 const engines = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { engines: { node: string } }).engines.node;
 
-function runAs(version: string, args: string[]): SpawnSyncReturns<string> {
-  return spawnSync(NODE, ['--require', PRETEND, BIN, ...args], {
+function runAs(version: string, args: string[], entry = BIN): SpawnSyncReturns<string> {
+  return spawnSync(NODE, ['--require', PRETEND, entry, ...args], {
     encoding: 'utf8',
     env: { ...process.env, PRETEND_NODE_VERSION: version },
   });
@@ -33,5 +33,13 @@ describe('the Node.js floor', () => {
     expect(result.stderr).toBe('');
     expect(result.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
     expect(result.status).toBe(0);
+  });
+
+  it('the one-file build run on its own checks too', () => {
+    const result = runAs('16.20.2', ['--version'], join(ROOT, 'dist', 'promfile.cjs'));
+    expect(result.stderr).toBe('promfile: needs Node.js 18.19 or newer; this is v16.20.2\n');
+    expect(result.stdout).toBe('');
+    expect(result.status).toBe(1);
+    expect(runAs('18.19.0', ['--version'], join(ROOT, 'dist', 'promfile.cjs')).status).toBe(0);
   });
 });
