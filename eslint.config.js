@@ -3,13 +3,13 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'bench/.work/', 'test/fixtures/', 'coverage/'] },
+  { ignores: ['dist/', 'build/', 'node_modules/', 'bench/.work/', 'test/fixtures/', 'coverage/'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
       parserOptions: {
-        projectService: { allowDefaultProject: ['*.js', 'vitest.config.ts', 'bench/*.js', 'bin/*.js', 'examples/*.mjs'] },
+        projectService: { allowDefaultProject: ['*.js', 'vitest.config.ts', 'bench/*.js', 'bin/*.js', 'examples/*.mjs', 'scripts/*.mjs'] },
         tsconfigRootDir: import.meta.dirname,
       },
     },
@@ -42,5 +42,11 @@ export default tseslint.config(
         clearInterval: 'readonly',
       },
     },
+  },
+  {
+    // bin/promfile.js is CommonJS (bin/package.json), so that any Node.js can read its version check.
+    files: ['bin/*.js'],
+    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
 );

@@ -1,15 +1,13 @@
 // The process boundary: the only module that reads argv, env and stdio, and
 // the one place where errors become exit codes.
 import { readFileSync } from 'node:fs';
-import type * as Commander from 'commander';
-import { createRequire } from 'node:module';
-import type { Command } from 'commander';
+import { Command as CommandClass, CommanderError, type Command } from 'commander';
 import { InputError, IoError, PromfileError } from '../errors.js';
 import type { CliIo, CommandContext } from './io.js';
+import { addExamples } from './examples.js';
 
-// commander is CommonJS: require() skips the ESM loader's export analysis,
-// 3 ms of every cold start. Command modules get it through `program`.
-const { Command: CommandClass, CommanderError } = createRequire(import.meta.url)('commander') as typeof Commander;
+// The version, inlined by the bundle step (scripts/bundle.mjs); unbundled, read from package.json.
+declare const PROMFILE_VERSION: string | undefined;
 
 type Register = (program: Command, io: CliIo, context: CommandContext) => void;
 
@@ -19,7 +17,8 @@ const loadWrite = async (): Promise<Register> => (await import('./write-commands
 const loadRun = async (): Promise<Register> => (await import('./run-commands.js')).registerRunCommands;
 const loadPush = async (): Promise<Register> => (await import('./push-commands.js')).registerPushCommands;
 const loadInspect = async (): Promise<Register> => (await import('./inspect-commands.js')).registerInspectCommands;
-const ALL_COMMANDS = [loadWrite, loadRun, loadInspect, loadPush];
+const loadCompletion = async (): Promise<Register> => (await import('./completion-commands.js')).registerCompletionCommand;
+const ALL_COMMANDS = [loadWrite, loadRun, loadInspect, loadPush, loadCompletion];
 const COMMAND_MODULES: Readonly<Record<string, () => Promise<Register>>> = {
   set: loadWrite,
   write: loadWrite,
@@ -31,6 +30,11 @@ const COMMAND_MODULES: Readonly<Record<string, () => Promise<Register>>> = {
   ls: loadInspect,
   gc: loadInspect,
   push: loadPush,
+  // The completion script lists every command.
+  completion: async () => {
+    const registers = await Promise.all(ALL_COMMANDS.map((load) => load()));
+    return (program, io, context) => registers.forEach((register) => register(program, io, context));
+  },
 };
 
 /** Exit statuses, documented in README.md. */
@@ -40,7 +44,7 @@ export const EXIT = { ok: 0, failure: 1, usage: 2, internal: 70 } as const;
 export async function createProgram(io: CliIo, context: CommandContext, args: readonly string[] = []): Promise<Command> {
   const program = new CommandClass('promfile')
     .description("Write Prometheus metrics into node_exporter's textfile collector directory: validated and atomic.")
-    .version(readVersion(), '-V, --version')
+    .version(typeof PROMFILE_VERSION === 'string' ? PROMFILE_VERSION : readVersion(), '-V, --version')
     .exitOverride()
     .configureOutput({ writeOut: (text) => io.stdout.write(text), writeErr: (text) => io.stderr.write(text) })
     .showHelpAfterError('(run "promfile help <command>" for usage)');
@@ -49,6 +53,7 @@ export async function createProgram(io: CliIo, context: CommandContext, args: re
   program.enablePositionalOptions();
   const named = args[0] === undefined ? undefined : COMMAND_MODULES[args[0]];
   for (const load of named ? [named] : ALL_COMMANDS) (await load())(program, io, context);
+  addExamples(program);
   return program;
 }
 
@@ -92,9 +97,16 @@ function processIo(): CliIo {
   return {
     argv: process.argv.slice(2),
     env: process.env,
-    stdin: process.stdin,
-    stdout: process.stdout,
-    stderr: process.stderr,
+    // Getters: each stdio stream is created on first use, not at every start.
+    get stdin() {
+      return process.stdin;
+    },
+    get stdout() {
+      return process.stdout;
+    },
+    get stderr() {
+      return process.stderr;
+    },
     now: () => Date.now(),
     uid: process.getuid?.(),
     pid: process.pid,

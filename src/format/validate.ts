@@ -129,6 +129,10 @@ export function validateFamily(family: MetricFamily): FamilyProblem[] {
   return problems;
 }
 
+// A string that is not well-formed UTF-16 has no UTF-8 encoding. (String.prototype.isWellFormed
+// says the same, but is Node 20+: the floor is Node 18.19.)
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
 /** `goodLabelNames`: label names of this family already found valid (checked once, not per sample). */
 function checkSample(family: MetricFamily, sample: Sample, index: number, problems: FamilyProblem[], goodLabelNames: Set<string>): void {
   const { labels } = sample;
@@ -141,7 +145,7 @@ function checkSample(family: MetricFamily, sample: Sample, index: number, proble
     }
     if (value.includes('\u0000'))
       problems.push(problem('warning', 'nul-byte', `label ${label} of ${describeSeries(sample)} contains a NUL byte`, index));
-    if (!value.isWellFormed())
+    if (LONE_SURROGATE.test(value))
       problems.push(problem('error', 'invalid-utf8', `label ${label} of ${describeSeries(sample)} is not valid UTF-8`, index));
   }
   const { type } = family;

@@ -10,7 +10,7 @@ import { getSeries } from '../../src/format/model.js';
 import { readExposition } from '../../src/format/parse.js';
 import type { MetricFamily } from '../../src/format/types.js';
 import { NODE_EXPORTER, PROMTOOL } from '../helpers/binaries.js';
-import { BIN, ROOT, promfile, tempDir, type CliResult } from '../helpers/cli.js';
+import { BIN, NODE, ROOT, promfile, tempDir, type CliResult } from '../helpers/cli.js';
 import { scrapeError, startNodeExporter, type NodeExporter } from '../helpers/node-exporter.js';
 
 const FIXTURES = join(ROOT, 'test', 'fixtures', 'run');
@@ -93,7 +93,7 @@ describe.skipIf(!NODE_EXPORTER)('promfile run (through node_exporter)', () => {
   });
 
   it('shows running 1 while the job runs, and its duration afterwards', async () => {
-    const child = spawn(process.execPath, [BIN, 'run', '--dir', dir, '--job', 'slow', '--', 'sleep', '1.5'], { stdio: 'ignore' });
+    const child = spawn(NODE, [BIN, 'run', '--dir', dir, '--job', 'slow', '--', 'sleep', '1.5'], { stdio: 'ignore' });
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     const during = await scrapeUntil((families) => value(families, 'running', 'slow') === 1);
     expect(value(during, 'last_start_timestamp_seconds', 'slow')).toBeGreaterThan(0);
@@ -156,7 +156,7 @@ describe.skipIf(!NODE_EXPORTER)('promfile run (through node_exporter)', () => {
   });
 
   it('forwards SIGTERM to the job and still records the end', async () => {
-    const child = spawn(process.execPath, [BIN, 'run', '--dir', dir, '--job', 'term', '--', 'sleep', '30'], {
+    const child = spawn(NODE, [BIN, 'run', '--dir', dir, '--job', 'term', '--', 'sleep', '30'], {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let stderr = '';
@@ -206,7 +206,7 @@ describe.skipIf(!NODE_EXPORTER)('promfile run (through node_exporter)', () => {
   });
 
   it('--no-overlap skips a run while the previous one is going, counting only the skip', async () => {
-    const child = spawn(process.execPath, [BIN, 'run', '--dir', dir, '--job', 'single', '--no-overlap', '--', 'sleep', '1.5'], {
+    const child = spawn(NODE, [BIN, 'run', '--dir', dir, '--job', 'single', '--no-overlap', '--', 'sleep', '1.5'], {
       stdio: 'ignore',
     });
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));

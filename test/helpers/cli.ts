@@ -1,4 +1,4 @@
-// Run the built CLI as users do: node bin/promfile.js.
+// Run the built CLI as users do: node bin/promfile.js (which runs the bundle, dist/promfile.cjs).
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -7,6 +7,8 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 export const BIN = join(ROOT, 'bin', 'promfile.js');
+/** The Node.js that runs the CLI: PROMFILE_TEST_NODE (e.g. Debian 12's Node 18 in CI), else this one. */
+export const NODE = process.env['PROMFILE_TEST_NODE'] || process.execPath;
 
 export interface CliResult {
   status: number | null;
@@ -29,7 +31,7 @@ function environment(extra: Record<string, string | undefined> = {}): NodeJS.Pro
 
 /** Run promfile synchronously. */
 export function promfile(args: string[], options: CliOptions = {}): CliResult {
-  const result = spawnSync(process.execPath, [BIN, ...args], {
+  const result = spawnSync(NODE, [BIN, ...args], {
     input: options.input ?? '',
     encoding: 'utf8',
     env: environment(options.env),
@@ -42,7 +44,7 @@ export function promfile(args: string[], options: CliOptions = {}): CliResult {
 /** Run promfile without blocking the event loop (for concurrency tests). */
 export function promfileAsync(args: string[], options: CliOptions = {}): Promise<CliResult> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
+    const child = spawn(NODE, [BIN, ...args], {
       env: environment(options.env),
       cwd: options.cwd ?? ROOT,
       stdio: ['pipe', 'pipe', 'pipe'],

@@ -1,0 +1,160 @@
+#!/usr/bin/env node
+// The bundle step of `npm run build` (after tsc):
+// - dist/promfile.cjs: the CLI in one file (promfile, commander, prom-client), run by
+//   bin/promfile.js and installed alone by the .deb. CommonJS, because a single CJS file
+//   starts faster than an ESM graph and needs no top-level await.
+// - dist/cjs/index.js: the library for `require('promfile')` (dependencies stay external).
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
+const DIST = join(ROOT, 'dist');
+const { version, engines } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+const floor = /^>=(\d+)\.(\d+)$/.exec(engines.node)?.slice(1).map(Number);
+if (!floor) throw new Error(`engines.node "${engines.node}" is not of the form >=X.Y`);
+
+// commander requires node:child_process at load time for executable subcommands, which
+// promfile has none of; that one require pulls in about 50 of Node's internal modules
+// (net, dgram, streams). Give commander a stand-in that requires it on first use.
+const lazyChildProcess = {
+  name: 'lazy-child-process',
+  setup(builder) {
+    builder.onResolve({ filter: /^node:child_process$/ }, (args) =>
+      args.importer.includes(`${join('node_modules', 'commander')}`) ? { path: 'child_process', namespace: 'lazy-builtin' } : undefined,
+    );
+    builder.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, (args) => ({
+      contents: `let loaded;
+module.exports = new Proxy({}, { get: (_, key) => (loaded ??= require('node:${args.path}'))[key] });`,
+      loader: 'js',
+      resolveDir: ROOT,
+    }));
+  },
+};
+
+const common = {
+  bundle: true,
+  platform: 'node',
+  target: 'node18.19',
+  format: 'cjs',
+  // Licences of bundled packages: dist/THIRD-PARTY-NOTICES.txt (and the .deb's copyright file).
+  legalComments: 'none',
+  logLevel: 'warning',
+  // No source maps: the TypeScript sources are not shipped.
+  sourcemap: false,
+};
+
+const cli = await build({
+  ...common,
+  metafile: true,
+  stdin: {
+    // The floor check again, for the one file run on its own (`node promfile.cjs`): bin/promfile.js
+    // checks before this file is parsed, this covers Node.js versions that can parse it.
+    contents: `import { runCli } from './src/cli/main.ts';
+const [major, minor] = process.versions.node.split('.').map(Number);
+if (major < ${floor[0]} || (major === ${floor[0]} && minor < ${floor[1]})) {
+  process.stderr.write('promfile: needs Node.js ${floor.join('.')} or newer; this is ' + process.version + '\\n');
+  process.exitCode = 1;
+} else runCli().then((code) => { process.exitCode = code; });`,
+    resolveDir: ROOT,
+    sourcefile: 'promfile-cli-entry.ts',
+    loader: 'ts',
+  },
+  outfile: join(DIST, 'promfile.cjs'),
+  define: { PROMFILE_VERSION: JSON.stringify(version) },
+  banner: { js: `// promfile ${version} (MIT), bundled with its dependencies; their licences: THIRD-PARTY-NOTICES.txt.` },
+  minifySyntax: true,
+  // readVersion()'s import.meta.url is dead code here: PROMFILE_VERSION is defined.
+  logOverride: { 'empty-import-meta': 'silent' },
+  plugins: [lazyChildProcess],
+});
+
+writeFileSync(join(DIST, 'THIRD-PARTY-NOTICES.txt'), thirdPartyNotices(cli.metafile));
+
+await build({
+  ...common,
+  entryPoints: [join(ROOT, 'src', 'index.ts')],
+  outfile: join(DIST, 'cjs', 'index.js'),
+  packages: 'external',
+});
+writeFileSync(join(DIST, 'cjs', 'package.json'), '{ "type": "commonjs" }\n');
+
+/** The licence texts of the packages inside the bundle, which MIT and Apache-2.0 ask to ship with it. */
+function thirdPartyNotices(metafile) {
+  const packages = new Set();
+  for (const input of Object.keys(metafile.inputs)) {
+    const match = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(input);
+    if (match) packages.add(match[1]);
+  }
+  return [...packages]
+    .sort()
+    .map((name) => {
+      const dir = join(ROOT, 'node_modules', name);
+      const { version: packageVersion, license } = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+      const file = readdirSync(dir).find((entry) => /^licen[cs]e/i.test(entry));
+      if (!file) throw new Error(`${name} ships no licence file`);
+      return `${name} ${packageVersion} (${license})\n\n${readFileSync(join(dir, file), 'utf8').trim()}\n`;
+    })
+    .join(`\n${'-'.repeat(72)}\n\n`);
+}
+
+// The same declarations for require(): under dist/cjs/ TypeScript reads them as CommonJS.
+function copyDeclarations(from, to) {
+  for (const entry of readdirSync(from, { withFileTypes: true })) {
+    const source = join(from, entry.name);
+    if (entry.isDirectory() && source !== join(DIST, 'cjs')) copyDeclarations(source, join(to, entry.name));
+    else if (entry.isFile() && entry.name.endsWith('.d.ts')) {
+      mkdirSync(to, { recursive: true });
+      copyFileSync(source, join(to, entry.name));
+    }
+  }
+}
+copyDeclarations(DIST, join(DIST, 'cjs'));
+process.stderr.write(`bundle: ${relative(ROOT, join(DIST, 'promfile.cjs'))}, ${relative(ROOT, dirname(join(DIST, 'cjs', 'index.js')))}/\n`);
+
+// The man page and the completion scripts, from the command definitions (dist/cli, just
+// compiled by tsc): what --help says, they say. The .deb and `npm install -g` install them.
+const { createProgram } = await import('../dist/cli/main.js');
+const { renderManPage } = await import('../dist/cli/manpage.js');
+const { completionScript } = await import('../dist/cli/completion.js');
+const quiet = { write: () => true };
+const io = { argv: [], env: {}, stdin: [], stdout: quiet, stderr: quiet, now: Date.now, uid: 0, pid: 0, onSignal: () => () => {} };
+const program = await createProgram(io, { exitCode: 0 });
+mkdirSync(join(DIST, 'man'), { recursive: true });
+writeFileSync(join(DIST, 'man', 'promfile.1'), renderManPage(program, version, readmeSections()));
+mkdirSync(join(DIST, 'completions'), { recursive: true });
+writeFileSync(join(DIST, 'completions', 'promfile.bash'), completionScript(program, 'bash'));
+writeFileSync(join(DIST, 'completions', '_promfile'), completionScript(program, 'zsh'));
+
+/** EXIT STATUS and the rest from README.md, where they are documented. */
+function readmeSections() {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const exitCodes = /\n## Exit codes\n([\s\S]*?)\n## /.exec(readme)?.[1];
+  if (!exitCodes) throw new Error('README.md has no "## Exit codes" section');
+  // Table rows become tagged paragraphs, other text paragraphs; header rows are dropped.
+  const items = exitCodes
+    .replace(/`/g, '')
+    .split(/\n\s*\n/)
+    .map((block) => block.trim())
+    .filter(Boolean)
+    .flatMap((block) =>
+      block.startsWith('|')
+        ? [...block.matchAll(/^\|\s*([^|]+?)\s*\|\s*([^|]+?)\s*\|$/gm)]
+            .map((row) => [row[1], row[2]])
+            .filter(([term]) => !/^:?-+:?$/.test(term))
+            .slice(1)
+        : [block],
+    );
+  return [
+    { title: 'Exit status', items },
+    {
+      title: 'Environment',
+      items: [
+        ['PROMFILE_DIR', 'the textfile directory when --dir is not given'],
+        ['PROMFILE_DEBUG', 'set to 1 to print the stack trace of an internal error'],
+      ],
+    },
+    { title: 'See also', items: ['prometheus-node-exporter(1), promtool(1); README.md in /usr/share/doc/promfile.'] },
+  ];
+}
