@@ -27,7 +27,8 @@ import {
   readLabels,
   startsWith,
 } from './fast-line.js';
-import { compareNames, firstInvalidUtf8Line, readSegment, type ReadOptions, type SegmentResult } from './parse.js';
+import { firstInvalidUtf8Line, readSegment, type ReadOptions, type SegmentResult } from './parse.js';
+import { compareNames } from './names.js';
 import { renderFamily } from './render.js';
 import { SeriesTable } from './series-table.js';
 import { METRIC_TYPES, type MetricFamily, type MetricType, type Problem } from './types.js';

@@ -54,7 +54,7 @@ function runWrite(input: string, output: string): Promise<{ status: number | nul
     const child = spawn(process.execPath, [BIN, 'write', '--file-path', output], { stdio: [stdin, 'ignore', 'pipe'] });
     closeSync(stdin);
     let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     let peakKb = 0;
     const poll = setInterval(() => {
       try {
