@@ -2,6 +2,7 @@
 // gather step, or the Prometheus data model, does. Shared by the text parser
 // (which maps sample indices to lines) and by models built in code.
 import { formatGoFloat, parseGoFloat } from './number.js';
+import { crashMessage } from './profile.js';
 import type { Labels, MetricFamily, Problem, Sample, Severity } from './types.js';
 
 export const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
@@ -76,7 +77,10 @@ function normalizeBound(value: string): string {
 export function labelNameProblem(name: string): string | undefined {
   if (!LABEL_NAME.test(name)) return `invalid label name "${name}" (must match [a-zA-Z_][a-zA-Z0-9_]*)`;
   if (name.startsWith('__'))
-    return `label name "${name}" is reserved: names starting with "__" are for Prometheus' internal use (node_exporter can crash on them)`;
+    return (
+      crashMessage(() => true, `label name "${name}" is reserved (names starting with "__" are for Prometheus' internal use)`) ??
+      `label name "${name}" is reserved`
+    );
   return undefined;
 }
 
@@ -182,21 +186,38 @@ function checkSample(family: MetricFamily, sample: Sample, index: number, proble
       problems.push(problem('error', `${type}-shape`, `label ${bound}="${boundText}" of ${describeSeries(sample)} is not a float`, index));
     } else if (type === 'summary') {
       const q = parseGoFloat(boundText) as number;
-      if (!(q >= 0 && q <= 1))
+      if (Number.isNaN(q))
+        problems.push(
+          problem('error', 'summary-shape', `quantile "NaN" of ${describeSeries(sample)}: node_exporter drops the sample`, index),
+        );
+      else if (!(q >= 0 && q <= 1))
         problems.push(problem('warning', 'summary-shape', `quantile "${boundText}" of ${describeSeries(sample)} is outside [0, 1]`, index));
     }
   } else if (boundText !== undefined) {
-    problems.push(problem('warning', `${type}-shape`, `${describeSeries(sample)} must not carry a "${bound}" label`, index));
+    problems.push(
+      problem('error', `${type}-shape`, `${describeSeries(sample)} carries a "${bound}" label: node_exporter removes the label`, index),
+    );
   }
   const isCount = suffix === '_count' || (type === 'histogram' && suffix === '_bucket');
-  if (isCount && !(sample.value >= 0)) {
+  if (isCount) checkCount(type, sample, index, problems);
+}
+
+/** node_exporter stores counts as unsigned 64-bit integers: 2^64. */
+const UINT64_LIMIT = 2 ** 64;
+
+/** A histogram bucket or a _count: node_exporter keeps it as an unsigned 64-bit integer. */
+function checkCount(type: 'histogram' | 'summary', sample: Sample, index: number, problems: FamilyProblem[]): void {
+  const { value } = sample;
+  if (!(value >= 0)) {
     problems.push(problem('error', `${type}-shape`, `${describeSeries(sample)} is a count and must not be negative or NaN`, index));
-  } else if (isCount && !Number.isInteger(sample.value) && sample.value !== Infinity) {
+  } else if (!Number.isInteger(value) || value >= UINT64_LIMIT) {
+    // Go's float-to-uint64 conversion: truncation below 2^64, 2^63 from there on (amd64).
+    const exposed = value >= UINT64_LIMIT ? '9223372036854775808' : formatGoFloat(Math.trunc(value));
     problems.push(
       problem(
-        'warning',
+        'error',
         `${type}-shape`,
-        `${describeSeries(sample)} is a count and should be a whole number (node_exporter truncates it)`,
+        `${describeSeries(sample)} is a count (a whole number below 2^64), but ${formatGoFloat(value)}: node_exporter exposes it as ${exposed}`,
         index,
       ),
     );
