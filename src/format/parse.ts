@@ -186,8 +186,10 @@ class Parser {
     let labels: Record<string, string> | undefined;
     if (braced) {
       if (cursor.peek() === 44 /* , */) labels = cursor.readLabels(name, last);
-      else if (cursor.peek() === 125 /* } */) cursor.pos++;
-      else
+      else if (cursor.peek() === 125 /* } */) {
+        cursor.pos++;
+        cursor.skipBlanks();
+      } else
         throw new ScanError(`expected ',' or '}' after the quoted metric name "${name}", found ${describeChar(cursor.text, cursor.pos)}`);
     }
     this.sampleRest(cursor, lineNo, name, labels, false);

@@ -97,7 +97,8 @@ function problem(severity: Severity, rule: string, message: string, sample?: num
 /** Check one family; problems point at samples by index. */
 export function validateFamily(family: MetricFamily): FamilyProblem[] {
   const problems: FamilyProblem[] = [];
-  const nameProblem = metricNameProblem(family.name);
+  // A name only matters with samples: node_exporter ignores a HELP/TYPE for "my.metric" alone.
+  const nameProblem = family.samples.length > 0 ? metricNameProblem(family.name) : undefined;
   if (nameProblem) problems.push(problem('error', 'metric-name', nameProblem));
   if (family.help !== undefined && family.help.includes('\u0000')) {
     problems.push(problem('warning', 'nul-byte', `HELP text of "${family.name}" contains a NUL byte`));
