@@ -175,7 +175,10 @@ class Parser {
       cursor.pos++;
       cursor.skipBlanks();
       if (cursor.peek() === 125 /* } */) throw crash('a sample without a metric name');
-      if (cursor.peek() !== 34 /* " */) throw new ScanError(`a sample must start with a metric name, not '{'`);
+      if (cursor.peek() !== 34 /* " */)
+        throw new ScanError(
+          `a sample must start with a metric name, not '{' (node_exporter 1.9 reads the labels as a sample of the metric before it)`,
+        );
     }
     const start = cursor.pos;
     const raw = cursor.readQuotedValue(last);
