@@ -1,9 +1,11 @@
 // Options shared by the commands that address one textfile.
+import { dirname } from 'node:path';
 import type { Command, Option } from 'commander';
 import { InputError } from '../errors.js';
-import { chooseDirectory } from '../inspect/discover.js';
+import { chooseDirectory, chooseProfile, type ChosenProfile } from '../inspect/discover.js';
 import { parseDuration } from './duration.js';
 import { resolveOwner } from './owner.js';
+import type { Profile } from '../format/profile.js';
 import type { Problem } from '../format/types.js';
 import { DEFAULT_MODE, DEFAULT_TEXTFILE_DIR, resolveTarget } from '../textfile/files.js';
 import { DEFAULT_LOCK_TIMEOUT_MS } from '../textfile/lock.js';
@@ -25,6 +27,10 @@ export interface WriteFlags extends TargetFlags {
   mode?: string;
   owner?: string;
   lockTimeout?: string;
+  /** --node-exporter: whose rules to judge by. */
+  nodeExporter?: string;
+  /** false with --no-dir-check; undefined where the command has no directory check. */
+  dirCheck?: boolean;
 }
 
 export function addTargetOptions(command: Command): Command {
@@ -43,6 +49,43 @@ export function addWriteOptions(command: Command): Command {
     .option('--mode <octal>', 'file mode', MODE_DEFAULT)
     .option('--owner <user:group>', 'chown the file (root only)')
     .option('--lock-timeout <duration>', 'how long to wait for the file lock', LOCK_TIMEOUT_DEFAULT);
+}
+
+/** --node-exporter: the version whose rules `check`, `write` and `set` judge by. */
+export function nodeExporterOption(program: Command): Option {
+  return program
+    .createOption(
+      '--node-exporter <version>',
+      "judge by this node_exporter version's rules (default: the running node_exporter's version, else the rules of every known version at once)",
+    )
+    .choices(['1.5', '1.9']);
+}
+
+/** --node-exporter and --no-dir-check, for the commands that write new series. */
+export function addDirCheckOptions(command: Command, program: Command): Command {
+  return command
+    .addOption(nodeExporterOption(program))
+    .option(
+      '--no-dir-check',
+      "don't check the new file against the other *.prom files of the directory (risk: node_exporter may silently drop its series on a HELP or TYPE conflict, a duplicate series or a name collision, with node_textfile_scrape_error 0)",
+    );
+}
+
+/**
+ * The profile for a write: --node-exporter's, else found only when needed
+ * (the rules of every known version refused something): finding the running
+ * node_exporter's version reads /proc and runs its binary.
+ */
+export function judgeBy(flags: { nodeExporter?: string }, io: CliIo, path?: string): Profile | (() => Profile) {
+  const find = (): Profile => resolveProfile(flags, io, path === undefined ? undefined : dirname(path)).profile;
+  if (flags.nodeExporter !== undefined) return find();
+  let found: Profile | undefined;
+  return () => (found ??= find());
+}
+
+/** The profile to judge by: --node-exporter, else the running node_exporter's version, else all known versions. */
+export function resolveProfile(flags: { nodeExporter?: string }, io: CliIo, dir?: string): ChosenProfile {
+  return chooseProfile({ flag: flags.nodeExporter, env: io.env, uid: io.uid, ...(dir === undefined ? {} : { dir }) });
 }
 
 export function typeOption(program: Command): Option {
@@ -70,7 +113,7 @@ export function targetPath(flags: TargetFlags, io: CliIo): string {
 }
 
 /** Library options from the write flags. */
-export async function writeOptions(flags: WriteFlags, io: CliIo): Promise<UpdateOptions> {
+export async function writeOptions(flags: WriteFlags, io: CliIo, path?: string): Promise<UpdateOptions> {
   const mode = flags.mode ?? MODE_DEFAULT;
   if (!/^0?[0-7]{3}$/.test(mode)) throw new InputError('ERR_INVALID_ARGUMENT', `--mode "${mode}": expected an octal mode such as 0644`);
   let owner;
@@ -78,7 +121,11 @@ export async function writeOptions(flags: WriteFlags, io: CliIo): Promise<Update
     if (io.uid !== 0) throw new InputError('ERR_INVALID_ARGUMENT', '--owner needs root (only root can give a file to another user)');
     owner = await resolveOwner(flags.owner);
   }
+  // Only commands that offer --no-dir-check check the directory (commander sets dirCheck: true for them).
+  const dirCheck = flags.dirCheck === true;
   return {
+    dirCheck,
+    profile: judgeBy(flags, io, path),
     mode: parseInt(mode, 8),
     mkdir: flags.mkdir === true,
     lockTimeoutMs: parseDuration(flags.lockTimeout ?? LOCK_TIMEOUT_DEFAULT, '--lock-timeout'),
@@ -91,7 +138,7 @@ export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
 
-/** Print notices once per rule, with a count, so a million stripped timestamps make one line. */
+/** Print notices and warnings once per rule, with a count, so a million stripped timestamps make one line. */
 export function reportNotices(problems: readonly Problem[], io: CliIo, source: string): void {
   const byRule = new Map<string, { first: Problem; count: number }>();
   for (const problem of problems) {

@@ -23,7 +23,7 @@ import { withLock } from '../textfile/lock.js';
 import { readExposition } from '../format/parse.js';
 import { removeTextfile, resolveTarget } from '../textfile/files.js';
 import type { Severity } from '../format/types.js';
-import { resolveDirectory } from './common.js';
+import { nodeExporterOption, resolveDirectory, resolveProfile } from './common.js';
 import type { CliIo, CommandContext } from './io.js';
 import { readAll } from './input.js';
 
@@ -35,6 +35,7 @@ interface CheckFlags {
   format: 'text' | 'json';
   against?: string;
   timeout: string;
+  nodeExporter?: string;
 }
 
 function formatOption(program: Command): Option {
@@ -56,6 +57,7 @@ export function registerInspectCommands(program: Command, io: CliIo, context: Co
     .addOption(formatOption(program))
     .option('--against <url>', "compare with a running node_exporter's /metrics (e.g. http://127.0.0.1:9100/metrics)")
     .option('--timeout <duration>', 'how long to wait for --against', '5s')
+    .addOption(nodeExporterOption(program))
     .action(async (source: string | undefined, flags: CheckFlags) => {
       const now = io.now();
       const maxAgeMs = flags.maxAge === undefined ? undefined : parseDuration(flags.maxAge, '--max-age');
@@ -64,20 +66,30 @@ export function registerInspectCommands(program: Command, io: CliIo, context: Co
         throw new InputError('ERR_INVALID_ARGUMENT', `check "${source}": give "-" for stdin, --file-path PATH for a file, or --dir DIR`);
       const given = [source !== undefined, flags.file !== undefined, flags.filePath !== undefined].filter(Boolean).length;
       if (given > 1) throw new InputError('ERR_INVALID_ARGUMENT', 'give only one of -, -f/--file and --file-path');
-      const options = { now, procRoot: io.env['PROMFILE_PROC_ROOT'] ?? DEFAULT_PROC_ROOT, ...(maxAgeMs === undefined ? {} : { maxAgeMs }) };
+      const chosenDir =
+        source === undefined && flags.filePath === undefined ? chooseDirectory({ flag: flags.dir, env: io.env, uid: io.uid }) : undefined;
+      const { profile, reason: rules } = resolveProfile(flags, io, chosenDir === undefined ? undefined : resolve(chosenDir.dir));
+      const options = {
+        now,
+        procRoot: io.env['PROMFILE_PROC_ROOT'] ?? DEFAULT_PROC_ROOT,
+        profile,
+        ...(maxAgeMs === undefined ? {} : { maxAgeMs }),
+      };
 
       let findings: Finding[];
       let files: ParsedFile[];
       let directory: { dir: string; reason: string } | undefined;
       if (source === '-') {
         if (io.stdin.isTTY) throw new InputError('ERR_INVALID_ARGUMENT', 'check - reads exposition text from stdin; pipe it in');
-        ({ findings, files } = checkText('<stdin>', await readAll(io.stdin)));
+        io.stderr.write(`promfile: judging by ${rules}\n`);
+        ({ findings, files } = checkText('<stdin>', await readAll(io.stdin), profile));
       } else if (flags.filePath !== undefined) {
+        io.stderr.write(`promfile: judging by ${rules}\n`);
         ({ findings, files } = await checkFile(resolve(flags.filePath), options));
       } else {
-        const chosen = chooseDirectory({ flag: flags.dir, env: io.env, uid: io.uid });
+        const chosen = chosenDir ?? chooseDirectory({ flag: flags.dir, env: io.env, uid: io.uid });
         directory = { dir: resolve(chosen.dir), reason: chosen.reason };
-        io.stderr.write(`promfile: checking ${directory.dir} (${chosen.reason})\n`);
+        io.stderr.write(`promfile: checking ${directory.dir} (${chosen.reason}), judging by ${rules}\n`);
         const report = await checkDirectory(directory.dir, options);
         ({ findings, files } = report);
         if (flags.file !== undefined) {
@@ -97,6 +109,7 @@ export function registerInspectCommands(program: Command, io: CliIo, context: Co
       if (flags.format === 'json') {
         const result = {
           ...(directory ? { directory: directory.dir, directoryReason: directory.reason } : {}),
+          nodeExporter: { versions: profile.versions, exporterMetrics: profile.exporterMetrics, reason: rules },
           files: files.map((file) => file.path),
           series,
           ok: !losesData(findings),

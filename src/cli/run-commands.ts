@@ -7,7 +7,7 @@ import { parseGoFloat } from '../format/number.js';
 import { parseLabelOption, parseSeriesSelector, withLabels } from './series.js';
 import { updateTextfile } from '../textfile/update.js';
 import { resolveTarget } from '../textfile/files.js';
-import { addWriteOptions, collect, targetPath, writeOptions, type WriteFlags } from './common.js';
+import { addDirCheckOptions, addWriteOptions, collect, targetPath, writeOptions, type WriteFlags } from './common.js';
 import type { CliIo, CommandContext } from './io.js';
 import { checkPush, pushFamilies, type PushOptions } from '../push/gateway.js';
 import type { MetricFamily } from '../format/types.js';
@@ -83,15 +83,18 @@ function parseAmount(text: string): number {
 }
 
 export function registerRunCommands(program: Command, io: CliIo, context: CommandContext): void {
-  addWriteOptions(
-    program
-      .command('run')
-      .description(
-        "run a command and record its start, end, duration, exit status and last success in <dir>/<job>.prom; exits with the command's status",
-      )
-      .usage('--job NAME [options] -- COMMAND [ARGS...]')
-      .argument('<command...>', 'the command and its arguments (options after the command are its own; -- is optional)')
-      .passThroughOptions(),
+  addDirCheckOptions(
+    addWriteOptions(
+      program
+        .command('run')
+        .description(
+          "run a command and record its start, end, duration, exit status and last success in <dir>/<job>.prom; exits with the command's status",
+        )
+        .usage('--job NAME [options] -- COMMAND [ARGS...]')
+        .argument('<command...>', 'the command and its arguments (options after the command are its own; -- is optional)')
+        .passThroughOptions(),
+    ),
+    program,
   )
     .requiredOption('--job <name>', 'job name: the job_name label, and the file name unless -f/--file-path is given')
     .option('--timeout <duration>', 'send SIGTERM after this long (e.g. 30m, 2h); recorded as "timeout", exit status 124')
@@ -119,7 +122,7 @@ export function registerRunCommands(program: Command, io: CliIo, context: Comman
       if (push) checkPush(startFamilies([], labels, 0), push);
       const timeoutMs = flags.timeout === undefined ? undefined : positiveDuration(flags.timeout, '--timeout', false);
       const killAfterMs = positiveDuration(flags.killAfter, '--kill-after', true);
-      const write = { ...(await writeOptions(flags, io)), allowEmpty: true };
+      const write = { ...(await writeOptions(flags, io, path)), allowEmpty: true };
       const [executable, ...args] = command as [string, ...string[]];
       // Loaded here, not at start-up: the other commands never need child_process.
       const { pushableFamilies, runJob } = await import('../job/run.js');
@@ -161,12 +164,15 @@ export function registerRunCommands(program: Command, io: CliIo, context: Comman
       context.exitCode = outcome.status;
     });
 
-  addWriteOptions(
-    program
-      .command('inc')
-      .description('add AMOUNT (default 1) to a counter, creating it at AMOUNT; safe under concurrency')
-      .argument('<series>', 'name or name{label="value",...}')
-      .argument('[amount]', 'a number >= 0', '1'),
+  addDirCheckOptions(
+    addWriteOptions(
+      program
+        .command('inc')
+        .description('add AMOUNT (default 1) to a counter, creating it at AMOUNT; safe under concurrency')
+        .argument('<series>', 'name or name{label="value",...}')
+        .argument('[amount]', 'a number >= 0', '1'),
+    ),
+    program,
   )
     .option('-l, --label <name=value>', 'add a label to the series (repeatable)', collect)
     .option('--help-text <text>', 'HELP text of the counter')
@@ -176,14 +182,15 @@ export function registerRunCommands(program: Command, io: CliIo, context: Comman
       const amount = parseAmount(amountText);
       await updateTextfile(
         path,
-        (current) => {
+        (current, neighbours) => {
           const value = (getSeries(current, series.name, series.labels)?.value ?? 0) + amount;
           return setSeries(current, [{ ...series, value }], {
             type: 'counter',
             ...(flags.helpText !== undefined ? { help: flags.helpText } : {}),
+            helpFor: (name) => neighbours.helpOf(name),
           });
         },
-        await writeOptions(flags, io),
+        await writeOptions(flags, io, path),
       );
     });
 }

@@ -1,16 +1,27 @@
 // set, write, unset, rm: the commands that change one textfile.
 import type { Command } from 'commander';
-import { InputError } from '../errors.js';
+import { ExpositionError, InputError } from '../errors.js';
 import { removeFamilies, setSeries, unsetSeries } from '../format/model.js';
 import { readExpositionText } from './input.js';
 import { parseExposition } from '../format/parse.js';
 import { parseLabelOption, parseSeriesSelector, parseSeriesValues, withLabels } from './series.js';
 import { updateTextfile } from '../textfile/update.js';
+import { hasOtherTextfiles } from '../textfile/neighbours.js';
 import { writeExpositionStream } from '../textfile/stream-write.js';
 import { withLock } from '../textfile/lock.js';
 import { removeTextfile } from '../textfile/files.js';
-import type { MetricType, Problem } from '../format/types.js';
-import { addWriteOptions, collect, reportNotices, targetPath, typeOption, writeOptions, type WriteFlags } from './common.js';
+import type { Profile } from '../format/profile.js';
+import type { MetricFamily, MetricType, Problem } from '../format/types.js';
+import {
+  addDirCheckOptions,
+  addWriteOptions,
+  collect,
+  reportNotices,
+  targetPath,
+  typeOption,
+  writeOptions,
+  type WriteFlags,
+} from './common.js';
 import type { CliIo } from './io.js';
 
 interface SetFlags extends WriteFlags {
@@ -31,17 +42,20 @@ function emit(io: CliIo, content: string): void {
 }
 
 export function registerWriteCommands(program: Command, io: CliIo): void {
-  addWriteOptions(
-    program
-      .command('set')
-      .description('set series in a textfile, keeping everything else in it')
-      .argument(
-        '<series...>',
-        'SERIES=VALUE, or SERIES VALUE; SERIES is name or name{label="value",...}; VALUE is a number, NaN, +Inf, -Inf or now',
-      ),
+  addDirCheckOptions(
+    addWriteOptions(
+      program
+        .command('set')
+        .description('set series in a textfile, keeping everything else in it')
+        .argument(
+          '<series...>',
+          'SERIES=VALUE, or SERIES VALUE; SERIES is name or name{label="value",...}; VALUE is a number, NaN, +Inf, -Inf or now',
+        ),
+    ),
+    program,
   )
     .addOption(typeOption(program))
-    .option('--help-text <text>', 'HELP text of the metrics set')
+    .option('--help-text <text>', 'HELP text of the metrics set (default: the HELP the metric has in the file, else in the directory)')
     .option('-l, --label <name=value>', 'add a label to every series (repeatable)', collect)
     .option('--replace', 'replace the whole file instead of merging into it')
     .option('--dry-run', 'print the resulting file to stdout and write nothing')
@@ -50,17 +64,22 @@ export function registerWriteCommands(program: Command, io: CliIo): void {
       const values = parseSeriesValues(args, extraLabels(flags), io.now());
       const result = await updateTextfile(
         path,
-        (current) =>
+        (current, neighbours) =>
           setSeries(current, values, {
             ...(flags.type ? { type: flags.type } : {}),
             ...(flags.helpText !== undefined ? { help: flags.helpText } : {}),
+            helpFor: (name) => neighbours.helpOf(name),
           }),
-        { ...(await writeOptions(flags, io)), replace: flags.replace === true, dryRun: flags.dryRun === true },
+        { ...(await writeOptions(flags, io, path)), replace: flags.replace === true, dryRun: flags.dryRun === true },
       );
+      reportNotices(result.warnings, io, path);
       if (flags.dryRun) emit(io, result.content ?? '');
     });
 
-  addWriteOptions(program.command('write').description('validate exposition text from stdin and write it as the whole file, atomically'))
+  addDirCheckOptions(
+    addWriteOptions(program.command('write').description('validate exposition text from stdin and write it as the whole file, atomically')),
+    program,
+  )
     .option('--strip-timestamps', 'drop sample timestamps (node_exporter rejects files with any) with a warning')
     .option('--allow-empty', 'write even when the input has no samples')
     .option('--dry-run', 'print the normalized file to stdout and write nothing')
@@ -72,6 +91,7 @@ export function registerWriteCommands(program: Command, io: CliIo): void {
           'write reads exposition text from stdin; pipe it in (e.g. `script | promfile write -f NAME`)',
         );
       const notices: Problem[] = [];
+      const options = await writeOptions(flags, io, path);
       const readOptions = {
         source: '<stdin>',
         stripTimestamps: flags.stripTimestamps === true,
@@ -84,25 +104,28 @@ export function registerWriteCommands(program: Command, io: CliIo): void {
           io,
           '<stdin>',
         );
-      if (!flags.dryRun) {
-        // Validated and written as it arrives, family by family: a large input is never held in memory.
-        await writeExpositionStream(path, io.stdin, {
-          ...(await writeOptions(flags, io)),
-          ...readOptions,
-          allowEmpty: flags.allowEmpty === true,
-        });
+      // The byte-level streaming writer holds one family at a time, so it cannot
+      // judge the new file against the directory's other files: it serves when
+      // there is nothing to judge against (--no-dir-check, or no other *.prom file).
+      if (!flags.dryRun && !(options.dirCheck === true && (await hasOtherTextfiles(path)))) {
+        const { dirCheck: _dirCheck, profile: _profile, ...writeOnly } = options;
+        await writeExpositionStream(path, io.stdin, { ...writeOnly, ...readOptions, allowEmpty: flags.allowEmpty === true });
         report();
         return;
       }
-      const families = parseExposition(await readExpositionText(io.stdin), readOptions);
+      const input = await readExpositionText(io.stdin);
+      const parse = (profile?: Profile): MetricFamily[] => parseExposition(input, { ...(profile ? { profile } : {}), ...readOptions });
+      const families = parseByProfile(parse, options.profile);
       report();
       const result = await updateTextfile(path, () => families, {
-        ...(await writeOptions(flags, io)),
+        ...options,
         replace: true,
         prevalidated: true,
         allowEmpty: flags.allowEmpty === true,
-        dryRun: true,
+        dryRun: flags.dryRun === true,
       });
+      reportNotices(result.warnings, io, path);
+      if (!flags.dryRun) return;
       emit(io, result.content ?? '');
     });
 
@@ -157,4 +180,15 @@ export function registerWriteCommands(program: Command, io: CliIo): void {
       if (!existed) io.stderr.write(`promfile: warning: ${path} did not exist\n`);
     },
   );
+}
+
+/** Parse by the given profile; with a lazy one, by the strictest rules first and only on refusal by the found profile's. */
+function parseByProfile(parse: (profile?: Profile) => MetricFamily[], profile: Profile | (() => Profile) | undefined): MetricFamily[] {
+  if (typeof profile !== 'function') return parse(profile);
+  try {
+    return parse();
+  } catch (error) {
+    if (!(error instanceof ExpositionError)) throw error;
+    return parse(profile());
+  }
 }

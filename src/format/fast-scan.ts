@@ -27,8 +27,9 @@ import {
   readLabels,
   startsWith,
 } from './fast-line.js';
-import { firstInvalidUtf8Line, readSegment, type ReadOptions, type SegmentResult } from './parse.js';
+import { readSegment, type ReadOptions, type SegmentResult } from './parse.js';
 import { compareNames } from './names.js';
+import { stripMemberSuffix } from './shape.js';
 import { renderFamily } from './render.js';
 import { SeriesTable } from './series-table.js';
 import { METRIC_TYPES, type MetricFamily, type MetricType, type Problem } from './types.js';
@@ -48,7 +49,7 @@ export interface FastBlock {
 }
 
 export interface FastResult {
-  /** What parseExposition would throw: the first error, else the first warning. */
+  /** What parseExposition would throw: the first error (warnings are notices, exposed as given). */
   readonly error: Problem | undefined;
   /** Notices in the order parseExposition reports them (meaningful when there is no error). */
   readonly notices: readonly Problem[];
@@ -101,8 +102,9 @@ class Verdict {
   private seq = 0;
 
   add(problem: Problem, phase: Phase): void {
-    if (problem.severity === 'notice') return;
-    const key = [problem.severity === 'error' ? 0 : 1, problem.line ?? Infinity, phase, this.seq++];
+    // Only errors refuse the input: a warning is exposed as given (a notice here).
+    if (problem.severity !== 'error') return;
+    const key = [0, problem.line ?? Infinity, phase, this.seq++];
     if (phase === Phase.Parse && (!this.parseBest || before(key, this.parseBest.key))) this.parseBest = { problem, key };
     if (!this.best || before(key, this.best.key)) this.best = { problem, key };
   }
@@ -211,8 +213,9 @@ export class FastScanner {
   /** Whole lines buf[start, end); the last one may lack its newline (end of input). */
   private region(buf: Buffer, start: number, end: number): void {
     if (!isUtf8(buf.subarray(start, end))) {
-      const line = this.lineNo + firstInvalidUtf8Line(buf.subarray(start, end));
-      this.utf8Error = { severity: 'error', rule: 'invalid-utf8', message: 'invalid UTF-8', line, wholeFile: true };
+      // node_exporter takes invalid UTF-8 in comments and HELP, not in samples: the strict parser decides.
+      this.wholeFile = true;
+      this.pending.push(...this.raw.take(), buf.subarray(start, end));
       return;
     }
     let pos = start;
@@ -314,6 +317,8 @@ export class FastScanner {
     else if (family.type === undefined) {
       const type = buf.toString('latin1', rest, end).toLowerCase();
       if ((METRIC_TYPES as readonly string[]).includes(type)) family.type = type as MetricType;
+      // node_exporter regroups a gauge histogram's series as untyped families: the strict parser does that.
+      else if (type === 'gauge_histogram' || type === 'gaugehistogram') this.wholeFile = true;
     }
     return family;
   }
@@ -321,10 +326,7 @@ export class FastScanner {
   /** The strict parser's family lookup: exact name, else a summary's or histogram's suffixed series. */
   private lookup(name: string): FamilyState {
     const exact = this.families.get(name);
-    const found =
-      exact ??
-      owner(this.families, name, ['_count', '_sum'], 'summary') ??
-      owner(this.families, name, ['_count', '_sum', '_bucket'], 'histogram');
+    const found = exact ?? owner(this.families, name, 'summary') ?? owner(this.families, name, 'histogram');
     if (found) {
       if (found.closed) this.wholeFile = true;
       return found;
@@ -452,7 +454,7 @@ export class FastScanner {
     result.problems.forEach((problem, index) => {
       const phase = index < result.parseProblems ? Phase.Parse : Phase.Validation;
       this.verdict.add(problem, phase);
-      if (problem.severity !== 'notice') return;
+      if (problem.severity === 'error') return;
       if (phase === Phase.Parse) this.parseNotices.push(problem);
       else this.validationNotices.push({ family: this.family?.name ?? '', problem });
     });
@@ -463,18 +465,18 @@ export class FastScanner {
     const stubs: MetricFamily[] = [...this.withSamples]
       .sort(([a], [b]) => compareNames(a, b))
       .map(([name, type]) => ({ name, type, help: undefined, samples: [] }));
-    for (const problem of validateFamilies(stubs)) this.verdict.add(problem, Phase.CrossFamily);
+    for (const problem of validateFamilies(stubs)) {
+      this.verdict.add(problem, Phase.CrossFamily);
+      if (problem.severity !== 'error') this.validationNotices.push({ family: '', problem });
+    }
   }
 }
 
-function owner(families: Map<string, FamilyState>, name: string, suffixes: readonly string[], type: MetricType): FamilyState | undefined {
-  for (const suffix of suffixes) {
-    if (name.length > suffix.length && name.endsWith(suffix)) {
-      const family = families.get(name.slice(0, -suffix.length));
-      return family?.type === type ? family : undefined;
-    }
-  }
-  return undefined;
+function owner(families: Map<string, FamilyState>, name: string, type: 'histogram' | 'summary'): FamilyState | undefined {
+  const base = stripMemberSuffix(type, name);
+  if (base === name) return undefined;
+  const family = families.get(base);
+  return family?.type === type ? family : undefined;
 }
 
 const scratchOrder = new Int32Array(32);

@@ -22,6 +22,12 @@ export interface SetOptions {
   readonly type?: MetricType;
   /** HELP for the families touched (replaces theirs). */
   readonly help?: string;
+  /**
+   * HELP for a new family when `help` is not given, e.g. the HELP the metric
+   * already has in other files of the directory (so node_exporter merges them);
+   * DEFAULT_HELP when it returns undefined.
+   */
+  readonly helpFor?: (name: string) => string | undefined;
 }
 
 /** The group a sample belongs to: its labels without `le`/`quantile`. */
@@ -93,7 +99,10 @@ export function setSeries(families: readonly MetricFamily[], values: readonly Se
       throw new InputError('ERR_INVALID_ARGUMENT', `${where}${describeSeries(series)}: a counter cannot be negative (${series.value})`);
     }
     let update = updates.get(series.name);
-    if (!update) updates.set(series.name, (update = { type, help: options.help ?? (existing ? undefined : DEFAULT_HELP), samples: [] }));
+    if (!update) {
+      const help = options.help ?? (existing ? undefined : (options.helpFor?.(series.name) ?? DEFAULT_HELP));
+      updates.set(series.name, (update = { type, help, samples: [] }));
+    }
     const key = seriesKey(series.name, series.labels);
     update.samples = update.samples.filter((sample) => seriesKey(sample.name, sample.labels) !== key);
     update.samples.push({ name: series.name, labels: series.labels, value: series.value });

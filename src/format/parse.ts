@@ -1,13 +1,15 @@
 // The strict parser: accepts what node_exporter's textfile collector accepts
-// (Prometheus text format 0.0.4, legacy names) and reports everything else
-// as a Problem with its line. One syntax error ends the parse, as it ends
-// node_exporter's reading of the whole file.
+// (Prometheus text format 0.0.4; quoted names where every version of the
+// profile reads them) and reports everything else as a Problem with its line.
+// One syntax error ends the parse, as it ends node_exporter's reading of the
+// whole file.
 import { compareNames } from './names.js';
 import { ExpositionError } from '../errors.js';
 import { describeBadFloat, parseGoFloat } from './number.js';
+import { ALL_VERSIONS, crashMessage, versionGap, type Profile } from './profile.js';
 import { describeChar, isBlank, LineCursor, ScanError, unescapeHelp } from './scan.js';
 import { METRIC_TYPES, type MetricFamily, type MetricType, type Problem, type Sample } from './types.js';
-import { validateFamilies, validateFamily } from './validate.js';
+import { METRIC_NAME, validateFamilies, validateFamily } from './validate.js';
 import { boundLabel, stripMemberSuffix } from './shape.js';
 
 export interface ReadOptions {
@@ -15,6 +17,8 @@ export interface ReadOptions {
   readonly stripTimestamps?: boolean;
   /** Treat a missing final newline as a notice (the writer adds it). Default false. */
   readonly allowMissingFinalNewline?: boolean;
+  /** The node_exporter versions whose parser rules apply; default all known versions. */
+  readonly profile?: Profile;
 }
 
 export interface Exposition {
@@ -31,6 +35,8 @@ interface FamilyBuilder {
   lines: number[];
   declaredAt: number;
   nonContiguous: boolean;
+  /** TYPE gauge_histogram: node_exporter exposes its samples as untyped metrics of their own names. */
+  gaugeHistogram: boolean;
 }
 
 const NO_LABELS: Readonly<Record<string, string>> = Object.freeze({});
@@ -39,9 +45,8 @@ const INT64_MIN = -9223372036854775808n;
 
 /** Read exposition text and report every problem found; never throws on content. */
 export function readExposition(input: string | Uint8Array, options: ReadOptions = {}): Exposition {
-  const decoded = decode(input);
-  if (typeof decoded !== 'string') return { families: [], problems: [decoded] };
-  return new Parser(decoded, options).run();
+  const { text, badLines } = decode(input);
+  return new Parser(text, options, 1, badLines).run();
 }
 
 /** What the strict parser makes of one stretch of lines, for the byte-level fast path (fast-scan.ts). */
@@ -61,35 +66,50 @@ export function readSegment(text: string, firstLine: number, options: ReadOption
   return new Parser(text, options, firstLine).runSegment();
 }
 
-/** Parse exposition text strictly: throws ExpositionError on the first error or warning. */
+/**
+ * Parse exposition text strictly: throws ExpositionError on the first error
+ * (data node_exporter would lose). Warnings (exposed as given, but worth
+ * saying) and notices (promfile normalizes them) go to `onNotice`.
+ */
 export function parseExposition(
   input: string | Uint8Array,
   options: ReadOptions & { source?: string; onNotice?: (problem: Problem) => void } = {},
 ): MetricFamily[] {
   const { families, problems } = readExposition(input, options);
   // Errors (data node_exporter would lose) come before warnings, each in line order.
-  const rank = (p: Problem): number => (p.severity === 'error' ? 0 : 1);
-  const blocking = problems
-    .filter((p) => p.severity !== 'notice')
-    .sort((a, b) => rank(a) - rank(b) || (a.line ?? Infinity) - (b.line ?? Infinity));
+  const blocking = problems.filter((p) => p.severity === 'error').sort((a, b) => (a.line ?? Infinity) - (b.line ?? Infinity));
   const first = blocking[0];
   if (first) throw new ExpositionError(first, options.source);
   for (const notice of problems) options.onNotice?.(notice);
   return families;
 }
 
-function decode(input: string | Uint8Array): string | Problem {
-  if (typeof input === 'string') return input;
+/**
+ * Text from bytes. Invalid UTF-8 is decoded as U+FFFD and its lines are
+ * listed: node_exporter only objects to it in a label value.
+ */
+function decode(input: string | Uint8Array): { text: string; badLines?: ReadonlySet<number> } {
+  if (typeof input === 'string') return { text: input };
   try {
-    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(input);
+    return { text: new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(input) };
   } catch {
-    return { severity: 'error', rule: 'invalid-utf8', message: 'invalid UTF-8', line: firstInvalidUtf8Line(input), wholeFile: true };
+    return { text: new TextDecoder('utf-8', { ignoreBOM: true }).decode(input), badLines: invalidUtf8Lines(input) };
   }
 }
 
-/** The 1-based line of the first invalid UTF-8 sequence in `bytes`. */
+/** The first line of `bytes` with invalid UTF-8 (the last line when there is none). */
 export function firstInvalidUtf8Line(bytes: Uint8Array): number {
+  const lines = invalidUtf8Lines(bytes);
+  if (lines.size > 0) return Math.min(...lines);
+  let line = 1;
+  for (let at = bytes.indexOf(10); at !== -1; at = bytes.indexOf(10, at + 1)) line++;
+  return line;
+}
+
+/** The 1-based lines of `bytes` that hold invalid UTF-8. */
+export function invalidUtf8Lines(bytes: Uint8Array): Set<number> {
   const decoder = new TextDecoder('utf-8', { fatal: true });
+  const lines = new Set<number>();
   let line = 1;
   let start = 0;
   for (;;) {
@@ -98,9 +118,9 @@ export function firstInvalidUtf8Line(bytes: Uint8Array): number {
     try {
       decoder.decode(bytes.subarray(start, stop));
     } catch {
-      return line;
+      lines.add(line);
     }
-    if (end === -1) return line;
+    if (end === -1) return lines;
     start = end + 1;
     line++;
   }
@@ -114,12 +134,17 @@ class Parser {
   private lastFamily: FamilyBuilder | undefined;
   private parseProblems = 0;
   private stopped = false;
+  /** Why the profile refuses quoted names and `\"` in HELP; null when every version reads them. */
+  private readonly quotedRefusal: string | null;
 
   constructor(
     private readonly text: string,
     private readonly options: ReadOptions,
     private readonly firstLine = 1,
-  ) {}
+    private readonly badLines: ReadonlySet<number> = new Set(),
+  ) {
+    this.quotedRefusal = versionGap(options.profile ?? ALL_VERSIONS, (rules) => rules.quotedNames);
+  }
 
   runSegment(): SegmentResult {
     const result = this.run();
@@ -169,15 +194,45 @@ class Parser {
   }
 
   private line(text: string, lineNo: number, last: boolean): void {
-    const cursor = new LineCursor(text, this.names);
+    const cursor = new LineCursor(text, this.names, this.quotedRefusal);
     cursor.skipBlanks();
     if (cursor.done) return;
     const first = text[cursor.pos];
+    if (this.badLines.has(lineNo) && first !== '#')
+      throw new ScanError('invalid UTF-8 in a sample line (node_exporter rejects the whole file for it)', 'invalid-utf8');
     if (first === '#') this.comment(cursor, lineNo);
-    else if (first === '{')
-      throw new ScanError(`a sample must start with a metric name, not '{' (node_exporter 1.9.1 crashes on such lines)`);
-    else if (first === '"') throw new ScanError(`quoted (UTF-8) metric names are not supported by node_exporter's legacy-name parser`);
+    else if (first === '{' || first === '"') this.quotedSample(cursor, lineNo, last);
     else this.sample(cursor, lineNo, last);
+  }
+
+  /** `{"name",labels} v` or `"name" v`: quoted metric names (node_exporter 1.9). */
+  private quotedSample(cursor: LineCursor, lineNo: number, last: boolean): void {
+    const braced = cursor.peek() === 123; /* { */
+    if (braced) {
+      cursor.pos++;
+      cursor.skipBlanks();
+      if (cursor.peek() === 125 /* } */) throw crash('a sample without a metric name');
+      if (cursor.peek() !== 34 /* " */)
+        throw new ScanError(
+          `a sample must start with a metric name, not '{' (node_exporter 1.9 reads the labels as a sample of the metric before it)`,
+        );
+    }
+    const start = cursor.pos;
+    const raw = cursor.readQuotedValue(last);
+    if (!METRIC_NAME.test(raw)) throw crash(`quoted metric name "${raw}" (not a legacy name)`);
+    cursor.pos = start;
+    const name = cursor.readQuotedName('metric name');
+    cursor.skipBlanks();
+    let labels: Record<string, string> | undefined;
+    if (braced) {
+      if (cursor.peek() === 44 /* , */) labels = cursor.readLabels(name, last);
+      else if (cursor.peek() === 125 /* } */) {
+        cursor.pos++;
+        cursor.skipBlanks();
+      } else
+        throw new ScanError(`expected ',' or '}' after the quoted metric name "${name}", found ${describeChar(cursor.text, cursor.pos)}`);
+    }
+    this.sampleRest(cursor, lineNo, name, labels, false);
   }
 
   private comment(cursor: LineCursor, lineNo: number): void {
@@ -187,7 +242,7 @@ class Parser {
     const keyword = cursor.readToken();
     if (cursor.done || (keyword !== 'HELP' && keyword !== 'TYPE')) return;
     cursor.skipBlanks();
-    const name = cursor.readMetricName();
+    const name = cursor.peek() === 34 /* " */ ? cursor.readQuotedName('metric name') : cursor.readMetricName();
     if (cursor.done) return;
     if (!isBlank(cursor.peek()))
       throw new ScanError(`invalid metric name in ${keyword} line (at ${describeChar(cursor.text, cursor.pos)})`);
@@ -197,7 +252,14 @@ class Parser {
     const rest = cursor.rest();
     if (keyword === 'HELP') {
       if (family.help !== undefined) throw new ScanError(`second HELP line for metric name "${family.name}"`);
-      family.help = unescapeHelp(rest);
+      family.help = unescapeHelp(rest, this.quotedRefusal);
+      if (this.badLines.has(lineNo))
+        this.problems.push({
+          severity: 'warning',
+          rule: 'invalid-utf8',
+          message: `HELP text of "${family.name}" is not valid UTF-8: node_exporter exposes it as is, promfile writes U+FFFD in place of the bad bytes`,
+          line: lineNo,
+        });
       if (rest.endsWith('\r'))
         this.problems.push({
           severity: 'warning',
@@ -210,7 +272,10 @@ class Parser {
     if (family.type !== undefined) throw new ScanError(`second TYPE line for metric name "${family.name}", or TYPE reported after samples`);
     const type = rest.toLowerCase();
     if ((METRIC_TYPES as readonly string[]).includes(type)) family.type = type as MetricType;
-    else if (rest.endsWith('\r'))
+    else if (type === 'gauge_histogram') {
+      family.type = 'histogram';
+      family.gaugeHistogram = true;
+    } else if (rest.endsWith('\r'))
       throw new ScanError('carriage return after the type (CRLF line endings); node_exporter needs LF line endings', 'crlf');
     else if (/[ \t]$/.test(rest)) throw new ScanError(`trailing whitespace after TYPE "${rest.trimEnd()}"`);
     else throw new ScanError(`unknown metric type "${rest}" (node_exporter reads counter, gauge, histogram, summary and untyped)`);
@@ -222,12 +287,19 @@ class Parser {
       throw new ScanError(`invalid metric name (a name starts with a letter, '_' or ':', found ${describeChar(cursor.text, cursor.pos)})`);
     // node_exporter reads `m-1` as m with value -1: no separator is needed before the value.
     const glued = !cursor.done && !isBlank(cursor.peek()) && cursor.peek() !== 123; /* { */
+    cursor.skipBlanks();
+    const labels = cursor.peek() === 123 /* { */ ? cursor.readLabels(name, last) : undefined;
+    this.sampleRest(cursor, lineNo, name, labels, glued);
+  }
+
+  /** A sample after its name and labels: value, timestamp, and its family. */
+  private sampleRest(cursor: LineCursor, lineNo: number, name: string, given: Record<string, string> | undefined, glued: boolean): void {
     const family = this.family(name, lineNo);
     family.type ??= 'untyped';
-    cursor.skipBlanks();
-    let labels = NO_LABELS;
-    if (cursor.peek() === 123 /* { */) {
-      labels = cursor.readLabels(name, last);
+    if (family.gaugeHistogram && name === family.name)
+      throw crash(`sample "${name}" of gauge histogram "${name}" (only its _bucket, _sum and _count samples are read)`, true);
+    const labels = given ?? NO_LABELS;
+    if (given !== undefined) {
       cursor.skipBlanks();
       const bound = family.type === undefined ? undefined : boundLabel(family.type);
       const boundText = bound === undefined ? undefined : labels[bound];
@@ -303,6 +375,7 @@ class Parser {
       lines: [],
       declaredAt: lineNo,
       nonContiguous: false,
+      gaugeHistogram: false,
     };
     this.byName.set(name, created);
     return created;
@@ -311,7 +384,9 @@ class Parser {
   private finish(): Exposition {
     this.parseProblems = this.problems.length;
     const families: MetricFamily[] = [];
-    const builders = [...this.byName.values()].sort((a, b) => compareNames(a.name, b.name));
+    const builders = [...this.byName.values()]
+      .flatMap((builder) => this.untypedParts(builder))
+      .sort((a, b) => compareNames(a.name, b.name));
     for (const builder of builders) {
       const family: MetricFamily = { name: builder.name, help: builder.help, type: builder.type ?? 'untyped', samples: builder.samples };
       for (const { sample, ...problem } of validateFamily(family)) {
@@ -323,4 +398,35 @@ class Parser {
     this.problems.push(...validateFamilies(families));
     return { families, problems: this.problems };
   }
+
+  /**
+   * A gauge histogram as node_exporter exposes it: one untyped metric per
+   * sample name (g_bucket, g_sum, g_count), without the HELP of g.
+   */
+  private untypedParts(builder: FamilyBuilder): FamilyBuilder[] {
+    if (!builder.gaugeHistogram) return [builder];
+    const parts = new Map<string, FamilyBuilder>();
+    builder.samples.forEach((sample, index) => {
+      let part = parts.get(sample.name);
+      if (!part) {
+        part = { ...builder, name: sample.name, help: undefined, type: 'untyped', samples: [], lines: [], gaugeHistogram: false };
+        parts.set(sample.name, part);
+      }
+      part.samples.push(sample);
+      part.lines.push(builder.lines[index] as number);
+    });
+    this.problems.push({
+      severity: 'warning',
+      rule: 'gauge-histogram',
+      message: `node_exporter exposes gauge histogram "${builder.name}" as the untyped metrics ${[...parts.keys()].join(', ') || '(none)'}, without its HELP; promfile writes it that way`,
+      line: builder.declaredAt,
+    });
+    return [...parts.values()];
+  }
+}
+
+/** A construct that crashes node_exporter: `always` for every known version, else those that read quoted names. */
+function crash(what: string, always = false): ScanError {
+  const message = crashMessage((rules) => always || rules.crashesOnQuotedNonLegacyName, what);
+  return new ScanError(message ?? `${what}: node_exporter crashes on it`, 'crash');
 }

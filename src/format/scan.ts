@@ -1,6 +1,9 @@
 // Low-level scanning of one line of exposition text, shared by the file
 // parser and the series arguments of the CLI. Grammar as in node_exporter's
-// parser (prometheus/common expfmt, legacy names only).
+// parser (prometheus/common expfmt): legacy names, and quoted names where the
+// profile's node_exporter versions all read them.
+import { crashMessage } from './profile.js';
+import { LABEL_NAME } from './validate.js';
 
 /** Thrown inside a line; the caller adds the line number. */
 export class ScanError extends Error {
@@ -45,11 +48,21 @@ export class LineCursor {
   /**
    * `names`: label names seen so far, shared across the lines of one file, so
    * a million samples share a few name strings instead of holding a copy each.
+   * `quotedNameRefusal`: why quoted (UTF-8 syntax) names are refused, or
+   * null when they are read.
    */
   constructor(
     readonly text: string,
     private readonly names?: Map<string, string>,
+    private readonly quotedNameRefusal: string | null = QUOTED_NAMES_UNSUPPORTED,
   ) {}
+
+  /** A quoted name (`"..."`, label-value escapes) starting at the quote; refused unless the profile reads them. */
+  readQuotedName(what: string): string {
+    const name = this.readQuotedValue(false);
+    if (this.quotedNameRefusal !== null) throw new ScanError(`${what} "${name}" is quoted: ${this.quotedNameRefusal}`, 'quoted-name');
+    return name;
+  }
 
   get done(): boolean {
     return this.pos >= this.text.length;
@@ -167,6 +180,16 @@ export class LineCursor {
     throw new ScanError(`label value "${value + text.slice(start)}" contains an unescaped new-line or lacks its closing quote`);
   }
 
+  /** A quoted label name; one that is not a legacy name crashes the versions that read quoted names. */
+  private quotedLabelName(): string {
+    const start = this.pos;
+    const name = this.readQuotedValue(false);
+    const crash = LABEL_NAME.test(name) ? undefined : crashMessage((rules) => rules.quotedNames, `quoted label name "${name}"`);
+    if (crash !== undefined) throw new ScanError(crash, 'crash');
+    this.pos = start;
+    return this.readQuotedName('label name');
+  }
+
   /**
    * A label set starting at `{`, as node_exporter reads it: blanks allowed
    * around names, `=` and values; a trailing comma is allowed.
@@ -181,8 +204,7 @@ export class LineCursor {
         this.pos++;
         return labels;
       }
-      if (this.peek() === Char.Quote) throw new ScanError(`quoted (UTF-8) label names are not supported by node_exporter's parser`);
-      const name = this.intern(this.readLabelName());
+      const name = this.intern(this.peek() === Char.Quote ? this.quotedLabelName() : this.readLabelName());
       if (name === '') throw new ScanError(`invalid label name for metric "${metricName}"`);
       this.skipBlanks();
       if (this.peek() !== Char.Equals) {
@@ -213,6 +235,9 @@ export class LineCursor {
   }
 }
 
+/** Quoted names (and `\"` in HELP) where no version of the profile reads them. */
+const QUOTED_NAMES_UNSUPPORTED = "node_exporter's legacy-name parser rejects the whole file";
+
 export function describeChar(text: string, pos: number): string {
   if (pos >= text.length) return 'end of line';
   const char = text[pos] as string;
@@ -220,8 +245,11 @@ export function describeChar(text: string, pos: number): string {
   return JSON.stringify(char);
 }
 
-/** Unescape HELP text (`\\` and `\n` only). */
-export function unescapeHelp(raw: string): string {
+/**
+ * Unescape HELP text: `\\` and `\n`, and `\"` (as `"`) when `quoteRefusal`
+ * is null; otherwise it says why the profile refuses `\"`.
+ */
+export function unescapeHelp(raw: string, quoteRefusal: string | null = QUOTED_NAMES_UNSUPPORTED): string {
   if (!raw.includes('\\')) return raw;
   let out = '';
   for (let i = 0; i < raw.length; i++) {
@@ -233,6 +261,8 @@ export function unescapeHelp(raw: string): string {
     const next = raw[i + 1];
     if (next === '\\') out += '\\';
     else if (next === 'n') out += '\n';
+    else if (next === '"' && quoteRefusal === null) out += '"';
+    else if (next === '"') throw new ScanError(`escape sequence '\\"' in HELP text: ${quoteRefusal}`, 'help-escape');
     else if (next === undefined) throw new ScanError(`HELP text ends with a lone backslash`);
     else throw new ScanError(`invalid escape sequence '\\${next}' in HELP text (only \\\\ and \\n are allowed)`);
     i++;

@@ -3,6 +3,7 @@
 // (which maps sample indices to lines) and by models built in code.
 import { ExpositionError } from '../errors.js';
 import { formatGoFloat, parseGoFloat } from './number.js';
+import { crashMessage } from './profile.js';
 import type { Labels, MetricFamily, Problem, Sample, Severity } from './types.js';
 import { boundLabel, familyShape, isBoundLabel, memberSuffix, type FamilyShape } from './shape.js';
 
@@ -73,7 +74,10 @@ function normalizeBound(value: string): string {
 export function labelNameProblem(name: string): string | undefined {
   if (!LABEL_NAME.test(name)) return `invalid label name "${name}" (must match [a-zA-Z_][a-zA-Z0-9_]*)`;
   if (name.startsWith('__'))
-    return `label name "${name}" is reserved: names starting with "__" are for Prometheus' internal use (node_exporter can crash on them)`;
+    return (
+      crashMessage(() => true, `label name "${name}" is reserved (names starting with "__" are for Prometheus' internal use)`) ??
+      `label name "${name}" is reserved`
+    );
   return undefined;
 }
 
@@ -90,7 +94,8 @@ function problem(severity: Severity, rule: string, message: string, sample?: num
 /** Check one family; problems point at samples by index. */
 export function validateFamily(family: MetricFamily): FamilyProblem[] {
   const problems: FamilyProblem[] = [];
-  const nameProblem = metricNameProblem(family.name);
+  // A name only matters with samples: node_exporter ignores a HELP/TYPE for "my.metric" alone.
+  const nameProblem = family.samples.length > 0 ? metricNameProblem(family.name) : undefined;
   if (nameProblem) problems.push(problem('error', 'metric-name', nameProblem));
   if (family.help !== undefined && family.help.includes('\u0000')) {
     problems.push(problem('warning', 'nul-byte', `HELP text of "${family.name}" contains a NUL byte`));
@@ -184,21 +189,38 @@ function checkSample(family: MetricFamily, sample: Sample, index: number, proble
       problems.push(problem('error', `${type}-shape`, `label ${bound}="${boundText}" of ${describeSeries(sample)} is not a float`, index));
     } else if (type === 'summary') {
       const q = parseGoFloat(boundText) as number;
-      if (!(q >= 0 && q <= 1))
+      if (Number.isNaN(q))
+        problems.push(
+          problem('error', 'summary-shape', `quantile "NaN" of ${describeSeries(sample)}: node_exporter drops the sample`, index),
+        );
+      else if (!(q >= 0 && q <= 1))
         problems.push(problem('warning', 'summary-shape', `quantile "${boundText}" of ${describeSeries(sample)} is outside [0, 1]`, index));
     }
   } else if (boundText !== undefined) {
-    problems.push(problem('warning', `${type}-shape`, `${describeSeries(sample)} must not carry a "${bound}" label`, index));
+    problems.push(
+      problem('error', `${type}-shape`, `${describeSeries(sample)} carries a "${bound}" label: node_exporter removes the label`, index),
+    );
   }
   const isCount = shape.countSuffixes.includes(suffix);
-  if (isCount && !(sample.value >= 0)) {
+  if (isCount) checkCount(type, sample, index, problems);
+}
+
+/** node_exporter stores counts as unsigned 64-bit integers: 2^64. */
+const UINT64_LIMIT = 2 ** 64;
+
+/** A histogram bucket or a _count: node_exporter keeps it as an unsigned 64-bit integer. */
+function checkCount(type: 'histogram' | 'summary', sample: Sample, index: number, problems: FamilyProblem[]): void {
+  const { value } = sample;
+  if (!(value >= 0)) {
     problems.push(problem('error', `${type}-shape`, `${describeSeries(sample)} is a count and must not be negative or NaN`, index));
-  } else if (isCount && !Number.isInteger(sample.value) && sample.value !== Infinity) {
+  } else if (!Number.isInteger(value) || value >= UINT64_LIMIT) {
+    // Go's float-to-uint64 conversion: truncation below 2^64, 2^63 from there on (amd64).
+    const exposed = value >= UINT64_LIMIT ? '9223372036854775808' : formatGoFloat(Math.trunc(value));
     problems.push(
       problem(
-        'warning',
+        'error',
         `${type}-shape`,
-        `${describeSeries(sample)} is a count and should be a whole number (node_exporter truncates it)`,
+        `${describeSeries(sample)} is a count (a whole number below 2^64), but ${formatGoFloat(value)}: node_exporter exposes it as ${exposed}`,
         index,
       ),
     );
@@ -307,12 +329,16 @@ export function describeSeries(sample: { name: string; labels: Labels }): string
   return `${sample.name}{${labels.map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(',')}}`;
 }
 
-/** Refuse a model node_exporter would not take whole. */
-export function assertWritable(families: readonly MetricFamily[], source?: string): void {
+/**
+ * Refuse a model node_exporter would not take whole (an error); return its
+ * warnings (exposed as given, worth saying).
+ */
+export function assertWritable(families: readonly MetricFamily[], source?: string): Problem[] {
   const problems: Problem[] = [...families.flatMap((family) => validateFamily(family)), ...validateFamilies(families)];
-  const blocking = problems.find((problem) => problem.severity !== 'notice' || problem.rule === 'empty-family');
+  const blocking = problems.find((problem) => problem.severity === 'error' || problem.rule === 'empty-family');
   if (blocking) {
     const { severity, rule, message } = blocking;
     throw new ExpositionError({ severity, rule, message }, source);
   }
+  return problems.filter((problem) => problem.severity === 'warning').map(({ severity, rule, message }) => ({ severity, rule, message }));
 }

@@ -1,18 +1,17 @@
 // See a textfile directory the way node_exporter will: every per-file rule
 // of the parser, then the merge of all *.prom files in node_exporter's order
-// (sorted names), where the first file to define a metric wins and a later
-// family with another HELP or TYPE, a repeated series or a suffix collision
-// is dropped; then what the filesystem adds (modes, symlinks, leftovers, age).
+// (format/merge.ts), then what the filesystem adds (modes, symlinks,
+// leftovers, age). Rules are those of the profile's node_exporter versions.
 import { lstat, readFile, readlink, stat } from 'node:fs/promises';
-import { basename as baseName } from 'node:path';
 import { DEFAULT_PROC_ROOT } from '../textfile/lock.js';
 import { IoError, PromfileError } from '../errors.js';
 import { formatAge, formatMode, listDirectory, lockState, readableByNonRoot, type DirectoryEntry } from '../textfile/inventory.js';
+import { mergeProblems } from '../format/merge.js';
 import { readExposition } from '../format/parse.js';
+import { ALL_VERSIONS, type Profile } from '../format/profile.js';
 import { escapeLabelValue } from '../format/render.js';
-import type { Labels, MetricFamily, MetricType, Severity } from '../format/types.js';
+import type { Labels, MetricFamily, Severity } from '../format/types.js';
 import { describeSeries, seriesKey } from '../format/validate.js';
-import { boundLabel, familyShape, splitCompositeSuffix } from '../format/shape.js';
 
 /** One thing `check` found, at a file and (where it can say) a line. */
 export interface Finding {
@@ -49,6 +48,8 @@ export interface CheckOptions {
   readonly maxAgeMs?: number;
   /** Where to look up lock owners' pids. */
   readonly procRoot?: string;
+  /** The node_exporter versions whose rules apply; default all known versions. */
+  readonly profile?: Profile;
 }
 
 export interface DirectoryReport extends Analysis {
@@ -58,30 +59,15 @@ export interface DirectoryReport extends Analysis {
 /** Temp files younger than this may belong to a write in progress. */
 export const TEMP_GRACE_MS = 60_000;
 
-/**
- * Metrics node_exporter always exports next to the textfile collector's
- * (so a textfile defining them hides one or the other).
- */
-const OWN_METRICS: ReadonlySet<string> = new Set([
-  'node_textfile_mtime_seconds',
-  'node_textfile_scrape_error',
-  'node_scrape_collector_duration_seconds',
-  'node_scrape_collector_success',
-  'node_exporter_build_info',
-]);
-
 const TARGET_LABELS = ['job', 'instance'] as const;
 
-/** The help node_exporter invents for a family without HELP: one text for all files, so they merge. */
-const SYNTHETIC_HELP = '\u0000synthetic';
-
 /** Per-file rules, then node_exporter's merge across the files in the order given. */
-export function analyseTextfiles(sources: readonly SourceFile[]): Analysis {
+export function analyseTextfiles(sources: readonly SourceFile[], profile: Profile = ALL_VERSIONS): Analysis {
   const findings: Finding[] = [];
   const files: ParsedFile[] = [];
   const texts = new Map<string, TextIndex>();
   for (const source of sources) {
-    const { families, problems } = readExposition(source.bytes);
+    const { families, problems } = readExposition(source.bytes, { profile });
     const accepted = !problems.some((problem) => problem.wholeFile && problem.severity === 'error');
     for (const { severity, rule, message, line } of problems) {
       // HELP/TYPE without samples is how a misspelt name shows (pacman.sh declares one name and emits another).
@@ -100,7 +86,7 @@ export function analyseTextfiles(sources: readonly SourceFile[]): Analysis {
     files.push({ path: source.path, families, accepted });
     texts.set(source.path, new TextIndex(source.bytes));
   }
-  findings.push(...mergeFindings(files, texts));
+  findings.push(...mergeFindings(files, texts, profile));
   return {
     findings: sortFindings(
       findings,
@@ -110,123 +96,24 @@ export function analyseTextfiles(sources: readonly SourceFile[]): Analysis {
   };
 }
 
-interface Registered {
-  readonly file: string;
-  readonly help: string;
-  readonly type: MetricType;
-}
-
-/** Simulate node_exporter's gather over the accepted files, in order. */
-function mergeFindings(files: readonly ParsedFile[], texts: Map<string, TextIndex>): Finding[] {
-  const findings: Finding[] = [];
+/** node_exporter's merge over the accepted files, in order, with each problem at its line. */
+function mergeFindings(files: readonly ParsedFile[], texts: Map<string, TextIndex>, profile: Profile): Finding[] {
   const accepted = files.filter((file) => file.accepted);
-  const filesByName = new Map<string, string[]>();
-  for (const file of accepted)
-    for (const family of file.families) filesByName.set(family.name, [...(filesByName.get(family.name) ?? []), file.path]);
-
-  const registered = new Map<string, Registered>();
-  const conflicted = new Set<string>();
-  const seen = new Map<string, { file: string; metric: MetricIdentity }>();
+  const findings: Finding[] = [];
   for (const file of accepted) {
     const text = texts.get(file.path) as TextIndex;
-    for (const family of file.families) {
-      // Lines are looked up only for findings: decoding every file again would double the work.
-      const add = (rule: string, message: string, line = text.familyLine(family.name), severity: Severity = 'error'): void => {
-        findings.push(finding(file.path, severity, rule, message, line));
-      };
-      ownNameFindings(family, add);
-      targetLabelFindings(family, text, add);
-      const help = family.help ?? SYNTHETIC_HELP;
-      const first = registered.get(family.name);
-      if (first && first.file !== file.path) {
-        if (first.help !== help) {
-          conflicted.add(family.name);
-          add('help-conflict', helpConflictMessage(family, first, filesByName.get(family.name) ?? []));
-          continue;
-        }
-        if (conflicted.has(family.name)) {
-          const crash =
-            family.help === undefined ? ', and this file has no HELP for it, which can crash them (nil HELP in the conflict path)' : '';
-          add(
-            'help-conflict',
-            `metric "${family.name}" had a HELP conflict in an earlier file: node_exporter 1.8 and later drop it from every later file, this one too${crash}`,
-          );
-          continue;
-        }
-        if (first.type !== family.type) {
-          add(
-            'type-conflict',
-            `metric "${family.name}" is ${article(family.type)} here but ${article(first.type)} in ${baseName(first.file)} (read first): node_exporter drops all of "${family.name}" from this file ("should be a ${capitalize(first.type)}")`,
-          );
-          continue;
-        }
-      } else if (!first) {
-        const collision = suffixCollision(family, registered, file.path);
-        if (collision) {
-          add('name-collision', collision);
-          continue;
-        }
-        registered.set(family.name, { file: file.path, help, type: family.type });
-      }
-      for (const metric of metricsOf(family)) {
-        const earlier = seen.get(metric.key);
-        if (earlier === undefined) {
-          seen.set(metric.key, { file: file.path, metric });
-        } else if (earlier.file !== file.path) {
-          const line = metric.bound === undefined ? text.sampleLine(metric.name, metric.labels) : text.familyLine(family.name);
-          const why =
-            exactIdentity(earlier.metric) === exactIdentity(metric)
-              ? `node_exporter drops it ("was collected before with the same name and label values")`
-              : 'they differ only in empty labels, which Prometheus treats as missing: it stores one and drops the other as a duplicate sample';
-          add('duplicate-series', `series ${describeMetric(metric)} is also in ${baseName(earlier.file)} (read first): ${why}`, line);
-        }
-      }
-    }
+    for (const family of file.families)
+      targetLabelFindings(family, text, (rule, message, line, severity = 'error') =>
+        findings.push(finding(file.path, severity, rule, message, line)),
+      );
+  }
+  for (const problem of mergeProblems(accepted, profile)) {
+    // Lines are looked up only for findings: decoding every file again would double the work.
+    const text = texts.get(problem.file) as TextIndex;
+    const line = problem.series ? text.sampleLine(problem.series.name, problem.series.labels) : text.familyLine(problem.family);
+    findings.push(finding(problem.file, problem.severity, problem.rule, problem.message, line));
   }
   return findings;
-}
-
-function helpConflictMessage(family: MetricFamily, first: Registered, paths: readonly string[]): string {
-  const synthetic = `"Metric read from ${paths.join(', ')}"`;
-  const describe = (help: string): string =>
-    help === SYNTHETIC_HELP ? `no HELP (node_exporter makes it ${synthetic})` : `HELP ${JSON.stringify(help)}`;
-  const mine = describe(family.help ?? SYNTHETIC_HELP);
-  return `metric "${family.name}" has ${mine} here but ${describe(first.help)} in ${baseName(first.file)} (read first, so it wins): node_exporter drops all of "${family.name}" from this file; give it the same HELP in every file`;
-}
-
-/** client_golang's checkSuffixCollisions against families registered by earlier files. */
-function suffixCollision(family: MetricFamily, registered: Map<string, Registered>, file: string): string | undefined {
-  const other = (name: string): Registered | undefined => {
-    const entry = registered.get(name);
-    return entry && entry.file !== file ? entry : undefined;
-  };
-  const split = splitCompositeSuffix(family.name);
-  if (split) {
-    const { base } = split;
-    const owner = other(base);
-    if (owner && familyShape(owner.type)?.collisions.includes(split.suffix)) {
-      return `metric "${family.name}" collides with ${owner.type} "${base}" in ${baseName(owner.file)} (read first): node_exporter drops "${family.name}" from this file`;
-    }
-  }
-  for (const s of familyShape(family.type)?.collisions ?? []) {
-    const owner = other(family.name + s);
-    if (owner)
-      return `${family.type} "${family.name}" collides with metric "${family.name}${s}" in ${baseName(owner.file)} (read first): node_exporter drops the ${family.type} from this file`;
-  }
-  return undefined;
-}
-
-function ownNameFindings(family: MetricFamily, add: (rule: string, message: string, line?: number, severity?: Severity) => void): void {
-  if (OWN_METRICS.has(family.name)) {
-    add('node-collision', `metric "${family.name}" is node_exporter's own: one of the two is dropped at every scrape; rename it`);
-  } else if (family.name.startsWith('node_')) {
-    add(
-      'node-prefix',
-      `metric "${family.name}" uses node_exporter's "node_" prefix: if a collector exports the same name, one of the two is dropped`,
-      undefined,
-      'warning',
-    );
-  }
 }
 
 function targetLabelFindings(
@@ -244,43 +131,6 @@ function targetLabelFindings(
       'warning',
     );
   }
-}
-
-/** One metric as the gather step counts it; the costly strings are made only for findings. */
-interface MetricIdentity {
-  /** seriesKey-based: an empty label is the same as a missing one. */
-  readonly key: string;
-  readonly name: string;
-  readonly labels: Labels;
-  readonly bound: string | undefined;
-  /** The family's label names in this file: node_exporter pads missing ones with "". */
-  readonly labelNames: readonly string[];
-}
-
-/** Identity as node_exporter hashes it: labels padded to the family's label set, empty ones kept. */
-function exactIdentity(metric: MetricIdentity): string {
-  return [metric.name, ...metric.labelNames.map((label) => `${label}=${metric.labels[label] ?? ''}`)].join('\u0000');
-}
-
-function describeMetric(metric: MetricIdentity): string {
-  if (metric.bound === undefined || !(metric.bound in metric.labels)) return describeSeries(metric);
-  const { [metric.bound]: _bound, ...labels } = metric.labels;
-  return describeSeries({ name: metric.name, labels });
-}
-
-/** The metrics of a family: a histogram's or summary's samples make one metric per label set. */
-function metricsOf(family: MetricFamily): MetricIdentity[] {
-  const bound = boundLabel(family.type);
-  const labelNames = new Set<string>();
-  for (const sample of family.samples) for (const label in sample.labels) if (label !== bound) labelNames.add(label);
-  const sorted = [...labelNames].sort();
-  const byKey = new Map<string, MetricIdentity>();
-  for (const sample of family.samples) {
-    const name = bound ? family.name : sample.name;
-    const key = seriesKey(name, sample.labels, bound);
-    if (!byKey.has(key)) byKey.set(key, { key, name, labels: sample.labels, bound, labelNames: sorted });
-  }
-  return [...byKey.values()];
 }
 
 /** Lines of a file's text, looked up lazily for cross-file findings. */
@@ -320,8 +170,8 @@ class TextIndex {
 }
 
 /** Check one text alone (stdin, or a file outside the directory): the per-file rules only. */
-export function checkText(path: string, bytes: Uint8Array): Analysis {
-  return analyseTextfiles([{ path, bytes }]);
+export function checkText(path: string, bytes: Uint8Array, profile?: Profile): Analysis {
+  return analyseTextfiles([{ path, bytes }], profile);
 }
 
 /** Check every *.prom file of a directory together, plus the directory's own state. */
@@ -363,7 +213,7 @@ export async function checkDirectory(dir: string, options: CheckOptions = {}): P
     const source = await inspectEntry(entry, now, options, findings);
     if (source) sources.push(source);
   }
-  const analysis = analyseTextfiles(sources);
+  const analysis = analyseTextfiles(sources, options.profile);
   const order = entries.map((entry) => entry.path);
   return { dir, findings: sortFindings([...findings, ...analysis.findings], [dir, ...order]), files: analysis.files };
 }
@@ -378,7 +228,7 @@ export async function checkFile(path: string, options: CheckOptions = {}): Promi
   const name = path.slice(path.lastIndexOf('/') + 1);
   const findings: Finding[] = [];
   const source = await inspectEntry({ name, path, kind: 'textfile', link, target, symlink }, now, options, findings);
-  const analysis = source ? analyseTextfiles([source]) : { findings: [], files: [] };
+  const analysis = source ? analyseTextfiles([source], options.profile) : { findings: [], files: [] };
   return { findings: sortFindings([...findings, ...analysis.findings], [path]), files: analysis.files };
 }
 
@@ -548,12 +398,4 @@ function sortFindings(findings: readonly Finding[], order: readonly string[]): F
 /** True when a finding means node_exporter (or Prometheus) loses data. */
 export function losesData(findings: readonly Finding[]): boolean {
   return findings.some((f) => f.severity === 'error');
-}
-
-function capitalize(type: string): string {
-  return type === 'untyped' ? 'Untyped' : type[0]?.toUpperCase() + type.slice(1);
-}
-
-function article(type: string): string {
-  return `${/^[aeiou]/.test(type) ? 'an' : 'a'} ${type}`;
 }

@@ -6,8 +6,10 @@ import { withLock } from './lock.js';
 import { parseExposition } from '../format/parse.js';
 import { renderChunks, renderExposition } from '../format/render.js';
 import { prepareDirectory, readTextfile, writeFileAtomically, type WriteOptions } from './files.js';
-import type { MetricFamily } from '../format/types.js';
+import type { Profile } from '../format/profile.js';
+import type { MetricFamily, Problem } from '../format/types.js';
 import { assertWritable } from '../format/validate.js';
+import { assertFitsDirectory, readNeighbours, type Neighbours } from './neighbours.js';
 
 export interface UpdateOptions extends WriteOptions {
   /** Lock wait in milliseconds. */
@@ -23,6 +25,17 @@ export interface UpdateOptions extends WriteOptions {
    * them already: skip the second pass (a tenth of a large write).
    */
   readonly prevalidated?: boolean;
+  /**
+   * The node_exporter versions whose rules apply; default all known versions.
+   * A function is called only when the rules of all known versions refuse
+   * the directory (finding the running node_exporter's version has a cost).
+   */
+  readonly profile?: Profile | (() => Profile);
+  /**
+   * Check the new file against the other *.prom files of its directory, and
+   * refuse what node_exporter's merge would drop. Default true.
+   */
+  readonly dirCheck?: boolean;
 }
 
 export interface UpdateResult {
@@ -31,6 +44,8 @@ export interface UpdateResult {
   /** The rendered file, for a dry run (a real write streams it to disk instead). */
   readonly content?: string;
   readonly written: boolean;
+  /** What node_exporter exposes as given but is worth saying (e.g. a negative counter). */
+  readonly warnings: Problem[];
 }
 
 /** Read the families of an existing file; invalid content is an error naming the file. */
@@ -54,18 +69,55 @@ export async function readFamilies(path: string): Promise<MetricFamily[] | undef
 }
 
 /**
+ * The current families, for a change or for the directory check; a file being
+ * replaced may be invalid, and then counts as absent.
+ */
+async function readExisting(path: string, replacing: boolean): Promise<MetricFamily[] | undefined> {
+  if (!replacing) return readFamilies(path);
+  return readFamilies(path).catch((error: unknown) => {
+    if (error instanceof ExpositionError) return undefined;
+    throw error;
+  });
+}
+
+/** The directory check, by the strictest rules first, then (if they refuse) by those of a lazily found profile. */
+async function checkDirectory(
+  path: string,
+  families: readonly MetricFamily[],
+  neighbours: Neighbours,
+  existing: readonly MetricFamily[] | undefined,
+  profile: UpdateOptions['profile'],
+): Promise<void> {
+  try {
+    assertFitsDirectory(path, families, neighbours, existing, typeof profile === 'function' ? undefined : profile);
+  } catch (error) {
+    if (typeof profile !== 'function') throw error;
+    const chosen = profile();
+    assertFitsDirectory(path, families, await readNeighbours(path, chosen), existing, chosen);
+  }
+}
+
+/** No other files: what a change sees with the directory check off. */
+const NO_NEIGHBOURS: Neighbours = { files: [], helpOf: () => undefined };
+
+/**
  * Under the target's lock: read the current families, compute the new ones,
  * validate, render and replace the file atomically.
  */
 export async function updateTextfile(
   path: string,
-  change: (current: MetricFamily[]) => MetricFamily[] | Promise<MetricFamily[]>,
+  change: (current: MetricFamily[], neighbours: Neighbours) => MetricFamily[] | Promise<MetricFamily[]>,
   options: UpdateOptions = {},
 ): Promise<UpdateResult> {
+  const dirCheck = options.dirCheck !== false;
   const run = async (): Promise<UpdateResult> => {
-    const current = options.replace ? [] : ((await readFamilies(path)) ?? []);
-    const families = await change(current);
-    if (!options.prevalidated) assertWritable(families.filter((family) => family.samples.length > 0));
+    const existing = options.replace && !dirCheck ? undefined : await readExisting(path, options.replace === true);
+    const current = options.replace ? [] : (existing ?? []);
+    const given = typeof options.profile === 'function' ? undefined : options.profile;
+    const neighbours = dirCheck ? await readNeighbours(path, given) : NO_NEIGHBOURS;
+    const families = await change(current, neighbours);
+    const warnings = options.prevalidated ? [] : assertWritable(families.filter((family) => family.samples.length > 0));
+    if (dirCheck) await checkDirectory(path, families, neighbours, existing, options.profile);
     if (!options.allowEmpty && families.every((family) => family.samples.length === 0)) {
       throw new ExpositionError({
         severity: 'error',
@@ -73,10 +125,10 @@ export async function updateTextfile(
         message: 'nothing to write: no samples (pass --allow-empty to write an empty file)',
       });
     }
-    if (options.dryRun) return { path, families, content: renderExposition(families), written: false };
+    if (options.dryRun) return { path, families, content: renderExposition(families), written: false, warnings };
     // Rendered family by family into the temp file: a large file is never held twice in memory.
     await writeFileAtomically(path, renderChunks(families), options);
-    return { path, families, written: true };
+    return { path, families, written: true, warnings };
   };
   if (options.dryRun) return run();
   // The lock lives in the directory, so the directory must be there first.

@@ -43,7 +43,7 @@ describe('check text output', () => {
     expect(lines[3]).toBe('3 files, 3 series: 1 error, 2 warnings: node_exporter will lose data');
     // Piped output is plain.
     expect(result.stdout).not.toContain('\u001b[');
-    expect(result.stderr).toBe(`promfile: checking ${dir} (from --dir)\n`);
+    expect(result.stderr).toMatch(new RegExp(`^promfile: checking ${dir} \\(from --dir\\), judging by node_exporter [^\\n]+\\n$`));
   });
 
   it('-f NAME reports only that file, in the context of the whole directory', () => {

@@ -9,13 +9,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getSeries } from '../../src/format/model.js';
 import { readExposition } from '../../src/format/parse.js';
 import type { MetricFamily } from '../../src/format/types.js';
-import { NODE_EXPORTER, PROMTOOL } from '../helpers/binaries.js';
+import { NODE_EXPORTERS, PROMTOOL } from '../helpers/binaries.js';
 import { BIN, NODE, ROOT, promfile, tempDir, type CliResult } from '../helpers/cli.js';
 import { scrapeError, startNodeExporter, type NodeExporter } from '../helpers/node-exporter.js';
 
 const FIXTURES = join(ROOT, 'test', 'fixtures', 'run');
 
-describe.skipIf(!NODE_EXPORTER)('promfile run (through node_exporter)', () => {
+describe.each(NODE_EXPORTERS)('promfile run (through node_exporter $version)', ({ path: binary }) => {
   let dir: string;
   let scratch: string;
   let cleanup: () => Promise<void>;
@@ -25,7 +25,7 @@ describe.skipIf(!NODE_EXPORTER)('promfile run (through node_exporter)', () => {
   beforeAll(async () => {
     ({ dir, cleanup } = await tempDir());
     ({ dir: scratch, cleanup: cleanupScratch } = await tempDir('promfile-run-scratch-'));
-    exporter = await startNodeExporter(dir);
+    exporter = await startNodeExporter(dir, { binary });
   });
 
   afterAll(async () => {

@@ -208,11 +208,12 @@ describe('fast path and strict parser agree', () => {
     );
   });
 
-  it('on invalid UTF-8, naming the same line', () => {
+  it('on invalid UTF-8, by leaving it to the strict parser, which names the line', () => {
+    // node_exporter takes invalid UTF-8 in comments and HELP but not in samples: only the strict parser decides.
     const bytes = Buffer.concat([Buffer.from('a 1\n# HELP b x\nb{x="'), Buffer.from([0xc3, 0x28]), Buffer.from('"} 1\n{bad\n')]);
     for (const size of [1, 3, 64]) {
       const cuts = Array.from({ length: Math.ceil(bytes.length / size) }, (_, i) => i * size);
-      expect(fastOutcome(bytes, cuts, {})).toEqual(strictOutcome(bytes, {}));
+      expect(scanChunks(cuts.map((cut) => bytes.subarray(cut, cut + size))).wholeFile).toBe(true);
     }
     expect(strictOutcome(bytes, {}).error).toMatchObject({ rule: 'invalid-utf8', line: 3 });
   });

@@ -1,6 +1,8 @@
 // The real consumers we test against. Under CI (CI=true) a missing binary
 // fails the suite instead of skipping it.
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, realpathSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 
 export function findBinary(...names: string[]): string | undefined {
@@ -8,15 +10,19 @@ export function findBinary(...names: string[]): string | undefined {
   for (const name of names) {
     for (const dir of dirs) {
       const candidate = join(dir, name);
-      try {
-        accessSync(candidate, constants.X_OK);
-        return candidate;
-      } catch {
-        // keep looking
-      }
+      if (isExecutable(candidate)) return candidate;
     }
   }
   return undefined;
+}
+
+function isExecutable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** The binary's path; undefined (skip) outside CI, an error under CI. */
@@ -30,3 +36,48 @@ export function requireBinary(...names: string[]): string | undefined {
 
 export const NODE_EXPORTER = requireBinary('prometheus-node-exporter', 'node_exporter');
 export const PROMTOOL = requireBinary('promtool');
+
+/** One node_exporter binary and the version it reports (`1.9.0`), shortened to its profile (`1.9`). */
+export interface NodeExporterBinary {
+  readonly path: string;
+  readonly version: string;
+  readonly minor: string;
+}
+
+/** Where .ci/fetch-node-exporter.sh extracts Debian 13's node_exporter 1.9. */
+const CACHED_19 = join(
+  process.env['PROMFILE_CI_CACHE'] ?? join(homedir(), '.cache', 'promfile-ci'),
+  'trixie/usr/bin/prometheus-node-exporter',
+);
+
+/** Every versioned node_exporter whose end-to-end behaviour CI must check. */
+const REQUIRED_IN_CI = ['1.5', '1.9'];
+
+function versionOf(path: string): string | undefined {
+  const result = spawnSync(path, ['--version'], { encoding: 'utf8', timeout: 10_000 });
+  return /version (\d+\.\d+\.\d+)/.exec(`${result.stdout}${result.stderr}`)?.[1];
+}
+
+/**
+ * Every node_exporter found: the system's, the one .ci/fetch-node-exporter.sh
+ * extracted, and those in $PROMFILE_TEST_NODE_EXPORTERS (colon-separated),
+ * once each, by version. Under CI=true a missing 1.5 or 1.9 is an error.
+ */
+function findNodeExporters(): NodeExporterBinary[] {
+  const candidates = [NODE_EXPORTER, CACHED_19, ...(process.env['PROMFILE_TEST_NODE_EXPORTERS'] ?? '').split(':')];
+  const byPath = new Map<string, NodeExporterBinary>();
+  for (const candidate of candidates) {
+    if (!candidate || !isExecutable(candidate)) continue;
+    const path = realpathSync(candidate);
+    const version = byPath.has(path) ? undefined : versionOf(path);
+    if (version) byPath.set(path, { path, version, minor: version.split('.').slice(0, 2).join('.') });
+  }
+  const found = [...byPath.values()].sort((a, b) => a.version.localeCompare(b.version, 'en', { numeric: true }));
+  const missing = REQUIRED_IN_CI.filter((minor) => !found.some((binary) => binary.minor === minor));
+  if (missing.length > 0 && process.env['CI'] === 'true') {
+    throw new Error(`node_exporter ${missing.join(', ')} not found, and CI=true makes that a failure (see .ci/fetch-node-exporter.sh)`);
+  }
+  return found;
+}
+
+export const NODE_EXPORTERS: readonly NodeExporterBinary[] = findNodeExporters();

@@ -5,10 +5,20 @@ import { ROOT } from './cli.js';
 
 export const FIXTURES = join(ROOT, 'test', 'fixtures');
 
+export type NodeExporterOutcome = 'rejects-file' | 'drops-series' | 'crashes' | 'accepts';
+
+/** What node_exporter `minor` (e.g. `1.9`) does with an invalid fixture. */
+export function outcomeFor(expected: InvalidCase, minor: string): NodeExporterOutcome {
+  return minor === '1.9' ? (expected.nodeExporter19 ?? expected.nodeExporter) : expected.nodeExporter;
+}
+
 export interface InvalidCase {
   rule: string;
   line: number;
-  nodeExporter: 'rejects-file' | 'drops-series' | 'crashes' | 'accepts';
+  /** What node_exporter 1.5.0 does with the file. */
+  nodeExporter: NodeExporterOutcome;
+  /** What 1.9.0 does, where it differs. */
+  nodeExporter19?: NodeExporterOutcome;
   write: 'refuses' | 'fixes';
 }
 

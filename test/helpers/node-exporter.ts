@@ -3,7 +3,9 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll } from 'vitest';
 import { NODE_EXPORTER, PROMTOOL } from './binaries.js';
+import { tempDir } from './cli.js';
 
 export interface NodeExporter {
   readonly url: string;
@@ -11,6 +13,8 @@ export interface NodeExporter {
   scrape(): Promise<string>;
   /** Everything node_exporter logged so far. */
   log(): string;
+  /** False once the process has exited (node_exporter panics on some inputs). */
+  alive(): boolean;
   stop(): Promise<void>;
 }
 
@@ -26,18 +30,27 @@ export async function freePort(): Promise<number> {
   });
 }
 
+export interface StartOptions {
+  /** The node_exporter binary; default the system's. */
+  readonly binary?: string | undefined;
+  /** More flags, e.g. --web.disable-exporter-metrics. */
+  readonly args?: readonly string[];
+}
+
 /** Start node_exporter with only the textfile collector, over `dir` (1.5 reads one directory). */
-export async function startNodeExporter(dir: string): Promise<NodeExporter> {
-  if (!NODE_EXPORTER) throw new Error('node_exporter is not installed');
+export async function startNodeExporter(dir: string, options: StartOptions = {}): Promise<NodeExporter> {
+  const binary = options.binary ?? NODE_EXPORTER;
+  if (!binary) throw new Error('node_exporter is not installed');
   for (let attempt = 0; attempt < 5; attempt++) {
     const port = await freePort();
     const child = spawn(
-      NODE_EXPORTER,
+      binary,
       [
         `--web.listen-address=127.0.0.1:${port}`,
         '--collector.disable-defaults',
         '--collector.textfile',
         `--collector.textfile.directory=${dir}`,
+        ...(options.args ?? []),
       ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
@@ -51,12 +64,44 @@ export async function startNodeExporter(dir: string): Promise<NodeExporter> {
         url,
         scrape: async () => (await fetch(url)).text(),
         log: () => output,
+        alive: () => child.exitCode === null && child.signalCode === null,
         stop: () => stop(child),
       };
     }
     await stop(child);
   }
   throw new Error('node_exporter did not start');
+}
+
+/** A suite's node_exporter over a fresh temp directory: started before its tests, stopped and removed after. */
+export interface SuiteExporter {
+  readonly dir: string;
+  readonly exporter: NodeExporter;
+}
+
+/** Register beforeAll/afterAll that start node_exporter over a fresh temp directory; read the fields inside tests. */
+export function useNodeExporter(prefix?: string, options: StartOptions = {}): SuiteExporter {
+  let dir: string | undefined;
+  let exporter: NodeExporter | undefined;
+  let cleanup: (() => Promise<void>) | undefined;
+  beforeAll(async () => {
+    ({ dir, cleanup } = await tempDir(prefix));
+    exporter = await startNodeExporter(dir, options);
+  });
+  afterAll(async () => {
+    await exporter?.stop();
+    await cleanup?.();
+  });
+  return {
+    get dir(): string {
+      if (dir === undefined) throw new Error('useNodeExporter: read dir inside a test');
+      return dir;
+    },
+    get exporter(): NodeExporter {
+      if (exporter === undefined) throw new Error('useNodeExporter: read exporter inside a test');
+      return exporter;
+    },
+  };
 }
 
 async function waitReady(url: string, child: ChildProcess): Promise<boolean> {

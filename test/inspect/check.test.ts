@@ -345,7 +345,7 @@ async function startAsNobody(dir: string): Promise<NodeExporter> {
         () => false,
       )
     )
-      return { url, scrape: async () => (await fetch(url)).text(), log: () => output, stop };
+      return { url, scrape: async () => (await fetch(url)).text(), log: () => output, alive: () => child.exitCode === null, stop };
     await sleep(50);
   }
   await stop();
@@ -385,7 +385,7 @@ describe.skipIf(!NODE_EXPORTER)('each check finding against the real node_export
 
         // promfile check: the same verdict from the files alone; --against confirms it with the scrape.
         const checked = await promfileAsync(['check', '--dir', dir, '--format', 'json', '--against', exporter.url, ...(c.checkArgs ?? [])]);
-        expect(checked.stderr).toBe(`promfile: checking ${dir} (from --dir)\n`);
+        expect(checked.stderr).toMatch(new RegExp(`^promfile: checking ${dir} \\(from --dir\\), judging by node_exporter [^\\n]+\\n$`));
         const report = JSON.parse(checked.stdout) as { ok: boolean; findings: Finding[] };
         const fromScrape = new Set(['missing-from-scrape', 'scrape-error']);
         expect(summarize(report.findings.filter((f) => !fromScrape.has(f.rule)))).toEqual([...c.findings].sort());

@@ -4,7 +4,7 @@
 import { chmod, chown, mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chooseDirectory, discoverExporters, parseExporterArgs, trustedExporter } from '../../src/inspect/discover.js';
+import { chooseDirectory, chooseProfile, discoverExporters, parseExporterArgs, trustedExporter } from '../../src/inspect/discover.js';
 import { DEFAULT_TEXTFILE_DIR } from '../../src/textfile/files.js';
 import { NODE_EXPORTER } from '../helpers/binaries.js';
 import { promfile, tempDir } from '../helpers/cli.js';
@@ -56,10 +56,59 @@ describe('parseExporterArgs', () => {
     ).toEqual({
       executable: '/usr/bin/prometheus-node-exporter',
       directories: ['/a', '/b'],
+      exporterMetrics: true,
     });
+    expect(
+      parseExporterArgs(['node_exporter', '--web.disable-exporter-metrics', '--collector.textfile.directory=/a'])?.exporterMetrics,
+    ).toBe(false);
     expect(parseExporterArgs(['node_exporter', '-collector.textfile.directory=/old'])?.directories).toEqual(['/old']);
     expect(parseExporterArgs(['node_exporter', '--no-collector.textfile', '--collector.textfile.directory=/a'])).toBeUndefined();
     expect(parseExporterArgs(['/usr/bin/vim', '--collector.textfile.directory=/a'])).toBeUndefined();
+  });
+});
+
+describe('the node_exporter profile', () => {
+  /** A fake /proc with one node_exporter whose binary (its exe link) prints `version`. */
+  async function procWith(name: string, version: string | undefined, flags: string[] = []): Promise<string> {
+    const fake = join(root, name);
+    await mkdir(join(fake, '77'), { recursive: true });
+    await writeFile(
+      join(fake, '77', 'cmdline'),
+      ['node_exporter', `--collector.textfile.directory=${textfiles}`, ...flags, ''].join('\u0000'),
+    );
+    if (version !== undefined) {
+      const binary = join(root, `${name}-node_exporter`);
+      await writeFile(binary, `#!/bin/sh\necho "node_exporter, version ${version} (branch: debian/sid, revision: 1)"\n`, { mode: 0o755 });
+      await symlink(binary, join(fake, '77', 'exe'));
+    }
+    return fake;
+  }
+
+  it("is the running node_exporter's version, read from its binary, and says so", async () => {
+    const chosen = chooseProfile({ procRoot: await procWith('proc19', '1.9.0') });
+    expect(chosen.profile).toEqual({ versions: ['1.9'], exporterMetrics: true });
+    expect(chosen.reason).toBe('node_exporter 1.9, the version of the running node_exporter (pid 77: 1.9.0)');
+  });
+
+  it('follows --node-exporter, and reads --web.disable-exporter-metrics from the command line', async () => {
+    const procRoot = await procWith('proc-flags', '1.9.0', ['--web.disable-exporter-metrics']);
+    expect(chooseProfile({ procRoot, flag: '1.5' }).profile).toEqual({ versions: ['1.5'], exporterMetrics: false });
+  });
+
+  it('is every known version at once when none runs, or its version is unknown or unreadable', async () => {
+    const strictest = { versions: ['1.5', '1.9'], exporterMetrics: true };
+    expect(chooseProfile({ procRoot: join(root, 'no-such-proc') })).toEqual({
+      profile: strictest,
+      reason: 'node_exporter 1.5 and 1.9 at once (the strictest): no running node_exporter found',
+    });
+    const unknown = chooseProfile({ procRoot: await procWith('proc17', '1.7.0') });
+    expect(unknown.profile).toEqual(strictest);
+    expect(unknown.reason).toContain('is version 1.7.0, which promfile has no profile for');
+    expect(chooseProfile({ procRoot: await procWith('proc-none', undefined) }).reason).toContain('whose version could not be read');
+    // Only a node_exporter that reads the directory judges it.
+    expect(chooseProfile({ procRoot: await procWith('proc19b', '1.9.0'), dir: '/elsewhere' }).reason).toContain(
+      'no running node_exporter reads /elsewhere',
+    );
   });
 });
 
@@ -67,8 +116,8 @@ describe('discovery from a fake /proc', () => {
   it('finds the node_exporters that name a textfile directory, resolving relative ones against their cwd', () => {
     const uid = process.getuid?.() ?? 0;
     expect(discoverExporters(proc)).toEqual([
-      { pid: 812, uid, executable: '/usr/bin/prometheus-node-exporter', directories: [textfiles] },
-      { pid: 900, uid, executable: 'node_exporter', directories: ['/opt/exporter/relative/tf'] },
+      { pid: 812, uid, executable: '/usr/bin/prometheus-node-exporter', directories: [textfiles], exporterMetrics: true },
+      { pid: 900, uid, executable: 'node_exporter', directories: ['/opt/exporter/relative/tf'], exporterMetrics: true },
     ]);
     expect(discoverExporters(join(root, 'no-such-proc'))).toEqual([]);
   });
@@ -91,7 +140,7 @@ describe('discovery from a fake /proc', () => {
   });
 
   it('trusts only node_exporters run by a system account or by the user running promfile', () => {
-    const exporter = { pid: 1, executable: 'node_exporter', directories: ['/x'] };
+    const exporter = { pid: 1, executable: 'node_exporter', directories: ['/x'], exporterMetrics: true };
     expect(trustedExporter({ ...exporter, uid: 0 }, 1000)).toBe(true);
     expect(trustedExporter({ ...exporter, uid: 108 }, 0)).toBe(true); // the packaged prometheus user
     expect(trustedExporter({ ...exporter, uid: 1001 }, 0)).toBe(false); // any user can name a process node_exporter
@@ -114,7 +163,7 @@ describe('discovery from a fake /proc', () => {
     const env = { PROMFILE_PROC_ROOT: proc };
     const checked = promfile(['check'], { env });
     expect(checked.stderr).toBe(
-      `promfile: checking ${textfiles} (from --collector.textfile.directory of the running node_exporter (pid 812); it or other node_exporters also read /opt/exporter/relative/tf)\n`,
+      `promfile: checking ${textfiles} (from --collector.textfile.directory of the running node_exporter (pid 812); it or other node_exporters also read /opt/exporter/relative/tf), judging by node_exporter 1.5, the version of the running node_exporter (pid 812: 1.5.0)\n`,
     );
     expect(checked.stdout).toBe('1 file, 1 series: no problems: node_exporter will expose every series\n');
     expect(checked.status).toBe(0);
@@ -127,7 +176,9 @@ describe('discovery from a fake /proc', () => {
     );
     // $PROMFILE_DIR still comes first.
     const fromEnv = promfile(['check'], { env: { ...env, PROMFILE_DIR: root } });
-    expect(fromEnv.stderr).toBe(`promfile: checking ${root} (from $PROMFILE_DIR)\n`);
+    expect(fromEnv.stderr).toBe(
+      `promfile: checking ${root} (from $PROMFILE_DIR), judging by node_exporter 1.5 and 1.9 at once (the strictest): no running node_exporter reads ${root}\n`,
+    );
   });
 });
 

@@ -1,0 +1,79 @@
+// A textfile among the other *.prom files of its directory: before a write,
+// the new content goes through node_exporter's merge (format/merge.ts) with
+// them, and what the merge would drop is refused. Costs one read of the
+// directory per write (bench/neighbours.js measures it).
+import { readdir, readFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { InputError } from '../errors.js';
+import { mergeProblems, type MergeFile, type MergeProblem } from '../format/merge.js';
+import { readExposition } from '../format/parse.js';
+import { compareNames } from '../format/names.js';
+import type { Profile } from '../format/profile.js';
+import type { MetricFamily } from '../format/types.js';
+
+/** The other *.prom files of a textfile's directory, as node_exporter reads them. */
+export interface Neighbours {
+  /** Every *.prom file but the target, in node_exporter's order; files it rejects whole are left out. */
+  readonly files: readonly MergeFile[];
+  /** The HELP a metric has in the first file that defines it (what node_exporter keeps), if any. */
+  helpOf(name: string): string | undefined;
+}
+
+/** Read the other *.prom files of `path`'s directory; a file that vanishes or cannot be read is skipped. */
+export async function readNeighbours(path: string, profile?: Profile): Promise<Neighbours> {
+  const dir = dirname(path);
+  const names = (await readdir(dir).catch(() => [] as string[])).filter((name) => name.endsWith('.prom')).sort(compareNames);
+  const files: MergeFile[] = [];
+  for (const name of names) {
+    const other = join(dir, name);
+    if (other === path) continue;
+    const bytes = await readFile(other).catch(() => undefined);
+    if (bytes === undefined) continue; // a directory named *.prom, gone, or unreadable: `check` reports it
+    const { families, problems } = readExposition(bytes, profile ? { profile } : {});
+    if (!problems.some((problem) => problem.wholeFile && problem.severity === 'error')) files.push({ path: other, families });
+  }
+  const help = new Map<string, string>();
+  for (const file of files)
+    for (const family of file.families) if (family.help && !help.has(family.name)) help.set(family.name, family.help);
+  return { files, helpOf: (name) => help.get(name) };
+}
+
+/** Whether `path`'s directory holds another *.prom file (one readdir). */
+export async function hasOtherTextfiles(path: string): Promise<boolean> {
+  const own = basename(path);
+  const names = await readdir(dirname(path)).catch(() => [] as string[]);
+  return names.some((name) => name !== own && name.endsWith('.prom'));
+}
+
+/** The directory with `path` holding `families` (or absent, for undefined), in node_exporter's order. */
+function withTarget(neighbours: Neighbours, path: string, families: readonly MetricFamily[] | undefined): MergeFile[] {
+  const files = [...neighbours.files];
+  if (families !== undefined) files.push({ path, families });
+  return files.sort((a, b) => compareNames(basename(a.path), basename(b.path)));
+}
+
+const key = (problem: MergeProblem): string => `${problem.file}\u0000${problem.rule}\u0000${problem.message}`;
+
+/**
+ * Refuse `families` as the new content of `path` when node_exporter's merge
+ * with the other files would drop any of them, or would newly drop a series
+ * of another file because of them (`before`: the file's current families).
+ */
+export function assertFitsDirectory(
+  path: string,
+  families: readonly MetricFamily[],
+  neighbours: Neighbours,
+  before: readonly MetricFamily[] | undefined,
+  profile?: Profile,
+): void {
+  const after = mergeProblems(withTarget(neighbours, path, families), profile).filter((problem) => problem.severity === 'error');
+  const existing = new Set(mergeProblems(withTarget(neighbours, path, before), profile).map(key));
+  const refused =
+    after.find((problem) => problem.file === path) ?? after.find((problem) => problem.other === path && !existing.has(key(problem)));
+  if (!refused) return;
+  const where = refused.file === path ? '' : `it would make node_exporter drop from ${basename(refused.file)}: `;
+  throw new InputError(
+    'ERR_DIRECTORY_CONFLICT',
+    `${path}: ${where}${refused.message} (rule ${refused.rule}, checked against the other *.prom files of ${dirname(path)}; nothing written)`,
+  );
+}
