@@ -5,7 +5,8 @@
 // taken, because shared machines are noisy. Peak RSS comes from
 // /usr/bin/time -v when installed, else from polling /proc/PID/status VmHWM.
 // Writes BENCHMARKS.md. Options: --quick (smaller inputs, fewer runs),
-// --runs N, --out FILE.
+// --runs N, --out FILE, --only dir-check (measure that section alone and
+// replace it in the existing file).
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
@@ -326,6 +327,38 @@ async function mergeSet() {
   ]);
 }
 
+async function dirCheck() {
+  log('set into a directory of 100 other files (directory check on and off)');
+  const dir = join(work, 'neighbours');
+  spawnSync('mkdir', ['-p', dir]);
+  // 100 files of 20 series each, as many collectors would leave them.
+  for (let file = 0; file < 100; file++) {
+    const lines = [`# HELP bench_file_${file} Written by the bench.`, `# TYPE bench_file_${file} gauge`];
+    for (let series = 0; series < 20; series++) lines.push(`bench_file_${file}{series="${series}"} ${series}`);
+    writeFileSync(join(dir, `file-${String(file).padStart(3, '0')}.prom`), `${lines.join('\n')}\n`);
+  }
+  const r = await compare({
+    node: nodeEmpty,
+    off: [...promfile('set', '--dir', dir, '-f', 'target', '--no-dir-check', 'bench_new_series', '1'), {}],
+    on: [...promfile('set', '--dir', dir, '-f', 'target', 'bench_new_series', '1'), {}],
+  });
+  goals.push([
+    'directory check with 100 other files costs ≤ 1.25× `set --no-dir-check`',
+    ratio(r.on.ms, r.off.ms),
+    verdict(r.on.ms <= 1.25 * r.off.ms),
+  ]);
+  sections.push([
+    '`promfile set` beside 100 other files: the directory check',
+    `${r.node.runs} interleaved runs each, medians. The directory holds 100 other .prom files of 20 series each; the check reads and parses all of them, once per write.`,
+    ['command', 'wall (median)', 'vs node -e 0', 'vs --no-dir-check', 'peak RSS'],
+    [
+      ['`node -e 0` (baseline)', fmtMs(r.node.ms), '1.00×', '', fmtMb(r.node.peakKb)],
+      ['`set --no-dir-check`', fmtMs(r.off.ms), ratio(r.off.ms, r.node.ms), '1.00×', fmtMb(r.off.peakKb)],
+      ['`set` (checks the 100 other files)', fmtMs(r.on.ms), ratio(r.on.ms, r.node.ms), ratio(r.on.ms, r.off.ms), fmtMb(r.on.peakKb)],
+    ],
+  ]);
+}
+
 async function concurrentInc() {
   log('100 concurrent inc');
   if (!commandWorks('inc', '--help')) {
@@ -436,6 +469,7 @@ async function main() {
   await bigWrite(bigInput, bigBytes);
   phases(bigInput);
   await mergeSet();
+  await dirCheck();
   await concurrentInc();
   await scaling(bigInput, bigBytes);
   const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
@@ -512,8 +546,32 @@ async function main() {
   process.stdout.write(`${table(['goal', 'measured', 'result'], goals)}\n`);
 }
 
+/** --only dir-check: measure the directory check alone and replace its section in OUT. */
+async function onlyDirCheck() {
+  await dirCheck();
+  const [title, note, header, rows] = sections[0];
+  const [goal, measured, result] = goals[0];
+  const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+  const section = [
+    `## ${title}`,
+    '',
+    `${note} Measured alone (\`--only dir-check\`) on ${new Date().toISOString()}, load average ${load}. Goal: ${goal}: ${measured}, ${result}.`,
+    '',
+    table(header, rows),
+    '',
+  ].join('\n');
+  const current = existsSync(OUT) ? readFileSync(OUT, 'utf8') : '# Benchmarks\n\n';
+  const start = current.indexOf(`## ${title}`);
+  const end = start === -1 ? -1 : current.indexOf('\n## ', start + 3);
+  const before = start === -1 ? current.replace(/\n## What limits promfile/, `\n${section}\n## What limits promfile`) : undefined;
+  const md = before ?? `${current.slice(0, start)}${section}${end === -1 ? '' : current.slice(end + 1)}`;
+  writeFileSync(OUT, md.includes(section) ? md : `${current.trimEnd()}\n\n${section}`);
+  log(`wrote the directory check section of ${OUT}`);
+}
+
 try {
-  await main();
+  if (args.includes('--only')) await onlyDirCheck();
+  else await main();
 } finally {
   rmSync(work, { recursive: true, force: true });
 }
