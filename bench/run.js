@@ -155,7 +155,7 @@ async function coldStart() {
     ['`promfile set -f x m 1`', fmtMs(r.promfile.ms), ratio(r.promfile.ms, r.node.ms), fmtMb(r.promfile.peakKb)],
   ];
   if (r.python) rows.push(['Python `write_to_textfile` script', fmtMs(r.python.ms), ratio(r.python.ms, r.node.ms), fmtMb(r.python.peakKb)]);
-  goals.push(['cold start `set` ≤ 1.3× `node -e 0`', ratio(r.promfile.ms, r.node.ms), verdict(r.promfile.ms <= 1.3 * r.node.ms)]);
+  goals.push(['cold start `set` ≤ 1.25× `node -e 0`', ratio(r.promfile.ms, r.node.ms), verdict(r.promfile.ms <= 1.25 * r.node.ms)]);
   if (r.python)
     goals.push([
       'cold start `set` faster than Python `write_to_textfile`',
@@ -174,13 +174,13 @@ async function coldStart() {
 async function runCommand() {
   log('run');
   if (!commandWorks('run', '--help')) {
-    goals.push(['`run --job x -- true` ≤ 1.5× `node -e 0`', 'pending: `promfile run` not available in this build', 'pending']);
+    goals.push(['`run --job x -- true` ≤ 1.6× `node -e 0`', 'pending: `promfile run` not available in this build', 'pending']);
     return;
   }
   const dir = join(work, 'run');
   spawnSync('mkdir', ['-p', dir]);
   const r = await compare({ node: nodeEmpty, run: [...promfile('run', '--dir', dir, '--job', 'x', '--', 'true'), {}] }, RUNS * 2);
-  goals.push(['`run --job x -- true` ≤ 1.5× `node -e 0`', ratio(r.run.ms, r.node.ms), verdict(r.run.ms <= 1.5 * r.node.ms)]);
+  goals.push(['`run --job x -- true` ≤ 1.6× `node -e 0`', ratio(r.run.ms, r.node.ms), verdict(r.run.ms <= 1.6 * r.node.ms)]);
   sections.push([
     '`promfile run`',
     `${r.node.runs} interleaved runs each, medians.`,
@@ -461,7 +461,7 @@ async function main() {
     '  normalizes (it sorts families and regroups non-contiguous ones).',
     '- A CPU profile of the 1M write has no single hot spot: GC 15%, label scanning 12%, sample parsing 10%,',
     '  validation 9%, rendering 8%.',
-    '- **cold start** (goal ≤ 1.3×): about 30 ms of module loading on top of bare node: commander alone ≈ 8 ms',
+    '- **cold start** (goal ≤ 1.25×): about 30 ms of module loading on top of bare node: commander alone ≈ 8 ms',
     '  (required as CommonJS; as ESM it was ≈ 11 ms), our modules for one command ≈ 15 ms (Node 20 has no compile',
     '  cache for ES modules), plus the lock, the write and two fsyncs (file and directory). Already done: each',
     '  command loads only its own modules, commander is loaded with require(), node:crypto (3 ms) is not loaded.',
@@ -475,7 +475,10 @@ async function main() {
     '35 MB less).',
     '',
   ].join('\n');
-  writeFileSync(OUT, md);
+  // Keep the block bench/cold-start.js writes (npm run bench:cold).
+  const previous = existsSync(OUT) ? readFileSync(OUT, 'utf8') : '';
+  const coldBlock = /<!-- cold-start:begin[\s\S]*?<!-- cold-start:end -->/.exec(previous)?.[0];
+  writeFileSync(OUT, coldBlock ? `${md.trimEnd()}\n\n${coldBlock}\n` : md);
   log(`wrote ${OUT}`);
   process.stdout.write(`${table(['goal', 'measured', 'result'], goals)}\n`);
 }
