@@ -156,7 +156,7 @@ async function coldStart() {
     ['`promfile set -f x m 1`', fmtMs(r.promfile.ms), ratio(r.promfile.ms, r.node.ms), fmtMb(r.promfile.peakKb)],
   ];
   if (r.python) rows.push(['Python `write_to_textfile` script', fmtMs(r.python.ms), ratio(r.python.ms, r.node.ms), fmtMb(r.python.peakKb)]);
-  goals.push(['cold start `set` ≤ 1.3× `node -e 0`', ratio(r.promfile.ms, r.node.ms), verdict(r.promfile.ms <= 1.3 * r.node.ms)]);
+  goals.push(['cold start `set` ≤ 1.25× `node -e 0`', ratio(r.promfile.ms, r.node.ms), verdict(r.promfile.ms <= 1.25 * r.node.ms)]);
   if (r.python)
     goals.push([
       'cold start `set` faster than Python `write_to_textfile`',
@@ -175,13 +175,13 @@ async function coldStart() {
 async function runCommand() {
   log('run');
   if (!commandWorks('run', '--help')) {
-    goals.push(['`run --job x -- true` ≤ 1.5× `node -e 0`', 'pending: `promfile run` not available in this build', 'pending']);
+    goals.push(['`run --job x -- true` ≤ 1.6× `node -e 0`', 'pending: `promfile run` not available in this build', 'pending']);
     return;
   }
   const dir = join(work, 'run');
   spawnSync('mkdir', ['-p', dir]);
   const r = await compare({ node: nodeEmpty, run: [...promfile('run', '--dir', dir, '--job', 'x', '--', 'true'), {}] }, RUNS * 2);
-  goals.push(['`run --job x -- true` ≤ 1.5× `node -e 0`', ratio(r.run.ms, r.node.ms), verdict(r.run.ms <= 1.5 * r.node.ms)]);
+  goals.push(['`run --job x -- true` ≤ 1.6× `node -e 0`', ratio(r.run.ms, r.node.ms), verdict(r.run.ms <= 1.6 * r.node.ms)]);
   sections.push([
     '`promfile run`',
     `${r.node.runs} interleaved runs each, medians.`,
@@ -541,7 +541,10 @@ async function main() {
     '  some waited longer than that (not touched by this change).',
     '',
   ].join('\n');
-  writeFileSync(OUT, md);
+  // Keep the block bench/cold-start.js writes (npm run bench:cold).
+  const previous = existsSync(OUT) ? readFileSync(OUT, 'utf8') : '';
+  const coldBlock = /<!-- cold-start:begin[\s\S]*?<!-- cold-start:end -->/.exec(previous)?.[0];
+  writeFileSync(OUT, coldBlock ? `${md.trimEnd()}\n\n${coldBlock}\n` : md);
   log(`wrote ${OUT}`);
   process.stdout.write(`${table(['goal', 'measured', 'result'], goals)}\n`);
 }

@@ -37,6 +37,8 @@ const COMMAND_MODULES: Readonly<Record<string, () => Promise<Register>>> = {
   },
 };
 
+const VERSION_FLAGS = new Set(['-V', '--version']);
+
 /** Exit statuses, documented in README.md. */
 export const EXIT = { ok: 0, failure: 1, usage: 2, internal: 70 } as const;
 
@@ -52,7 +54,9 @@ export async function createProgram(io: CliIo, context: CommandContext, args: re
   // Options after a command's arguments belong to it: `promfile run --job x ls -l`.
   program.enablePositionalOptions();
   const named = args[0] === undefined ? undefined : COMMAND_MODULES[args[0]];
-  for (const load of named ? [named] : ALL_COMMANDS) (await load())(program, io, context);
+  // `--version` needs no command; anything else unnamed (help, a typo to suggest for) needs all.
+  const loads = named ? [named] : args.length === 1 && VERSION_FLAGS.has(args[0] as string) ? [] : ALL_COMMANDS;
+  for (const load of loads) (await load())(program, io, context);
   addExamples(program);
   return program;
 }

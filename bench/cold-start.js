@@ -1,0 +1,160 @@
+#!/usr/bin/env node
+// `npm run bench:cold`: cold start of the installed CLI (bin/promfile.js → dist/promfile.cjs)
+// against bare `node -e 0`, in interleaved pairs (baseline, subject, baseline, subject, ...);
+// each ratio is the median of the pairs' ratios, so a noisy machine moves both sides of a pair.
+// Measured with and without NODE_EXTRA_CA_CERTS (Node reads that file at every start where it
+// is set), and split by phase through commands that stop earlier. Writes its block of
+// BENCHMARKS.md (between the cold-start markers; bench/run.js keeps it).
+// Options: --runs N (pairs per figure, default 30), --node PATH (default: this node).
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
+const BIN = join(ROOT, 'bin', 'promfile.js');
+const OUT = join(ROOT, 'BENCHMARKS.md');
+const args = process.argv.slice(2);
+const option = (name, fallback) => (args.includes(name) ? args[args.indexOf(name) + 1] : fallback);
+const RUNS = Number(option('--runs', '30'));
+const NODE = option('--node', process.execPath);
+const CA = '/etc/ssl/certs/ca-certificates.crt';
+const BEGIN = '<!-- cold-start:begin (bench/cold-start.js) -->';
+const END = '<!-- cold-start:end -->';
+
+const GOALS = { set: 1.25, run: 1.6, version: 1.2 };
+
+// The pairs are run by a small Python loop: os.wait4() gives each child's CPU time (user + sys,
+// microseconds), which moves far less than wall time when other work shares the machine.
+const PAIRS = `
+import json, os, subprocess, sys, time
+node, runs, subjects = sys.argv[1], int(sys.argv[2]), json.loads(sys.argv[3])
+null = os.open(os.devnull, os.O_RDWR)
+def one(argv):
+    start = time.perf_counter()
+    child = subprocess.Popen([node] + argv, stdin=null, stdout=null, stderr=null)
+    _, status, usage = os.wait4(child.pid, 0)
+    child.returncode = 0
+    if status != 0: sys.exit("%s exited with status %d" % (" ".join(argv), status))
+    return [(time.perf_counter() - start) * 1000, (usage.ru_utime + usage.ru_stime) * 1000]
+out = {name: [] for name in subjects}
+for _ in range(runs):
+    for name, argv in subjects.items():
+        out[name].append([one(["-e", "0"]), one(argv)])
+print(json.dumps(out))
+`;
+
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+
+/** RUNS interleaved pairs per subject: medians of wall and CPU time, and of the pairs' ratios. */
+function measure(subjects, env) {
+  const result = spawnSync('python3', ['-c', PAIRS, NODE, String(RUNS), JSON.stringify(subjects)], {
+    encoding: 'utf8',
+    env,
+    cwd: ROOT,
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  if (result.status !== 0) throw new Error(`measuring failed: ${result.stderr}`);
+  const pairs = JSON.parse(result.stdout);
+  const summary = (list) => ({
+    base: median(list.map(([base]) => base[0])),
+    ms: median(list.map(([, subject]) => subject[0])),
+    ratio: median(list.map(([base, subject]) => subject[0] / base[0])),
+    cpuBase: median(list.map(([base]) => base[1])),
+    cpu: median(list.map(([, subject]) => subject[1])),
+    cpuRatio: median(list.map(([base, subject]) => subject[1] / base[1])),
+  });
+  return Object.fromEntries(Object.entries(pairs).map(([name, list]) => [name, summary(list)]));
+}
+
+function main() {
+  if (!existsSync(join(ROOT, 'dist', 'promfile.cjs'))) throw new Error('dist/promfile.cjs is missing: run npm run build first');
+  const dir = mkdtempSync(join(tmpdir(), 'promfile-cold-'));
+  try {
+    const subjects = {
+      version: [BIN, '--version'],
+      dryRun: [BIN, 'set', '--dry-run', '--file-path', join(dir, 'x.prom'), 'm', '1'],
+      set: [BIN, 'set', '--dir', dir, '-f', 'x', 'm', '1'],
+      run: [BIN, 'run', '--dir', dir, '--job', 'j', '--', 'true'],
+    };
+    const plain = { ...process.env };
+    delete plain.NODE_EXTRA_CA_CERTS;
+    const results = [['without NODE_EXTRA_CA_CERTS', measure(subjects, plain)]];
+    if (existsSync(CA)) results.push([`NODE_EXTRA_CA_CERTS=${CA}`, measure(subjects, { ...plain, NODE_EXTRA_CA_CERTS: CA })]);
+    const block = render(results);
+    const old = existsSync(OUT) ? readFileSync(OUT, 'utf8') : '# Benchmarks\n';
+    const at = old.indexOf(BEGIN);
+    const end = old.indexOf(END);
+    const next = at === -1 ? `${old.trimEnd()}\n\n${block}\n` : `${old.slice(0, at)}${block}${old.slice(end + END.length)}`;
+    writeFileSync(OUT, next);
+    process.stdout.write(`${block}\n`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const fmt = (ms) => `${ms.toFixed(1)} ms`;
+const x = (ratio) => `${ratio.toFixed(2)}×`;
+
+function render(results) {
+  const version = spawnSync(NODE, ['--version'], { encoding: 'utf8' }).stdout.trim();
+  const lines = [
+    BEGIN,
+    '## Cold start of the one-file build',
+    '',
+    `\`npm run bench:cold\` (bench/cold-start.js), ${new Date().toISOString()}, node ${version}, load average at`,
+    `the end ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}. ${RUNS} interleaved pairs (\`node -e 0\`, command)`,
+    'per row; the ratio is the median of the pairs’ ratios.',
+    '',
+  ];
+  for (const [title, r] of results) {
+    lines.push(
+      `### ${title}`,
+      '',
+      '| command | goal | wall ratio | wall median (baseline) | CPU ratio | CPU median (baseline) |',
+      '|---|---|---|---|---|---|',
+    );
+    const verdict = (ratio, goal) => (goal ? (ratio <= goal ? ' met' : ' **missed**') : '');
+    const row = (label, name, goal) => {
+      const m = r[name];
+      lines.push(
+        `| ${label} | ${goal ? `≤ ${goal}×` : ''} | ${x(m.ratio)}${verdict(m.ratio, goal)} | ${fmt(m.ms)} (${fmt(m.base)}) | ${x(m.cpuRatio)}${verdict(m.cpuRatio, goal)} | ${fmt(m.cpu)} (${fmt(m.cpuBase)}) |`,
+      );
+    };
+    row('`promfile --version`', 'version', GOALS.version);
+    row('`promfile set -f x m 1`', 'set', GOALS.set);
+    row('`promfile run --job j -- true`', 'run', GOALS.run);
+    row('`promfile set --dry-run` (no lock, no write)', 'dryRun');
+    // Phases as multiples of the baseline: differences of the pair ratios.
+    const phase = (a, b) => `${((a - b) * 100).toFixed(0)}%`;
+    lines.push(
+      '',
+      'Split of `set` by phase, in % of bare node (wall / CPU; differences of the ratios above): node boot 100%;',
+      `loading the bundle, building the program and printing (\`--version\`) ${phase(r.version.ratio, 1)} / ${phase(r.version.cpuRatio, 1)};`,
+      `our code for \`set\` without I/O (\`--dry-run\` − \`--version\`) ${phase(r.dryRun.ratio, r.version.ratio)} / ${phase(r.dryRun.cpuRatio, r.version.cpuRatio)};`,
+      `lock, temp file, write and fsyncs (\`set\` − \`--dry-run\`) ${phase(r.set.ratio, r.dryRun.ratio)} / ${phase(r.set.cpuRatio, r.dryRun.cpuRatio)}.`,
+      '',
+    );
+  }
+  lines.push(
+    'Where the time of `set` goes (static note: `node --cpu-prof bin/promfile.js set …`, 5 runs, self time by',
+    'category, as shares of the profile): Node’s own internals (the CommonJS loader, fs, stream set-up) about',
+    'half; native work outside JavaScript, mostly compiling, about a fifth; the code of the bundle itself',
+    '(commander building the program, parsing the arguments, promfile’s model and render) about 14%; reading',
+    'files (the 420 kB bundle and the textfile) about 6%, other file system calls (stat, open, write, fsync)',
+    'about 8%; garbage collection 2%. What is left to cut is',
+    'mostly Node’s: `node -e 0` already costs the boot, and the bundle is one file read and compiled lazily.',
+    '`run` adds `child_process` (which loads `net` and `dgram`), the spawn of the job, and a second locked,',
+    'fsynced write.',
+    '',
+    END,
+  );
+  return lines.join('\n');
+}
+
+main();

@@ -1,0 +1,45 @@
+// What a start loads, counted rather than timed (times live in bench/cold-start.js): the
+// Node.js internals a command pulls in beyond bare `node -e 0` are most of its start-up cost.
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BIN, NODE, ROOT, tempDir } from '../helpers/cli.js';
+
+const RECORD = join(ROOT, 'test', 'fixtures', 'node-floor', 'record-modules.cjs');
+
+describe('cold start: Node.js modules loaded beyond node -e 0', () => {
+  let dir: string;
+  let cleanup: () => Promise<void>;
+  let count = 0;
+  beforeAll(async () => ({ dir, cleanup } = await tempDir()));
+  afterAll(async () => cleanup?.());
+
+  function loaded(args: string[]): string[] {
+    const out = join(dir, `modules-${(count += 1)}`);
+    const result = spawnSync(NODE, ['--require', RECORD, ...args], {
+      env: { ...process.env, RECORD_MODULES: out },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    expect(result.status, String(result.stderr)).toBe(0);
+    return readFileSync(out, 'utf8').split('\n').filter(Boolean);
+  }
+
+  function extra(args: string[]): string[] {
+    const bare = new Set(loaded(['-e', '0']));
+    return loaded([BIN, ...args]).filter((name) => !bare.has(name));
+  }
+
+  it('set loads neither child_process nor the network stack (commander requires them lazily)', () => {
+    const modules = extra(['set', '--dir', dir, '-f', 'x', 'm', '1']);
+    for (const name of ['NativeModule child_process', 'NativeModule net', 'NativeModule dgram']) expect(modules).not.toContain(name);
+    expect(modules.length).toBeLessThan(20);
+  });
+
+  it('--version loads no command module (nothing of the file layer: fs/promises, os)', () => {
+    const modules = extra(['--version']);
+    expect(modules).not.toContain('NativeModule fs/promises');
+    expect(modules).not.toContain('NativeModule os');
+    expect(modules).not.toContain('NativeModule child_process');
+  });
+});
