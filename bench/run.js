@@ -516,7 +516,7 @@ async function main() {
     'ratios between interleaved runs of the same invocation mean anything, and even they are noisy.',
     '',
     '- **`write`** now streams: format/fast-scan.ts reads stdin chunks as bytes, cuts them into one block per',
-    '  family, checks the common line shapes on bytes (HELP, TYPE counter/gauge/untyped, `name{k=\"v\",...} value`),',
+    '  family, checks the common line shapes on bytes (HELP, TYPE counter/gauge/untyped, `name{k="v",...} value`),',
     '  finds duplicates by a 64-bit hash in a per-family Int32Array table, and writes each family to the temp',
     '  file as ranges of the input (values it must respell are the only bytes it makes). Blocks it does not',
     '  recognise go to the strict parser (readSegment, with the lines of the whole input), so a histogram at',
