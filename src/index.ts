@@ -17,8 +17,8 @@ export {
   type SetOptions,
 } from './format/model.js';
 export { resolveTarget, DEFAULT_TEXTFILE_DIR, DEFAULT_MODE, type TargetSpec, type WriteOptions } from './textfile/files.js';
-export { updateTextfile, readFamilies, type UpdateOptions, type UpdateResult } from './textfile/update.js';
-export { acquireLock, withLock, lockPathFor, type Lock, type LockOptions } from './textfile/lock.js';
+export { updateTextfile, deleteTextfile, readFamilies, type UpdateOptions, type UpdateResult } from './textfile/update.js';
+export { acquireLock, withLock, lockPathFor, isLockHeld, type Lock, type LockOptions } from './textfile/lock.js';
 export { writeTextfile, type WriteTextfileOptions } from './textfile/write.js';
 export { writeRegistry, registryFamilies, isDefaultMetricName, type RegistryLike, type WriteRegistryOptions } from './textfile/registry.js';
 export {
@@ -47,4 +47,12 @@ export {
   type ParsedFile,
   type SourceFile,
 } from './inspect/check.js';
-export { chooseDirectory, discoverExporters, trustedExporter, type ChosenDirectory, type DiscoveredExporter } from './inspect/discover.js';
+export {
+  chooseDirectory,
+  discoverExporters,
+  scanExporters,
+  trustedExporter,
+  type ChosenDirectory,
+  type DiscoveredExporter,
+  type IgnoredProcess,
+} from './inspect/discover.js';

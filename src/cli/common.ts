@@ -20,6 +20,7 @@ export interface WriteFlags extends TargetFlags {
   mode?: string;
   owner?: string;
   lockTimeout?: string;
+  trustParent?: boolean;
 }
 
 export function addTargetOptions(command: Command): Command {
@@ -37,7 +38,11 @@ export function addWriteOptions(command: Command): Command {
     .option('--mkdir', 'create the directory if it is missing')
     .option('--mode <octal>', 'file mode', '0644')
     .option('--owner <user:group>', 'chown the file (root only)')
-    .option('--lock-timeout <duration>', 'how long to wait for the file lock', '30s');
+    .option('--lock-timeout <duration>', 'how long to wait for the file lock', '30s')
+    .option(
+      '--trust-parent',
+      'as root, write even though a directory on the path belongs to (or is writable by) another user, who could swap it (also PROMFILE_TRUST_PARENT=1)',
+    );
 }
 
 export function typeOption(program: Command): Option {
@@ -77,6 +82,7 @@ export async function writeOptions(flags: WriteFlags, io: CliIo): Promise<Update
     mode: parseInt(mode, 8),
     mkdir: flags.mkdir === true,
     lockTimeoutMs: parseDuration(flags.lockTimeout ?? '30s', '--lock-timeout'),
+    trustParent: flags.trustParent === true || io.env['PROMFILE_TRUST_PARENT'] === '1',
     ...(owner ? { owner } : {}),
   };
 }

@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import type { Command } from 'commander';
 import { InputError, IoError, PromfileError } from '../errors.js';
 import type { CliIo, CommandContext } from './io.js';
+import { setPausePoints } from '../textfile/pause.js';
 
 // commander is CommonJS: require() skips the ESM loader's export analysis,
 // 3 ms of every cold start. Command modules get it through `program`.
@@ -59,7 +60,8 @@ export function exitCodeFor(error: unknown, io: CliIo): number {
     return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
   }
   if (error instanceof PromfileError) {
-    io.stderr.write(`promfile: ${error.message}\n`);
+    const hint = error.code === 'ERR_UNTRUSTED_DIR' ? ' (--trust-parent or PROMFILE_TRUST_PARENT=1)' : '';
+    io.stderr.write(`promfile: ${error.message}${hint}\n`);
     if (error instanceof InputError) return EXIT.usage;
     if (error instanceof IoError) return EXIT.failure;
     return EXIT.failure;
@@ -108,5 +110,8 @@ function processIo(): CliIo {
 /** Entry point of bin/promfile.js; returns the exit status. */
 export async function runCli(): Promise<number> {
   const io = processIo();
+  const pauses = io.env['PROMFILE_TEST_PAUSE'];
+  // Test-only (see textfile/pause.ts): stop here until the test sends SIGCONT.
+  if (pauses) setPausePoints(pauses.split(','), () => process.kill(process.pid, 'SIGSTOP'));
   return main(io.argv, io);
 }

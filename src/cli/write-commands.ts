@@ -5,9 +5,7 @@ import { removeFamilies, setSeries, unsetSeries } from '../format/model.js';
 import { readExpositionText } from './input.js';
 import { parseExposition } from '../format/parse.js';
 import { parseLabelOption, parseSeriesSelector, parseSeriesValues, withLabels } from './series.js';
-import { updateTextfile } from '../textfile/update.js';
-import { withLock } from '../textfile/lock.js';
-import { removeTextfile } from '../textfile/files.js';
+import { deleteTextfile, updateTextfile } from '../textfile/update.js';
 import type { MetricType, Problem } from '../format/types.js';
 import { addWriteOptions, collect, reportNotices, targetPath, typeOption, writeOptions, type WriteFlags } from './common.js';
 import type { CliIo } from './io.js';
@@ -131,15 +129,7 @@ export function registerWriteCommands(program: Command, io: CliIo): void {
     async (flags: WriteFlags) => {
       const path = targetPath(flags, io);
       const options = await writeOptions(flags, io);
-      const existed = await withLock(
-        path,
-        () => removeTextfile(path),
-        options.lockTimeoutMs === undefined ? {} : { timeoutMs: options.lockTimeoutMs },
-      ).catch((error: unknown) => {
-        // No directory means no file, and no lock to take.
-        if ((error as { code?: string }).code === 'ERR_DIR_MISSING') return false;
-        throw error;
-      });
+      const existed = await deleteTextfile(path, options);
       if (!existed) io.stderr.write(`promfile: warning: ${path} did not exist\n`);
     },
   );

@@ -3,11 +3,11 @@
 // (sorted names), where the first file to define a metric wins and a later
 // family with another HELP or TYPE, a repeated series or a suffix collision
 // is dropped; then what the filesystem adds (modes, symlinks, leftovers, age).
-import { lstat, readFile, readlink, stat } from 'node:fs/promises';
+import { lstat, readlink, stat } from 'node:fs/promises';
 import { basename as baseName } from 'node:path';
-import { DEFAULT_PROC_ROOT } from '../textfile/lock.js';
 import { IoError, PromfileError } from '../errors.js';
-import { formatAge, formatMode, listDirectory, lockState, readableByNonRoot, type DirectoryEntry } from '../textfile/inventory.js';
+import { formatAge, formatMode, listDirectory, readableByNonRoot, type DirectoryEntry } from '../textfile/inventory.js';
+import { describeFileKind, readRegularFile } from '../textfile/files.js';
 import { readExposition } from '../format/parse.js';
 import { escapeLabelValue } from '../format/render.js';
 import type { Labels, MetricFamily, MetricType, Severity } from '../format/types.js';
@@ -47,8 +47,6 @@ export interface CheckOptions {
   readonly now?: number;
   /** Flag .prom files whose mtime is older than this many milliseconds. */
   readonly maxAgeMs?: number;
-  /** Where to look up lock owners' pids. */
-  readonly procRoot?: string;
 }
 
 export interface DirectoryReport extends Analysis {
@@ -401,12 +399,12 @@ async function inspectEntry(
     return undefined;
   }
   if (entry.kind === 'lock') {
-    const state = await lockState(entry, now, options.procRoot ?? DEFAULT_PROC_ROOT);
-    if (state.stale)
+    // A lock file is harmless whether held or not; only one promfile cannot lock is worth a word.
+    if (!entry.link.isFile())
       add(
         'warning',
-        'stale-lock',
-        `stale lock file${state.pid ? ` (its owner, pid ${state.pid}, is gone)` : ''}: "promfile gc" removes it`,
+        'lock-not-a-file',
+        `${describeFileKind(entry.link)} at a lock name: promfile refuses to lock it, so writes to its .prom file fail; remove it`,
       );
     return undefined;
   }
@@ -447,9 +445,11 @@ async function inspectEntry(
     );
   }
   try {
-    return { path: entry.path, bytes: await readFile(entry.path) };
+    // Never blocks: the entry may have become a FIFO since it was listed.
+    return { path: entry.path, bytes: await readRegularFile(entry.path, { follow: true }) };
   } catch (error) {
-    add('error', 'unreadable', `cannot read it: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    const why = error instanceof PromfileError ? error.message : ((error as NodeJS.ErrnoException).code ?? (error as Error).message);
+    add('error', 'unreadable', `cannot read it: ${why}`);
     return undefined;
   }
 }

@@ -62,9 +62,11 @@ describe('promfile inc', () => {
   });
 
   it('loses no update under 100 concurrent incs mixed with sets of the same file', async () => {
-    const incs = Array.from({ length: 100 }, () => promfileAsync(['inc', '--dir', dir, '-f', 'busy', 'events_total']));
+    const incs = Array.from({ length: 100 }, () =>
+      promfileAsync(['inc', '--dir', dir, '-f', 'busy', '--lock-timeout', '110s', 'events_total']),
+    );
     const sets = Array.from({ length: 10 }, (_, i) =>
-      promfileAsync(['set', '--dir', dir, '-f', 'busy', `last_writer{n="${i}"}`, String(i)]),
+      promfileAsync(['set', '--dir', dir, '-f', 'busy', '--lock-timeout', '110s', `last_writer{n="${i}"}`, String(i)]),
     );
     const results = await Promise.all([...incs, ...sets]);
     expect(results.filter((result) => result.status !== 0 || result.stderr !== '')).toEqual([]);
