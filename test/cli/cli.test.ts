@@ -309,7 +309,7 @@ describe('locking', () => {
     const [family] = parseExposition(await readFile(join(dir, 'c.prom')));
     expect(family?.samples).toHaveLength(20);
     expect(await visibleFiles(dir)).toEqual(['c.prom']);
-  });
+  }, 90_000);
 
   it('times out with exit 1 while another process holds the lock; a pid left in a lock file by an old version blocks nobody', async () => {
     const dir = await freshDir();
