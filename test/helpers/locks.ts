@@ -27,7 +27,7 @@ export async function holdLock(path: string, wrap: string[] = []): Promise<{ pro
 }
 
 /** Wait (bounded) until the process is stopped at its pause point (state T in /proc/PID/stat). */
-export async function waitStopped(pid: number, timeoutMs = 20_000): Promise<void> {
+export async function waitStopped(pid: number, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     let state: string | undefined;

@@ -27,7 +27,7 @@ import { holdLock, waitStopped } from '../helpers/locks.js';
 
 const isRoot = process.getuid?.() === 0;
 /** Every process here must end within this; a hang is a failure, not a stuck suite. */
-const BOUND_MS = 20_000;
+const BOUND_MS = 60_000;
 
 interface Started {
   readonly child: ChildProcess;
