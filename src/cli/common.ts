@@ -31,6 +31,7 @@ export interface WriteFlags extends TargetFlags {
   nodeExporter?: string;
   /** false with --no-dir-check; undefined where the command has no directory check. */
   dirCheck?: boolean;
+  trustParent?: boolean;
 }
 
 export function addTargetOptions(command: Command): Command {
@@ -48,7 +49,11 @@ export function addWriteOptions(command: Command): Command {
     .option('--mkdir', 'create the directory if it is missing')
     .option('--mode <octal>', 'file mode', MODE_DEFAULT)
     .option('--owner <user:group>', 'chown the file (root only)')
-    .option('--lock-timeout <duration>', 'how long to wait for the file lock', LOCK_TIMEOUT_DEFAULT);
+    .option('--lock-timeout <duration>', 'how long to wait for the file lock', LOCK_TIMEOUT_DEFAULT)
+    .option(
+      '--trust-parent',
+      'as root, write even though a directory on the path belongs to (or is writable by) another user, who could swap it (also PROMFILE_TRUST_PARENT=1)',
+    );
 }
 
 /** --node-exporter: the version whose rules `check`, `write` and `set` judge by. */
@@ -129,6 +134,7 @@ export async function writeOptions(flags: WriteFlags, io: CliIo, path?: string):
     mode: parseInt(mode, 8),
     mkdir: flags.mkdir === true,
     lockTimeoutMs: parseDuration(flags.lockTimeout ?? LOCK_TIMEOUT_DEFAULT, '--lock-timeout'),
+    trustParent: flags.trustParent === true || io.env['PROMFILE_TRUST_PARENT'] === '1',
     ...(owner ? { owner } : {}),
   };
 }

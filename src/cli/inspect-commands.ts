@@ -1,6 +1,6 @@
 // check, ls, gc: look at the whole textfile directory the way node_exporter
 // will, and keep it clean.
-import { readFile, readlink, stat } from 'node:fs/promises';
+import { readlink } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Command, Option } from 'commander';
 import {
@@ -15,13 +15,14 @@ import {
   type ParsedFile,
 } from '../inspect/check.js';
 import { chooseDirectory } from '../inspect/discover.js';
-import { DEFAULT_PROC_ROOT } from '../textfile/lock.js';
 import { parseDuration } from './duration.js';
 import { InputError, IoError } from '../errors.js';
-import { formatAge, formatMode, listDirectory, lockState, readableByNonRoot, type DirectoryEntry } from '../textfile/inventory.js';
-import { withLock } from '../textfile/lock.js';
+import { formatAge, formatMode, listDirectory, readableByNonRoot, type DirectoryEntry } from '../textfile/inventory.js';
+import { isLockHeld, removeLockIfFree } from '../textfile/lock.js';
+import { deleteTextfile } from '../textfile/update.js';
+import { pausePoint } from '../textfile/pause.js';
 import { readExposition } from '../format/parse.js';
-import { removeTextfile, resolveTarget } from '../textfile/files.js';
+import { describeFileKind, readRegularFile, removeTextfile, resolveTarget } from '../textfile/files.js';
 import type { Severity } from '../format/types.js';
 import { nodeExporterOption, resolveDirectory, resolveProfile } from './common.js';
 import type { CliIo, CommandContext } from './io.js';
@@ -71,7 +72,6 @@ export function registerInspectCommands(program: Command, io: CliIo, context: Co
       const { profile, reason: rules } = resolveProfile(flags, io, chosenDir === undefined ? undefined : resolve(chosenDir.dir));
       const options = {
         now,
-        procRoot: io.env['PROMFILE_PROC_ROOT'] ?? DEFAULT_PROC_ROOT,
         profile,
         ...(maxAgeMs === undefined ? {} : { maxAgeMs }),
       };
@@ -90,6 +90,8 @@ export function registerInspectCommands(program: Command, io: CliIo, context: Co
         const chosen = chosenDir ?? chooseDirectory({ flag: flags.dir, env: io.env, uid: io.uid });
         directory = { dir: resolve(chosen.dir), reason: chosen.reason };
         io.stderr.write(`promfile: checking ${directory.dir} (${chosen.reason}), judging by ${rules}\n`);
+        for (const { pid, reason } of chosen.ignored)
+          io.stderr.write(`promfile: warning: not trusting process ${pid} to choose the textfile directory: ${reason}\n`);
         const report = await checkDirectory(directory.dir, options);
         ({ findings, files } = report);
         if (flags.file !== undefined) {
@@ -182,7 +184,7 @@ export function registerInspectCommands(program: Command, io: CliIo, context: Co
 
   program
     .command('gc')
-    .description('delete stale .prom files, leftover temp files and stale lock files; prints each path it deletes')
+    .description('delete stale .prom files, leftover temp files and old lock files nobody holds; prints each path it deletes')
     .option('--dir <dir>', DIR_HELP)
     .option(
       '--older-than <duration>',
@@ -192,16 +194,13 @@ export function registerInspectCommands(program: Command, io: CliIo, context: Co
     .action(async (flags: { dir?: string; olderThan?: string; dryRun?: boolean }) => {
       const olderThanMs = flags.olderThan === undefined ? undefined : parseDuration(flags.olderThan, '--older-than');
       const dir = resolve(resolveDirectory(flags, io));
-      const procRoot = io.env['PROMFILE_PROC_ROOT'] ?? DEFAULT_PROC_ROOT;
       const now = io.now();
       let count = 0;
       for (const entry of await listEntries(dir)) {
-        const reason = await garbageReason(entry, now, olderThanMs, procRoot);
+        const reason = garbageReason(entry, now, olderThanMs);
         if (reason === undefined) continue;
-        if (!flags.dryRun) {
-          const removed =
-            entry.kind === 'textfile' ? await removeIfStillStale(entry.path, now, olderThanMs as number) : await removeTextfile(entry.path);
-          if (!removed) continue;
+        if (!flags.dryRun || reason === 'lock') {
+          if (!(await removeGarbage(entry, reason, now, olderThanMs, flags.dryRun === true))) continue;
         }
         count++;
         io.stdout.write(`${entry.path}\n`);
@@ -223,33 +222,40 @@ async function listEntries(dir: string): Promise<DirectoryEntry[]> {
   }
 }
 
-/** Why gc deletes this entry, or undefined to keep it. */
-async function garbageReason(
-  entry: DirectoryEntry,
-  now: number,
-  olderThanMs: number | undefined,
-  procRoot: string,
-): Promise<string | undefined> {
+/** Why gc deletes this entry, or undefined to keep it. Judged from lstat alone: gc opens nothing that can block. */
+function garbageReason(entry: DirectoryEntry, now: number, olderThanMs: number | undefined): 'temp' | 'lock' | 'stale' | undefined {
   if (entry.symlink) return undefined; // a link is configuration, not output
   const age = now - entry.link.mtimeMs;
   if (entry.kind === 'temp') return age > TEMP_GRACE_MS ? 'temp' : undefined;
-  if (entry.kind === 'lock') return (await lockState(entry, now, procRoot)).stale ? 'lock' : undefined;
+  // A lock file nobody holds is harmless; an old one is tidied away, a held one never (removeGarbage probes).
+  if (entry.kind === 'lock') return entry.link.isFile() && age > TEMP_GRACE_MS ? 'lock' : undefined;
   if (entry.kind === 'textfile' && olderThanMs !== undefined && entry.link.isFile() && age > olderThanMs) return 'stale';
   return undefined;
+}
+
+/** Remove one piece of garbage; false when it turned out to be in use. A dry run only probes locks. */
+async function removeGarbage(
+  entry: DirectoryEntry,
+  reason: 'temp' | 'lock' | 'stale',
+  now: number,
+  olderThanMs: number | undefined,
+  dryRun: boolean,
+): Promise<boolean> {
+  pausePoint('gc-judged');
+  if (reason === 'lock') {
+    // Taken before it is removed, so a writer holding it (or about to) is never cut off.
+    if (dryRun) return !(await isLockHeld(entry.path).catch(() => true));
+    return removeLockIfFree(entry.path).catch(() => false);
+  }
+  if (reason === 'stale') return removeIfStillStale(entry.path, now, olderThanMs as number);
+  return removeTextfile(entry.path);
 }
 
 /** Delete a stale .prom under its lock, unless a writer rewrote it meanwhile. */
 async function removeIfStillStale(path: string, now: number, olderThanMs: number): Promise<boolean> {
   try {
-    return await withLock(
-      path,
-      async () => {
-        const info = await stat(path).catch(() => undefined);
-        if (!info || now - info.mtimeMs <= olderThanMs) return false;
-        return removeTextfile(path);
-      },
-      { timeoutMs: 0 },
-    );
+    // gc has no --trust-parent: the directory is pinned, but its path is not judged (see README).
+    return await deleteTextfile(path, { lockTimeoutMs: 0, trustParent: true }, (info) => now - info.mtimeMs <= olderThanMs);
   } catch (error) {
     if ((error as { code?: string }).code === 'ERR_LOCK_BUSY') return false; // being written: not stale
     throw error;
@@ -266,7 +272,7 @@ interface FileRow {
   uid?: number;
   gid?: number;
   mode?: string;
-  status: 'ok' | 'invalid' | 'unreadable' | 'dangling-symlink';
+  status: 'ok' | 'invalid' | 'unreadable' | 'not-a-file' | 'dangling-symlink';
   problem?: string;
   symlinkTo?: string;
 }
@@ -277,7 +283,9 @@ async function describeFile(entry: DirectoryEntry, now: number): Promise<FileRow
   const info = entry.target;
   if (!info) return { ...row, status: 'dangling-symlink' };
   Object.assign(row, { ageMs: Math.round(now - info.mtimeMs), size: info.size, uid: info.uid, gid: info.gid, mode: formatMode(info.mode) });
-  const bytes = await readFile(entry.path).catch((error: NodeJS.ErrnoException) => error);
+  if (!info.isFile()) return { ...row, status: 'not-a-file', problem: describeFileKind(info) };
+  // Never blocks: opened non-blocking and checked on the descriptor (it may have changed since the listing).
+  const bytes = await readRegularFile(entry.path, { follow: true }).catch((error: NodeJS.ErrnoException) => error);
   if (bytes instanceof Error) return { ...row, status: 'unreadable', problem: bytes.code ?? bytes.message };
   const { families, problems } = readExposition(bytes);
   row.families = families.length;

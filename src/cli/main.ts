@@ -5,6 +5,7 @@ import { Command as CommandClass, CommanderError, type Command } from 'commander
 import { InputError, IoError, PromfileError } from '../errors.js';
 import type { CliIo, CommandContext } from './io.js';
 import { addExamples } from './examples.js';
+import { setPausePoints } from '../textfile/pause.js';
 
 // The version, inlined by the bundle step (scripts/bundle.mjs); unbundled, read from package.json.
 declare const PROMFILE_VERSION: string | undefined;
@@ -68,7 +69,8 @@ export function exitCodeFor(error: unknown, io: CliIo): number {
     return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
   }
   if (error instanceof PromfileError) {
-    io.stderr.write(`promfile: ${error.message}\n`);
+    const hint = error.code === 'ERR_UNTRUSTED_DIR' ? ' (--trust-parent or PROMFILE_TRUST_PARENT=1)' : '';
+    io.stderr.write(`promfile: ${error.message}${hint}\n`);
     if (error instanceof InputError) return EXIT.usage;
     if (error instanceof IoError) return EXIT.failure;
     return EXIT.failure;
@@ -124,5 +126,8 @@ function processIo(): CliIo {
 /** Entry point of bin/promfile.js; returns the exit status. */
 export async function runCli(): Promise<number> {
   const io = processIo();
+  const pauses = io.env['PROMFILE_TEST_PAUSE'];
+  // Test-only (see textfile/pause.ts): stop here until the test sends SIGCONT.
+  if (pauses) setPausePoints(pauses.split(','), () => process.kill(process.pid, 'SIGSTOP'));
   return main(io.argv, io);
 }

@@ -5,11 +5,9 @@ import { removeFamilies, setSeries, unsetSeries } from '../format/model.js';
 import { readExpositionText } from './input.js';
 import { parseExposition } from '../format/parse.js';
 import { parseLabelOption, parseSeriesSelector, parseSeriesValues, withLabels } from './series.js';
-import { updateTextfile } from '../textfile/update.js';
+import { deleteTextfile, updateTextfile } from '../textfile/update.js';
 import { hasOtherTextfiles } from '../textfile/neighbours.js';
 import { writeExpositionStream } from '../textfile/stream-write.js';
-import { withLock } from '../textfile/lock.js';
-import { removeTextfile } from '../textfile/files.js';
 import type { Profile } from '../format/profile.js';
 import type { MetricFamily, MetricType, Problem } from '../format/types.js';
 import {
@@ -168,15 +166,7 @@ export function registerWriteCommands(program: Command, io: CliIo): void {
     async (flags: WriteFlags) => {
       const path = targetPath(flags, io);
       const options = await writeOptions(flags, io);
-      const existed = await withLock(
-        path,
-        () => removeTextfile(path),
-        options.lockTimeoutMs === undefined ? {} : { timeoutMs: options.lockTimeoutMs },
-      ).catch((error: unknown) => {
-        // No directory means no file, and no lock to take.
-        if ((error as { code?: string }).code === 'ERR_DIR_MISSING') return false;
-        throw error;
-      });
+      const existed = await deleteTextfile(path, options);
       if (!existed) io.stderr.write(`promfile: warning: ${path} did not exist\n`);
     },
   );

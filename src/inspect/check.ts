@@ -2,10 +2,10 @@
 // of the parser, then the merge of all *.prom files in node_exporter's order
 // (format/merge.ts), then what the filesystem adds (modes, symlinks,
 // leftovers, age). Rules are those of the profile's node_exporter versions.
-import { lstat, readFile, readlink, stat } from 'node:fs/promises';
-import { DEFAULT_PROC_ROOT } from '../textfile/lock.js';
+import { lstat, readlink, stat } from 'node:fs/promises';
 import { IoError, PromfileError } from '../errors.js';
-import { formatAge, formatMode, listDirectory, lockState, readableByNonRoot, type DirectoryEntry } from '../textfile/inventory.js';
+import { formatAge, formatMode, listDirectory, readableByNonRoot, type DirectoryEntry } from '../textfile/inventory.js';
+import { describeFileKind, readRegularFile } from '../textfile/files.js';
 import { mergeProblems } from '../format/merge.js';
 import { readExposition } from '../format/parse.js';
 import { ALL_VERSIONS, type Profile } from '../format/profile.js';
@@ -46,8 +46,6 @@ export interface CheckOptions {
   readonly now?: number;
   /** Flag .prom files whose mtime is older than this many milliseconds. */
   readonly maxAgeMs?: number;
-  /** Where to look up lock owners' pids. */
-  readonly procRoot?: string;
   /** The node_exporter versions whose rules apply; default all known versions. */
   readonly profile?: Profile;
 }
@@ -251,12 +249,12 @@ async function inspectEntry(
     return undefined;
   }
   if (entry.kind === 'lock') {
-    const state = await lockState(entry, now, options.procRoot ?? DEFAULT_PROC_ROOT);
-    if (state.stale)
+    // A lock file is harmless whether held or not; only one promfile cannot lock is worth a word.
+    if (!entry.link.isFile())
       add(
         'warning',
-        'stale-lock',
-        `stale lock file${state.pid ? ` (its owner, pid ${state.pid}, is gone)` : ''}: "promfile gc" removes it`,
+        'lock-not-a-file',
+        `${describeFileKind(entry.link)} at a lock name: promfile refuses to lock it, so writes to its .prom file fail; remove it`,
       );
     return undefined;
   }
@@ -297,9 +295,11 @@ async function inspectEntry(
     );
   }
   try {
-    return { path: entry.path, bytes: await readFile(entry.path) };
+    // Never blocks: the entry may have become a FIFO since it was listed.
+    return { path: entry.path, bytes: await readRegularFile(entry.path, { follow: true }) };
   } catch (error) {
-    add('error', 'unreadable', `cannot read it: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    const why = error instanceof PromfileError ? error.message : ((error as NodeJS.ErrnoException).code ?? (error as Error).message);
+    add('error', 'unreadable', `cannot read it: ${why}`);
     return undefined;
   }
 }

@@ -1,23 +1,35 @@
 // Which textfile directory to use when none is given: ask the running
 // node_exporter (its command line under /proc) before guessing the Debian
-// default. The /proc root is a parameter so tests can point it at a fake tree.
+// default. Any user can start a process that calls itself node_exporter, so
+// only what the kernel vouches for counts: the binary /proc/PID/exe points
+// to, and the ids in /proc/PID/status. The /proc root is a parameter so tests
+// can point it at a fake tree.
 import { spawnSync } from 'node:child_process';
-import { DEFAULT_PROC_ROOT } from '../textfile/lock.js';
 import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { basename, isAbsolute, join, resolve } from 'node:path';
 import { ALL_VERSIONS, describeVersions, profileForVersion, type Profile } from '../format/profile.js';
 import { DEFAULT_TEXTFILE_DIR } from '../textfile/files.js';
 
+/** Where the kernel shows processes; tests point it elsewhere (PROMFILE_PROC_ROOT). */
+export const DEFAULT_PROC_ROOT = '/proc';
+
 /** A running node_exporter and the textfile directories it reads. */
 export interface DiscoveredExporter {
   readonly pid: number;
-  /** The process' user (owner of /proc/<pid>). */
+  /** The process' real (and effective) user id, from /proc/<pid>/status. */
   readonly uid: number;
+  /** Its binary, as /proc/<pid>/exe shows it. */
   readonly executable: string;
   /** Values of --collector.textfile.directory, made absolute against the process' cwd. */
   readonly directories: readonly string[];
   /** False when it runs with --web.disable-exporter-metrics (no go_*, process_*, promhttp_*). */
   readonly exporterMetrics: boolean;
+}
+
+/** A process that names a textfile directory but is not trusted to choose ours. */
+export interface IgnoredProcess {
+  readonly pid: number;
+  readonly reason: string;
 }
 
 const FLAG = 'collector.textfile.directory';
@@ -29,6 +41,12 @@ export function parseExporterArgs(
 ): { executable: string; directories: string[]; exporterMetrics: boolean } | undefined {
   const executable = argv[0];
   if (executable === undefined || !EXPORTER.test(basename(executable))) return undefined;
+  const named = textfileDirectories(argv);
+  return named === undefined ? undefined : { executable, ...named };
+}
+
+/** The textfile directories on a command line, and whether exporter metrics are on; undefined when the collector is off. */
+function textfileDirectories(argv: readonly string[]): { directories: string[]; exporterMetrics: boolean } | undefined {
   const directories: string[] = [];
   let enabled = true;
   let exporterMetrics = true;
@@ -43,43 +61,107 @@ export function parseExporterArgs(
     else if (flag.startsWith(`${FLAG}=`)) directories.push(flag.slice(FLAG.length + 1));
     else if (flag === FLAG && i + 1 < argv.length) directories.push(argv[++i] as string);
   }
-  if (!enabled) return undefined;
-  return { executable, directories: directories.filter((dir) => dir !== ''), exporterMetrics };
+  return enabled ? { directories: directories.filter((dir) => dir !== ''), exporterMetrics } : undefined;
 }
 
-/** Every node_exporter under `procRoot` that names a textfile directory, by pid. */
-export function discoverExporters(procRoot: string = DEFAULT_PROC_ROOT): DiscoveredExporter[] {
+export interface Discovery {
+  /** Trusted node_exporters, by pid. */
+  readonly exporters: DiscoveredExporter[];
+  /** Processes that name a textfile directory but failed a trust rule, by pid. */
+  readonly ignored: IgnoredProcess[];
+}
+
+/** Every process under `procRoot` that names a textfile directory, judged by the trust rules (trustedExporter). */
+export function scanExporters(procRoot: string = DEFAULT_PROC_ROOT, uid?: number): Discovery {
   let entries: string[];
   try {
     entries = readdirSync(procRoot);
   } catch {
-    return []; // no /proc (not Linux, or hidden): nothing to discover
+    return { exporters: [], ignored: [] }; // no /proc (not Linux, or hidden): nothing to discover
   }
-  const found: DiscoveredExporter[] = [];
+  const exporters: DiscoveredExporter[] = [];
+  const ignored: IgnoredProcess[] = [];
   for (const entry of entries) {
     if (!/^\d+$/.test(entry)) continue;
+    const dir = join(procRoot, entry);
     let raw: string;
     try {
-      raw = readFileSync(join(procRoot, entry, 'cmdline'), 'utf8');
+      raw = readFileSync(join(dir, 'cmdline'), 'utf8');
     } catch {
       continue; // the process ended while we looked, or is hidden from us
     }
-    const parsed = parseExporterArgs(raw.split('\u0000').filter((arg, i, all) => arg !== '' || i < all.length - 1));
-    if (!parsed || parsed.directories.length === 0) continue;
-    let uid: number;
-    try {
-      uid = statSync(join(procRoot, entry)).uid;
-    } catch {
+    const argv = raw.split('\u0000').filter((arg, i, all) => arg !== '' || i < all.length - 1);
+    const named = textfileDirectories(argv);
+    if (!named || named.directories.length === 0) continue;
+    const judged = judgeProcess(dir, Number(entry), uid);
+    if ('reason' in judged) {
+      // Quietly skip what merely mentions the flag; report what poses as node_exporter.
+      if (EXPORTER.test(basename(argv[0] ?? '')) || judged.named) ignored.push({ pid: judged.pid, reason: judged.reason });
       continue;
     }
-    const cwd = readCwd(join(procRoot, entry, 'cwd'));
-    const directories = parsed.directories.map((dir) => (isAbsolute(dir) || cwd === undefined ? dir : resolve(cwd, dir)));
-    found.push({ pid: Number(entry), uid, executable: parsed.executable, directories, exporterMetrics: parsed.exporterMetrics });
+    const cwd = readLink(join(dir, 'cwd'));
+    const directories = named.directories.map((path) => (isAbsolute(path) || cwd === undefined ? path : resolve(cwd, path)));
+    exporters.push({ ...judged, directories, exporterMetrics: named.exporterMetrics });
   }
-  return found.sort((a, b) => a.pid - b.pid);
+  return { exporters: exporters.sort((a, b) => a.pid - b.pid), ignored: ignored.sort((a, b) => a.pid - b.pid) };
 }
 
-function readCwd(link: string): string | undefined {
+/** Trusted node_exporters under `procRoot`, by pid. */
+export function discoverExporters(procRoot: string = DEFAULT_PROC_ROOT, uid?: number): DiscoveredExporter[] {
+  return scanExporters(procRoot, uid).exporters;
+}
+
+/** Below this uid, accounts are system accounts (root, prometheus, ...) on Debian and most distributions. */
+const FIRST_REGULAR_UID = 1000;
+
+type Judgement = { pid: number; uid: number; executable: string } | { pid: number; reason: string; named: boolean };
+
+/**
+ * The trust rules: the binary (/proc/PID/exe, not argv[0]) is named
+ * node_exporter or prometheus-node-exporter, belongs to root and is writable
+ * by nobody else; the process is not set-id (real = effective = saved ids);
+ * it runs as root, a system account, or the caller.
+ */
+function judgeProcess(dir: string, pid: number, uid: number | undefined): Judgement {
+  const executable = readLink(join(dir, 'exe'))?.replace(/ \(deleted\)$/, '');
+  if (executable === undefined) return { pid, named: false, reason: 'its executable (/proc/PID/exe) cannot be read' };
+  const named = EXPORTER.test(basename(executable));
+  const refuse = (reason: string): Judgement => ({ pid, named, reason: `${reason} (executable ${executable})` });
+  if (!named) return refuse('its executable is not named node_exporter or prometheus-node-exporter');
+  let binary;
+  try {
+    binary = statSync(join(dir, 'exe'));
+  } catch {
+    return refuse('its executable cannot be examined');
+  }
+  if (binary.uid !== 0) return refuse(`its executable belongs to uid ${binary.uid}, not root`);
+  if ((binary.mode & 0o022) !== 0) return refuse('its executable is writable by group or others');
+  const ids = readIds(join(dir, 'status'));
+  if (!ids) return refuse('its user ids (/proc/PID/status) cannot be read');
+  if (new Set(ids.uids).size !== 1 || new Set(ids.gids).size !== 1) return refuse('it runs set-id (real and effective ids differ)');
+  const owner = ids.uids[0] as number;
+  if (!trustedUser(owner, uid)) return refuse(`it runs as uid ${owner}, neither a system account nor you`);
+  return { pid, uid: owner, executable };
+}
+
+/** Real, effective, saved and filesystem uids and gids. */
+function readIds(statusPath: string): { uids: number[]; gids: number[] } | undefined {
+  let text: string;
+  try {
+    text = readFileSync(statusPath, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const ids = (key: string): number[] | undefined => {
+    const values = new RegExp(`^${key}:\\s+(.*)$`, 'm').exec(text)?.[1]?.trim().split(/\s+/).map(Number);
+    return values && values.length >= 2 && values.every(Number.isInteger) ? values : undefined;
+  };
+  const uids = ids('Uid');
+  const gids = ids('Gid');
+  return uids && gids ? { uids, gids } : undefined;
+}
+
+function readLink(link: string): string | undefined {
   try {
     return readlinkSync(link);
   } catch {
@@ -95,6 +177,8 @@ export interface ChosenDirectory {
   readonly source: DirectorySource;
   /** Why this directory, in words, e.g. `from --collector.textfile.directory of node_exporter (pid 812)`. */
   readonly reason: string;
+  /** node_exporter look-alikes that were not trusted, and why (for `check` to say). */
+  readonly ignored: readonly IgnoredProcess[];
 }
 
 export interface ChooseOptions {
@@ -105,36 +189,33 @@ export interface ChooseOptions {
   readonly uid?: number | undefined;
 }
 
-/** Below this uid, accounts are system accounts (root, prometheus, ...) on Debian and most distributions. */
-const FIRST_REGULAR_UID = 1000;
-
-/**
- * Only a node_exporter run by a system account or by ourselves may choose
- * where we write: any user can start a process named node_exporter.
- */
+/** Whether a discovered exporter's user may choose where `uid` writes: root, a system account, or `uid` itself. */
 export function trustedExporter(exporter: DiscoveredExporter, uid: number | undefined): boolean {
-  return exporter.uid < FIRST_REGULAR_UID || exporter.uid === uid;
+  return trustedUser(exporter.uid, uid);
+}
+
+function trustedUser(owner: number, uid: number | undefined): boolean {
+  return owner < FIRST_REGULAR_UID || owner === uid;
 }
 
 /** --dir, then $PROMFILE_DIR, then a running node_exporter's textfile directory, then the Debian default. */
 export function chooseDirectory(options: ChooseOptions = {}): ChosenDirectory {
-  if (options.flag !== undefined && options.flag !== '') return { dir: options.flag, source: 'flag', reason: 'from --dir' };
+  if (options.flag !== undefined && options.flag !== '') return { dir: options.flag, source: 'flag', reason: 'from --dir', ignored: [] };
   const fromEnv = options.env?.['PROMFILE_DIR'];
-  if (fromEnv) return { dir: fromEnv, source: 'env', reason: 'from $PROMFILE_DIR' };
-  const exporters = discoverExporters(options.procRoot ?? options.env?.['PROMFILE_PROC_ROOT'] ?? DEFAULT_PROC_ROOT).filter((exporter) =>
-    trustedExporter(exporter, options.uid),
-  );
+  if (fromEnv) return { dir: fromEnv, source: 'env', reason: 'from $PROMFILE_DIR', ignored: [] };
+  const { exporters, ignored } = scanExporters(options.procRoot ?? options.env?.['PROMFILE_PROC_ROOT'] ?? DEFAULT_PROC_ROOT, options.uid);
   const first = exporters[0];
   const dir = first?.directories[0];
   if (first && dir !== undefined) {
     const others = new Set(exporters.flatMap((exporter) => exporter.directories).filter((other) => other !== dir));
     const also = others.size > 0 ? `; it or other node_exporters also read ${[...others].join(', ')}` : '';
-    return { dir, source: 'node_exporter', reason: `from --${FLAG} of the running node_exporter (pid ${first.pid})${also}` };
+    return { dir, source: 'node_exporter', reason: `from --${FLAG} of the running node_exporter (pid ${first.pid})${also}`, ignored };
   }
   return {
     dir: DEFAULT_TEXTFILE_DIR,
     source: 'default',
     reason: 'the Debian default: no --dir, no $PROMFILE_DIR and no running node_exporter with a textfile directory',
+    ignored,
   };
 }
 

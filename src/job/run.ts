@@ -2,14 +2,14 @@
 // $PROMFILE_METRICS) and record its metrics (job-metrics.ts) in the textfile
 // or on a Pushgateway. Kept light (no prom-client): it wraps every cron job,
 // so its start-up time is overhead on every run.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { IoError, messageOf, PromfileError } from '../errors.js';
-import { acquireLock, lockPathFor, type Lock } from '../textfile/lock.js';
+import { acquireLock, lockPathFor, removeLockIfFree, type Lock } from '../textfile/lock.js';
 import { updateTextfile, type UpdateOptions } from '../textfile/update.js';
-import { prepareDirectory } from '../textfile/files.js';
+import { pinDirectory, type PinnedDirectory } from '../textfile/pin.js';
 import {
   classifyExit,
   endFamilies,
@@ -47,6 +47,8 @@ export interface SpawnOptions {
   /** SIGTERM after this many ms; then SIGKILL after `killAfterMs`. */
   readonly timeoutMs?: number;
   readonly killAfterMs?: number;
+  /** A locked descriptor the job inherits as its fd 3: the lock is held until the job's last process ends. */
+  readonly lockFd?: number;
 }
 
 /** Longest delay setTimeout takes; longer timeouts are re-armed. */
@@ -61,12 +63,41 @@ function after(ms: number, fn: () => void): { cancel(): void } {
   return { cancel: () => clearTimeout(timer) };
 }
 
-/** Start the command with promfile's stdin, stdout and stderr. */
-export function spawnJob(command: string, args: readonly string[], options: SpawnOptions): ChildJob {
+/**
+ * Start a command as the leader of its own process group (and session:
+ * Node's `detached`), with promfile's stdin, stdout and stderr, so the whole
+ * tree it starts can be signalled at once with killGroup. `extraFd` becomes its fd 3.
+ */
+export function spawnGroup(
+  command: string,
+  args: readonly string[],
+  options: { env: Readonly<Record<string, string | undefined>>; stdio?: StdioOptions; extraFd?: number },
+): ChildProcess {
   const env = Object.fromEntries(Object.entries(options.env).filter((entry): entry is [string, string] => entry[1] !== undefined));
+  const stdio = options.stdio ?? (options.extraFd === undefined ? 'inherit' : ['inherit', 'inherit', 'inherit', options.extraFd]);
+  return spawn(command, args, { stdio, env, detached: true });
+}
+
+/** Signal every process of the group led by `pid`; a group already gone is fine. */
+export function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // ESRCH: nothing left of the group.
+  }
+}
+
+/**
+ * Start the job in its own process group. A timeout and forwarded signals go
+ * to the whole group; once the main process has exited after a timeout or a
+ * signal, whatever is left of the group is killed (SIGKILL). After a plain
+ * exit, processes the job left running are left alone (and keep its lock).
+ */
+export function spawnJob(command: string, args: readonly string[], options: SpawnOptions): ChildJob {
   let child: ChildProcess;
   try {
-    child = spawn(command, args, { stdio: 'inherit', env });
+    child = spawnGroup(command, args, { env: options.env, ...(options.lockFd === undefined ? {} : { extraFd: options.lockFd }) });
   } catch (error) {
     // Arguments Node refuses outright (a NUL byte, say): the command cannot be run.
     return {
@@ -76,12 +107,14 @@ export function spawnJob(command: string, args: readonly string[], options: Spaw
   }
   let exited = false;
   let timedOut = false;
+  let signalled = false;
   const timers: Array<{ cancel(): void }> = [];
   const exit = new Promise<ProcessExit>((resolve) => {
     const settle = (result: ProcessExit): void => {
       if (exited) return;
       exited = true;
       for (const timer of timers) timer.cancel();
+      if (timedOut || signalled) killGroup(child.pid, 'SIGKILL');
       resolve(result);
     };
     child.once('error', (error: NodeJS.ErrnoException) => {
@@ -95,14 +128,16 @@ export function spawnJob(command: string, args: readonly string[], options: Spaw
     timers.push(
       after(options.timeoutMs, () => {
         timedOut = true;
-        child.kill('SIGTERM');
-        timers.push(after(killAfterMs, () => child.kill('SIGKILL')));
+        killGroup(child.pid, 'SIGTERM');
+        timers.push(after(killAfterMs, () => killGroup(child.pid, 'SIGKILL')));
       }),
     );
   }
   return {
     forward: (signal) => {
-      if (!exited && child.pid !== undefined) child.kill(signal);
+      if (exited || child.pid === undefined) return;
+      signalled = true;
+      killGroup(child.pid, signal);
     },
     exit,
   };
@@ -122,7 +157,10 @@ export interface RunJobOptions {
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly timeoutMs?: number;
   readonly killAfterMs?: number;
-  /** Hold `.<name>.prom.run.lock` for the job's lifetime; skip the run if it is held. */
+  /**
+   * Hold `.<name>.prom.run.lock` while any process of the job lives (the job
+   * inherits the locked descriptor as fd 3); skip the run if it is held.
+   */
   readonly noOverlap?: boolean;
   /** How the file is written (mode, owner, mkdir, lock wait). */
   readonly write?: UpdateOptions;
@@ -174,9 +212,10 @@ export type RunJobResult = { readonly skipped: false; readonly outcome: JobOutco
 export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
   const write = options.write ?? {};
   const transition = { noOverlap: options.noOverlap === true };
+  let pinned: PinnedDirectory | undefined;
   let runLock: Lock | undefined;
   if (options.noOverlap) {
-    await prepareDirectory(dirname(options.path), write.mkdir).catch((error: unknown) => {
+    pinned = await pinDirectory(dirname(options.path), write).catch((error: unknown) => {
       if (error instanceof IoError)
         throw new IoError(error.code, `--no-overlap keeps its lock in the textfile directory, so the job was not run: ${error.message}`, {
           cause: error,
@@ -184,8 +223,10 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
       throw error;
     });
     try {
-      runLock = await acquireLock(runLockPathFor(options.path), { timeoutMs: 0 });
-    } catch (error) {
+      runLock = await acquireLock(pinned.at(basename(runLockPathFor(options.path))), { timeoutMs: 0 });
+    } catch (caught) {
+      const error = pinned.relabel(caught);
+      await pinned.close();
       if (!(error instanceof IoError && error.code === 'ERR_LOCK_BUSY')) throw error;
       await updateTextfile(options.path, (current) => skippedFamilies(current, options.labels), write).catch((writeError: unknown) =>
         options.onWarning(`cannot record the skipped run in ${options.path}: ${messageOf(writeError)}`),
@@ -194,13 +235,23 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
     }
   }
   try {
-    return { skipped: false, outcome: await runAndRecord(options, write, transition) };
+    return { skipped: false, outcome: await runAndRecord(options, write, transition, runLock?.fd) };
   } finally {
-    await runLock?.release();
+    if (runLock) {
+      // The job's processes may still hold it: only a lock nobody holds is removed.
+      await runLock.release();
+      await removeLockIfFree(runLock.path).catch(() => undefined);
+    }
+    await pinned?.close();
   }
 }
 
-async function runAndRecord(options: RunJobOptions, write: UpdateOptions, transition: TransitionOptions): Promise<JobOutcome> {
+async function runAndRecord(
+  options: RunJobOptions,
+  write: UpdateOptions,
+  transition: TransitionOptions,
+  lockFd: number | undefined,
+): Promise<JobOutcome> {
   const pending: NodeJS.Signals[] = [];
   let job: ChildJob | undefined;
   // Subscribe before anything else so a signal during the start write is not lost: it is passed on once the job exists.
@@ -220,6 +271,7 @@ async function runAndRecord(options: RunJobOptions, write: UpdateOptions, transi
       env: scratch ? { ...options.env, PROMFILE_METRICS: scratch.file } : options.env,
       ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
       ...(options.killAfterMs !== undefined ? { killAfterMs: options.killAfterMs } : {}),
+      ...(lockFd !== undefined ? { lockFd } : {}),
     });
     for (const signal of pending) job.forward(signal);
     const exit = await job.exit;

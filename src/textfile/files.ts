@@ -1,7 +1,8 @@
 // Files in the textfile directory: where they are, reading them, and
 // replacing them atomically (a new temp file in the same directory whose name
 // does not end in .prom, fsync, chmod, rename, fsync of the directory).
-import { lstat, mkdir, open, readFile, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { constants, type Stats } from 'node:fs';
+import { lstat, mkdir, open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { errnoOf, InputError, IoError, PromfileError } from '../errors.js';
 import { uniqueSuffix } from './temp-name.js';
@@ -67,25 +68,61 @@ export async function prepareDirectory(dir: string, create = false): Promise<voi
 
 /** The file's bytes, or undefined when it does not exist. Refuses symlinks and non-files. */
 export async function readTextfile(path: string): Promise<Uint8Array | undefined> {
-  await refuseUnsafeTarget(path);
   try {
-    return await readFile(path);
+    return await readRegularFile(path, { follow: false });
   } catch (error) {
     if (errnoOf(error) === 'ENOENT') return undefined;
+    if (errnoOf(error) === 'ELOOP') throw symlinkRefused(path);
+    if (error instanceof PromfileError) throw error;
     throw ioError('ERR_READ_FAILED', `cannot read ${path}`, error);
   }
+}
+
+const { O_RDONLY, O_NOFOLLOW, O_NONBLOCK, O_NOCTTY } = constants;
+
+/**
+ * Read a file that must be a regular one, without ever blocking: opened with
+ * O_NONBLOCK (a FIFO opens at once) and checked with fstat on the open
+ * descriptor (no window between a check and the read). Anything else is an
+ * ERR_UNSAFE_TARGET naming what is there. `follow: false` refuses a symlink (ELOOP).
+ */
+export async function readRegularFile(path: string, options: { follow: boolean }): Promise<Uint8Array> {
+  const handle = await open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | (options.follow ? 0 : O_NOFOLLOW));
+  try {
+    const info = await handle.stat();
+    if (!info.isFile()) throw new IoError('ERR_UNSAFE_TARGET', `${path} is ${describeFileKind(info)}, not a regular file`);
+    return await handle.readFile();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** What a non-regular file is, in words. */
+export function describeFileKind(info: Stats | undefined): string {
+  if (!info) return 'unreadable';
+  if (info.isFile()) return 'a regular file';
+  if (info.isDirectory()) return 'a directory';
+  if (info.isSymbolicLink()) return 'a symbolic link';
+  if (info.isFIFO()) return 'a FIFO';
+  if (info.isCharacterDevice()) return 'a character device';
+  if (info.isBlockDevice()) return 'a block device';
+  if (info.isSocket()) return 'a socket';
+  return 'a special file';
+}
+
+function symlinkRefused(path: string): IoError {
+  return new IoError(
+    'ERR_UNSAFE_TARGET',
+    `${path} is a symbolic link; promfile does not write through links (remove it or write to the link's target)`,
+  );
 }
 
 /** A symlink or special file at the target would redirect our write elsewhere. */
 async function refuseUnsafeTarget(path: string): Promise<void> {
   const info = await lstat(path).catch(() => undefined);
   if (!info) return;
-  if (info.isSymbolicLink())
-    throw new IoError(
-      'ERR_UNSAFE_TARGET',
-      `${path} is a symbolic link; promfile does not write through links (remove it or write to the link's target)`,
-    );
-  if (!info.isFile()) throw new IoError('ERR_UNSAFE_TARGET', `${path} is not a regular file`);
+  if (info.isSymbolicLink()) throw symlinkRefused(path);
+  if (!info.isFile()) throw new IoError('ERR_UNSAFE_TARGET', `${path} is ${describeFileKind(info)}, not a regular file`);
 }
 
 /** Replace the file atomically: readers see the old or the new content, never a mix. */

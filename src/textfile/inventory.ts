@@ -1,10 +1,9 @@
 // What is in a textfile directory, as node_exporter and a janitor see it:
 // the *.prom files it reads (in its order), the temp files writers left
-// behind, and lock files whose owner is gone.
+// behind, and lock files. Listing only stats: nothing here opens an entry.
 import { lstat, readdir, stat } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { join } from 'node:path';
-import { DEFAULT_PROC_ROOT, isLockHolderDead, readLockHolder } from './lock.js';
 import { compareNames } from '../format/names.js';
 
 export type EntryKind = 'textfile' | 'temp' | 'lock' | 'other';
@@ -26,7 +25,7 @@ export interface DirectoryEntry {
  * `NAME.prom.tmp[...]`. node_exporter ignores them (they don't end in .prom).
  */
 const TEMP_NAME = /\.prom\.(?:\d+|tmp(?:[.-].*)?|\$\$|new)$/;
-/** promfile's lock files (`.<name>.prom.lock`, run's `.<name>.prom.run.lock`) and a takeover's guard. */
+/** promfile's lock files (`.<name>.prom.lock`, run's `.<name>.prom.run.lock`; `.takeover`: guards of versions before 0.2). */
 const LOCK_NAME = /^\..+\.prom\.(?:run\.)?lock(?:\.takeover)?$/;
 
 export function classifyName(name: string): EntryKind {
@@ -61,27 +60,6 @@ export function readableByNonRoot(info: Stats, bits: 'r' | 'rx' = 'r'): boolean 
   // Readable by its owner or group, when that is a non-root account (e.g. the prometheus user).
   if (info.uid !== 0 && (owner & need) === need) return true;
   return info.gid !== 0 && (group & need) === need;
-}
-
-export interface LockState {
-  /** True when the lock's owner is known to be gone (or the file is old garbage). */
-  readonly stale: boolean;
-  readonly pid?: number;
-  readonly host?: string;
-}
-
-/** A lock file garbage (no pid) younger than this may still be being written. */
-const LOCK_WRITE_GRACE_MS = 5_000;
-
-/**
- * Judge a promfile lock file as lock.ts does: held while its pid lives on
- * this host; a takeover guard (`.takeover`) is stale once past the grace.
- */
-export async function lockState(entry: DirectoryEntry, now: number, procRoot: string = DEFAULT_PROC_ROOT): Promise<LockState> {
-  if (entry.name.endsWith('.takeover')) return { stale: now - entry.link.mtimeMs > LOCK_WRITE_GRACE_MS };
-  const holder = await readLockHolder(entry.path);
-  if (!holder) return { stale: now - entry.link.mtimeMs > LOCK_WRITE_GRACE_MS };
-  return { stale: await isLockHolderDead(holder, procRoot), pid: holder.pid, host: holder.host };
 }
 
 /** `3s`, `5m`, `2h5m`, `4d3h`: a short age for people. */

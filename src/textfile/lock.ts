@@ -1,16 +1,37 @@
-// A lock file beside the target, so read-modify-write cycles of concurrent
-// promfile processes never lose an update. The .prom file itself cannot be
-// locked: every write replaces its inode. The lock file is created with
-// O_EXCL and holds the owner's pid; a lock whose owner died is taken over.
-import { open, readFile, stat, unlink } from 'node:fs/promises';
-import { hostname } from 'node:os';
-import { pid } from 'node:process'; // only to name this lock's owner
-import { setTimeout as sleep } from 'node:timers/promises';
+// Kernel-managed locks: flock(2) on a lock file beside the target, so
+// read-modify-write cycles of concurrent promfile processes never lose an
+// update. The .prom file itself cannot be locked: every write replaces its inode.
+//
+// Node has no flock(), so util-linux flock(1) takes the lock on a descriptor
+// we opened and hand it as fd 3. The lock belongs to the open file
+// description, not to flock(1): it stays held after flock(1) exits, is shared
+// by every process that inherits the descriptor (run's job), and the kernel
+// drops it when the last descriptor closes (release, exit, SIGKILL, reboot).
+// No pid is written or judged: PID namespaces, pid reuse and stalls do not matter.
+//
+// Lock files stay: removing one on release would send every waiter that
+// opened it round again (a spawn each, per release). gc removes old ones
+// nobody holds, taking the lock first; every taker checks after locking that
+// the name still leads to the file it locked (else it locks the new one), so
+// removing a lock file never lets two holders in.
+import { spawn } from 'node:child_process';
+import { constants } from 'node:fs';
+import { lstat, open, unlink, type FileHandle } from 'node:fs/promises';
 import { errnoOf, IoError, messageOf } from '../errors.js';
-import { uniqueSuffix } from './temp-name.js';
+import { describeFileKind } from './files.js';
+import { pausePoint } from './pause.js';
 
-/** Where the kernel shows processes; tests point it elsewhere. */
-export const DEFAULT_PROC_ROOT = '/proc';
+const { O_RDWR, O_RDONLY, O_CREAT, O_NOFOLLOW, O_NONBLOCK, O_NOCTTY } = constants;
+/**
+ * O_NOFOLLOW: a symlink fails (ELOOP); O_NONBLOCK: a FIFO opens at once instead
+ * of waiting for a writer (and is then refused); O_NOCTTY: a tty is never adopted.
+ * libuv adds O_CLOEXEC: only children handed the descriptor inherit it.
+ */
+const LOCK_OPEN_FLAGS = O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY;
+/** For probes and removal: never creates a file. */
+const EXISTING_OPEN_FLAGS = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY;
+/** Our `flock -E` status for "held". flock(1) uses 64..71 for its own errors, never 75. */
+const BUSY_STATUS = 75;
 
 export interface LockOptions {
   /** How long to wait for the lock, in milliseconds. 0: fail at once if it is held. */
@@ -22,6 +43,9 @@ export const DEFAULT_LOCK_TIMEOUT_MS = 30_000;
 /** A held lock; release it exactly once. */
 export interface Lock {
   readonly path: string;
+  /** The locked descriptor: a child given it (in its stdio) shares the lock until its last process ends. */
+  readonly fd: number;
+  /** Drop the lock (close the descriptor); a child that inherited it keeps holding it until it ends. */
   release(): Promise<void>;
 }
 
@@ -31,23 +55,34 @@ export function lockPathFor(targetPath: string): string {
   return `${targetPath.slice(0, slash + 1)}.${targetPath.slice(slash + 1)}.lock`;
 }
 
+/** Take the lock at `path`, waiting up to `timeoutMs`; anything but a regular file there is an error. */
 export async function acquireLock(path: string, options: LockOptions = {}): Promise<Lock> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
   const deadline = Date.now() + timeoutMs;
-  const token = `${pid} ${hostname()} ${uniqueSuffix()}\n`;
-  let delay = 5;
   for (;;) {
-    if (await tryCreate(path, token)) return { path, release: () => releaseLock(path, token) };
-    if (await takeOverIfStale(path)) continue;
-    if (Date.now() >= deadline) {
-      const holder = await readLockHolder(path);
-      const who = holder ? ` (held by pid ${holder.pid} on ${holder.host})` : '';
-      if (timeoutMs === 0) throw new IoError('ERR_LOCK_BUSY', `lock ${path} is held${who}`);
-      throw new IoError('ERR_LOCK_TIMEOUT', `timed out after ${timeoutMs} ms waiting for lock ${path}${who}`);
+    const handle = await openLockFile(path, LOCK_OPEN_FLAGS);
+    let held = false;
+    try {
+      pausePoint('lock-opened');
+      held = await flock(handle.fd, Math.max(0, deadline - Date.now()));
+      if (!held) {
+        if (timeoutMs === 0) throw new IoError('ERR_LOCK_BUSY', `lock ${path} is held by another process`);
+        throw new IoError('ERR_LOCK_TIMEOUT', `timed out after ${timeoutMs} ms waiting for lock ${path}`);
+      }
+      // The holder before us may have removed the file after we opened it: then we locked a ghost.
+      if (await stillNamed(handle, path)) {
+        pausePoint('locked');
+        return heldLock(path, handle);
+      }
+      held = false;
+    } finally {
+      if (!held) await handle.close();
     }
-    await sleep(Math.min(delay + Math.random() * delay, Math.max(1, deadline - Date.now())));
-    delay = Math.min(delay * 2, 100);
   }
+}
+
+function heldLock(path: string, handle: FileHandle): Lock {
+  return { path, fd: handle.fd, release: () => handle.close() };
 }
 
 /** Run `fn` while holding the lock of `targetPath`. */
@@ -60,107 +95,104 @@ export async function withLock<T>(targetPath: string, fn: () => Promise<T>, opti
   }
 }
 
-async function tryCreate(path: string, token: string): Promise<boolean> {
-  let handle;
-  try {
-    handle = await open(path, 'wx', 0o644);
-  } catch (error) {
-    if (errnoOf(error) === 'EEXIST') return false;
-    throw new IoError(
-      errnoOf(error) === 'ENOENT' ? 'ERR_DIR_MISSING' : 'ERR_WRITE_FAILED',
-      `cannot create lock ${path}: ${messageOf(error)}`,
-      { cause: error },
-    );
-  }
-  try {
-    await handle.writeFile(token);
-  } catch (error) {
-    // A lock without its owner would block every writer until judged stale.
-    await handle.close().catch(() => undefined);
-    await unlink(path).catch(() => undefined);
-    throw new IoError('ERR_WRITE_FAILED', `cannot create lock ${path}: ${messageOf(error)}`, { cause: error });
-  }
-  await handle.close();
-  return true;
-}
-
-async function releaseLock(path: string, token: string): Promise<void> {
-  // Only remove the lock if it is still ours.
-  const content = await readFile(path, 'utf8').catch(() => undefined);
-  if (content === token) await unlink(path).catch(() => undefined);
-}
-
-/** Who holds a lock, as its file says. */
-export interface LockHolder {
-  readonly pid: number;
-  readonly host: string;
-  readonly raw: string;
-}
-
-/** The holder named in a lock file, or undefined when it names none (yet). */
-export async function readLockHolder(path: string): Promise<LockHolder | undefined> {
-  const raw = await readFile(path, 'utf8').catch(() => undefined);
-  if (raw === undefined) return undefined;
-  const [pidText, host] = raw.trim().split(' ');
-  const owner = Number(pidText);
-  if (!Number.isInteger(owner) || owner <= 0 || !host) return undefined;
-  return { pid: owner, host, raw };
-}
-
-/** True when the holder is known to be gone (same host only; needs a /proc to look in). */
-export async function isLockHolderDead(holder: LockHolder, procRoot = '/proc'): Promise<boolean> {
-  if (holder.host !== hostname()) return false;
-  try {
-    await stat(`${procRoot}/self`);
-  } catch {
-    return false; // no /proc: cannot tell, so wait for the timeout
-  }
-  try {
-    await stat(`${procRoot}/${holder.pid}`);
-    return false;
-  } catch {
-    return true;
-  }
-}
-
-/** A lock file with no readable owner is judged abandoned after this long. */
-const GARBAGE_AGE_MS = 5_000;
-/** A takeover guard is held for a few system calls; older than this, its holder died. */
-const GUARD_AGE_MS = 10_000;
-
 /**
- * Remove a lock left by a dead process. Takeovers are serialized by a guard
- * file, and under it the lock is re-read: only the exact stale content is
- * removed, never a fresh lock that a live process created in the meantime.
+ * Whether some process holds the lock at `path`, without waiting: a shared
+ * lock attempt on a fresh read-only descriptor (the file is never created).
+ * A missing file is not held. For about one flock(1) run, a concurrent
+ * non-blocking taker may see the lock as busy.
  */
-async function takeOverIfStale(path: string): Promise<boolean> {
-  const holder = await readLockHolder(path);
-  if (holder ? !(await isLockHolderDead(holder)) : !(await isOldGarbage(path))) return false;
-  const stale = holder?.raw;
-  const guard = `${path}.takeover`;
-  let handle;
+export async function isLockHeld(path: string): Promise<boolean> {
+  const handle = await openExisting(path);
+  if (!handle) return false;
   try {
-    handle = await open(guard, 'wx', 0o644);
-  } catch (error) {
-    if (errnoOf(error) !== 'EEXIST') return false;
-    const info = await stat(guard).catch(() => undefined);
-    if (info && Date.now() - info.mtimeMs > GUARD_AGE_MS) await unlink(guard).catch(() => undefined);
-    return false; // another waiter is taking over: retry after the usual pause
-  }
-  try {
-    const current = await readFile(path, 'utf8').catch(() => undefined);
-    if (current === undefined) return true;
-    const stillStale = stale === undefined ? (await readLockHolder(path)) === undefined && (await isOldGarbage(path)) : current === stale;
-    if (stillStale) await unlink(path).catch(() => undefined);
-    return stillStale;
+    return !(await flock(handle.fd, 0, true));
   } finally {
     await handle.close();
-    await unlink(guard).catch(() => undefined);
   }
 }
 
-/** A lock file without an owner line that has not changed for a while. */
-async function isOldGarbage(path: string): Promise<boolean> {
-  const info = await stat(path).catch(() => undefined);
-  return info !== undefined && Date.now() - info.mtimeMs > GARBAGE_AGE_MS;
+/** Remove the lock file at `path` if nobody holds it (taking it first, so no taker is cut off). True when removed. */
+export async function removeLockIfFree(path: string): Promise<boolean> {
+  const handle = await openExisting(path);
+  if (!handle) return false;
+  try {
+    if (!(await flock(handle.fd, 0))) return false;
+    if (!(await stillNamed(handle, path))) return false;
+    await unlink(path);
+    return true;
+  } finally {
+    await handle.close();
+  }
+}
+
+async function openExisting(path: string): Promise<FileHandle | undefined> {
+  try {
+    return await openLockFile(path, EXISTING_OPEN_FLAGS);
+  } catch (error) {
+    if (error instanceof IoError && errnoOf(error.cause) === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
+const OPEN_REFUSALS: Readonly<Record<string, string>> = {
+  ELOOP: 'is a symbolic link',
+  EISDIR: 'is a directory',
+  ENXIO: 'is a socket',
+  EACCES: 'cannot be opened: permission denied',
+  EPERM: 'cannot be opened: operation not permitted',
+};
+
+/** Open a lock file; refuse anything but a regular file, naming what is there. */
+async function openLockFile(path: string, flags: number): Promise<FileHandle> {
+  let handle: FileHandle;
+  try {
+    handle = await open(path, flags, 0o644);
+  } catch (error) {
+    const errno = errnoOf(error) ?? '';
+    const code = errno === 'ENOENT' ? 'ERR_DIR_MISSING' : errno in OPEN_REFUSALS ? 'ERR_UNSAFE_TARGET' : 'ERR_WRITE_FAILED';
+    const why = OPEN_REFUSALS[errno] ?? `cannot be opened: ${messageOf(error)}`;
+    throw new IoError(code, `lock ${path} ${why}${code === 'ERR_UNSAFE_TARGET' ? ': remove it' : ''}`, { cause: error });
+  }
+  const info = await handle.stat().catch(() => undefined);
+  if (info?.isFile()) return handle;
+  await handle.close();
+  throw new IoError('ERR_UNSAFE_TARGET', `lock ${path} is ${describeFileKind(info)}, not a regular file: remove it`);
+}
+
+/** True while `path` names the file open on `handle`. */
+async function stillNamed(handle: FileHandle, path: string): Promise<boolean> {
+  const [mine, named] = await Promise.all([handle.stat(), lstat(path).catch(() => undefined)]);
+  return named !== undefined && named.ino === mine.ino && named.dev === mine.dev;
+}
+
+/**
+ * flock(2) on `fd` through flock(1): true when taken (or already held through
+ * this descriptor), false when still held by another after `timeoutMs`.
+ */
+function flock(fd: number, timeoutMs: number, shared = false): Promise<boolean> {
+  // -w takes seconds with microsecond precision; below a millisecond, don't wait.
+  const wait = timeoutMs >= 1 ? ['-w', (timeoutMs / 1000).toFixed(3)] : ['-n'];
+  const args = [...wait, shared ? '-s' : '-x', '-E', String(BUSY_STATUS), '3'];
+  return new Promise((resolve, reject) => {
+    const child = spawn('flock', args, { stdio: ['ignore', 'ignore', 'pipe', fd] });
+    let stderr = '';
+    let failed: unknown;
+    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.on('error', (error) => (failed = error)); // 'close' follows
+    child.on('close', (status, signal) => {
+      if (failed !== undefined) return reject(flockMissing(failed));
+      if (status === 0) return resolve(true);
+      if (status === BUSY_STATUS) return resolve(false);
+      const how = signal ? `was killed by ${signal}` : `exited with status ${status}`;
+      reject(new IoError('ERR_LOCK_FAILED', `flock(1) ${how}${stderr.trim() ? `: ${stderr.trim()}` : ''}`));
+    });
+  });
+}
+
+function flockMissing(error: unknown): IoError {
+  const why =
+    errnoOf(error) === 'ENOENT'
+      ? 'flock(1) was not found: promfile locks files with util-linux flock(1); install util-linux (or put flock on PATH)'
+      : `cannot run flock(1): ${messageOf(error)}`;
+  return new IoError('ERR_LOCK_FAILED', why, { cause: error });
 }

@@ -1,17 +1,20 @@
 // Locked read-modify-write of one textfile: the operation every command and
 // the library share, so none of them can lose another's update.
-import { dirname } from 'node:path';
-import { ExpositionError } from '../errors.js';
-import { withLock } from './lock.js';
+import { basename, dirname } from 'node:path';
+import { errnoOf, ExpositionError } from '../errors.js';
+import type { Stats } from 'node:fs';
+import { lstat, unlink } from 'node:fs/promises';
+import { lockPathFor, withLock } from './lock.js';
+import { pinDirectory, type PinOptions } from './pin.js';
 import { parseExposition } from '../format/parse.js';
 import { renderChunks, renderExposition } from '../format/render.js';
-import { prepareDirectory, readTextfile, writeFileAtomically, type WriteOptions } from './files.js';
+import { readTextfile, removeTextfile, writeFileAtomically, type WriteOptions } from './files.js';
 import type { Profile } from '../format/profile.js';
 import type { MetricFamily, Problem } from '../format/types.js';
 import { assertWritable } from '../format/validate.js';
 import { assertFitsDirectory, readNeighbours, type Neighbours } from './neighbours.js';
 
-export interface UpdateOptions extends WriteOptions {
+export interface UpdateOptions extends WriteOptions, PinOptions {
   /** Lock wait in milliseconds. */
   readonly lockTimeoutMs?: number;
   /** Ignore the current content (it may even be invalid) and start from nothing. */
@@ -49,11 +52,11 @@ export interface UpdateResult {
 }
 
 /** Read the families of an existing file; invalid content is an error naming the file. */
-export async function readFamilies(path: string): Promise<MetricFamily[] | undefined> {
+export async function readFamilies(path: string, shownAs = path): Promise<MetricFamily[] | undefined> {
   const bytes = await readTextfile(path);
   if (bytes === undefined) return undefined;
   try {
-    return parseExposition(bytes, { source: path });
+    return parseExposition(bytes, { source: shownAs });
   } catch (error) {
     if (error instanceof ExpositionError) {
       throw new ExpositionError(
@@ -61,7 +64,7 @@ export async function readFamilies(path: string): Promise<MetricFamily[] | undef
           ...error.problem,
           message: `${error.problem.message} (the existing file is invalid; fix it, or rewrite it with --replace or "promfile write")`,
         },
-        path,
+        shownAs,
       );
     }
     throw error;
@@ -72,9 +75,9 @@ export async function readFamilies(path: string): Promise<MetricFamily[] | undef
  * The current families, for a change or for the directory check; a file being
  * replaced may be invalid, and then counts as absent.
  */
-async function readExisting(path: string, replacing: boolean): Promise<MetricFamily[] | undefined> {
-  if (!replacing) return readFamilies(path);
-  return readFamilies(path).catch((error: unknown) => {
+async function readExisting(at: string, path: string, replacing: boolean): Promise<MetricFamily[] | undefined> {
+  if (!replacing) return readFamilies(at, path);
+  return readFamilies(at, path).catch((error: unknown) => {
     if (error instanceof ExpositionError) return undefined;
     throw error;
   });
@@ -102,7 +105,8 @@ const NO_NEIGHBOURS: Neighbours = { files: [], helpOf: () => undefined };
 
 /**
  * Under the target's lock: read the current families, compute the new ones,
- * validate, render and replace the file atomically.
+ * validate, render and replace the file atomically. The directory is pinned
+ * first (pin.ts): every step goes through its descriptor, never its name.
  */
 export async function updateTextfile(
   path: string,
@@ -110,8 +114,8 @@ export async function updateTextfile(
   options: UpdateOptions = {},
 ): Promise<UpdateResult> {
   const dirCheck = options.dirCheck !== false;
-  const run = async (): Promise<UpdateResult> => {
-    const existing = options.replace && !dirCheck ? undefined : await readExisting(path, options.replace === true);
+  const run = async (at: string): Promise<UpdateResult> => {
+    const existing = options.replace && !dirCheck ? undefined : await readExisting(at, path, options.replace === true);
     const current = options.replace ? [] : (existing ?? []);
     const given = typeof options.profile === 'function' ? undefined : options.profile;
     const neighbours = dirCheck ? await readNeighbours(path, given) : NO_NEIGHBOURS;
@@ -127,11 +131,55 @@ export async function updateTextfile(
     }
     if (options.dryRun) return { path, families, content: renderExposition(families), written: false, warnings };
     // Rendered family by family into the temp file: a large file is never held twice in memory.
-    await writeFileAtomically(path, renderChunks(families), options);
+    await writeFileAtomically(at, renderChunks(families), { ...options, mkdir: false });
     return { path, families, written: true, warnings };
   };
-  if (options.dryRun) return run();
-  // The lock lives in the directory, so the directory must be there first.
-  await prepareDirectory(dirname(path), options.mkdir);
-  return withLock(path, run, options.lockTimeoutMs === undefined ? {} : { timeoutMs: options.lockTimeoutMs });
+  if (options.dryRun) return run(path);
+  return inPinnedDirectory(path, options, (at) => withLock(at, () => run(at), lockOptions(options)));
+}
+
+/**
+ * Delete the file (and its lock file) under its lock; false when it (or its
+ * directory) did not exist, or `stillWanted` says, under the lock, to keep it.
+ */
+export async function deleteTextfile(
+  path: string,
+  options: UpdateOptions = {},
+  stillWanted: (info: Stats) => boolean = () => false,
+): Promise<boolean> {
+  try {
+    return await inPinnedDirectory(path, { ...options, mkdir: false }, (at) =>
+      withLock(
+        at,
+        async () => {
+          const info = await lstat(at).catch(() => undefined);
+          if (!info || stillWanted(info)) return false;
+          const existed = await removeTextfile(at);
+          // Its lock goes too, removed while held: a waiter that opened it sees it is gone and opens a new one.
+          await unlink(lockPathFor(at)).catch(() => undefined);
+          return existed;
+        },
+        lockOptions(options),
+      ),
+    );
+  } catch (error) {
+    if ((error as { code?: string }).code === 'ERR_DIR_MISSING' || errnoOf(error) === 'ENOENT') return false;
+    throw error;
+  }
+}
+
+function lockOptions(options: UpdateOptions): { timeoutMs?: number } {
+  return options.lockTimeoutMs === undefined ? {} : { timeoutMs: options.lockTimeoutMs };
+}
+
+/** Run `fn` with the target's path inside its pinned directory; errors name the real path. */
+export async function inPinnedDirectory<T>(path: string, options: PinOptions, fn: (at: string) => Promise<T>): Promise<T> {
+  const pinned = await pinDirectory(dirname(path), options);
+  try {
+    return await fn(pinned.at(basename(path)));
+  } catch (error) {
+    throw pinned.relabel(error);
+  } finally {
+    await pinned.close();
+  }
 }

@@ -62,15 +62,17 @@ describe('promfile inc', () => {
   });
 
   it('loses no update under 100 concurrent incs mixed with sets of the same file', async () => {
-    const incs = Array.from({ length: 100 }, () => promfileAsync(['inc', '--dir', dir, '-f', 'busy', 'events_total']));
+    const incs = Array.from({ length: 100 }, () =>
+      promfileAsync(['inc', '--dir', dir, '-f', 'busy', '--lock-timeout', '220s', 'events_total']),
+    );
     const sets = Array.from({ length: 10 }, (_, i) =>
-      promfileAsync(['set', '--dir', dir, '-f', 'busy', `last_writer{n="${i}"}`, String(i)]),
+      promfileAsync(['set', '--dir', dir, '-f', 'busy', '--lock-timeout', '220s', `last_writer{n="${i}"}`, String(i)]),
     );
     const results = await Promise.all([...incs, ...sets]);
     expect(results.filter((result) => result.status !== 0 || result.stderr !== '')).toEqual([]);
     expect(await valueIn('busy', 'events_total')).toBe(100);
     for (let i = 0; i < 10; i++) expect(await valueIn('busy', 'last_writer', { n: String(i) })).toBe(i);
-  }, 120_000);
+  }, 240_000); // a bound, not a goal (BENCHMARKS.md has the timing)
 
   it.skipIf(!NODE_EXPORTER)('is read by node_exporter as a counter', async () => {
     const exporter = await startNodeExporter(dir);

@@ -4,6 +4,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { promfile, tempDir } from '../helpers/cli.js';
+import { holdLock } from '../helpers/locks.js';
 
 const DAY = 86_400;
 const FRESH = '# HELP a_total A.\n# TYPE a_total counter\na_total{x="1"} 1\na_total{x="2"} 2\n# HELP b B.\n# TYPE b gauge\nb 3\n';
@@ -37,9 +38,13 @@ async function messyDirectory(): Promise<{ dir: string; outside: string }> {
   await writeFile(join(dir, 'b.prom.tmp'), 'y 1\n');
   await backdate(join(dir, 'b.prom.tmp'), 120);
   await writeFile(join(dir, 'c.prom.456'), 'z 1\n');
-  // Locks: one whose owner is gone (pid above pid_max), one held by this live process.
+  // Locks, both old: one nobody holds (with a pid an old version wrote), one held by a live process.
   await writeFile(join(dir, '.old.prom.lock'), `99999999 ${hostname()} 00aa11bb\n`);
-  await writeFile(join(dir, '.fresh.prom.lock'), `${process.pid} ${hostname()} 22cc33dd\n`);
+  await backdate(join(dir, '.old.prom.lock'), 3600);
+  await writeFile(join(dir, '.fresh.prom.lock'), '');
+  await backdate(join(dir, '.fresh.prom.lock'), 3600);
+  const holder = await holdLock(join(dir, '.fresh.prom.lock'));
+  cleanups.unshift(() => holder.release());
   // A link to an old file elsewhere is configuration: gc leaves it.
   await writeFile(join(outside, 'target.prom'), 'linked 1\n');
   await backdate(join(outside, 'target.prom'), 30 * DAY);
@@ -99,7 +104,8 @@ describe('gc', () => {
 
   it('leaves a stale file alone while a live writer holds its lock', async () => {
     const { dir } = await messyDirectory();
-    await writeFile(join(dir, '.old.prom.lock'), `${process.pid} ${hostname()} 44ee55ff\n`);
+    const writer = await holdLock(join(dir, '.old.prom.lock'));
+    cleanups.unshift(() => writer.release());
     const result = promfile(['gc', '--dir', dir, '--older-than', '7d']);
     expect(result.status).toBe(0);
     expect(result.stdout).toBe(['a.prom.123', 'b.prom.tmp'].map((name) => `${join(dir, name)}\n`).join(''));
@@ -168,19 +174,20 @@ describe('ls', () => {
 });
 
 describe('gc and the lock files promfile itself leaves', () => {
-  it("removes a dead run's lock and an abandoned takeover guard, keeping a live run's lock", async () => {
+  it("removes an old unheld run lock and an old version's takeover guard, keeping a live run's lock (held, whatever its age)", async () => {
     const { dir, cleanup } = await tempDir('promfile-gc-locks-');
+    const live = await holdLock(join(dir, '.live.prom.run.lock'));
     try {
       const old = new Date(Date.now() - 3_600_000);
       await writeFile(join(dir, '.dead.prom.run.lock'), `4194999 ${hostname()} x\n`);
-      await writeFile(join(dir, '.live.prom.run.lock'), `${process.pid} ${hostname()} x\n`);
       await writeFile(join(dir, '.g.prom.lock.takeover'), '');
-      await utimes(join(dir, '.g.prom.lock.takeover'), old, old);
+      for (const name of ['.dead.prom.run.lock', '.g.prom.lock.takeover', '.live.prom.run.lock']) await utimes(join(dir, name), old, old);
       const result = promfile(['gc', '--dir', dir]);
       expect(result.status, result.stderr).toBe(0);
       expect(result.stdout.trim().split('\n').sort()).toEqual([join(dir, '.dead.prom.run.lock'), join(dir, '.g.prom.lock.takeover')]);
       expect(await readdir(dir)).toEqual(['.live.prom.run.lock']);
     } finally {
+      await live.release();
       await cleanup();
     }
   });

@@ -1,7 +1,7 @@
 // `promfile run` end to end: real commands, the built CLI, and the result
 // read back through the real node_exporter.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -206,7 +206,10 @@ describe.each(NODE_EXPORTERS)('promfile run (through node_exporter $version)', (
   });
 
   it('--no-overlap skips a run while the previous one is going, counting only the skip', async () => {
-    const child = spawn(NODE, [BIN, 'run', '--dir', dir, '--job', 'single', '--no-overlap', '--', 'sleep', '1.5'], {
+    // The job runs until told to stop (bounded to 30 s), so a slow start of the second run cannot outlast it.
+    const stop = join(scratch, 'stop-single');
+    const job = `i=0; while [ ! -e '${stop}' ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i+1)); done`;
+    const child = spawn(NODE, [BIN, 'run', '--dir', dir, '--job', 'single', '--no-overlap', '--', 'sh', '-c', job], {
       stdio: 'ignore',
     });
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
@@ -222,6 +225,7 @@ describe.each(NODE_EXPORTERS)('promfile run (through node_exporter $version)', (
     expect(value(skipped, 'skipped_total', 'single')).toBe(1);
     expect(value(skipped, 'last_start_timestamp_seconds', 'single')).toBe(value(before, 'last_start_timestamp_seconds', 'single'));
     expect(value(skipped, 'running', 'single')).toBe(1);
+    writeFileSync(stop, '');
     expect(await exited).toBe(0);
     expect(existsSync(join(dir, '.single.prom.run.lock'))).toBe(false);
     expect(run('single', ['touch', marker], ['--no-overlap']).status).toBe(0);

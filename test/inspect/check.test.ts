@@ -1,7 +1,7 @@
 // One fixture directory per finding of `promfile check`, each judged by the
 // real node_exporter: it really drops or hides the data (scrape and log), and
 // check reports exactly that; the clean directory is exposed whole by both.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chmod, cp, mkdir, symlink, utimes, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { basename, join } from 'node:path';
@@ -254,14 +254,15 @@ const CASES: Case[] = [
     scrapeError: 0,
   },
   {
-    fixture: 'stale-lock',
+    fixture: 'lock-files',
     setup: async (dir) => {
-      // pid 99999999 is above Linux's pid_max: its owner is surely gone.
+      // Lock files are harmless, held or not, even with a pid an old version wrote (99999999 is above pid_max).
       await writeFile(join(dir, '.a.prom.lock'), `99999999 ${hostname()} 0123abcd\n`);
-      await writeFile(join(dir, '.b.prom.lock'), `${process.pid} ${hostname()} 4567ef01\n`);
+      // A FIFO at a lock name: reported (from lstat alone), never opened.
+      spawnSync('mkfifo', [join(dir, '.b.prom.lock')]);
     },
     exit: 0,
-    findings: ['.a.prom.lock warning stale-lock'],
+    findings: ['.b.prom.lock warning lock-not-a-file'],
     hidden: [],
     exposed: ['locked_metric'],
     scrapeError: 0,

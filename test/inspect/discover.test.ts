@@ -1,10 +1,19 @@
 // Directory auto-discovery: node_exporter's command line under /proc, read
 // from a fake /proc tree, and once from the real /proc of a node_exporter
 // this test starts.
+import { spawn } from 'node:child_process';
+import { realpathSync } from 'node:fs';
 import { chmod, chown, mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chooseDirectory, chooseProfile, discoverExporters, parseExporterArgs, trustedExporter } from '../../src/inspect/discover.js';
+import {
+  chooseDirectory,
+  chooseProfile,
+  discoverExporters,
+  parseExporterArgs,
+  scanExporters,
+  trustedExporter,
+} from '../../src/inspect/discover.js';
 import { DEFAULT_TEXTFILE_DIR } from '../../src/textfile/files.js';
 import { NODE_EXPORTER } from '../helpers/binaries.js';
 import { promfile, tempDir } from '../helpers/cli.js';
@@ -15,10 +24,24 @@ let cleanup: () => Promise<void>;
 let proc: string;
 let textfiles: string;
 
-async function fakeProcess(pid: number, argv: string[], cwd?: string): Promise<void> {
-  await mkdir(join(proc, String(pid)), { recursive: true });
-  await writeFile(join(proc, String(pid), 'cmdline'), `${argv.join('\u0000')}\u0000`);
-  if (cwd) await symlink(cwd, join(proc, String(pid), 'cwd'));
+let bin: string;
+
+interface FakeProcess {
+  /** What /proc/PID/exe points to; default: the root-owned bin/<basename of argv[0]>. */
+  exe?: string;
+  cwd?: string;
+  /** Real, effective, saved, filesystem uid (and the same for gids). */
+  ids?: [number, number, number, number];
+}
+
+async function fakeProcess(pid: number, argv: string[], options: FakeProcess = {}): Promise<void> {
+  const dir = join(proc, String(pid));
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, 'cmdline'), `${argv.join('\u0000')}\u0000`);
+  await symlink(options.exe ?? join(bin, (argv[0] ?? '').split('/').pop() ?? ''), join(dir, 'exe'));
+  const ids = (options.ids ?? [0, 0, 0, 0]).join('\t');
+  await writeFile(join(dir, 'status'), `Name:\tx\nUid:\t${ids}\nGid:\t${ids}\n`);
+  if (options.cwd) await symlink(options.cwd, join(dir, 'cwd'));
 }
 
 beforeAll(async () => {
@@ -26,19 +49,28 @@ beforeAll(async () => {
   await chmod(root, 0o755);
   proc = join(root, 'proc');
   textfiles = join(root, 'textfiles');
+  bin = join(root, 'bin');
   await mkdir(textfiles);
+  await mkdir(bin);
+  for (const name of ['prometheus-node-exporter', 'node_exporter', 'init', 'python3'])
+    await writeFile(join(bin, name), '#!/bin/sh\n', { mode: 0o755 });
+  await writeFile(join(bin, 'writable'), '', { mode: 0o777 });
+  await chmod(join(bin, 'writable'), 0o777);
+  await mkdir(join(bin, 'w'));
+  await writeFile(join(bin, 'w', 'node_exporter'), '', { mode: 0o755 });
+  await chmod(join(bin, 'w', 'node_exporter'), 0o775); // group-writable binary
   await writeFile(
     join(textfiles, 'apt.prom'),
     '# HELP apt_upgrades_pending Pending.\n# TYPE apt_upgrades_pending gauge\napt_upgrades_pending 2\n',
   );
   await fakeProcess(1, ['/sbin/init', 'splash']);
   await fakeProcess(640, ['/usr/bin/prometheus-node-exporter', '--no-collector.textfile', '--collector.textfile.directory=/ignored']);
-  await fakeProcess(812, [
-    '/usr/bin/prometheus-node-exporter',
-    '--web.listen-address=:9100',
-    `--collector.textfile.directory=${textfiles}`,
-  ]);
-  await fakeProcess(900, ['node_exporter', '--collector.textfile.directory', 'relative/tf'], '/opt/exporter');
+  await fakeProcess(
+    812,
+    ['/usr/bin/prometheus-node-exporter', '--web.listen-address=:9100', `--collector.textfile.directory=${textfiles}`],
+    { ids: [112, 112, 112, 112] },
+  );
+  await fakeProcess(900, ['node_exporter', '--collector.textfile.directory', 'relative/tf'], { cwd: '/opt/exporter' });
   await fakeProcess(950, ['/usr/local/bin/node_exporter']); // no textfile directory: nothing to learn
   await fakeProcess(990, ['/usr/bin/python3', '--collector.textfile.directory=/not/an/exporter']);
   await mkdir(join(proc, 'self'));
@@ -114,10 +146,9 @@ describe('the node_exporter profile', () => {
 
 describe('discovery from a fake /proc', () => {
   it('finds the node_exporters that name a textfile directory, resolving relative ones against their cwd', () => {
-    const uid = process.getuid?.() ?? 0;
     expect(discoverExporters(proc)).toEqual([
-      { pid: 812, uid, executable: '/usr/bin/prometheus-node-exporter', directories: [textfiles], exporterMetrics: true },
-      { pid: 900, uid, executable: 'node_exporter', directories: ['/opt/exporter/relative/tf'], exporterMetrics: true },
+      { pid: 812, uid: 112, executable: join(bin, 'prometheus-node-exporter'), directories: [textfiles], exporterMetrics: true },
+      { pid: 900, uid: 0, executable: join(bin, 'node_exporter'), directories: ['/opt/exporter/relative/tf'], exporterMetrics: true },
     ]);
     expect(discoverExporters(join(root, 'no-such-proc'))).toEqual([]);
   });
@@ -147,17 +178,50 @@ describe('discovery from a fake /proc', () => {
     expect(trustedExporter({ ...exporter, uid: 1001 }, 1001)).toBe(true);
   });
 
-  it.skipIf(process.getuid?.() !== 0)("ignores a regular user's node_exporter when choosing", async () => {
-    const untrusted = join(root, 'proc-untrusted');
-    await mkdir(join(untrusted, '700'), { recursive: true });
-    await writeFile(join(untrusted, '700', 'cmdline'), `node_exporter\u0000--collector.textfile.directory=/home/mallory/tf\u0000`);
-    await chown(join(untrusted, '700'), 1001, 1001);
-    expect(chooseDirectory({ env: {}, procRoot: untrusted, uid: 0 }).source).toBe('default');
-    expect(chooseDirectory({ env: {}, procRoot: untrusted, uid: 1001 })).toMatchObject({
-      dir: '/home/mallory/tf',
-      source: 'node_exporter',
-    });
-  });
+  it.skipIf(process.getuid?.() !== 0)(
+    'trusts only what the kernel vouches for: the binary /proc/PID/exe shows, its owner and mode, and unchanged ids',
+    async () => {
+      const impostors = join(root, 'proc-impostors');
+      const saved = proc;
+      proc = impostors;
+      try {
+        const flag = '--collector.textfile.directory=/home/mallory/tf';
+        // `exec -a /usr/bin/node_exporter su ...`: argv[0] lies, the kernel does not.
+        await fakeProcess(700, ['/usr/bin/node_exporter', flag], { exe: '/usr/bin/su' });
+        // A setuid program: real uid 1001, effective root.
+        await fakeProcess(701, ['node_exporter', flag], { ids: [1001, 0, 0, 0] });
+        await fakeProcess(702, ['node_exporter', flag], { exe: join(bin, 'w', 'node_exporter') });
+        await fakeProcess(703, ['node_exporter', flag], { ids: [1001, 1001, 1001, 1001] });
+        await fakeProcess(704, ['node_exporter', flag], { exe: join(bin, 'missing', 'node_exporter') });
+        await mkdir(join(bin, 'u'));
+        await writeFile(join(bin, 'u', 'node_exporter'), '', { mode: 0o755 });
+        await chown(join(bin, 'u', 'node_exporter'), 1001, 1001);
+        await fakeProcess(705, ['node_exporter', flag], { exe: join(bin, 'u', 'node_exporter') });
+        const { exporters, ignored } = scanExporters(impostors, 0);
+        expect(exporters).toEqual([]);
+        expect(ignored.map(({ pid, reason }) => `${pid}: ${reason.replace(/ \(executable .*\)$/, '')}`)).toEqual([
+          '700: its executable is not named node_exporter or prometheus-node-exporter',
+          '701: it runs set-id (real and effective ids differ)',
+          '702: its executable is writable by group or others',
+          '703: it runs as uid 1001, neither a system account nor you',
+          '704: its executable cannot be examined',
+          '705: its executable belongs to uid 1001, not root',
+        ]);
+        expect(chooseDirectory({ env: {}, procRoot: impostors, uid: 0 })).toMatchObject({ source: 'default' });
+        // The same user's own node_exporter may choose that user's directory.
+        expect(chooseDirectory({ env: {}, procRoot: impostors, uid: 1001 })).toMatchObject({
+          dir: '/home/mallory/tf',
+          source: 'node_exporter',
+        });
+        // check says why it ignored them.
+        const checked = promfile(['check'], { env: { PROMFILE_PROC_ROOT: impostors } });
+        expect(checked.stderr).toContain('promfile: warning: not trusting process 701 to choose the textfile directory: it runs set-id');
+        expect(checked.stderr).toContain(`promfile: checking ${DEFAULT_TEXTFILE_DIR} (the Debian default`);
+      } finally {
+        proc = saved;
+      }
+    },
+  );
 
   it('every command uses it; check says which directory and why', () => {
     const env = { PROMFILE_PROC_ROOT: proc };
@@ -188,8 +252,21 @@ describe.skipIf(!NODE_EXPORTER)('discovery from the real /proc', () => {
     const exporter = await startNodeExporter(dir);
     try {
       // Other node_exporters may be running (other tests): ours must be among them.
-      const directories = discoverExporters().flatMap((found) => found.directories);
-      expect(directories).toContain(dir);
+      // An impostor: argv[0] says node_exporter, /proc/PID/exe says sh.
+      const impostor = spawn('sh', ['-c', 'sleep 30; true', '--collector.textfile.directory=/evil'], { argv0: '/usr/bin/node_exporter' });
+      try {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        const { exporters, ignored } = scanExporters(undefined, 0);
+        const directories = exporters.flatMap((found) => found.directories);
+        expect(directories).toContain(dir);
+        expect(directories).not.toContain('/evil');
+        expect(exporters.find((found) => found.directories.includes(dir))?.executable).toBe(realpathSync(NODE_EXPORTER as string));
+        expect(ignored.find((process) => process.pid === impostor.pid)?.reason).toMatch(
+          /not named node_exporter .*executable \/(usr\/)?bin\/(da)?sh/,
+        );
+      } finally {
+        impostor.kill('SIGKILL');
+      }
     } finally {
       await exporter.stop();
       await done();

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseExposition } from '../../src/format/parse.js';
 import type { MetricFamily } from '../../src/format/types.js';
 import { promfile, promfileAsync, tempDir, type CliResult } from '../helpers/cli.js';
+import { holdLock } from '../helpers/locks.js';
 import { startNodeExporter, scrapeError, type NodeExporter } from '../helpers/node-exporter.js';
 
 const LOCK = ['--lock-timeout', '60s'];
@@ -66,7 +67,7 @@ describe('concurrent writers', () => {
     expect(families.find((f) => f.name === 'concurrent_set_value')?.samples).toHaveLength(40);
     for (let i = 0; i < 40; i++) expect(valueOf(families, 'concurrent_set_value', { writer: String(i) })).toBe(i);
     await expectScrapeClean();
-  });
+  }, 120_000); // a bound, not a goal: shared CI machines can be far busier than 2 idle cores
 
   it('set, inc and run mixed on one file lose no increment and no run', async () => {
     const jobs: Array<Promise<CliResult>> = [];
@@ -81,7 +82,7 @@ describe('concurrent writers', () => {
     expect(valueOf(families, 'promfile_job_runs_total', { job_name: 'mixedjob', result: 'success' })).toBe(15);
     expect(families.find((f) => f.name === 'mixed_gauge')?.samples).toHaveLength(15);
     await expectScrapeClean();
-  });
+  }, 120_000); // a bound, not a goal: shared CI machines can be far busier than 2 idle cores
 
   it('30 writers on 30 different files all land, each file valid', async () => {
     const results = await Promise.all(
@@ -94,9 +95,9 @@ describe('concurrent writers', () => {
     expectAllOk(results);
     for (let i = 0; i < 30; i++) expect(valueOf(familiesOf(join(dir, `many-${i}.prom`)), 'many_files_value', { file: String(i) })).toBe(i);
     await expectScrapeClean();
-  });
+  }, 120_000); // a bound, not a goal: shared CI machines can be far busier than 2 idle cores
 
-  it('a lock left by a killed holder (dead pid) is taken over at once', async () => {
+  it('a lock file naming a dead pid (written by an old version) blocks nobody', async () => {
     const lock = join(dir, '.stale.prom.lock');
     writeFileSync(lock, `${await deadPid()} ${hostname()} 0123456789ab\n`);
     const started = Date.now();
@@ -104,7 +105,6 @@ describe('concurrent writers', () => {
     expect(result.status, result.stderr).toBe(0);
     expect(Date.now() - started).toBeLessThan(10_000);
     expect(valueOf(familiesOf(join(dir, 'stale.prom')), 'stale_lock_value')).toBe(1);
-    expect(readdirSync(dir).filter((name) => name.startsWith('.stale.'))).toEqual([]);
   });
 
   it('a lock killed mid-way (SIGKILL while held) does not block the next writer', async () => {
@@ -122,10 +122,9 @@ describe('concurrent writers', () => {
     await new Promise((resolve) => holder.on('exit', resolve));
     const result = promfile(['set', '--dir', dir, '-f', 'killed', '--lock-timeout', '10s', 'killed_lock_value', '1']);
     expect(result.status, result.stderr).toBe(0);
-    expect(readdirSync(dir).filter((name) => name.startsWith('.killed.'))).toEqual([]);
   });
 
-  it('garbage in an old lock file (no pid) is taken over', () => {
+  it('an old empty lock file blocks nobody', () => {
     const lock = join(dir, '.garbage.prom.lock');
     writeFileSync(lock, '');
     const old = new Date(Date.now() - 60_000);
@@ -134,16 +133,17 @@ describe('concurrent writers', () => {
     expect(result.status, result.stderr).toBe(0);
   });
 
-  it('a lock held by a live process times out with exit 1 and a clear error, file untouched', () => {
+  it('a lock held by a live process times out with exit 1 and a clear error, file untouched', async () => {
     expect(promfile(['set', '--dir', dir, '-f', 'busy', 'busy_value', '1']).status).toBe(0);
     const before = readFileSync(join(dir, 'busy.prom'));
-    // The test runner itself is the live holder.
-    writeFileSync(join(dir, '.busy.prom.lock'), `${process.pid} ${hostname()} 0123456789ab\n`);
-    const result = promfile(['set', '--dir', dir, '-f', 'busy', '--lock-timeout', '300ms', 'busy_value', '2']);
-    expect(result.status).toBe(1);
-    expect(result.stderr).toMatch(
-      new RegExp(`^promfile: timed out after 300 ms waiting for lock .*\\.busy\\.prom\\.lock \\(held by pid ${process.pid} on `),
-    );
+    const holder = await holdLock(join(dir, '.busy.prom.lock'));
+    try {
+      const result = promfile(['set', '--dir', dir, '-f', 'busy', '--lock-timeout', '300ms', 'busy_value', '2']);
+      expect(result.status).toBe(1);
+      expect(result.stderr).toBe(`promfile: timed out after 300 ms waiting for lock ${join(dir, '.busy.prom.lock')}\n`);
+    } finally {
+      await holder.release();
+    }
     expect(readFileSync(join(dir, 'busy.prom')).equals(before)).toBe(true);
   });
 });

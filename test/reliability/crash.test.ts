@@ -142,8 +142,8 @@ describe('kill -9 during large writes', () => {
     for (const name of temps) utimesSync(join(dir, name), old, old);
     const gc = spawnSync(process.execPath, [BIN, 'gc', '--dir', dir], { encoding: 'utf8' });
     expect(gc.status, gc.stderr).toBe(0);
-    const remaining = readdirSync(dir).filter((name) => !/^(expected-\d|stop)$/.test(name));
+    const remaining = readdirSync(dir).filter((name) => !/^(expected-\d|stop|\.big\.prom\.lock)$/.test(name));
     expect(remaining).toEqual(['big.prom']);
-    console.info(`crash safety: gc removed ${temps.length} temp file(s) and any stale lock`);
+    console.info(`crash safety: gc removed ${temps.length} temp file(s); the lock file stays (the kernel released it)`);
   });
 });

@@ -89,7 +89,7 @@ describe('security', () => {
       expect(readFileSync(victim, 'utf8')).toBe('precious data\n');
       expect(statSync(victim).mode & 0o777).toBe(0o600);
       expect(readlinkSync(target)).toBe(victim);
-      expect(readdirSync(dir)).toEqual(['t.prom']);
+      expect(readdirSync(dir).sort()).toEqual(['.t.prom.lock', 't.prom']); // the (empty, harmless) lock file stays
     });
 
     it('rm removes a symlink at the target, never the file it points to', () => {
@@ -101,15 +101,17 @@ describe('security', () => {
       expect(readFileSync(victim, 'utf8')).toBe('precious data\n');
     });
 
-    it('a symlink at the lock name does not touch the file it points to', () => {
+    it('a symlink at the lock name is refused and does not touch the file it points to', () => {
       const { dir, victim } = fresh();
       const old = new Date(Date.now() - 60_000);
       utimesSync(victim, old, old);
       symlinkSync(victim, join(dir, '.t.prom.lock'));
       const result = promfile(['set', '--dir', dir, '-f', 't', '--lock-timeout', '10s', 'security_lock_link', '1']);
-      expect(result.status, result.stderr).toBe(0);
+      // Opened with O_NOFOLLOW: refused at once, naming it; nothing is written anywhere.
+      expect(result.status).toBe(1);
+      expect(result.stderr).toBe(`promfile: lock ${join(dir, '.t.prom.lock')} is a symbolic link: remove it\n`);
       expect(readFileSync(victim, 'utf8')).toBe('precious data\n');
-      expect(lstatSync(join(dir, 't.prom')).isFile()).toBe(true);
+      expect(readdirSync(dir)).toEqual(['.t.prom.lock']);
     });
 
     // A symlink planted at the temp name: see temp-link.test.ts (the name is
@@ -183,13 +185,20 @@ describe('security', () => {
       it(`in a ${mode.toString(8)} directory the file written is a regular 0644 file of the writer, and a planted target link is still refused`, () => {
         const { dir, victim } = fresh();
         chmodSync(dir, mode);
-        const result = promfile(['set', '--dir', dir, '-f', 'shared', 'security_shared_dir', '1']);
+        if (isRoot && mode === 0o777) {
+          // Anyone could swap what is in it: root refuses unless told to accept the risk.
+          const refused = promfile(['set', '--dir', dir, '-f', 'shared', 'security_shared_dir', '1']);
+          expect(refused.status).toBe(1);
+          expect(refused.stderr).toContain(`${dir} is writable by every user`);
+        }
+        const trust = mode === 0o777 ? ['--trust-parent'] : [];
+        const result = promfile(['set', '--dir', dir, '-f', 'shared', ...trust, 'security_shared_dir', '1']);
         expect(result.status, result.stderr).toBe(0);
         const info = lstatSync(join(dir, 'shared.prom'));
         expect(info.isFile()).toBe(true);
         expect([info.uid, info.mode & 0o777]).toEqual([process.getuid?.(), 0o644]);
         symlinkSync(victim, join(dir, 'planted.prom'));
-        expect(promfile(['set', '--dir', dir, '-f', 'planted', 'security_shared_dir', '1']).status).toBe(1);
+        expect(promfile(['set', '--dir', dir, '-f', 'planted', ...trust, 'security_shared_dir', '1']).status).toBe(1);
         expect(readFileSync(victim, 'utf8')).toBe('precious data\n');
       });
     }
