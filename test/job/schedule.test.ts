@@ -3,7 +3,8 @@
 // page and entry.c, on fixed dates.
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors.js';
-import { defaultGraceMs, everySchedule, parseCronSchedule, scheduleTimes, splitZone } from '../../src/job/schedule.js';
+import { parseCronSchedule } from '../../src/job/cron.js';
+import { defaultGraceMs, everySchedule, scheduleTimes, splitZone } from '../../src/job/schedule.js';
 
 const BERLIN = 'Europe/Berlin';
 const NEW_YORK = 'America/New_York';
