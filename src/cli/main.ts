@@ -19,7 +19,8 @@ const loadWrite = async (): Promise<Register> => (await import('./write-commands
 const loadRun = async (): Promise<Register> => (await import('./run-commands.js')).registerRunCommands;
 const loadPush = async (): Promise<Register> => (await import('./push-commands.js')).registerPushCommands;
 const loadInspect = async (): Promise<Register> => (await import('./inspect-commands.js')).registerInspectCommands;
-const ALL_COMMANDS = [loadWrite, loadRun, loadInspect, loadPush];
+const loadAlert = async (): Promise<Register> => (await import('./alert-commands.js')).registerAlertCommands;
+const ALL_COMMANDS = [loadWrite, loadRun, loadInspect, loadPush, loadAlert];
 const COMMAND_MODULES: Readonly<Record<string, () => Promise<Register>>> = {
   set: loadWrite,
   write: loadWrite,
@@ -31,6 +32,8 @@ const COMMAND_MODULES: Readonly<Record<string, () => Promise<Register>>> = {
   ls: loadInspect,
   gc: loadInspect,
   push: loadPush,
+  observe: loadAlert,
+  rules: loadAlert,
 };
 
 /** Exit statuses, documented in README.md. */
