@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { readExposition } from '../../src/format/parse.js';
 import { PROMTOOL } from '../helpers/binaries.js';
-import { tempDir } from '../helpers/cli.js';
+import { ROOT, tempDir } from '../helpers/cli.js';
 import { createTestIo } from '../helpers/io.js';
 
 const MIN = 60_000;
@@ -162,6 +162,15 @@ describe.skipIf(!PROMTOOL)('promfile rules (promtool)', () => {
       expect(block).toMatch(/\n\s+summary: '/);
       expect(block).toMatch(/\n\s+runbook: '/);
     }
+  });
+
+  it('the README shows what promfile rules prints for its cron line', async () => {
+    const dir = join(root, 'readme');
+    await mkdir(dir);
+    await run(dir, ['--job', 'backup', '--schedule', '17 3 * * *'], ['true'], 0, 1000);
+    const printed = await rulesFor(dir);
+    const readme = await readFile(join(ROOT, 'README.md'), 'utf8');
+    expect(readme).toContain(`\`\`\`yaml\n${printed.slice(printed.indexOf('groups:'))}\`\`\`\n`);
   });
 
   it('missed run: quiet until next run + grace has passed, then firing; the file goes stale later', async () => {
