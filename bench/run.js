@@ -5,8 +5,8 @@
 // taken, because shared machines are noisy. Peak RSS comes from
 // /usr/bin/time -v when installed, else from polling /proc/PID/status VmHWM.
 // Writes BENCHMARKS.md. Options: --quick (smaller inputs, fewer runs),
-// --runs N, --out FILE, --only dir-check (measure that section alone and
-// replace it in the existing file).
+// --runs N, --out FILE, --only dir-check|schedule (measure that section alone and
+// replace it, and its goal, in the existing file).
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
@@ -26,6 +26,7 @@ const RUNS = runsArg === -1 ? (quick ? 3 : 7) : Number(args[runsArg + 1]);
 const outArg = args.indexOf('--out');
 const OUT = outArg === -1 ? join(ROOT, 'BENCHMARKS.md') : resolve(args[outArg + 1]);
 const BIG = quick ? 100_000 : 1_000_000;
+const ONLY = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
 
 const work = mkdtempSync(join(tmpdir(), 'promfile-bench-'));
 const log = (text) => process.stderr.write(`bench: ${text}\n`);
@@ -198,6 +199,42 @@ const LATE_HISTOGRAM =
   '# HELP zz_bench_latency_seconds Latency.\n# TYPE zz_bench_latency_seconds histogram\n' +
   'zz_bench_latency_seconds_bucket{le="0.5"} 3\nzz_bench_latency_seconds_bucket{le="+Inf"} 5\n' +
   'zz_bench_latency_seconds_sum 2.5\nzz_bench_latency_seconds_count 5\n';
+/**
+ * `run --schedule` against `run` alone: the cron parsing (croner, loaded only
+ * for --schedule) must cost at most 5%. Many interleaved pairs, because a 5%
+ * difference is smaller than the noise of one cold start on a busy machine.
+ */
+async function scheduleOverhead() {
+  log('run with a schedule');
+  const dir = join(work, 'schedule');
+  spawnSync('mkdir', ['-p', dir]);
+  const pairs = RUNS * 6;
+  const r = await compare(
+    {
+      plain: [...promfile('run', '--dir', dir, '--job', 'plain', '--', 'true'), {}],
+      scheduled: [
+        ...promfile('run', '--dir', dir, '--job', 'scheduled', '--schedule', 'CRON_TZ=Europe/Berlin 17 3 * * *', '--', 'true'),
+        {},
+      ],
+    },
+    pairs,
+  );
+  goals.push(['`run --schedule` ≤ 1.05× `run`', ratio(r.scheduled.ms, r.plain.ms), verdict(r.scheduled.ms <= 1.05 * r.plain.ms)]);
+  sections.push([
+    '`promfile run` with and without `--schedule`',
+    `${pairs} interleaved pairs, medians: the schedule's cost is croner's load and one next/previous computation.`,
+    ['command', 'wall (median)', 'vs run', 'peak RSS'],
+    [
+      ['`run --job plain -- true` (baseline)', fmtMs(r.plain.ms), '1.00×', fmtMb(r.plain.peakKb)],
+      [
+        "`run --job scheduled --schedule 'CRON_TZ=Europe/Berlin 17 3 * * *' -- true`",
+        fmtMs(r.scheduled.ms),
+        ratio(r.scheduled.ms, r.plain.ms),
+        fmtMb(r.scheduled.peakKb),
+      ],
+    ],
+  ]);
+}
 
 async function bigWrite(input, bytes) {
   log(`write of ${BIG} series`);
@@ -458,14 +495,39 @@ function table(header, rows) {
   return [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((row) => `| ${row.join(' | ')} |`)].join('\n');
 }
 
+/** Replace (or add) this run's goal rows and sections in the existing file, keeping everything else. */
+function updateSections(file) {
+  const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+  let md = readFileSync(file, 'utf8');
+  for (const goal of goals) {
+    const row = `| ${goal.join(' | ')} |`;
+    const existing = md.split('\n').find((line) => line.startsWith(`| ${goal[0]} |`));
+    md = existing ? md.replace(existing, row) : md.replace(/(## Goals\n\n(?:\|.*\n)+)/, `$1${row}\n`);
+  }
+  for (const [title, note, header, rows] of sections) {
+    const text = `## ${title}\n\n${note} Measured alone (\`--only ${ONLY}\`) on ${new Date().toISOString()}, load average ${load}.\n\n${table(header, rows)}\n\n`;
+    const start = md.indexOf(`## ${title}\n`);
+    const end = start === -1 ? -1 : md.indexOf('\n## ', start + 1) + 1;
+    md = start === -1 ? md.replace('## What limits promfile', `${text}## What limits promfile`) : md.slice(0, start) + text + md.slice(end);
+  }
+  writeFileSync(file, md);
+}
+
 async function main() {
   const started = Date.now();
+  if (ONLY === 'schedule') {
+    await scheduleOverhead();
+    updateSections(OUT);
+    process.stdout.write(`${table(['goal', 'measured', 'result'], goals)}\n`);
+    return;
+  }
   if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) throw new Error('dist/ is missing: run npm run build first');
   const bigInput = join(work, `in-${BIG}.txt`);
   log(`generating ${BIG} series`);
   const bigBytes = await generateFile(bigInput, BIG);
   await coldStart();
   await runCommand();
+  await scheduleOverhead();
   await bigWrite(bigInput, bigBytes);
   phases(bigInput);
   await mergeSet();

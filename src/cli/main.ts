@@ -18,8 +18,9 @@ const loadWrite = async (): Promise<Register> => (await import('./write-commands
 const loadRun = async (): Promise<Register> => (await import('./run-commands.js')).registerRunCommands;
 const loadPush = async (): Promise<Register> => (await import('./push-commands.js')).registerPushCommands;
 const loadInspect = async (): Promise<Register> => (await import('./inspect-commands.js')).registerInspectCommands;
+const loadAlert = async (): Promise<Register> => (await import('./alert-commands.js')).registerAlertCommands;
 const loadCompletion = async (): Promise<Register> => (await import('./completion-commands.js')).registerCompletionCommand;
-const ALL_COMMANDS = [loadWrite, loadRun, loadInspect, loadPush, loadCompletion];
+const ALL_COMMANDS = [loadWrite, loadRun, loadInspect, loadPush, loadAlert, loadCompletion];
 const COMMAND_MODULES: Readonly<Record<string, () => Promise<Register>>> = {
   set: loadWrite,
   write: loadWrite,
@@ -31,6 +32,8 @@ const COMMAND_MODULES: Readonly<Record<string, () => Promise<Register>>> = {
   ls: loadInspect,
   gc: loadInspect,
   push: loadPush,
+  observe: loadAlert,
+  rules: loadAlert,
   // The completion script lists every command.
   completion: async () => {
     const registers = await Promise.all(ALL_COMMANDS.map((load) => load()));

@@ -13,6 +13,7 @@ import { checkPush, pushFamilies, type PushOptions } from '../push/gateway.js';
 import type { MetricFamily } from '../format/types.js';
 import { startFamilies } from '../job/metrics.js';
 import { parseGrouping, warnPushPersistence } from './push-options.js';
+import { addScheduleOptions, scheduleSettings, type ScheduleFlags } from './schedule-options.js';
 
 /** Exit status when --no-overlap skips a run (EX_TEMPFAIL: try again later). */
 export const EXIT_SKIPPED = 75;
@@ -25,7 +26,7 @@ const RESERVED_LABELS: Readonly<Record<string, string>> = {
   result: 'run uses it on promfile_job_runs_total',
 };
 
-interface RunFlags extends WriteFlags {
+interface RunFlags extends WriteFlags, ScheduleFlags {
   job: string;
   timeout?: string;
   killAfter: string;
@@ -84,7 +85,7 @@ function parseAmount(text: string): number {
 
 export function registerRunCommands(program: Command, io: CliIo, context: CommandContext): void {
   addDirCheckOptions(
-    addWriteOptions(
+    addScheduleOptions(
       program
         .command('run')
         .description(
@@ -123,6 +124,7 @@ export function registerRunCommands(program: Command, io: CliIo, context: Comman
       const timeoutMs = flags.timeout === undefined ? undefined : positiveDuration(flags.timeout, '--timeout', false);
       const killAfterMs = positiveDuration(flags.killAfter, '--kill-after', true);
       const write = { ...(await writeOptions(flags, io, path)), allowEmpty: true };
+      const scheduling = await scheduleSettings(flags);
       const [executable, ...args] = command as [string, ...string[]];
       // Loaded here, not at start-up: the other commands never need child_process.
       const { pushableFamilies, runJob } = await import('../job/run.js');
@@ -135,6 +137,7 @@ export function registerRunCommands(program: Command, io: CliIo, context: Comman
         ...(timeoutMs !== undefined ? { timeoutMs } : {}),
         killAfterMs,
         noOverlap: flags.overlap === false,
+        ...scheduling,
         write,
         ...(push
           ? {

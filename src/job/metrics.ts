@@ -1,13 +1,16 @@
 // The metrics `promfile run` records, as pure functions of the previous
 // file's families and the run's outcome: start, end, duration, exit code,
-// last success (carried over on failure), running, runs by result, skips;
-// and the job's own metrics from $PROMFILE_METRICS. Tested without spawning.
+// last success (carried over on failure), running, runs by result, skips,
+// the schedule (next run, interval, grace) and the duration histogram; and
+// the job's own metrics from $PROMFILE_METRICS. Tested without spawning.
 import { constants } from 'node:os';
 import { InputError, PromfileError } from '../errors.js';
+import { observeHistogram } from '../format/histogram.js';
 import { DEFAULT_HELP, getSeries, mergeFamilies } from '../format/model.js';
 import { parseExposition } from '../format/parse.js';
 import { assertWritable } from '../format/validate.js';
 import type { Labels, MetricFamily, MetricType, Problem } from '../format/types.js';
+import type { ScheduleTimes } from './schedule.js';
 
 export type RunResult = 'success' | 'failure' | 'timeout' | 'signal';
 export const RUN_RESULTS: readonly RunResult[] = ['success', 'failure', 'timeout', 'signal'];
@@ -40,6 +43,22 @@ export const JOB_METRICS = {
     name: 'promfile_job_skipped_total',
     type: 'counter',
     help: 'Runs of the job skipped by --no-overlap because the previous run was still going.',
+  },
+  nextRun: {
+    name: 'promfile_job_next_run_timestamp_seconds',
+    type: 'gauge',
+    help: 'Unix time the next run of the job is due (--schedule or --every), computed when the last run started.',
+  },
+  interval: { name: 'promfile_job_interval_seconds', type: 'gauge', help: 'Seconds between the last run and the next one due.' },
+  grace: {
+    name: 'promfile_job_grace_seconds',
+    type: 'gauge',
+    help: 'How late the next run may start before it counts as missed (--grace; default a tenth of the interval, at least 60).',
+  },
+  runDuration: {
+    name: 'promfile_job_run_duration_seconds',
+    type: 'histogram',
+    help: 'How long runs of the job took, in seconds, across runs; restarts when --duration-buckets changes.',
   },
 } as const satisfies Record<string, { name: string; type: MetricType; help: string }>;
 
@@ -97,9 +116,16 @@ function counterValue(families: readonly MetricFamily[], metric: JobMetric, labe
   return value === undefined || !Number.isFinite(value) ? 0 : value;
 }
 
+/** Default --duration-buckets: one second to a day, for batch jobs. */
+export const DEFAULT_DURATION_BUCKETS: readonly number[] = [1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 7200, 14400, 28800, 86400];
+
 export interface TransitionOptions {
   /** Also keep promfile_job_skipped_total (initialised at 0) so `increase()` sees the first skip. */
   readonly noOverlap?: boolean;
+  /** The schedule metrics to write at the start (--schedule/--every); without, earlier ones are kept. */
+  readonly schedule?: ScheduleTimes;
+  /** Bucket bounds of promfile_job_run_duration_seconds; default DEFAULT_DURATION_BUCKETS. */
+  readonly durationBuckets?: readonly number[];
 }
 
 function skippedFamily(previous: readonly MetricFamily[], labels: Labels, increment: number): MetricFamily {
@@ -115,6 +141,14 @@ export function startFamilies(
 ): MetricFamily[] {
   const incoming = [single(JOB_METRICS.lastStart, labels, startMs / 1000), single(JOB_METRICS.running, labels, 1)];
   if (options.noOverlap) incoming.push(skippedFamily(previous, labels, 0));
+  const { schedule } = options;
+  if (schedule) {
+    incoming.push(
+      single(JOB_METRICS.nextRun, labels, schedule.nextMs / 1000),
+      single(JOB_METRICS.interval, labels, schedule.intervalMs / 1000),
+      single(JOB_METRICS.grace, labels, schedule.graceMs / 1000),
+    );
+  }
   return mergeFamilies(previous, incoming);
 }
 
@@ -131,10 +165,11 @@ export function endFamilies(
   options: TransitionOptions = {},
 ): MetricFamily[] {
   const endSeconds = outcome.endMs / 1000;
+  const seconds = Math.max(0, outcome.endMs - outcome.startMs) / 1000;
   const incoming = [
     single(JOB_METRICS.lastStart, labels, outcome.startMs / 1000),
     single(JOB_METRICS.lastEnd, labels, endSeconds),
-    single(JOB_METRICS.duration, labels, Math.max(0, outcome.endMs - outcome.startMs) / 1000),
+    single(JOB_METRICS.duration, labels, seconds),
     single(JOB_METRICS.exitCode, labels, outcome.status),
     single(JOB_METRICS.running, labels, 0),
     family(
@@ -148,6 +183,10 @@ export function endFamilies(
   if (outcome.result === 'success') incoming.push(single(JOB_METRICS.lastSuccess, labels, endSeconds));
   else if (!getSeries(previous, JOB_METRICS.lastSuccess.name, labels)) incoming.push(single(JOB_METRICS.lastSuccess, labels, 0));
   if (options.noOverlap) incoming.push(skippedFamily(previous, labels, 0));
+  const { runDuration } = JOB_METRICS;
+  const buckets = options.durationBuckets ?? DEFAULT_DURATION_BUCKETS;
+  const observed = observeHistogram(previous, { name: runDuration.name, help: runDuration.help, labels, value: seconds, buckets });
+  incoming.push(observed.families.find((f) => f.name === runDuration.name) as MetricFamily);
   return mergeFamilies(previous, incoming);
 }
 

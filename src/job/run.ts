@@ -22,6 +22,7 @@ import {
   type ProcessExit,
   type TransitionOptions,
 } from './metrics.js';
+import { scheduleTimes, type Schedule } from './schedule.js';
 import type { Labels, MetricFamily } from '../format/types.js';
 
 const SPAWN_ERRORS: Readonly<Record<string, string>> = {
@@ -157,6 +158,10 @@ export interface RunJobOptions {
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly timeoutMs?: number;
   readonly killAfterMs?: number;
+  /** When runs are due: next run, interval and grace are recorded at each start. */
+  readonly schedule?: { readonly schedule: Schedule; readonly graceMs?: number };
+  /** Bucket bounds of the duration histogram. */
+  readonly durationBuckets?: readonly number[];
   /**
    * Hold `.<name>.prom.run.lock` while any process of the job lives (the job
    * inherits the locked descriptor as fd 3); skip the run if it is held.
@@ -181,13 +186,16 @@ export interface RunJobOptions {
 
 /**
  * What a run pushes: POST replaces only the families pushed, so the gateway
- * keeps the last success time when this run failed; run's counters are left
- * out, since each push would restart them.
+ * keeps the last success time when this run failed; run's counters and its
+ * duration histogram are left out, since each push would restart them.
  */
 export function pushableFamilies(families: readonly MetricFamily[], succeeded: boolean): MetricFamily[] {
   return families.filter(
     (f) =>
-      f.name !== JOB_METRICS.runs.name && f.name !== JOB_METRICS.skipped.name && (succeeded || f.name !== JOB_METRICS.lastSuccess.name),
+      f.name !== JOB_METRICS.runs.name &&
+      f.name !== JOB_METRICS.skipped.name &&
+      f.name !== JOB_METRICS.runDuration.name &&
+      (succeeded || f.name !== JOB_METRICS.lastSuccess.name),
   );
 }
 
@@ -211,7 +219,10 @@ export type RunJobResult = { readonly skipped: false; readonly outcome: JobOutco
  */
 export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
   const write = options.write ?? {};
-  const transition = { noOverlap: options.noOverlap === true };
+  const transition = {
+    noOverlap: options.noOverlap === true,
+    ...(options.durationBuckets ? { durationBuckets: options.durationBuckets } : {}),
+  };
   let pinned: PinnedDirectory | undefined;
   let runLock: Lock | undefined;
   if (options.noOverlap) {
@@ -262,7 +273,9 @@ async function runAndRecord(
   });
   try {
     const startMs = options.now();
-    await record(options, write, (current) => startFamilies(current, options.labels, startMs, transition)).catch((error: unknown) =>
+    const schedule = options.schedule && scheduleTimes(options.schedule.schedule, startMs, options.schedule.graceMs);
+    const atStart = schedule ? { ...transition, schedule } : transition;
+    await record(options, write, (current) => startFamilies(current, options.labels, startMs, atStart)).catch((error: unknown) =>
       options.onWarning(
         `cannot record the start of the job in ${options.publish ? options.publish.where : options.path}: ${messageOf(error)}`,
       ),

@@ -236,3 +236,48 @@ describe('runJob', () => {
     }
   });
 });
+
+describe('schedule and duration history', () => {
+  /** A sample of the duration histogram (getSeries looks families up by their own name). */
+  const histogram = (families: readonly MetricFamily[], suffix: string, labels: Labels = backup): number | undefined => {
+    const family = families.find((f) => f.name === JOB_METRICS.runDuration.name);
+    const name = `${JOB_METRICS.runDuration.name}${suffix}`;
+    return getSeries(family ? [{ ...family, name }] : [], name, labels)?.value;
+  };
+  const schedule = { nextMs: 90_000_000, intervalMs: 86_400_000, graceMs: 8_640_000 };
+
+  it('writes next run, interval and grace at the start, and keeps them through the end', () => {
+    const started = roundTrip(startFamilies([], backup, 3_600_000, { schedule }));
+    expect(value(started, JOB_METRICS.nextRun.name)).toBe(90_000);
+    expect(value(started, JOB_METRICS.interval.name)).toBe(86_400);
+    expect(value(started, JOB_METRICS.grace.name)).toBe(8_640);
+    const ended = roundTrip(endFamilies(started, backup, outcome('failure', 1)));
+    expect(value(ended, JOB_METRICS.nextRun.name)).toBe(90_000);
+    // A run without a schedule leaves the last one's alone.
+    expect(value(roundTrip(startFamilies(ended, backup, 5_000_000)), JOB_METRICS.nextRun.name)).toBe(90_000);
+  });
+
+  it('adds each run to the duration histogram, whatever its result, under the last-duration gauge', () => {
+    let families = roundTrip(endFamilies([], backup, outcome('success', 0, 0, 2_500)));
+    families = roundTrip(endFamilies(families, backup, outcome('failure', 1, 0, 40_000)));
+    families = roundTrip(endFamilies(families, backup, outcome('timeout', 124, 0, 100_000_000)));
+    const bucket = (le: string): number | undefined => histogram(families, '_bucket', { ...backup, le });
+    expect(bucket('1')).toBe(0);
+    expect(bucket('5')).toBe(1);
+    expect(bucket('60')).toBe(2);
+    expect(bucket('86400')).toBe(2);
+    expect(bucket('+Inf')).toBe(3);
+    expect(histogram(families, '_sum')).toBe(100_042.5);
+    expect(histogram(families, '_count')).toBe(3);
+    expect(value(families, JOB_METRICS.duration.name)).toBe(100_000);
+  });
+
+  it('restarts the histogram only when the bucket layout changes', () => {
+    const twice = roundTrip(endFamilies(roundTrip(endFamilies([], backup, outcome('success', 0))), backup, outcome('success', 0)));
+    expect(histogram(twice, '_count')).toBe(2);
+    const changed = roundTrip(endFamilies(twice, backup, outcome('success', 0), { durationBuckets: [10, 100] }));
+    expect(histogram(changed, '_count')).toBe(1);
+    expect(histogram(changed, '_bucket', { ...backup, le: '100' })).toBe(1);
+    expect(histogram(changed, '_bucket', { ...backup, le: '1' })).toBeUndefined();
+  });
+});

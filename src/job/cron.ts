@@ -1,0 +1,105 @@
+// Crontab time specs (`run --schedule`) read the way Debian's cron daemon
+// (Vixie cron 3.0) reads them: the day-of-month/day-of-week rule, @aliases,
+// the DST handling of fixed-time and wildcard jobs, and only the syntax cron
+// itself accepts. croner computes the times.
+import { Cron } from 'croner';
+import { InputError } from '../errors.js';
+import { checkTimeZone, type Schedule } from './schedule.js';
+
+const ALIASES: Readonly<Record<string, string>> = {
+  '@yearly': '0 0 1 1 *',
+  '@annually': '0 0 1 1 *',
+  '@monthly': '0 0 1 * *',
+  '@weekly': '0 0 * * 0',
+  '@daily': '0 0 * * *',
+  '@midnight': '0 0 * * *',
+  '@hourly': '0 * * * *',
+};
+
+const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
+const DAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
+
+/** One comma-separated part of a field: `*`, `N`, `N-M`, with a step only after `*` or a range (as cron's entry.c). */
+const PART = /^(\*|[0-9a-z]+)(?:-([0-9a-z]+))?(?:\/(\d+))?$/i;
+
+function invalid(text: string, why: string): InputError {
+  return new InputError('ERR_INVALID_ARGUMENT', `schedule "${text}": ${why}`);
+}
+
+/** Check a field's syntax; `names` are the 3-letter names it may use. */
+function checkField(text: string, field: string, what: string, names: readonly string[]): void {
+  for (const part of field.split(',')) {
+    const match = PART.exec(part);
+    if (!match) throw invalid(text, `${what} "${field}": use numbers, *, ",", "-" and "/" only (no ? L W # or seconds)`);
+    const [, start, end, step] = match as unknown as [string, string, string | undefined, string | undefined];
+    if (step !== undefined && start !== '*' && end === undefined)
+      throw invalid(text, `${what} "${field}": a step needs * or a range before it (${start}-MAX/${step}, not ${start}/${step})`);
+    for (const word of [start, end]) {
+      if (word === undefined || word === '*' || /^\d+$/.test(word)) continue;
+      if (names.length === 0) throw invalid(text, `${what} "${field}": "${word}" is not a number (no ? L W # or seconds)`);
+      if (!names.includes(word.toLowerCase())) throw invalid(text, `${what} "${field}": "${word}" is not a ${what} name`);
+    }
+  }
+}
+
+/**
+ * A minute or hour field as an explicit list: croner (fixedTimeRule
+ * 'no-wildcard') then calls a job fixed-time exactly when cron does, which is
+ * when neither field starts with `*` (`0-59/20` is fixed, `*\/20` is not).
+ */
+function expandField(text: string, field: string, what: string, max: number): string {
+  if (field.startsWith('*')) return field;
+  const values = new Set<number>();
+  for (const part of field.split(',')) {
+    const [, startText, endText, stepText] = PART.exec(part) as unknown as [string, string, string | undefined, string | undefined];
+    const start = Number(startText);
+    const end = endText === undefined ? start : Number(endText);
+    const step = stepText === undefined ? 1 : Number(stepText);
+    if (!(start <= end && end <= max && step >= 1)) throw invalid(text, `${what} "${field}" is out of range (0-${max})`);
+    for (let value = start; value <= end; value += step) values.add(value);
+  }
+  return [...values].sort((a, b) => a - b).join(',');
+}
+
+/**
+ * A crontab time spec (5 fields or an @alias) in `zone` (default: this
+ * process's local zone, which is what Debian's cron uses).
+ */
+export function parseCronSchedule(text: string, zone?: string): Schedule {
+  let spec = text.trim();
+  if (spec.startsWith('@')) {
+    if (spec === '@reboot') throw invalid(text, '@reboot is not a time schedule, so no run is ever due');
+    const alias = ALIASES[spec.toLowerCase()];
+    if (alias === undefined) throw invalid(text, `unknown ${spec} (use ${Object.keys(ALIASES).join(', ')})`);
+    spec = alias;
+  }
+  const fields = spec.split(/[ \t]+/);
+  if (fields.length !== 5) throw invalid(text, 'expected 5 fields: minute hour day-of-month month day-of-week');
+  const [minute, hour, dom, month, dow] = fields as [string, string, string, string, string];
+  checkField(text, minute, 'minute', []);
+  checkField(text, hour, 'hour', []);
+  checkField(text, dom, 'day of month', []);
+  checkField(text, month, 'month', MONTHS);
+  checkField(text, dow, 'day of week', DAYS);
+  if (zone !== undefined) checkTimeZone(zone, 'time zone');
+  const pattern = [expandField(text, minute, 'minute', 59), expandField(text, hour, 'hour', 23), dom, month, dow].join(' ');
+  let cron: Cron;
+  try {
+    cron = new Cron(pattern, {
+      mode: '5-part',
+      fixedTimeRule: 'no-wildcard',
+      // cron ORs the two day fields when both are restricted, and a field starting with * counts as unrestricted.
+      domAndDow: dom.startsWith('*') || dow.startsWith('*'),
+      ...(zone !== undefined ? { timezone: zone } : {}),
+    });
+  } catch (error) {
+    throw invalid(text, (error as Error).message.replace(/^CronPattern: /, ''));
+  }
+  const schedule: Schedule = {
+    text,
+    next: (afterMs) => cron.nextRun(new Date(afterMs))?.getTime(),
+    previous: (beforeMs) => cron.previousRuns(1, new Date(beforeMs))[0]?.getTime(),
+  };
+  if (schedule.next(Date.now()) === undefined) throw invalid(text, 'it never comes round (no such date)');
+  return schedule;
+}

@@ -1,0 +1,269 @@
+// The rules `promfile rules` generates, judged by promtool: `check rules` on
+// both formats, and `test rules` scenarios (missed run, failure, hang,
+// recovery, DST day) over series that the real `promfile run` wrote, in
+// process with a controlled clock, turned into promtool's input series as
+// node_exporter would have exposed each file over time.
+import { spawnSync } from 'node:child_process';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main.js';
+import { readExposition } from '../../src/format/parse.js';
+import { PROMTOOL } from '../helpers/binaries.js';
+import { ROOT, tempDir } from '../helpers/cli.js';
+import { createTestIo } from '../helpers/io.js';
+
+const MIN = 60_000;
+const HOUR = 60 * MIN;
+const TARGET = { job: 'node', instance: 'db1:9100' };
+
+/** The file as node_exporter exposes it from `atMs` on: series text → value. */
+interface Snapshot {
+  readonly atMs: number;
+  readonly series: ReadonlyMap<string, number>;
+}
+
+function seriesText(name: string, labels: Readonly<Record<string, string>>): string {
+  const all = { ...labels, ...TARGET };
+  return `${name}{${Object.entries(all)
+    .map(([k, v]) => `${k}="${v}"`)
+    .join(',')}}`;
+}
+
+async function snapshot(path: string, atMs: number, file = path): Promise<Snapshot> {
+  const series = new Map<string, number>();
+  for (const family of readExposition(await readFile(path, 'utf8')).families)
+    for (const sample of family.samples) series.set(seriesText(sample.name, sample.labels), sample.value);
+  // node_exporter's own view of the file: its mtime is the time of the last write.
+  series.set(seriesText('node_textfile_mtime_seconds', { file }), atMs / 1000);
+  series.set(seriesText('node_textfile_scrape_error', {}), 0);
+  return { atMs, series };
+}
+
+/** promtool input_series: each series sampled every `stepMs` up to `endMs`, with the latest snapshot's value. */
+function inputSeries(snapshots: readonly Snapshot[], stepMs: number, endMs: number): string {
+  const names = [...new Set(snapshots.flatMap((s) => [...s.series.keys()]))];
+  const lines: string[] = [];
+  for (const name of names) {
+    const runs: Array<{ value: string; count: number }> = [];
+    for (let t = 0; t <= endMs; t += stepMs) {
+      const current = [...snapshots].reverse().find((s) => s.atMs <= t);
+      const value = current?.series.get(name);
+      const text = value === undefined ? '_' : String(value);
+      const last = runs.at(-1);
+      if (last && last.value === text) last.count++;
+      else runs.push({ value: text, count: 1 });
+    }
+    const values = runs.map((r) => (r.value === '_' ? `_x${r.count}` : `${r.value}x${r.count - 1}`)).join(' ');
+    lines.push(`      - series: '${name}'\n        values: '${values}'`);
+  }
+  return lines.join('\n');
+}
+
+/** Run the real CLI in process: the clock reads `startMs` when the job starts and `endMs` when it ends. */
+async function run(dir: string, args: string[], command: string[], startMs: number, endMs: number): Promise<number> {
+  const times = [startMs, endMs];
+  const t = createTestIo();
+  const status = await main(['run', '--dir', dir, ...args, '--', ...command], { ...t.io, now: () => times.shift() ?? endMs });
+  expect(t.stderr()).toBe('');
+  return status;
+}
+
+interface Expectation {
+  /** Minutes since the epoch, when promtool evaluates. */
+  readonly at: number;
+  readonly alert: string;
+  readonly fires: boolean;
+}
+
+/** A promtool test file: the series, and for each expectation whether the alert is firing then. */
+function testFile(rules: string, series: string, stepMs: number, expectations: readonly Expectation[]): string {
+  const checks = expectations.map(
+    (e) =>
+      `      - expr: count(ALERTS{alertname="${e.alert}",alertstate="firing"})\n        eval_time: ${e.at}m\n` +
+      `        exp_samples: ${e.fires ? "[{labels: '{}', value: 1}]" : '[]'}`,
+  );
+  const step = `${stepMs / MIN}m`;
+  return `rule_files: [${rules}]\nevaluation_interval: ${step}\ntests:\n  - interval: ${step}\n    input_series:\n${series}\n    promql_expr_test:\n${checks.join('\n')}\n`;
+}
+
+describe.skipIf(!PROMTOOL)('promfile rules (promtool)', () => {
+  let root: string;
+  let cleanup: () => Promise<void>;
+  beforeAll(async () => ({ dir: root, cleanup } = await tempDir('promfile-rules-')));
+  afterAll(async () => cleanup?.());
+
+  async function rulesFor(dir: string, extra: string[] = []): Promise<string> {
+    const t = createTestIo();
+    expect(await main(['rules', '--dir', dir, ...extra], t.io)).toBe(0);
+    return t.stdout();
+  }
+
+  function promtool(args: string[]): { status: number | null; output: string } {
+    const result = spawnSync(PROMTOOL as string, args, { encoding: 'utf8', timeout: 120_000 });
+    return { status: result.status, output: `${result.stdout}${result.stderr}` };
+  }
+
+  /** Write the rules and the test, run promtool test rules on them. */
+  async function scenario(dir: string, rules: string, snapshots: Snapshot[], stepMs: number, endMs: number, expectations: Expectation[]) {
+    await writeFile(join(dir, 'rules.yml'), rules);
+    await writeFile(join(dir, 'test.yml'), testFile('rules.yml', inputSeries(snapshots, stepMs, endMs), stepMs, expectations));
+    const result = promtool(['test', 'rules', join(dir, 'test.yml')]);
+    expect(result.status, result.output).toBe(0);
+  }
+
+  /** Runs of one job: [start, end, command]; a snapshot of the file after each. */
+  async function history(
+    name: string,
+    args: string[],
+    runs: Array<[number, number, string[]]>,
+  ): Promise<{ dir: string; snapshots: Snapshot[] }> {
+    const dir = join(root, name);
+    await mkdir(dir);
+    const snapshots: Snapshot[] = [];
+    for (const [startMs, endMs, command] of runs) {
+      await run(dir, ['--job', name, ...args], command, startMs, endMs);
+      snapshots.push(await snapshot(join(dir, `${name}.prom`), endMs));
+    }
+    return { dir, snapshots };
+  }
+
+  const hourly = ['--schedule', 'CRON_TZ=UTC 0 * * * *'];
+  const ok = ['true'];
+  const at = (ms: number): number => ms / MIN;
+
+  it('passes promtool check rules in both formats', async () => {
+    const dir = join(root, 'check');
+    await mkdir(dir);
+    await run(dir, ['--job', 'backup', '--schedule', '17 3 * * *'], ['true'], 0, 1000);
+    await run(dir, ['--job', 'rotate'], ['true'], 0, 1000);
+    const plain = await rulesFor(dir);
+    await writeFile(join(dir, 'plain.yml'), plain);
+    expect(promtool(['check', 'rules', join(dir, 'plain.yml')])).toMatchObject({ status: 0 });
+    const timeout = await rulesFor(dir, ['--timeout', '2h', '--runbook-url', 'https://runbooks.example/promfile']);
+    await writeFile(join(dir, 'timeout.yml'), timeout);
+    expect(promtool(['check', 'rules', join(dir, 'timeout.yml')])).toMatchObject({ status: 0 });
+    // The operator's PrometheusRule holds the same groups under spec:.
+    const operator = await rulesFor(dir, ['--format', 'prometheus-operator']);
+    expect(operator).toMatch(/^# Generated by promfile rules\.\napiVersion: monitoring\.coreos\.com\/v1\nkind: PrometheusRule\n/);
+    const spec = operator.slice(operator.indexOf('spec:\n') + 6).replace(/^ {2}/gm, '');
+    expect(spec).toBe(plain.slice(plain.indexOf('groups:')));
+    for (const alert of [
+      'PromfileJobMissedRun',
+      'PromfileJobFailed',
+      'PromfileJobRunningTooLong',
+      'PromfileTextfileStale',
+      'PromfileTextfileScrapeError',
+    ])
+      expect(plain).toContain(`- alert: ${alert}\n`);
+    for (const block of plain.split('- alert: ').slice(1)) {
+      expect(block).toMatch(/\n\s+for: \S+\n/);
+      expect(block).toMatch(/\n\s+severity: '(warning|critical)'\n/);
+      expect(block).toMatch(/\n\s+summary: '/);
+      expect(block).toMatch(/\n\s+runbook: '/);
+    }
+  });
+
+  it('the README shows what promfile rules prints for its cron line', async () => {
+    const dir = join(root, 'readme');
+    await mkdir(dir);
+    await run(dir, ['--job', 'backup', '--schedule', '17 3 * * *'], ['true'], 0, 1000);
+    const printed = await rulesFor(dir);
+    const readme = await readFile(join(ROOT, 'README.md'), 'utf8');
+    expect(readme).toContain(`\`\`\`yaml\n${printed.slice(printed.indexOf('groups:'))}\`\`\`\n`);
+  });
+
+  it('missed run: quiet until next run + grace has passed, then firing; the file goes stale later', async () => {
+    const { dir, snapshots } = await history(
+      'missed',
+      hourly,
+      [0, 1, 2].map((h) => [h * HOUR + 5000, h * HOUR + 65_000, ok]),
+    );
+    const missed = (m: number, fires: boolean): Expectation => ({ at: 3 * 60 + m, alert: 'PromfileJobMissedRun', fires });
+    await scenario(dir, await rulesFor(dir), snapshots, MIN, 5 * HOUR, [
+      { at: 150, alert: 'PromfileJobMissedRun', fires: false },
+      missed(5, false), // grace: a tenth of the hour
+      missed(10, true),
+      missed(10, true),
+      { at: 190, alert: 'PromfileJobFailed', fires: false },
+      { at: 190, alert: 'PromfileJobRunningTooLong', fires: false },
+      { at: 240, alert: 'PromfileTextfileStale', fires: false },
+      { at: 270, alert: 'PromfileTextfileStale', fires: true }, // 2 intervals + grace after the last write
+    ]);
+  });
+
+  it('failure, then recovery: firing while the last run failed, quiet once one succeeds', async () => {
+    const fail = ['sh', '-c', 'exit 3'];
+    const { dir, snapshots } = await history('etl', hourly, [
+      [5000, 65_000, ok],
+      [HOUR + 5000, HOUR + 65_000, fail],
+      [2 * HOUR + 5000, 2 * HOUR + 65_000, ok],
+    ]);
+    await scenario(dir, await rulesFor(dir), snapshots, MIN, 3 * HOUR, [
+      { at: 30, alert: 'PromfileJobFailed', fires: false },
+      { at: 90, alert: 'PromfileJobFailed', fires: true },
+      { at: 150, alert: 'PromfileJobFailed', fires: false },
+      { at: 150, alert: 'PromfileJobMissedRun', fires: false },
+    ]);
+  });
+
+  it('hang: firing past 3x the median run (or --timeout), and the next run is then missed', async () => {
+    const { dir, snapshots } = await history('report', hourly, [
+      [5000, 30 * MIN + 5000, ok],
+      [HOUR + 5000, HOUR + 30 * MIN + 5000, ok],
+    ]);
+    // The third run hangs: the job itself copies the file while promfile is waiting for it.
+    const hung = join(dir, 'hung.prom');
+    await run(dir, ['--job', 'report', ...hourly], ['cp', join(dir, 'report.prom'), hung], 2 * HOUR + 5000, 2 * HOUR + 6000);
+    snapshots.push(await snapshot(hung, 2 * HOUR + 5000, join(dir, 'report.prom')));
+    expect(snapshots.at(-1)?.series.get(seriesText('promfile_job_running', { job_name: 'report' }))).toBe(1);
+    // Median of two 30-minute runs, read from the histogram: 20 minutes, so 3x is an hour.
+    await scenario(dir, await rulesFor(dir), snapshots, MIN, 4 * HOUR, [
+      { at: 170, alert: 'PromfileJobRunningTooLong', fires: false },
+      { at: 183, alert: 'PromfileJobRunningTooLong', fires: true },
+      { at: 183, alert: 'PromfileJobMissedRun', fires: false },
+      { at: 190, alert: 'PromfileJobMissedRun', fires: true },
+      { at: 190, alert: 'PromfileJobFailed', fires: false },
+    ]);
+    await scenario(dir, await rulesFor(dir, ['--timeout', '45m']), snapshots, MIN, 4 * HOUR, [
+      { at: 160, alert: 'PromfileJobRunningTooLong', fires: false },
+      { at: 170, alert: 'PromfileJobRunningTooLong', fires: true },
+    ]);
+  });
+
+  describe('DST day (Australia/Hobart, 1970-03-08: 03:00 +11 becomes 02:00 +10)', () => {
+    const nightly = ['--schedule', 'CRON_TZ=Australia/Hobart 30 2 * * *', '--grace', '5m'];
+    const before = Date.parse('1970-03-06T15:30:05Z'); // 03-07 02:30 +11
+    const dstDay = Date.parse('1970-03-07T15:30:05Z'); // 03-08 02:30 +11, the first pass
+    const after = Date.parse('1970-03-08T16:30:05Z'); // 03-09 02:30 +10: 25 hours later
+    const end = Date.parse('1970-03-08T18:00:00Z');
+    const missed = (iso: string, fires: boolean): Expectation => ({ at: at(Date.parse(iso)), alert: 'PromfileJobMissedRun', fires });
+
+    it('the run after the 25-hour day is not taken for missed', async () => {
+      const { dir, snapshots } = await history(
+        'nightly',
+        nightly,
+        [before, dstDay, after].map((t) => [t, t + MIN, ok]),
+      );
+      const states = snapshots.map((s) => s.series.get(seriesText('promfile_job_interval_seconds', { job_name: 'nightly' })));
+      expect(states).toEqual([86_400, 90_000, 86_400]);
+      await scenario(dir, await rulesFor(dir), snapshots, 15 * MIN, end, [
+        missed('1970-03-08T16:15:00Z', false), // 24h45m after the last run: a 24-hour interval would be firing by now
+        missed('1970-03-08T16:45:00Z', false),
+        missed('1970-03-08T17:30:00Z', false),
+      ]);
+    });
+
+    it('and when that run does not come, the alert fires after next run + grace', async () => {
+      const { dir, snapshots } = await history(
+        'nightly-missed',
+        nightly,
+        [before, dstDay].map((t) => [t, t + MIN, ok]),
+      );
+      await scenario(dir, await rulesFor(dir), snapshots, 15 * MIN, end, [
+        missed('1970-03-08T16:30:00Z', false),
+        missed('1970-03-08T17:00:00Z', true),
+      ]);
+    });
+  });
+});

@@ -1,0 +1,81 @@
+// The schedule metrics and the histograms end to end: the built CLI, real
+// commands and the real node_exporter reading the directory.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getSeries } from '../../src/format/model.js';
+import { readExposition } from '../../src/format/parse.js';
+import type { Labels, MetricFamily } from '../../src/format/types.js';
+import { NODE_EXPORTER } from '../helpers/binaries.js';
+import { promfile, tempDir } from '../helpers/cli.js';
+import { samplesOf, scrapeError, startNodeExporter, type NodeExporter } from '../helpers/node-exporter.js';
+
+describe.skipIf(!NODE_EXPORTER)('schedule metrics and histograms (through node_exporter)', () => {
+  let dir: string;
+  let cleanup: () => Promise<void>;
+  let exporter: NodeExporter;
+
+  beforeAll(async () => {
+    ({ dir, cleanup } = await tempDir());
+    exporter = await startNodeExporter(dir);
+  });
+  afterAll(async () => {
+    await exporter?.stop();
+    await cleanup?.();
+  });
+
+  async function scrape(): Promise<{ text: string; families: MetricFamily[] }> {
+    const text = await exporter.scrape();
+    expect(scrapeError(text), exporter.log()).toBe(0);
+    return { text, families: readExposition(text).families };
+  }
+
+  /** A histogram sample by its full name (families are keyed by the base name). */
+  const sample = (families: readonly MetricFamily[], base: string, suffix: string, labels: Labels): number | undefined => {
+    const family = families.find((f) => f.name === base);
+    return family?.samples.find(
+      (s) => s.name === `${base}${suffix}` && getSeries([{ ...family, name: s.name, samples: [s] }], s.name, labels),
+    )?.value;
+  };
+
+  it('exposes next run, interval and grace of a cron schedule', async () => {
+    const before = Date.now() / 1000;
+    expect(promfile(['run', '--dir', dir, '--job', 'five', '--schedule', 'TZ=UTC */5 * * * *', '--', 'true']).status).toBe(0);
+    const { families } = await scrape();
+    const next = getSeries(families, 'promfile_job_next_run_timestamp_seconds', { job_name: 'five' })?.value as number;
+    expect(next % 300).toBe(0);
+    expect(next).toBeGreaterThan(before);
+    expect(next).toBeLessThanOrEqual(before + 300);
+    expect(getSeries(families, 'promfile_job_interval_seconds', { job_name: 'five' })?.value).toBe(300);
+    expect(getSeries(families, 'promfile_job_grace_seconds', { job_name: 'five' })?.value).toBe(60);
+  });
+
+  it('accumulates the run-duration histogram across runs, beside the last duration', async () => {
+    const run = (seconds: string) =>
+      promfile(['run', '--dir', dir, '--job', 'hist', '--every', '1h', '--duration-buckets', '0.25,30', '--', 'sleep', seconds]);
+    expect(run('0').status).toBe(0);
+    expect(run('0.4').status).toBe(0);
+    const { families } = await scrape();
+    const base = 'promfile_job_run_duration_seconds';
+    expect(sample(families, base, '_bucket', { job_name: 'hist', le: '0.25' })).toBe(1);
+    expect(sample(families, base, '_bucket', { job_name: 'hist', le: '30' })).toBe(2);
+    expect(sample(families, base, '_bucket', { job_name: 'hist', le: '+Inf' })).toBe(2);
+    expect(sample(families, base, '_count', { job_name: 'hist' })).toBe(2);
+    const last = getSeries(families, 'promfile_job_duration_seconds', { job_name: 'hist' })?.value as number;
+    expect(last).toBeGreaterThanOrEqual(0.4);
+    expect(sample(families, base, '_sum', { job_name: 'hist' })).toBeGreaterThan(last);
+    // Every job's file carries the same HELP for the histogram, so node_exporter merges them.
+    expect(sample(families, base, '_count', { job_name: 'five' })).toBe(1);
+  });
+
+  it('exposes what observe builds, and the stale-file rule matches the file label node_exporter sets', async () => {
+    for (const value of ['0.02', '0.7', '3'])
+      expect(promfile(['observe', '--dir', dir, '-f', 'latency', 'probe_seconds', value, '-l', 'site=a']).status).toBe(0);
+    const { text, families } = await scrape();
+    expect(sample(families, 'probe_seconds', '_bucket', { site: 'a', le: '0.025' })).toBe(1);
+    expect(sample(families, 'probe_seconds', '_bucket', { site: 'a', le: '1' })).toBe(2);
+    expect(sample(families, 'probe_seconds', '_count', { site: 'a' })).toBe(3);
+    const rules = promfile(['rules', '--dir', dir, '--job', 'hist']).stdout;
+    const regex = /file=~"([^"]+)"/.exec(rules)?.[1]?.replace(/\\\\/g, '\\') as string;
+    const files = samplesOf(text, 'node_textfile_mtime_seconds').map((line) => /file="([^"]+)"/.exec(line)?.[1] as string);
+    expect(files.filter((file) => new RegExp(`^(?:${regex})$`).test(file))).toEqual([files.find((f) => f.endsWith('hist.prom'))]);
+  });
+});
