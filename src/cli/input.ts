@@ -1,12 +1,31 @@
-// Exposition text from a stream (stdin), decoded as it arrives: a large
-// input is never held as bytes and as text at once.
-import { ExpositionError } from '../errors.js';
-import { firstInvalidUtf8Line } from '../format/parse.js';
+// Exposition text from a stream (stdin, a generator's stdout), decoded as it
+// arrives: a large input is never held as bytes and as text at once.
+import { constants } from 'node:buffer';
+import { ExpositionError, InputError } from '../errors.js';
+import { firstInvalidUtf8Line, parseExposition } from '../format/parse.js';
+import type { MetricFamily, Problem } from '../format/types.js';
+
+/** The longest string V8 can make: promfile holds an input as one string, so this bounds it. */
+export const MAX_INPUT_CHARS = constants.MAX_STRING_LENGTH;
+
+/** The refusal of an input longer than promfile can hold. */
+export function inputTooLarge(source: string, limit = MAX_INPUT_CHARS): InputError {
+  const mib = Math.floor(limit / 2 ** 20);
+  return new InputError(
+    'ERR_TOO_LARGE',
+    `${source}: input is larger than ${mib} MiB (${limit} characters), the most promfile can hold as text; split it into several files`,
+  );
+}
 
 /** Read a stream to a string; invalid UTF-8 is an ExpositionError naming its line. */
-export async function readExpositionText(stream: AsyncIterable<Uint8Array | string>, source = '<stdin>'): Promise<string> {
+export async function readExpositionText(
+  stream: AsyncIterable<Uint8Array | string>,
+  source = '<stdin>',
+  limit = MAX_INPUT_CHARS,
+): Promise<string> {
   const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
   const parts: string[] = [];
+  let length = 0;
   const invalid = (bytes: Uint8Array): ExpositionError => {
     // Lines before this chunk, plus the line of the bad bytes within it.
     const before = countNewlines(parts);
@@ -15,20 +34,59 @@ export async function readExpositionText(stream: AsyncIterable<Uint8Array | stri
       source,
     );
   };
+  const push = (text: string): void => {
+    length += text.length;
+    if (length > limit) throw inputTooLarge(source, limit);
+    parts.push(text);
+  };
   for await (const chunk of stream) {
     const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    let text: string;
     try {
-      parts.push(decoder.decode(bytes, { stream: true }));
+      text = decoder.decode(bytes, { stream: true });
     } catch {
       throw invalid(bytes);
     }
+    push(text);
   }
   try {
-    parts.push(decoder.decode());
-  } catch {
+    push(decoder.decode());
+  } catch (error) {
+    if (error instanceof InputError) throw error;
     throw invalid(new Uint8Array([0xff]));
   }
   return parts.join('');
+}
+
+/**
+ * Parse exposition text read from a stream. A last line without its newline
+ * means the stream was cut off half-way (a generator killed, a full disk):
+ * refused, like node_exporter refuses such a file.
+ */
+export function parseStreamText(
+  text: string,
+  source: string,
+  options: { stripTimestamps?: boolean; onNotice?: (notice: Problem) => void } = {},
+): MetricFamily[] {
+  try {
+    return parseExposition(text, { source, ...options });
+  } catch (error) {
+    if (error instanceof ExpositionError && error.problem.rule === 'missing-final-newline') {
+      throw new ExpositionError(
+        {
+          ...error.problem,
+          message: 'the input ends without a newline, so it may be cut off half-way (truncated); nothing was written',
+        },
+        source,
+      );
+    }
+    throw error;
+  }
+}
+
+/** True when the input holds nothing at all but blanks: a generator that printed nothing. */
+export function isBlankInput(text: string): boolean {
+  return !/\S/.test(text);
 }
 
 function countNewlines(parts: readonly string[]): number {

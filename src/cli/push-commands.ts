@@ -3,8 +3,7 @@ import type { Command } from 'commander';
 import { parseDuration } from './duration.js';
 import { InputError } from '../errors.js';
 import { setSeries } from '../format/model.js';
-import { readExpositionText } from './input.js';
-import { parseExposition } from '../format/parse.js';
+import { parseStreamText, readExpositionText } from './input.js';
 import { deletePushGroup, DEFAULT_PUSH_TIMEOUT_MS, pushFamilies, type PushGroup } from '../push/gateway.js';
 import { parseLabelOption, parseSeriesValues } from './series.js';
 import type { MetricFamily, MetricType, Problem } from '../format/types.js';
@@ -78,16 +77,8 @@ async function familiesToPush(args: string[], flags: PushFlags, io: CliIo): Prom
     );
   }
   const notices: Problem[] = [];
-  const families = parseExposition(await readExpositionText(io.stdin), {
-    source: '<stdin>',
-    allowMissingFinalNewline: true,
-    onNotice: (notice) => notices.push(notice),
-  });
-  reportNotices(
-    notices.filter((notice) => notice.rule !== 'missing-final-newline'),
-    io,
-    '<stdin>',
-  );
+  const families = parseStreamText(await readExpositionText(io.stdin), '<stdin>', { onNotice: (notice) => notices.push(notice) });
+  reportNotices(notices, io, '<stdin>');
   return families;
 }
 

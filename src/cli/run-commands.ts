@@ -1,6 +1,6 @@
 // run and inc: wrap a batch job, and add to a counter that survives across runs.
 import type { Command } from 'commander';
-import { parseDuration } from './duration.js';
+import { positiveDuration } from './duration.js';
 import { InputError } from '../errors.js';
 import { getSeries, setSeries } from '../format/model.js';
 import { parseGoFloat } from '../format/number.js';
@@ -64,12 +64,6 @@ function runTarget(flags: RunFlags, io: CliIo): string {
     throw error;
   }
   return targetPath({ ...flags, ...(flags.filePath === undefined ? { file: flags.file ?? flags.job } : {}) }, io);
-}
-
-function positiveDuration(text: string, what: string, allowZero: boolean): number {
-  const ms = parseDuration(text, what);
-  if (ms < 0 || (!allowZero && ms === 0)) throw new InputError('ERR_INVALID_ARGUMENT', `${what} "${text}" must be more than 0`);
-  return ms;
 }
 
 /** AMOUNT of `inc`: a finite number >= 0 (a counter only goes up). */

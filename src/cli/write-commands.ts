@@ -2,15 +2,15 @@
 import type { Command } from 'commander';
 import { InputError } from '../errors.js';
 import { removeFamilies, setSeries, unsetSeries } from '../format/model.js';
-import { readExpositionText } from './input.js';
-import { parseExposition } from '../format/parse.js';
+import { isBlankInput, parseStreamText, readExpositionText } from './input.js';
+import { positiveDuration } from './duration.js';
 import { parseLabelOption, parseSeriesSelector, parseSeriesValues, withLabels } from './series.js';
 import { updateTextfile } from '../textfile/update.js';
 import { withLock } from '../textfile/lock.js';
 import { removeTextfile } from '../textfile/files.js';
 import type { MetricType, Problem } from '../format/types.js';
 import { addWriteOptions, collect, reportNotices, targetPath, typeOption, writeOptions, type WriteFlags } from './common.js';
-import type { CliIo } from './io.js';
+import type { CliIo, CommandContext } from './io.js';
 
 interface SetFlags extends WriteFlags {
   type?: MetricType;
@@ -29,7 +29,7 @@ function emit(io: CliIo, content: string): void {
   io.stdout.write(content);
 }
 
-export function registerWriteCommands(program: Command, io: CliIo): void {
+export function registerWriteCommands(program: Command, io: CliIo, context: CommandContext): void {
   addWriteOptions(
     program
       .command('set')
@@ -59,34 +59,46 @@ export function registerWriteCommands(program: Command, io: CliIo): void {
       if (flags.dryRun) emit(io, result.content ?? '');
     });
 
-  addWriteOptions(program.command('write').description('validate exposition text from stdin and write it as the whole file, atomically'))
+  addWriteOptions(
+    program
+      .command('write')
+      .description('validate exposition text from stdin, or from the stdout of COMMAND, and write it as the whole file, atomically')
+      .usage('-f NAME [options] [-- COMMAND [ARGS...]]')
+      .argument('[command...]', 'a generator to run: the file is written only if it exits 0 with valid output')
+      .passThroughOptions(),
+  )
     .option('--strip-timestamps', 'drop sample timestamps (node_exporter rejects files with any) with a warning')
-    .option('--allow-empty', 'write even when the input has no samples')
+    .option('--allow-empty', 'write even when the input is empty (zero bytes)')
+    .option('--timeout <duration>', 'with COMMAND: send SIGTERM to its process group after this long; exit 124, file kept')
+    .option('--kill-after <duration>', 'after a timeout, SIGKILL the group this much later', '10s')
     .option('--dry-run', 'print the normalized file to stdout and write nothing')
-    .action(async (flags: WriteFlags & { stripTimestamps?: boolean; allowEmpty?: boolean; dryRun?: boolean }) => {
+    .action(async (command: string[], flags: WriteCommandFlags) => {
       const path = targetPath(flags, io);
-      if (io.stdin.isTTY)
-        throw new InputError(
-          'ERR_INVALID_ARGUMENT',
-          'write reads exposition text from stdin; pipe it in (e.g. `script | promfile write -f NAME`)',
-        );
+      const text = command.length > 0 ? await generatorOutput(command, flags, path, io, context) : await stdinText(io);
+      if (text === undefined) return;
+      const source = command.length > 0 ? (command[0] as string) : '<stdin>';
       const notices: Problem[] = [];
-      const families = parseExposition(await readExpositionText(io.stdin), {
-        source: '<stdin>',
+      const families = parseStreamText(text, source, {
         stripTimestamps: flags.stripTimestamps === true,
-        allowMissingFinalNewline: true,
         onNotice: (notice) => notices.push(notice),
       });
+      // HELP/TYPE without samples is how collectors say "all is well": no warning (cron would mail it every run).
       reportNotices(
-        notices.filter((notice) => notice.rule !== 'missing-final-newline'),
+        notices.filter((notice) => notice.rule !== 'empty-family'),
         io,
-        '<stdin>',
+        source,
       );
+      if (isBlankInput(text) && !flags.allowEmpty)
+        throw new InputError(
+          'ERR_EMPTY_INPUT',
+          `${source}: the input is empty; nothing was written (pass --allow-empty to write an empty file)`,
+        );
       const result = await updateTextfile(path, () => families, {
         ...(await writeOptions(flags, io)),
         replace: true,
         prevalidated: true,
-        allowEmpty: flags.allowEmpty === true,
+        // HELP/TYPE without samples is a collector saying "nothing to report": written, so old series go.
+        allowEmpty: true,
         dryRun: flags.dryRun === true,
       });
       if (flags.dryRun) emit(io, result.content ?? '');
@@ -143,6 +155,66 @@ export function registerWriteCommands(program: Command, io: CliIo): void {
       if (!existed) io.stderr.write(`promfile: warning: ${path} did not exist\n`);
     },
   );
+}
+
+interface WriteCommandFlags extends WriteFlags {
+  stripTimestamps?: boolean;
+  allowEmpty?: boolean;
+  dryRun?: boolean;
+  timeout?: string;
+  killAfter: string;
+}
+
+async function stdinText(io: CliIo): Promise<string> {
+  if (io.stdin.isTTY)
+    throw new InputError(
+      'ERR_INVALID_ARGUMENT',
+      'write reads exposition text from stdin; pipe it in (e.g. `script | promfile write -f NAME`), or give `-- COMMAND`',
+    );
+  return readExpositionText(io.stdin);
+}
+
+/**
+ * Run the generator and read its stdout. When it fails, the file is kept, the
+ * reason is said, and the exit status is the generator's; returns undefined.
+ */
+async function generatorOutput(
+  command: string[],
+  flags: WriteCommandFlags,
+  path: string,
+  io: CliIo,
+  context: CommandContext,
+): Promise<string | undefined> {
+  const timeoutMs = flags.timeout === undefined ? undefined : positiveDuration(flags.timeout, '--timeout', false);
+  const killAfterMs = positiveDuration(flags.killAfter, '--kill-after', true);
+  const [executable, ...args] = command as [string, ...string[]];
+  const { startGenerator } = await import('../job/generator.js');
+  const generator = startGenerator(executable, args, { env: io.env, ...(timeoutMs === undefined ? {} : { timeoutMs }), killAfterMs });
+  const off = (['SIGINT', 'SIGTERM', 'SIGHUP'] as const).map((signal) => io.onSignal(signal, () => generator.forward(signal)));
+  try {
+    const text = readExpositionText(generator.stdout, executable);
+    // Keep reading while it runs; a refused output must not leave it blocked on a full pipe.
+    const [output, exit] = await Promise.all([text.catch((error: unknown) => ({ error })), generator.exit]);
+    if (exit.status !== 0) {
+      io.stderr.write(`promfile: ${executable} ${generatorFailure(exit, flags.timeout)}; ${path} was not changed\n`);
+      context.exitCode = exit.status;
+      return undefined;
+    }
+    if (typeof output !== 'string') throw output.error;
+    return output;
+  } finally {
+    off.forEach((unsubscribe) => unsubscribe());
+  }
+}
+
+function generatorFailure(
+  exit: { status: number; signal: string | null; spawnError?: string; timedOut: boolean },
+  timeout?: string,
+): string {
+  if (exit.spawnError !== undefined) return `could not be run (${exit.spawnError === 'ENOENT' ? 'command not found' : exit.spawnError})`;
+  if (exit.timedOut) return `timed out after ${timeout}`;
+  if (exit.signal !== null) return `was killed by ${exit.signal}`;
+  return `exited with status ${exit.status}`;
 }
 
 export async function readAll(stream: AsyncIterable<Uint8Array | string>): Promise<Uint8Array> {

