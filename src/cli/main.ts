@@ -88,13 +88,28 @@ function readVersion(): string {
   return pkg.version;
 }
 
+/**
+ * stdout or stderr, where a closed reader (`promfile ... | head`, `2>&1 | true`)
+ * never stops the command: it goes on, writes and records what it would have,
+ * and exits quietly with its status. Later writes to the closed stream are dropped.
+ */
+function tolerantOutput(stream: NodeJS.WriteStream): CliIo['stdout'] {
+  let closed = false;
+  // Any error of an output stream (EPIPE, EIO) means the reader is gone; there is nowhere to report it.
+  stream.on('error', () => (closed = true));
+  return {
+    isTTY: stream.isTTY,
+    write: (chunk: string) => !closed && stream.write(chunk),
+  };
+}
+
 function processIo(): CliIo {
   return {
     argv: process.argv.slice(2),
     env: process.env,
     stdin: process.stdin,
-    stdout: process.stdout,
-    stderr: process.stderr,
+    stdout: tolerantOutput(process.stdout),
+    stderr: tolerantOutput(process.stderr),
     now: () => Date.now(),
     uid: process.getuid?.(),
     pid: process.pid,
