@@ -4,7 +4,7 @@ import { parseDuration } from './duration.js';
 import { InputError } from '../errors.js';
 import { setSeries } from '../format/model.js';
 import { parseStreamText, readExpositionText } from './input.js';
-import { deletePushGroup, DEFAULT_PUSH_TIMEOUT_MS, pushFamilies, type PushGroup } from '../push/gateway.js';
+import { deletePushGroup, DEFAULT_PUSH_TIMEOUT_MS, pushFamilies, redactUrl, type PushGroup } from '../push/gateway.js';
 import { parseLabelOption, parseSeriesValues } from './series.js';
 import type { MetricFamily, MetricType, Problem } from '../format/types.js';
 import { collect, reportNotices, typeOption } from './common.js';
@@ -41,7 +41,7 @@ function shellQuote(word: string): string {
 
 /** The exact command that removes the group again. */
 export function deleteCommandFor(group: PushGroup, allowInstance = false): string {
-  const words = ['promfile', 'push', '--gateway', group.gateway, '--job', group.job];
+  const words = ['promfile', 'push', '--gateway', redactUrl(group.gateway), '--job', group.job];
   for (const [name, value] of Object.entries(group.grouping ?? {})) words.push('--grouping', `${name}=${value}`);
   if (allowInstance) words.push('--allow-instance');
   words.push('--delete');
@@ -89,7 +89,7 @@ export function registerPushCommands(program: Command, io: CliIo, context: Comma
       'push series to a Prometheus Pushgateway (service-level batch jobs only; machine-level jobs belong in the textfile directory)',
     )
     .argument('[series...]', 'SERIES=VALUE or SERIES VALUE, as for set; without them, exposition text is read from stdin')
-    .requiredOption('--gateway <url>', 'Pushgateway base URL, e.g. http://127.0.0.1:9091')
+    .requiredOption('--gateway <url>', 'Pushgateway base URL, e.g. http://127.0.0.1:9091 (http:// when no scheme is given)')
     .requiredOption('--job <name>', 'job name: the group is /metrics/job/<name>')
     .option('--grouping <name=value>', 'further grouping-key label (repeatable)', collect)
     .option('--method <method>', 'put replaces the whole group; post replaces only the families pushed', 'put')

@@ -10,7 +10,7 @@ import { IoError, messageOf, PromfileError } from '../errors.js';
 import { acquireLock, lockPathFor, type Lock } from '../textfile/lock.js';
 import { updateTextfile, type UpdateOptions } from '../textfile/update.js';
 import { prepareDirectory } from '../textfile/files.js';
-import { pushFamilies, type PushOptions } from '../push/gateway.js';
+import { pushFamilies, redactUrl, type PushOptions } from '../push/gateway.js';
 import {
   classifyExit,
   endFamilies,
@@ -209,7 +209,7 @@ async function runAndRecord(options: RunJobOptions, write: UpdateOptions, transi
   try {
     const startMs = options.now();
     await record(options, write, (current) => startFamilies(current, options.labels, startMs, transition)).catch((error: unknown) =>
-      options.onWarning(`cannot record the start of the job in ${options.push ? options.push.gateway : options.path}: ${messageOf(error)}`),
+      options.onWarning(`cannot record the start of the job in ${options.push ? redactUrl(options.push.gateway) : options.path}: ${messageOf(error)}`),
     );
     job = spawnJob(options.command, options.args, {
       env: scratch ? { ...options.env, PROMFILE_METRICS: scratch.file } : options.env,
@@ -239,7 +239,7 @@ async function runAndRecord(options: RunJobOptions, write: UpdateOptions, transi
       },
       outcome.result === 'success',
     ).catch((error: unknown) =>
-      options.onWarning(`cannot record the end of the job in ${options.push ? options.push.gateway : options.path}: ${messageOf(error)}`),
+      options.onWarning(`cannot record the end of the job in ${options.push ? redactUrl(options.push.gateway) : options.path}: ${messageOf(error)}`),
     );
     return outcome;
   } finally {
