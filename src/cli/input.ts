@@ -1,27 +1,14 @@
 // Exposition text from a stream (stdin, a generator's stdout), decoded as it
 // arrives: a large input is never held as bytes and as text at once.
-import { constants } from 'node:buffer';
-import { ExpositionError, InputError } from '../errors.js';
-import { firstInvalidUtf8Line, parseExposition } from '../format/parse.js';
+import { ExpositionError } from '../errors.js';
+import { firstInvalidUtf8Line, MAX_TEXT_CHARS, parseExposition, tooLargeProblem } from '../format/parse.js';
 import type { MetricFamily, Problem } from '../format/types.js';
-
-/** The longest string V8 can make: promfile holds an input as one string, so this bounds it. */
-export const MAX_INPUT_CHARS = constants.MAX_STRING_LENGTH;
-
-/** The refusal of an input longer than promfile can hold. */
-export function inputTooLarge(source: string, limit = MAX_INPUT_CHARS): InputError {
-  const mib = Math.floor(limit / 2 ** 20);
-  return new InputError(
-    'ERR_TOO_LARGE',
-    `${source}: input is larger than ${mib} MiB (${limit} characters), the most promfile can hold as text; split it into several files`,
-  );
-}
 
 /** Read a stream to a string; invalid UTF-8 is an ExpositionError naming its line. */
 export async function readExpositionText(
   stream: AsyncIterable<Uint8Array | string>,
   source = '<stdin>',
-  limit = MAX_INPUT_CHARS,
+  limit = MAX_TEXT_CHARS,
 ): Promise<string> {
   const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
   const parts: string[] = [];
@@ -36,7 +23,7 @@ export async function readExpositionText(
   };
   const push = (text: string): void => {
     length += text.length;
-    if (length > limit) throw inputTooLarge(source, limit);
+    if (length > limit) throw new ExpositionError(tooLargeProblem(limit), source);
     parts.push(text);
   };
   for await (const chunk of stream) {
@@ -52,7 +39,7 @@ export async function readExpositionText(
   try {
     push(decoder.decode());
   } catch (error) {
-    if (error instanceof InputError) throw error;
+    if (error instanceof ExpositionError) throw error;
     throw invalid(new Uint8Array([0xff]));
   }
   return parts.join('');

@@ -192,15 +192,19 @@ async function generatorOutput(
   const generator = startGenerator(executable, args, { env: io.env, ...(timeoutMs === undefined ? {} : { timeoutMs }), killAfterMs });
   const off = (['SIGINT', 'SIGTERM', 'SIGHUP'] as const).map((signal) => io.onSignal(signal, () => generator.forward(signal)));
   try {
-    const text = readExpositionText(generator.stdout, executable);
-    // Keep reading while it runs; a refused output must not leave it blocked on a full pipe.
-    const [output, exit] = await Promise.all([text.catch((error: unknown) => ({ error })), generator.exit]);
+    // Output refused half-way (invalid UTF-8, too large) is the reason, not the
+    // broken pipe the generator then dies of: stop it and report the output.
+    const text = readExpositionText(generator.stdout, executable).catch((error: unknown) => {
+      generator.forward('SIGTERM');
+      return { error };
+    });
+    const [output, exit] = await Promise.all([text, generator.exit]);
+    if (typeof output !== 'string') throw output.error;
     if (exit.status !== 0) {
       io.stderr.write(`promfile: ${executable} ${generatorFailure(exit, flags.timeout)}; ${path} was not changed\n`);
       context.exitCode = exit.status;
       return undefined;
     }
-    if (typeof output !== 'string') throw output.error;
     return output;
   } finally {
     off.forEach((unsubscribe) => unsubscribe());

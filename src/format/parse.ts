@@ -2,6 +2,7 @@
 // (Prometheus text format 0.0.4, legacy names) and reports everything else
 // as a Problem with its line. One syntax error ends the parse, as it ends
 // node_exporter's reading of the whole file.
+import { constants } from 'node:buffer';
 import { ExpositionError } from '../errors.js';
 import { describeBadFloat, parseGoFloat } from './number.js';
 import { describeChar, isBlank, LineCursor, ScanError, unescapeHelp } from './scan.js';
@@ -59,11 +60,25 @@ export function parseExposition(
   return families;
 }
 
+/** The longest text V8 can hold as one string: the bound of what promfile parses. */
+export const MAX_TEXT_CHARS = constants.MAX_STRING_LENGTH;
+
+/** Text over V8's string limit: refused, not mistaken for invalid UTF-8 or a crash. */
+export function tooLargeProblem(limit = MAX_TEXT_CHARS): Problem {
+  return {
+    severity: 'error',
+    rule: 'too-large',
+    message: `larger than ${Math.floor(limit / 2 ** 20)} MiB of text (${limit} characters), the most promfile can hold; split it into several files`,
+    wholeFile: true,
+  };
+}
+
 function decode(input: string | Uint8Array): string | Problem {
   if (typeof input === 'string') return input;
   try {
     return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(input);
-  } catch {
+  } catch (error) {
+    if ((error as { code?: string }).code === 'ERR_STRING_TOO_LONG' || input.length > MAX_TEXT_CHARS) return tooLargeProblem();
     return { severity: 'error', rule: 'invalid-utf8', message: 'invalid UTF-8', line: firstInvalidUtf8Line(input), wholeFile: true };
   }
 }

@@ -209,7 +209,9 @@ async function runAndRecord(options: RunJobOptions, write: UpdateOptions, transi
   try {
     const startMs = options.now();
     await record(options, write, (current) => startFamilies(current, options.labels, startMs, transition)).catch((error: unknown) =>
-      options.onWarning(`cannot record the start of the job in ${options.push ? redactUrl(options.push.gateway) : options.path}: ${messageOf(error)}`),
+      options.onWarning(
+        `cannot record the start of the job in ${options.push ? redactUrl(options.push.gateway) : options.path}: ${messageOf(error)}`,
+      ),
     );
     job = spawnJob(options.command, options.args, {
       env: scratch ? { ...options.env, PROMFILE_METRICS: scratch.file } : options.env,
@@ -239,7 +241,9 @@ async function runAndRecord(options: RunJobOptions, write: UpdateOptions, transi
       },
       outcome.result === 'success',
     ).catch((error: unknown) =>
-      options.onWarning(`cannot record the end of the job in ${options.push ? redactUrl(options.push.gateway) : options.path}: ${messageOf(error)}`),
+      options.onWarning(
+        `cannot record the end of the job in ${options.push ? redactUrl(options.push.gateway) : options.path}: ${messageOf(error)}`,
+      ),
     );
     return outcome;
   } finally {
