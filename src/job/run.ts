@@ -3,9 +3,10 @@
 // or on a Pushgateway. Kept light (no prom-client): it wraps every cron job,
 // so its start-up time is overhead on every run.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
+import { makeScratch, removeStaleScratch } from './scratch.js';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { IoError, messageOf, PromfileError } from '../errors.js';
 import { acquireLock, lockPathFor, type Lock } from '../textfile/lock.js';
 import { updateTextfile, type UpdateOptions } from '../textfile/update.js';
@@ -202,7 +203,9 @@ async function runAndRecord(options: RunJobOptions, write: UpdateOptions, transi
   let job: ChildJob | undefined;
   // Subscribe before anything else so a signal during the start write is not lost: it is passed on once the job exists.
   const unsubscribe = options.signals?.((signal) => (job ? job.forward(signal) : pending.push(signal)));
-  const scratch = await makeScratch(options.scratchRoot ?? tmpdir()).catch((error: unknown) => {
+  const scratchRoot = options.scratchRoot ?? tmpdir();
+  await removeStaleScratch(scratchRoot);
+  const scratch = await makeScratch(scratchRoot).catch((error: unknown) => {
     options.onWarning(`cannot create the PROMFILE_METRICS scratch directory, the job's own metrics are off: ${messageOf(error)}`);
     return undefined;
   });
@@ -250,11 +253,6 @@ async function runAndRecord(options: RunJobOptions, write: UpdateOptions, transi
     unsubscribe?.();
     if (scratch) await rm(scratch.dir, { recursive: true, force: true }).catch(() => undefined);
   }
-}
-
-async function makeScratch(root: string): Promise<{ dir: string; file: string }> {
-  const dir = await mkdtemp(join(root, 'promfile-run-'));
-  return { dir, file: join(dir, 'metrics.prom') };
 }
 
 async function readJobMetrics(file: string, options: RunJobOptions): Promise<MetricFamily[]> {
