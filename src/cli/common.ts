@@ -32,12 +32,19 @@ export function addTargetOptions(command: Command): Command {
     .option('--file-path <path>', 'write this .prom path instead of --dir/--file');
 }
 
+/** Options of the commands that change or remove an existing file (unset, rm): where, and the lock. */
+export function addLockOptions(command: Command): Command {
+  return addTargetOptions(command).option('--lock-timeout <duration>', 'how long to wait for the file lock', '30s');
+}
+
+/** Options of the commands that create files: also the directory, mode and owner. */
 export function addWriteOptions(command: Command): Command {
-  return addTargetOptions(command)
-    .option('--mkdir', 'create the directory if it is missing')
-    .option('--mode <octal>', 'file mode', '0644')
-    .option('--owner <user:group>', 'chown the file (root only)')
-    .option('--lock-timeout <duration>', 'how long to wait for the file lock', '30s');
+  return addLockOptions(
+    command
+      .option('--mkdir', 'create the directory if it is missing')
+      .option('--mode <octal>', 'file mode (node_exporter running as another user needs o+r)', '0644')
+      .option('--owner <user:group>', 'chown the file (root only)'),
+  );
 }
 
 export function typeOption(program: Command): Option {
@@ -73,6 +80,11 @@ export async function writeOptions(flags: WriteFlags, io: CliIo): Promise<Update
     if (io.uid !== 0) throw new InputError('ERR_INVALID_ARGUMENT', '--owner needs root (only root can give a file to another user)');
     owner = await resolveOwner(flags.owner);
   }
+  // node_exporter runs as its own user (Debian: prometheus): without o+r it reads the file only through --owner.
+  if ((parseInt(mode, 8) & 0o004) === 0 && owner === undefined)
+    io.stderr.write(
+      `promfile: warning: --mode ${mode}: node_exporter running as another user cannot read the file (it needs o+r, or --owner)\n`,
+    );
   return {
     mode: parseInt(mode, 8),
     mkdir: flags.mkdir === true,

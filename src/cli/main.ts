@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import type { Command } from 'commander';
 import { InputError, IoError, PromfileError } from '../errors.js';
 import type { CliIo, CommandContext } from './io.js';
+import { withHint } from './hints.js';
 
 // commander is CommonJS: require() skips the ESM loader's export analysis,
 // 3 ms of every cold start. Command modules get it through `program`.
@@ -42,7 +43,12 @@ export async function createProgram(io: CliIo, context: CommandContext, args: re
     .description("Write Prometheus metrics into node_exporter's textfile collector directory: validated and atomic.")
     .version(readVersion(), '-V, --version')
     .exitOverride()
-    .configureOutput({ writeOut: (text) => io.stdout.write(text), writeErr: (text) => io.stderr.write(text) })
+    .configureOutput({
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: (text) => io.stderr.write(text),
+      // Commander's own errors look like ours: `promfile: unknown option ...`, exit 2.
+      outputError: (text, write) => write(`promfile: ${text.replace(/^error: /, '')}`),
+    })
     .showHelpAfterError('(run "promfile help <command>" for usage)');
   program.allowExcessArguments(false);
   // Options after a command's arguments belong to it: `promfile run --job x ls -l`.
@@ -52,14 +58,14 @@ export async function createProgram(io: CliIo, context: CommandContext, args: re
   return program;
 }
 
-/** Map any error to its exit status, printing one line on stderr. */
-export function exitCodeFor(error: unknown, io: CliIo): number {
+/** Map any error to its exit status, printing one line on stderr (with the CLI's hint for `command`). */
+export function exitCodeFor(error: unknown, io: CliIo, command?: string): number {
   if (error instanceof CommanderError) {
     // Commander has printed its message already; help and version are successes.
     return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
   }
   if (error instanceof PromfileError) {
-    io.stderr.write(`promfile: ${error.message}\n`);
+    io.stderr.write(`promfile: ${withHint(error, command)}\n`);
     if (error instanceof InputError) return EXIT.usage;
     if (error instanceof IoError) return EXIT.failure;
     return EXIT.failure;
@@ -79,7 +85,7 @@ export async function main(args: readonly string[], io: CliIo): Promise<number> 
     await program.parseAsync([...args], { from: 'user' });
     return context.exitCode;
   } catch (error) {
-    return exitCodeFor(error, io);
+    return exitCodeFor(error, io, args[0]);
   }
 }
 

@@ -5,7 +5,7 @@ import { InputError } from '../errors.js';
 import { setSeries } from '../format/model.js';
 import { parseStreamText, readExpositionText } from './input.js';
 import { deletePushGroup, DEFAULT_PUSH_TIMEOUT_MS, pushFamilies, redactUrl, type PushGroup } from '../push/gateway.js';
-import { parseLabelOption, parseSeriesValues } from './series.js';
+import { parseLabelOption, parseLabelOptions, parseSeriesValues } from './series.js';
 import type { MetricFamily, MetricType, Problem } from '../format/types.js';
 import { collect, reportNotices, typeOption } from './common.js';
 import type { CliIo, CommandContext } from './io.js';
@@ -28,7 +28,7 @@ interface PushFlags {
 export function parseGrouping(values: readonly string[] = []): Record<string, string> {
   const grouping: Record<string, string> = {};
   for (const value of values) {
-    const [name, labelValue] = parseLabelOption(value);
+    const [name, labelValue] = parseLabelOption(value, '--grouping');
     if (Object.hasOwn(grouping, name)) throw new InputError('ERR_INVALID_ARGUMENT', `--grouping ${name} is given twice`);
     grouping[name] = labelValue;
   }
@@ -57,7 +57,7 @@ export function warnPushPersistence(io: CliIo, group: PushGroup, allowInstance =
 
 async function familiesToPush(args: string[], flags: PushFlags, io: CliIo): Promise<MetricFamily[]> {
   if (args.length > 0) {
-    const extra = Object.fromEntries((flags.label ?? []).map(parseLabelOption));
+    const extra = parseLabelOptions(flags.label);
     const values = parseSeriesValues(args, extra, io.now());
     return setSeries([], values, {
       ...(flags.type ? { type: flags.type } : {}),

@@ -4,7 +4,7 @@ import { positiveDuration } from './duration.js';
 import { InputError } from '../errors.js';
 import { getSeries, setSeries } from '../format/model.js';
 import { parseGoFloat } from '../format/number.js';
-import { parseLabelOption, parseSeriesSelector, withLabels } from './series.js';
+import { parseLabelOptions, parseSeriesSelector, withLabels } from './series.js';
 import { updateTextfile } from '../textfile/update.js';
 import { resolveTarget } from '../textfile/files.js';
 import { addWriteOptions, collect, targetPath, writeOptions, type WriteFlags } from './common.js';
@@ -42,7 +42,7 @@ interface IncFlags extends WriteFlags {
 }
 
 function labelOptions(flags: { label?: string[] }): Record<string, string> {
-  return Object.fromEntries((flags.label ?? []).map(parseLabelOption));
+  return parseLabelOptions(flags.label);
 }
 
 function runLabels(flags: RunFlags): Record<string, string> {
@@ -157,7 +157,8 @@ export function registerRunCommands(program: Command, io: CliIo, context: Comman
     .option('--help-text <text>', 'HELP text of the counter')
     .action(async (seriesText: string, amountText: string, flags: IncFlags) => {
       const path = targetPath(flags, io);
-      const series = withLabels(parseSeriesSelector(seriesText, 'argument 1'), labelOptions(flags), 'argument 1');
+      const what = JSON.stringify(seriesText);
+      const series = withLabels(parseSeriesSelector(seriesText, what), labelOptions(flags), what);
       const amount = parseAmount(amountText);
       await updateTextfile(
         path,

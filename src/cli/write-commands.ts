@@ -4,12 +4,21 @@ import { InputError } from '../errors.js';
 import { removeFamilies, setSeries, unsetSeries } from '../format/model.js';
 import { isBlankInput, parseStreamText, readExpositionText } from './input.js';
 import { positiveDuration } from './duration.js';
-import { parseLabelOption, parseSeriesSelector, parseSeriesValues, withLabels } from './series.js';
+import { parseLabelOptions, parseSeriesSelector, parseSeriesValues, withLabels } from './series.js';
 import { updateTextfile } from '../textfile/update.js';
 import { withLock } from '../textfile/lock.js';
 import { removeTextfile } from '../textfile/files.js';
 import type { MetricType, Problem } from '../format/types.js';
-import { addWriteOptions, collect, reportNotices, targetPath, typeOption, writeOptions, type WriteFlags } from './common.js';
+import {
+  addLockOptions,
+  addWriteOptions,
+  collect,
+  reportNotices,
+  targetPath,
+  typeOption,
+  writeOptions,
+  type WriteFlags,
+} from './common.js';
 import type { CliIo, CommandContext } from './io.js';
 
 interface SetFlags extends WriteFlags {
@@ -21,7 +30,7 @@ interface SetFlags extends WriteFlags {
 }
 
 function extraLabels(flags: { label?: string[] }): Record<string, string> {
-  return Object.fromEntries((flags.label ?? []).map(parseLabelOption));
+  return parseLabelOptions(flags.label);
 }
 
 /** Print the would-be file for --dry-run. */
@@ -104,7 +113,7 @@ export function registerWriteCommands(program: Command, io: CliIo, context: Comm
       if (flags.dryRun) emit(io, result.content ?? '');
     });
 
-  addWriteOptions(
+  addLockOptions(
     program
       .command('unset')
       .description('remove series (or, with --family, whole metrics) from a textfile')
@@ -116,7 +125,7 @@ export function registerWriteCommands(program: Command, io: CliIo, context: Comm
     .action(async (args: string[], flags: WriteFlags & { label?: string[]; family?: boolean; dryRun?: boolean }) => {
       const path = targetPath(flags, io);
       const extra = extraLabels(flags);
-      const selectors = args.map((arg, i) => withLabels(parseSeriesSelector(arg, `argument ${i + 1}`), extra, `argument ${i + 1}`));
+      const selectors = args.map((arg) => withLabels(parseSeriesSelector(arg, JSON.stringify(arg)), extra, JSON.stringify(arg)));
       if (flags.family && selectors.some((s) => Object.keys(s.labels).length > 0)) {
         throw new InputError('ERR_INVALID_ARGUMENT', '--family takes metric names without labels');
       }
@@ -139,7 +148,7 @@ export function registerWriteCommands(program: Command, io: CliIo, context: Comm
       if (flags.dryRun) emit(io, result.content ?? '');
     });
 
-  addWriteOptions(program.command('rm').description('delete a textfile (stale-metric clean-up); a missing file is not an error')).action(
+  addLockOptions(program.command('rm').description('delete a textfile (stale-metric clean-up); a missing file is not an error')).action(
     async (flags: WriteFlags) => {
       const path = targetPath(flags, io);
       const options = await writeOptions(flags, io);

@@ -267,7 +267,7 @@ class Parser {
         : {
             severity: 'error',
             rule: 'timestamp',
-            message: 'sample has a timestamp; node_exporter skips the entire file (use --strip-timestamps to drop them)',
+            message: 'sample has a timestamp; node_exporter skips the entire file',
             line: lineNo,
             wholeFile: true,
           },

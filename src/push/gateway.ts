@@ -44,7 +44,7 @@ export const HOST_LABELS: readonly string[] = ['instance', 'host', 'hostname', '
 const CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
 const MACHINE_ADVICE =
-  'a job tied to one machine belongs in that machine\'s textfile directory ("promfile set"/"write", scraped by its node_exporter), not on the Pushgateway where its series never expire (allowInstance / --allow-instance pushes anyway)';
+  'a job tied to one machine belongs in that machine\'s textfile directory ("promfile set"/"write", scraped by its node_exporter), not on the Pushgateway where its series never expire';
 
 /** The gateway URL to use: `http://` is implied when no scheme is given (`host:9091`). */
 export function gatewayUrl(gateway: string): string {

@@ -1,7 +1,7 @@
 // Locked read-modify-write of one textfile: the operation every command and
 // the library share, so none of them can lose another's update.
 import { dirname } from 'node:path';
-import { ExpositionError } from '../errors.js';
+import { ExpositionError, InputError } from '../errors.js';
 import { withLock } from './lock.js';
 import { parseExposition } from '../format/parse.js';
 import { renderChunks, renderExposition } from '../format/render.js';
@@ -44,9 +44,10 @@ export async function readFamilies(path: string): Promise<MetricFamily[] | undef
       throw new ExpositionError(
         {
           ...error.problem,
-          message: `${error.problem.message} (the existing file is invalid; fix it, or rewrite it with --replace or "promfile write")`,
+          message: `${error.problem.message} (the existing file is invalid)`,
         },
         path,
+        'ERR_INVALID_FILE',
       );
     }
     throw error;
@@ -77,11 +78,7 @@ export async function updateTextfile(
     const families = await change(current);
     if (!options.prevalidated) assertWritable(families.filter((family) => family.samples.length > 0));
     if (!options.allowEmpty && families.every((family) => family.samples.length === 0)) {
-      throw new ExpositionError({
-        severity: 'error',
-        rule: 'empty',
-        message: 'nothing to write: no samples (pass --allow-empty to write an empty file)',
-      });
+      throw new InputError('ERR_EMPTY_INPUT', 'nothing to write: no samples (allowEmpty writes an empty file)');
     }
     if (options.dryRun) return { path, families, content: renderExposition(families), written: false };
     // Rendered family by family into the temp file: a large file is never held twice in memory.
