@@ -47,6 +47,13 @@ export function addWriteOptions(command: Command): Command {
   );
 }
 
+export function formatOption(program: Command): Option {
+  return program
+    .createOption('--format <format>', 'json: print one object (file, changed as series, written, warnings) on stdout')
+    .choices(['text', 'json'])
+    .default('text');
+}
+
 export function typeOption(program: Command): Option {
   return program
     .createOption('--type <type>', 'metric type of new families (default: counter for *_total, else gauge)')

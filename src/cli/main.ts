@@ -79,9 +79,21 @@ export function exitCodeFor(error: unknown, io: CliIo, command?: string): number
 }
 
 export async function main(args: readonly string[], io: CliIo): Promise<number> {
-  const context: CommandContext = { exitCode: EXIT.ok };
+  const warnings: string[] = [];
+  const context: CommandContext = { exitCode: EXIT.ok, warnings };
+  // Warnings still go to stderr; --format json also lists them in its report.
+  const teeIo: CliIo = {
+    ...io,
+    stderr: {
+      ...(io.stderr.isTTY === undefined ? {} : { isTTY: io.stderr.isTTY }),
+      write: (text: string) => {
+        if (text.startsWith('promfile: warning: ')) warnings.push(text.slice('promfile: warning: '.length).trimEnd());
+        return io.stderr.write(text);
+      },
+    },
+  };
   try {
-    const program = await createProgram(io, context, args);
+    const program = await createProgram(teeIo, context, args);
     await program.parseAsync([...args], { from: 'user' });
     return context.exitCode;
   } catch (error) {

@@ -7,9 +7,10 @@ import { parseGoFloat } from '../format/number.js';
 import { parseLabelOptions, parseSeriesSelector, withLabels } from './series.js';
 import { updateTextfile } from '../textfile/update.js';
 import { resolveTarget } from '../textfile/files.js';
-import { addWriteOptions, collect, targetPath, writeOptions, type WriteFlags } from './common.js';
+import { addWriteOptions, collect, formatOption, targetPath, writeOptions, type WriteFlags } from './common.js';
+import { printReport, reportUpdate, sameSeries, seriesBefore, seriesOfFile, type OutputFlags } from './report.js';
 import type { CliIo, CommandContext } from './io.js';
-import { checkPush, type PushOptions } from '../push/gateway.js';
+import { checkPush, groupUrl, type PushOptions } from '../push/gateway.js';
 import { startFamilies } from '../job/metrics.js';
 import { parseGrouping, warnPushPersistence } from './push-commands.js';
 
@@ -24,7 +25,7 @@ const RESERVED_LABELS: Readonly<Record<string, string>> = {
   result: 'run uses it on promfile_job_runs_total',
 };
 
-interface RunFlags extends WriteFlags {
+interface RunFlags extends WriteFlags, OutputFlags {
   job: string;
   timeout?: string;
   killAfter: string;
@@ -36,7 +37,7 @@ interface RunFlags extends WriteFlags {
   quiet?: boolean;
 }
 
-interface IncFlags extends WriteFlags {
+interface IncFlags extends WriteFlags, OutputFlags {
   label?: string[];
   helpText?: string;
 }
@@ -101,8 +102,10 @@ export function registerRunCommands(program: Command, io: CliIo, context: Comman
     .option('--grouping <name=value>', 'with --push: further grouping-key label (repeatable)', collect)
     .option('--allow-instance', 'with --push: allow an instance/host label or this hostname')
     .option('-q, --quiet', 'with --push: do not print the reminder that pushed series never expire')
+    .addOption(formatOption(program))
     .action(async (command: string[], flags: RunFlags) => {
       const path = runTarget(flags, io);
+      const before = flags.push === undefined ? await seriesBefore(flags, path) : undefined;
       const labels = runLabels(flags);
       const push: PushOptions | undefined =
         flags.push === undefined
@@ -144,6 +147,18 @@ export function registerRunCommands(program: Command, io: CliIo, context: Comman
       if (outcome.detail !== undefined && outcome.result === 'failure') io.stderr.write(`promfile: ${outcome.detail}\n`);
       if (outcome.result === 'timeout') io.stderr.write(`promfile: job ${flags.job} timed out after ${flags.timeout}\n`);
       context.exitCode = outcome.status;
+      if (flags.format === 'json') {
+        const after = push ? undefined : await seriesOfFile(path);
+        printReport(io, context, {
+          file: push ? groupUrl(push) : path,
+          changed: after === undefined || !sameSeries(before ?? new Set(), after),
+          written: true,
+          dryRun: false,
+          job: flags.job,
+          result: outcome.result,
+          exitCode: outcome.status,
+        });
+      }
     });
 
   addWriteOptions(
@@ -155,12 +170,15 @@ export function registerRunCommands(program: Command, io: CliIo, context: Comman
   )
     .option('-l, --label <name=value>', 'add a label to the series (repeatable)', collect)
     .option('--help-text <text>', 'HELP text of the counter')
+    .option('--dry-run', 'print the resulting file to stdout and write nothing')
+    .addOption(formatOption(program))
     .action(async (seriesText: string, amountText: string, flags: IncFlags) => {
       const path = targetPath(flags, io);
+      const before = await seriesBefore(flags, path);
       const what = JSON.stringify(seriesText);
       const series = withLabels(parseSeriesSelector(seriesText, what), labelOptions(flags), what);
       const amount = parseAmount(amountText);
-      await updateTextfile(
+      const result = await updateTextfile(
         path,
         (current) => {
           const value = (getSeries(current, series.name, series.labels)?.value ?? 0) + amount;
@@ -169,7 +187,8 @@ export function registerRunCommands(program: Command, io: CliIo, context: Comman
             ...(flags.helpText !== undefined ? { help: flags.helpText } : {}),
           });
         },
-        await writeOptions(flags, io),
+        { ...(await writeOptions(flags, io)), dryRun: flags.dryRun === true },
       );
+      reportUpdate(io, context, flags, before, result);
     });
 }

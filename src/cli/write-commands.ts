@@ -12,6 +12,7 @@ import type { MetricType, Problem } from '../format/types.js';
 import {
   addLockOptions,
   addWriteOptions,
+  formatOption,
   collect,
   reportNotices,
   targetPath,
@@ -20,8 +21,10 @@ import {
   type WriteFlags,
 } from './common.js';
 import type { CliIo, CommandContext } from './io.js';
+import { printReport, reportUpdate, seriesBefore, type OutputFlags } from './report.js';
+import { lstat } from 'node:fs/promises';
 
-interface SetFlags extends WriteFlags {
+interface SetFlags extends WriteFlags, OutputFlags {
   type?: MetricType;
   helpText?: string;
   label?: string[];
@@ -31,11 +34,6 @@ interface SetFlags extends WriteFlags {
 
 function extraLabels(flags: { label?: string[] }): Record<string, string> {
   return parseLabelOptions(flags.label);
-}
-
-/** Print the would-be file for --dry-run. */
-function emit(io: CliIo, content: string): void {
-  io.stdout.write(content);
 }
 
 export function registerWriteCommands(program: Command, io: CliIo, context: CommandContext): void {
@@ -53,8 +51,10 @@ export function registerWriteCommands(program: Command, io: CliIo, context: Comm
     .option('-l, --label <name=value>', 'add a label to every series (repeatable)', collect)
     .option('--replace', 'replace the whole file instead of merging into it')
     .option('--dry-run', 'print the resulting file to stdout and write nothing')
+    .addOption(formatOption(program))
     .action(async (args: string[], flags: SetFlags) => {
       const path = targetPath(flags, io);
+      const before = await seriesBefore(flags, path);
       const values = parseSeriesValues(args, extraLabels(flags), io.now());
       const result = await updateTextfile(
         path,
@@ -65,7 +65,7 @@ export function registerWriteCommands(program: Command, io: CliIo, context: Comm
           }),
         { ...(await writeOptions(flags, io)), replace: flags.replace === true, dryRun: flags.dryRun === true },
       );
-      if (flags.dryRun) emit(io, result.content ?? '');
+      reportUpdate(io, context, flags, before, result);
     });
 
   addWriteOptions(
@@ -81,8 +81,10 @@ export function registerWriteCommands(program: Command, io: CliIo, context: Comm
     .option('--timeout <duration>', 'with COMMAND: send SIGTERM to its process group after this long; exit 124, file kept')
     .option('--kill-after <duration>', 'after a timeout, SIGKILL the group this much later', '10s')
     .option('--dry-run', 'print the normalized file to stdout and write nothing')
+    .addOption(formatOption(program))
     .action(async (command: string[], flags: WriteCommandFlags) => {
       const path = targetPath(flags, io);
+      const before = await seriesBefore(flags, path);
       const text = command.length > 0 ? await generatorOutput(command, flags, path, io, context) : await stdinText(io);
       if (text === undefined) return;
       const source = command.length > 0 ? (command[0] as string) : '<stdin>';
@@ -110,7 +112,7 @@ export function registerWriteCommands(program: Command, io: CliIo, context: Comm
         allowEmpty: true,
         dryRun: flags.dryRun === true,
       });
-      if (flags.dryRun) emit(io, result.content ?? '');
+      reportUpdate(io, context, flags, before, result);
     });
 
   addLockOptions(
@@ -122,8 +124,10 @@ export function registerWriteCommands(program: Command, io: CliIo, context: Comm
     .option('-l, --label <name=value>', 'add a label to every series (repeatable)', collect)
     .option('--family', 'the arguments are metric names: remove all their series')
     .option('--dry-run', 'print the resulting file to stdout and write nothing')
-    .action(async (args: string[], flags: WriteFlags & { label?: string[]; family?: boolean; dryRun?: boolean }) => {
+    .addOption(formatOption(program))
+    .action(async (args: string[], flags: WriteFlags & OutputFlags & { label?: string[]; family?: boolean }) => {
       const path = targetPath(flags, io);
+      const before = await seriesBefore(flags, path);
       const extra = extraLabels(flags);
       const selectors = args.map((arg) => withLabels(parseSeriesSelector(arg, JSON.stringify(arg)), extra, JSON.stringify(arg)));
       if (flags.family && selectors.some((s) => Object.keys(s.labels).length > 0)) {
@@ -145,16 +149,18 @@ export function registerWriteCommands(program: Command, io: CliIo, context: Comm
         { ...(await writeOptions(flags, io)), allowEmpty: true, dryRun: flags.dryRun === true },
       );
       if (removed === 0) io.stderr.write(`promfile: warning: nothing matched in ${path}\n`);
-      if (flags.dryRun) emit(io, result.content ?? '');
+      reportUpdate(io, context, flags, before, result);
     });
 
-  addLockOptions(program.command('rm').description('delete a textfile (stale-metric clean-up); a missing file is not an error')).action(
-    async (flags: WriteFlags) => {
+  addLockOptions(program.command('rm').description('delete a textfile (stale-metric clean-up); a missing file is not an error'))
+    .option('--dry-run', 'say whether the file exists, and delete nothing')
+    .addOption(formatOption(program))
+    .action(async (flags: WriteFlags & OutputFlags) => {
       const path = targetPath(flags, io);
       const options = await writeOptions(flags, io);
       const existed = await withLock(
         path,
-        () => removeTextfile(path),
+        () => (flags.dryRun ? textfileExists(path) : removeTextfile(path)),
         options.lockTimeoutMs === undefined ? {} : { timeoutMs: options.lockTimeoutMs },
       ).catch((error: unknown) => {
         // No directory means no file, and no lock to take.
@@ -162,11 +168,17 @@ export function registerWriteCommands(program: Command, io: CliIo, context: Comm
         throw error;
       });
       if (!existed) io.stderr.write(`promfile: warning: ${path} did not exist\n`);
-    },
-  );
+      if (flags.format === 'json')
+        printReport(io, context, { file: path, changed: existed, written: existed && !flags.dryRun, dryRun: flags.dryRun === true });
+    });
 }
 
-interface WriteCommandFlags extends WriteFlags {
+/** For rm --dry-run: is there a file (or link) to remove? */
+async function textfileExists(path: string): Promise<boolean> {
+  return (await lstat(path).catch(() => undefined)) !== undefined;
+}
+
+interface WriteCommandFlags extends WriteFlags, OutputFlags {
   stripTimestamps?: boolean;
   allowEmpty?: boolean;
   dryRun?: boolean;
