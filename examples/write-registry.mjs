@@ -44,5 +44,10 @@ for (const [volume, bytes, count] of [
 for (const seconds of [0.004, 0.05, 0.05, 0.3, 2.5]) fileSeconds.observe(seconds);
 lastSuccess.set(Date.now() / 1000);
 
-const path = await writeRegistry(registry, { dir, name: 'backup' });
-console.log(path);
+try {
+  console.log(await writeRegistry(registry, { dir, name: 'backup' }));
+} catch (error) {
+  // promfile's errors are one line each, with a stable code to branch on.
+  console.error(`write-registry: ${error.message}${error.code ? ` [${error.code}]` : ''}`);
+  process.exitCode = 1;
+}

@@ -6,6 +6,7 @@ export type ErrorCode =
   | 'ERR_INVALID_EXPOSITION'
   | 'ERR_INVALID_FILE_NAME'
   | 'ERR_EMPTY_INPUT'
+  | 'ERR_INVALID_FILE'
   | 'ERR_CONFLICT'
   | 'ERR_DIRECTORY_CONFLICT'
   | 'ERR_DIR_MISSING'
@@ -49,9 +50,9 @@ export class ExpositionError extends InputError {
   override name = 'ExpositionError';
   readonly problem: Problem;
 
-  constructor(problem: Problem, source?: string) {
+  constructor(problem: Problem, source?: string, code: 'ERR_INVALID_EXPOSITION' | 'ERR_INVALID_FILE' = 'ERR_INVALID_EXPOSITION') {
     const where = problem.line === undefined ? '' : `line ${problem.line}: `;
-    super('ERR_INVALID_EXPOSITION', `${source ? `${source}: ` : ''}${where}${problem.message}`);
+    super(code, `${source ? `${source}: ` : ''}${where}${problem.message}`);
     this.problem = problem;
   }
 }

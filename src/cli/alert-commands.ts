@@ -8,7 +8,7 @@ import { updateTextfile } from '../textfile/update.js';
 import { addWriteOptions, collect, resolveDirectory, targetPath, writeOptions, type WriteFlags } from './common.js';
 import { parseDuration } from './duration.js';
 import type { CliIo } from './io.js';
-import { parseLabelOption, parseSeriesSelector, withLabels } from './series.js';
+import { parseLabelOptions, parseSeriesSelector, withLabels } from './series.js';
 
 interface ObserveFlags extends WriteFlags {
   buckets?: string;
@@ -47,7 +47,7 @@ function registerObserve(program: Command, io: CliIo): void {
     .option('--help-text <text>', 'HELP text of the histogram')
     .action(async (seriesText: string, valueText: string, flags: ObserveFlags) => {
       const path = targetPath(flags, io);
-      const labels = Object.fromEntries((flags.label ?? []).map(parseLabelOption));
+      const labels = parseLabelOptions(flags.label);
       const series = withLabels(parseSeriesSelector(seriesText, 'argument 1'), labels, 'argument 1');
       const value = finite(valueText, 'value');
       const buckets = flags.buckets === undefined ? undefined : parseBuckets(flags.buckets, '--buckets');

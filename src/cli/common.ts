@@ -44,16 +44,24 @@ export function addTargetOptions(command: Command): Command {
     .option('--file-path <path>', 'write this .prom path instead of --dir/--file');
 }
 
-export function addWriteOptions(command: Command): Command {
+/** Options of the commands that change or remove an existing file (unset, rm): where, and the lock. */
+export function addLockOptions(command: Command): Command {
   return addTargetOptions(command)
-    .option('--mkdir', 'create the directory if it is missing')
-    .option('--mode <octal>', 'file mode', MODE_DEFAULT)
-    .option('--owner <user:group>', 'chown the file (root only)')
     .option('--lock-timeout <duration>', 'how long to wait for the file lock', LOCK_TIMEOUT_DEFAULT)
     .option(
       '--trust-parent',
       'as root, write even though a directory on the path belongs to (or is writable by) another user, who could swap it (also PROMFILE_TRUST_PARENT=1)',
     );
+}
+
+/** Options of the commands that create files: also the directory, mode and owner. */
+export function addWriteOptions(command: Command): Command {
+  return addLockOptions(
+    command
+      .option('--mkdir', 'create the directory if it is missing')
+      .option('--mode <octal>', 'file mode (node_exporter running as another user needs o+r)', MODE_DEFAULT)
+      .option('--owner <user:group>', 'chown the file (root only)'),
+  );
 }
 
 /** --node-exporter: the version whose rules `check`, `write` and `set` judge by. */
@@ -93,6 +101,13 @@ export function resolveProfile(flags: { nodeExporter?: string }, io: CliIo, dir?
   return chooseProfile({ flag: flags.nodeExporter, env: io.env, uid: io.uid, ...(dir === undefined ? {} : { dir }) });
 }
 
+export function formatOption(program: Command): Option {
+  return program
+    .createOption('--format <format>', 'json: print one object (file, changed as series, written, warnings) on stdout')
+    .choices(['text', 'json'])
+    .default('text');
+}
+
 export function typeOption(program: Command): Option {
   return program
     .createOption('--type <type>', 'metric type of new families (default: counter for *_total, else gauge)')
@@ -126,6 +141,11 @@ export async function writeOptions(flags: WriteFlags, io: CliIo, path?: string):
     if (io.uid !== 0) throw new InputError('ERR_INVALID_ARGUMENT', '--owner needs root (only root can give a file to another user)');
     owner = await resolveOwner(flags.owner);
   }
+  // node_exporter runs as its own user (Debian: prometheus): without o+r it reads the file only through --owner.
+  if ((parseInt(mode, 8) & 0o004) === 0 && owner === undefined)
+    io.stderr.write(
+      `promfile: warning: --mode ${mode}: node_exporter running as another user cannot read the file (it needs o+r, or --owner)\n`,
+    );
   // Only commands that offer --no-dir-check check the directory (commander sets dirCheck: true for them).
   const dirCheck = flags.dirCheck === true;
   return {

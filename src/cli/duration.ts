@@ -17,3 +17,10 @@ export function parseDuration(text: string, what = 'duration'): number {
   }
   return total;
 }
+
+/** A duration that must be more than 0 (or may be 0 with `allowZero`). */
+export function positiveDuration(text: string, what: string, allowZero: boolean): number {
+  const ms = parseDuration(text, what);
+  if (ms < 0 || (!allowZero && ms === 0)) throw new InputError('ERR_INVALID_ARGUMENT', `${what} "${text}" must be more than 0`);
+  return ms;
+}

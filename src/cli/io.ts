@@ -19,4 +19,6 @@ export interface CliIo {
 /** The exit status a command wants, set by its action. */
 export interface CommandContext {
   exitCode: number;
+  /** The warnings printed so far (for `--format json`). */
+  warnings?: string[];
 }

@@ -6,6 +6,7 @@ import { InputError, IoError, PromfileError } from '../errors.js';
 import type { CliIo, CommandContext } from './io.js';
 import { addExamples } from './examples.js';
 import { setPausePoints } from '../textfile/pause.js';
+import { withHint } from './hints.js';
 
 // The version, inlined by the bundle step (scripts/bundle.mjs); unbundled, read from package.json.
 declare const PROMFILE_VERSION: string | undefined;
@@ -52,7 +53,12 @@ export async function createProgram(io: CliIo, context: CommandContext, args: re
     .description("Write Prometheus metrics into node_exporter's textfile collector directory: validated and atomic.")
     .version(typeof PROMFILE_VERSION === 'string' ? PROMFILE_VERSION : readVersion(), '-V, --version')
     .exitOverride()
-    .configureOutput({ writeOut: (text) => io.stdout.write(text), writeErr: (text) => io.stderr.write(text) })
+    .configureOutput({
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: (text) => io.stderr.write(text),
+      // Commander's own errors look like ours: `promfile: unknown option ...`, exit 2.
+      outputError: (text, write) => write(`promfile: ${text.replace(/^error: /, '')}`),
+    })
     .showHelpAfterError('(run "promfile help <command>" for usage)');
   program.allowExcessArguments(false);
   // Options after a command's arguments belong to it: `promfile run --job x ls -l`.
@@ -65,15 +71,14 @@ export async function createProgram(io: CliIo, context: CommandContext, args: re
   return program;
 }
 
-/** Map any error to its exit status, printing one line on stderr. */
-export function exitCodeFor(error: unknown, io: CliIo): number {
+/** Map any error to its exit status, printing one line on stderr (with the CLI's hint for `command`). */
+export function exitCodeFor(error: unknown, io: CliIo, command?: string): number {
   if (error instanceof CommanderError) {
     // Commander has printed its message already; help and version are successes.
     return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
   }
   if (error instanceof PromfileError) {
-    const hint = error.code === 'ERR_UNTRUSTED_DIR' ? ' (--trust-parent or PROMFILE_TRUST_PARENT=1)' : '';
-    io.stderr.write(`promfile: ${error.message}${hint}\n`);
+    io.stderr.write(`promfile: ${withHint(error, command)}\n`);
     if (error instanceof InputError) return EXIT.usage;
     if (error instanceof IoError) return EXIT.failure;
     return EXIT.failure;
@@ -87,13 +92,25 @@ export function exitCodeFor(error: unknown, io: CliIo): number {
 }
 
 export async function main(args: readonly string[], io: CliIo): Promise<number> {
-  const context: CommandContext = { exitCode: EXIT.ok };
+  const warnings: string[] = [];
+  const context: CommandContext = { exitCode: EXIT.ok, warnings };
+  // Warnings still go to stderr; --format json also lists them in its report.
+  const teeIo: CliIo = {
+    ...io,
+    stderr: {
+      ...(io.stderr.isTTY === undefined ? {} : { isTTY: io.stderr.isTTY }),
+      write: (text: string) => {
+        if (text.startsWith('promfile: warning: ')) warnings.push(text.slice('promfile: warning: '.length).trimEnd());
+        return io.stderr.write(text);
+      },
+    },
+  };
   try {
-    const program = await createProgram(io, context, args);
+    const program = await createProgram(teeIo, context, args);
     await program.parseAsync([...args], { from: 'user' });
     return context.exitCode;
   } catch (error) {
-    return exitCodeFor(error, io);
+    return exitCodeFor(error, io, args[0]);
   }
 }
 
@@ -102,7 +119,24 @@ function readVersion(): string {
   return pkg.version;
 }
 
+/**
+ * stdout or stderr, where a closed reader (`promfile ... | head`, `2>&1 | true`)
+ * never stops the command: it goes on, writes and records what it would have,
+ * and exits quietly with its status. Later writes to the closed stream are dropped.
+ */
+function tolerantOutput(stream: NodeJS.WriteStream): CliIo['stdout'] {
+  let closed = false;
+  // Any error of an output stream (EPIPE, EIO) means the reader is gone; there is nowhere to report it.
+  stream.on('error', () => (closed = true));
+  return {
+    isTTY: stream.isTTY,
+    write: (chunk: string) => !closed && stream.write(chunk),
+  };
+}
+
 function processIo(): CliIo {
+  let stdout: CliIo['stdout'] | undefined;
+  let stderr: CliIo['stderr'] | undefined;
   return {
     argv: process.argv.slice(2),
     env: process.env,
@@ -111,10 +145,10 @@ function processIo(): CliIo {
       return process.stdin;
     },
     get stdout() {
-      return process.stdout;
+      return (stdout ??= tolerantOutput(process.stdout));
     },
     get stderr() {
-      return process.stderr;
+      return (stderr ??= tolerantOutput(process.stderr));
     },
     now: () => Date.now(),
     uid: process.getuid?.(),

@@ -3,10 +3,9 @@ import type { Command } from 'commander';
 import { parseDuration } from './duration.js';
 import { InputError } from '../errors.js';
 import { setSeries } from '../format/model.js';
-import { readExpositionText } from './input.js';
-import { parseExposition } from '../format/parse.js';
+import { parseStreamText, readExpositionText } from './input.js';
 import { deletePushGroup, DEFAULT_PUSH_TIMEOUT_MS, pushFamilies, type PushGroup } from '../push/gateway.js';
-import { parseLabelOption, parseSeriesValues } from './series.js';
+import { parseLabelOptions, parseSeriesValues } from './series.js';
 import type { MetricFamily, MetricType, Problem } from '../format/types.js';
 import { collect, reportNotices, typeOption } from './common.js';
 import type { CliIo, CommandContext } from './io.js';
@@ -28,7 +27,7 @@ interface PushFlags {
 
 async function familiesToPush(args: string[], flags: PushFlags, io: CliIo): Promise<MetricFamily[]> {
   if (args.length > 0) {
-    const extra = Object.fromEntries((flags.label ?? []).map(parseLabelOption));
+    const extra = parseLabelOptions(flags.label);
     const values = parseSeriesValues(args, extra, io.now());
     return setSeries([], values, {
       ...(flags.type ? { type: flags.type } : {}),
@@ -48,16 +47,8 @@ async function familiesToPush(args: string[], flags: PushFlags, io: CliIo): Prom
     );
   }
   const notices: Problem[] = [];
-  const families = parseExposition(await readExpositionText(io.stdin), {
-    source: '<stdin>',
-    allowMissingFinalNewline: true,
-    onNotice: (notice) => notices.push(notice),
-  });
-  reportNotices(
-    notices.filter((notice) => notice.rule !== 'missing-final-newline'),
-    io,
-    '<stdin>',
-  );
+  const families = parseStreamText(await readExpositionText(io.stdin), '<stdin>', { onNotice: (notice) => notices.push(notice) });
+  reportNotices(notices, io, '<stdin>');
   return families;
 }
 
@@ -68,7 +59,7 @@ export function registerPushCommands(program: Command, io: CliIo, context: Comma
       'push series to a Prometheus Pushgateway (service-level batch jobs only; machine-level jobs belong in the textfile directory)',
     )
     .argument('[series...]', 'SERIES=VALUE or SERIES VALUE, as for set; without them, exposition text is read from stdin')
-    .requiredOption('--gateway <url>', 'Pushgateway base URL, e.g. http://127.0.0.1:9091')
+    .requiredOption('--gateway <url>', 'Pushgateway base URL, e.g. http://127.0.0.1:9091 (http:// when no scheme is given)')
     .requiredOption('--job <name>', 'job name: the group is /metrics/job/<name>')
     .option('--grouping <name=value>', 'further grouping-key label (repeatable)', collect)
     .option('--method <method>', 'put replaces the whole group; post replaces only the families pushed', 'put')

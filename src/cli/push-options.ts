@@ -1,7 +1,7 @@
 // Options shared by `push` and `run --push`: the grouping key, and the
 // reminder of how to delete what was pushed.
 import { InputError } from '../errors.js';
-import type { PushGroup } from '../push/gateway.js';
+import { redactUrl, type PushGroup } from '../push/gateway.js';
 import type { CliIo } from './io.js';
 import { parseLabelOption } from './series.js';
 
@@ -9,7 +9,7 @@ import { parseLabelOption } from './series.js';
 export function parseGrouping(values: readonly string[] = []): Record<string, string> {
   const grouping: Record<string, string> = {};
   for (const value of values) {
-    const [name, labelValue] = parseLabelOption(value);
+    const [name, labelValue] = parseLabelOption(value, '--grouping');
     if (Object.hasOwn(grouping, name)) throw new InputError('ERR_INVALID_ARGUMENT', `--grouping ${name} is given twice`);
     grouping[name] = labelValue;
   }
@@ -22,7 +22,7 @@ function shellQuote(word: string): string {
 
 /** The exact command that removes the group again. */
 export function deleteCommandFor(group: PushGroup, allowInstance = false): string {
-  const words = ['promfile', 'push', '--gateway', group.gateway, '--job', group.job];
+  const words = ['promfile', 'push', '--gateway', redactUrl(group.gateway), '--job', group.job];
   for (const [name, value] of Object.entries(group.grouping ?? {})) words.push('--grouping', `${name}=${value}`);
   if (allowInstance) words.push('--allow-instance');
   words.push('--delete');

@@ -1,15 +1,16 @@
 // run and inc: wrap a batch job, and add to a counter that survives across runs.
 import type { Command } from 'commander';
-import { parseDuration } from './duration.js';
+import { positiveDuration } from './duration.js';
 import { InputError } from '../errors.js';
 import { getSeries, setSeries } from '../format/model.js';
 import { parseGoFloat } from '../format/number.js';
-import { parseLabelOption, parseSeriesSelector, withLabels } from './series.js';
+import { parseLabelOptions, parseSeriesSelector, withLabels } from './series.js';
 import { updateTextfile } from '../textfile/update.js';
 import { resolveTarget } from '../textfile/files.js';
-import { addDirCheckOptions, addWriteOptions, collect, targetPath, writeOptions, type WriteFlags } from './common.js';
+import { addDirCheckOptions, addWriteOptions, collect, formatOption, targetPath, writeOptions, type WriteFlags } from './common.js';
+import { printReport, reportUpdate, sameSeries, seriesBefore, seriesOfFile, type OutputFlags } from './report.js';
 import type { CliIo, CommandContext } from './io.js';
-import { checkPush, pushFamilies, type PushOptions } from '../push/gateway.js';
+import { checkPush, groupUrl, pushFamilies, redactUrl, type PushOptions } from '../push/gateway.js';
 import type { MetricFamily } from '../format/types.js';
 import { startFamilies } from '../job/metrics.js';
 import { parseGrouping, warnPushPersistence } from './push-options.js';
@@ -26,7 +27,7 @@ const RESERVED_LABELS: Readonly<Record<string, string>> = {
   result: 'run uses it on promfile_job_runs_total',
 };
 
-interface RunFlags extends WriteFlags, ScheduleFlags {
+interface RunFlags extends WriteFlags, ScheduleFlags, OutputFlags {
   job: string;
   timeout?: string;
   killAfter: string;
@@ -38,13 +39,13 @@ interface RunFlags extends WriteFlags, ScheduleFlags {
   quiet?: boolean;
 }
 
-interface IncFlags extends WriteFlags {
+interface IncFlags extends WriteFlags, OutputFlags {
   label?: string[];
   helpText?: string;
 }
 
 function labelOptions(flags: { label?: string[] }): Record<string, string> {
-  return Object.fromEntries((flags.label ?? []).map(parseLabelOption));
+  return parseLabelOptions(flags.label);
 }
 
 function runLabels(flags: RunFlags): Record<string, string> {
@@ -66,12 +67,6 @@ function runTarget(flags: RunFlags, io: CliIo): string {
     throw error;
   }
   return targetPath({ ...flags, ...(flags.filePath === undefined ? { file: flags.file ?? flags.job } : {}) }, io);
-}
-
-function positiveDuration(text: string, what: string, allowZero: boolean): number {
-  const ms = parseDuration(text, what);
-  if (ms < 0 || (!allowZero && ms === 0)) throw new InputError('ERR_INVALID_ARGUMENT', `${what} "${text}" must be more than 0`);
-  return ms;
 }
 
 /** AMOUNT of `inc`: a finite number >= 0 (a counter only goes up). */
@@ -112,8 +107,10 @@ export function registerRunCommands(program: Command, io: CliIo, context: Comman
     .option('--grouping <name=value>', 'with --push: further grouping-key label (repeatable)', collect)
     .option('--allow-instance', 'with --push: allow an instance/host label or this hostname')
     .option('-q, --quiet', 'with --push: do not print the reminder that pushed series never expire')
+    .addOption(formatOption(program))
     .action(async (command: string[], flags: RunFlags) => {
       const path = runTarget(flags, io);
+      const before = flags.push === undefined ? await seriesBefore(flags, path) : undefined;
       const labels = runLabels(flags);
       const push: PushOptions | undefined =
         flags.push === undefined
@@ -142,7 +139,7 @@ export function registerRunCommands(program: Command, io: CliIo, context: Comman
         ...(push
           ? {
               publish: {
-                where: push.gateway,
+                where: redactUrl(push.gateway),
                 send: (families: MetricFamily[], succeeded: boolean) =>
                   pushFamilies(pushableFamilies(families, succeeded), { ...push, method: 'post' }),
               },
@@ -165,6 +162,18 @@ export function registerRunCommands(program: Command, io: CliIo, context: Comman
       if (outcome.detail !== undefined && outcome.result === 'failure') io.stderr.write(`promfile: ${outcome.detail}\n`);
       if (outcome.result === 'timeout') io.stderr.write(`promfile: job ${flags.job} timed out after ${flags.timeout}\n`);
       context.exitCode = outcome.status;
+      if (flags.format === 'json') {
+        const after = push ? undefined : await seriesOfFile(path);
+        printReport(io, context, {
+          file: push ? groupUrl(push) : path,
+          changed: after === undefined || !sameSeries(before ?? new Set(), after),
+          written: true,
+          dryRun: false,
+          job: flags.job,
+          result: outcome.result,
+          exitCode: outcome.status,
+        });
+      }
     });
 
   addDirCheckOptions(
@@ -179,11 +188,15 @@ export function registerRunCommands(program: Command, io: CliIo, context: Comman
   )
     .option('-l, --label <name=value>', 'add a label to the series (repeatable)', collect)
     .option('--help-text <text>', 'HELP text of the counter')
+    .option('--dry-run', 'print the resulting file to stdout and write nothing')
+    .addOption(formatOption(program))
     .action(async (seriesText: string, amountText: string, flags: IncFlags) => {
       const path = targetPath(flags, io);
-      const series = withLabels(parseSeriesSelector(seriesText, 'argument 1'), labelOptions(flags), 'argument 1');
+      const before = await seriesBefore(flags, path);
+      const what = JSON.stringify(seriesText);
+      const series = withLabels(parseSeriesSelector(seriesText, what), labelOptions(flags), what);
       const amount = parseAmount(amountText);
-      await updateTextfile(
+      const result = await updateTextfile(
         path,
         (current, neighbours) => {
           const value = (getSeries(current, series.name, series.labels)?.value ?? 0) + amount;
@@ -193,7 +206,8 @@ export function registerRunCommands(program: Command, io: CliIo, context: Comman
             helpFor: (name) => neighbours.helpOf(name),
           });
         },
-        await writeOptions(flags, io, path),
+        { ...(await writeOptions(flags, io, path)), dryRun: flags.dryRun === true },
       );
+      reportUpdate(io, context, flags, before, result);
     });
 }

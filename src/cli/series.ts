@@ -4,7 +4,7 @@ import { InputError } from '../errors.js';
 import { describeBadFloat, parseGoFloat } from '../format/number.js';
 import { LineCursor, ScanError } from '../format/scan.js';
 import type { Labels } from '../format/types.js';
-import { labelNameProblem } from '../format/validate.js';
+import { labelNameProblem, seriesKey } from '../format/validate.js';
 import type { SeriesValue } from '../format/model.js';
 
 export interface SeriesSelector {
@@ -34,11 +34,27 @@ function scanSeries(text: string, what: string): { selector: SeriesSelector; res
   return { selector: { name, labels }, rest: text.slice(cursor.pos) };
 }
 
+/** Why the text after a metric name cannot follow it: a character no name may hold, named. */
+function badNameCharacter(text: string, rest: string, what: string): InputError {
+  const name = text.slice(0, text.length - rest.length);
+  if (name.endsWith('}'))
+    return new InputError('ERR_INVALID_ARGUMENT', `${what}: unexpected "${rest}" after "${name}" (expected "=VALUE" or a separate value)`);
+  const char = String.fromCodePoint(rest.codePointAt(0) as number);
+  return new InputError(
+    'ERR_INVALID_ARGUMENT',
+    `${what}: ${JSON.stringify(char)} is not allowed in a metric name (after "${name}"; names are [a-zA-Z_:][a-zA-Z0-9_:]*, e.g. ${(name + rest.split(/[={]/)[0]).replace(/[^a-zA-Z0-9_:]/gu, '_')})`,
+  );
+}
+
+/** How a series argument is named in messages: its text, shortened. */
+function seriesWhat(text: string): string {
+  return JSON.stringify(text.length > 60 ? `${text.slice(0, 57)}...` : text);
+}
+
 /** A series selector with nothing after it, e.g. for `unset`. */
 export function parseSeriesSelector(text: string, what = 'series'): SeriesSelector {
   const { selector, rest } = scanSeries(text, what);
-  if (rest !== '')
-    throw new InputError('ERR_INVALID_ARGUMENT', `${what}: unexpected "${rest}" after "${text.slice(0, text.length - rest.length)}"`);
+  if (rest !== '') throw badNameCharacter(text, rest, what);
   return selector;
 }
 
@@ -54,13 +70,36 @@ export function parseValueArgument(text: string, what: string, nowMs: number): n
 }
 
 /** Parse `key=value` for `-l`; the value is taken literally. */
-export function parseLabelOption(text: string): [string, string] {
+export function parseLabelOption(text: string, option = '-l'): [string, string] {
   const eq = text.indexOf('=');
-  if (eq <= 0) throw new InputError('ERR_INVALID_ARGUMENT', `-l "${text}": expected NAME=VALUE`);
+  if (eq <= 0) throw new InputError('ERR_INVALID_ARGUMENT', `${option} "${text}": expected NAME=VALUE`);
   const name = text.slice(0, eq);
   const problem = labelNameProblem(name);
-  if (problem) throw new InputError('ERR_INVALID_ARGUMENT', `-l "${text}": ${problem}`);
+  if (problem) throw new InputError('ERR_INVALID_ARGUMENT', `${option} "${text}": ${problem}`);
   return [name, text.slice(eq + 1)];
+}
+
+/**
+ * All `-l` options as labels. What could mean two things is refused: a label
+ * given twice, `a=b,c=d` (one label, or two?), and a quoted value (the quotes
+ * would become part of it).
+ */
+export function parseLabelOptions(values: readonly string[] = []): Labels {
+  const labels: Record<string, string> = {};
+  for (const text of values) {
+    const [name, value] = parseLabelOption(text);
+    if (Object.hasOwn(labels, name))
+      throw new InputError('ERR_INVALID_ARGUMENT', `-l ${name}: the label is given twice ("${labels[name]}" and "${value}")`);
+    if (/,\s*[a-zA-Z_][a-zA-Z0-9_]*=/.test(value))
+      throw new InputError('ERR_INVALID_ARGUMENT', `-l "${text}": one label per -l (write -l ${text.replace(/,\s*/, ' -l ')})`);
+    if (value.length >= 2 && /^(["']).*\1$/s.test(value))
+      throw new InputError(
+        'ERR_INVALID_ARGUMENT',
+        `-l "${text}": the quotes would be part of the value; write -l ${name}=${value.slice(1, -1)} (quote for the shell around the whole option)`,
+      );
+    labels[name] = value;
+  }
+  return labels;
 }
 
 /** Add the `-l` labels to a series; a label given both ways is an error. */
@@ -74,12 +113,13 @@ export function withLabels(selector: SeriesSelector, extra: Labels, what: string
 
 /**
  * Turn `SERIES=VALUE` and `SERIES VALUE` arguments into series values.
- * `argumentOffset` numbers the arguments in messages as the user typed them.
+ * Messages name each argument by its text. The same series twice is refused.
  */
-export function parseSeriesValues(args: readonly string[], extra: Labels, nowMs: number, argumentOffset = 1): SeriesValue[] {
+export function parseSeriesValues(args: readonly string[], extra: Labels, nowMs: number): SeriesValue[] {
   const values: SeriesValue[] = [];
+  const seen = new Set<string>();
   for (let i = 0; i < args.length; i++) {
-    const what = `argument ${i + argumentOffset}`;
+    const what = seriesWhat(args[i] as string);
     const { selector, rest } = scanSeries(args[i] as string, what);
     let valueText: string;
     if (rest.startsWith('=')) {
@@ -91,12 +131,12 @@ export function parseSeriesValues(args: readonly string[], extra: Labels, nowMs:
       valueText = next;
       i++;
     } else {
-      throw new InputError(
-        'ERR_INVALID_ARGUMENT',
-        `${what}: unexpected "${rest}" after the series name (expected "=VALUE" or a separate value)`,
-      );
+      throw badNameCharacter(args[i] as string, rest, what);
     }
     const series = withLabels(selector, extra, what);
+    const key = seriesKey(series.name, series.labels);
+    if (seen.has(key)) throw new InputError('ERR_INVALID_ARGUMENT', `${what}: the series is given twice in one call`);
+    seen.add(key);
     values.push({ ...series, value: parseValueArgument(valueText, `${what} (value of ${selector.name})`, nowMs), source: what });
   }
   return values;

@@ -30,6 +30,11 @@ export interface SetOptions {
   readonly helpFor?: (name: string) => string | undefined;
 }
 
+/** "a gauge", "an untyped metric": for messages. */
+function typeName(type: MetricType): string {
+  return type === 'untyped' ? 'an untyped metric' : `a ${type}`;
+}
+
 /** The group a sample belongs to: its labels without `le`/`quantile`. */
 function groupKey(family: MetricFamily, sample: Sample): string {
   return seriesKey('', sample.labels, boundLabel(family.type));
@@ -50,10 +55,7 @@ export function mergeFamilies(base: readonly MetricFamily[], incoming: readonly 
       continue;
     }
     if (current.type !== update.type) {
-      throw new InputError(
-        'ERR_CONFLICT',
-        `"${update.name}" is a ${current.type} in the file, not a ${update.type} (use --replace to rewrite the file)`,
-      );
+      throw new InputError('ERR_CONFLICT', `"${update.name}" is ${typeName(current.type)} in the file, not ${typeName(update.type)}`);
     }
     const replaced = new Set(update.samples.map((sample) => groupKey(update, sample)));
     const kept = current.samples.filter((sample) => !replaced.has(groupKey(current, sample)));
@@ -81,18 +83,18 @@ export function setSeries(families: readonly MetricFamily[], values: readonly Se
     if (owner && (owner.type === 'histogram' || owner.type === 'summary')) {
       throw new InputError(
         'ERR_CONFLICT',
-        `"${series.name}" belongs to ${owner.type} "${owner.name}"; write histograms and summaries with "promfile write"`,
+        `"${series.name}" belongs to ${owner.type} "${owner.name}"; histograms and summaries are written whole, as exposition text`,
       );
     }
     if (options.type === 'histogram' || options.type === 'summary') {
-      throw new InputError('ERR_INVALID_ARGUMENT', `--type ${options.type} cannot be set from arguments; use "promfile write"`);
+      throw new InputError(
+        'ERR_INVALID_ARGUMENT',
+        `type ${options.type} cannot be set series by series; write it whole, as exposition text`,
+      );
     }
     const type = existing?.type ?? options.type ?? (series.name.endsWith('_total') ? 'counter' : 'gauge');
     if (options.type !== undefined && options.type !== type) {
-      throw new InputError(
-        'ERR_CONFLICT',
-        `"${series.name}" is a ${type} in the file, not a ${options.type} (use --replace to rewrite the file)`,
-      );
+      throw new InputError('ERR_CONFLICT', `"${series.name}" is ${typeName(type)} in the file, not ${typeName(options.type)}`);
     }
     if (type === 'counter' && series.value < 0) {
       const where = series.source ? `${series.source}: ` : '';

@@ -31,6 +31,8 @@ export function formatGoFloat(value: number): string {
 /** Why a value text is refused, for error messages. */
 export function describeBadFloat(text: string): string {
   if (text === '') return 'empty value';
+  if (/^[+-]?\d{1,3}(?:,\d{3})+$/.test(text))
+    return `"${text}" has a "," (node_exporter refuses it): for ${text.replace(/,/g, '')}, drop the separator; a decimal comma would be ${text.replace(',', '.')} (set LC_NUMERIC=C in scripts)`;
   if (/^[+-]?\d+,\d+/.test(text)) return `"${text}" uses a decimal comma (write ${text.replace(',', '.')}; set LC_NUMERIC=C in scripts)`;
   if (/^[+-]?0[xX]/.test(text)) return `"${text}" is hexadecimal, which node_exporter refuses`;
   if (text.includes('_')) return `"${text}" contains "_", which node_exporter refuses`;

@@ -4,6 +4,7 @@
 // One syntax error ends the parse, as it ends node_exporter's reading of the
 // whole file.
 import { compareNames } from './names.js';
+import { constants } from 'node:buffer';
 import { ExpositionError } from '../errors.js';
 import { describeBadFloat, parseGoFloat } from './number.js';
 import { ALL_VERSIONS, crashMessage, versionGap, type Profile } from './profile.js';
@@ -45,8 +46,9 @@ const INT64_MIN = -9223372036854775808n;
 
 /** Read exposition text and report every problem found; never throws on content. */
 export function readExposition(input: string | Uint8Array, options: ReadOptions = {}): Exposition {
-  const { text, badLines } = decode(input);
-  return new Parser(text, options, 1, badLines).run();
+  const decoded = decode(input);
+  if (!('text' in decoded)) return { families: [], problems: [decoded] };
+  return new Parser(decoded.text, options, 1, decoded.badLines).run();
 }
 
 /** What the strict parser makes of one stretch of lines, for the byte-level fast path (fast-scan.ts). */
@@ -84,15 +86,31 @@ export function parseExposition(
   return families;
 }
 
+/** The longest text V8 can hold as one string: the bound of what promfile parses. */
+export const MAX_TEXT_CHARS = constants.MAX_STRING_LENGTH;
+
+/** Text over V8's string limit: refused, not mistaken for invalid UTF-8 or a crash. */
+export function tooLargeProblem(limit = MAX_TEXT_CHARS): Problem {
+  return {
+    severity: 'error',
+    rule: 'too-large',
+    message: `larger than ${Math.floor(limit / 2 ** 20)} MiB of text (${limit} characters), the most promfile can hold; split it into several files`,
+    wholeFile: true,
+  };
+}
+
 /**
  * Text from bytes. Invalid UTF-8 is decoded as U+FFFD and its lines are
- * listed: node_exporter only objects to it in a label value.
+ * listed: node_exporter only objects to it in a label value. Text over V8's
+ * string limit is a problem, not a crash.
  */
-function decode(input: string | Uint8Array): { text: string; badLines?: ReadonlySet<number> } {
+function decode(input: string | Uint8Array): { text: string; badLines?: ReadonlySet<number> } | Problem {
   if (typeof input === 'string') return { text: input };
+  if (input.length > MAX_TEXT_CHARS * 3) return tooLargeProblem();
   try {
     return { text: new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(input) };
-  } catch {
+  } catch (error) {
+    if ((error as { code?: string }).code === 'ERR_STRING_TOO_LONG' || input.length > MAX_TEXT_CHARS) return tooLargeProblem();
     return { text: new TextDecoder('utf-8', { ignoreBOM: true }).decode(input), badLines: invalidUtf8Lines(input) };
   }
 }
@@ -352,7 +370,7 @@ class Parser {
         : {
             severity: 'error',
             rule: 'timestamp',
-            message: 'sample has a timestamp; node_exporter skips the entire file (use --strip-timestamps to drop them)',
+            message: 'sample has a timestamp; node_exporter skips the entire file',
             line: lineNo,
             wholeFile: true,
           },

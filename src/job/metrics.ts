@@ -8,7 +8,7 @@ import { InputError, PromfileError } from '../errors.js';
 import { observeHistogram } from '../format/histogram.js';
 import { DEFAULT_HELP, getSeries, mergeFamilies } from '../format/model.js';
 import { parseExposition } from '../format/parse.js';
-import { assertWritable } from '../format/validate.js';
+import { assertWritable, describeSeries } from '../format/validate.js';
 import type { Labels, MetricFamily, MetricType, Problem } from '../format/types.js';
 import type { ScheduleTimes } from './schedule.js';
 
@@ -132,7 +132,29 @@ function skippedFamily(previous: readonly MetricFamily[], labels: Labels, increm
   return single(JOB_METRICS.skipped, labels, counterValue(previous, JOB_METRICS.skipped, labels) + increment);
 }
 
-/** The file at the start of a run: start time and running 1; the previous run's results are kept. */
+/** Same label set, ignoring runs_total's `result`. */
+function sameLabels(sample: Labels, labels: Labels): boolean {
+  const names = Object.keys(sample).filter((name) => name !== 'result');
+  return names.length === Object.keys(labels).length && names.every((name) => sample[name] === labels[name]);
+}
+
+/**
+ * The families without this job's series (those labelled with its job_name):
+ * all of them, or with `statusOnly` the promfile_job_* series of another label set.
+ */
+function withoutJobSeries(families: readonly MetricFamily[], labels: Labels, statusOnly: boolean): MetricFamily[] {
+  const jobName = labels['job_name'];
+  const isOld = (family: MetricFamily, sample: Labels): boolean =>
+    sample['job_name'] === jobName && (!statusOnly || (family.name.startsWith(JOB_METRIC_PREFIX) && !sameLabels(sample, labels)));
+  return families
+    .map((family) => ({ ...family, samples: family.samples.filter((sample) => !isOld(family, sample.labels)) }))
+    .filter((family) => family.samples.length > 0);
+}
+
+/**
+ * The file at the start of a run: start time and running 1; the previous run's results are kept.
+ * Status series of the job under another label set (`-l` changed) are dropped.
+ */
 export function startFamilies(
   previous: readonly MetricFamily[],
   labels: Labels,
@@ -149,14 +171,17 @@ export function startFamilies(
       single(JOB_METRICS.grace, labels, schedule.graceMs / 1000),
     );
   }
-  return mergeFamilies(previous, incoming);
+  return mergeFamilies(withoutJobSeries(previous, labels, true), incoming);
 }
 
 /**
- * The file at the end of a run. The last success time is set on success and
- * otherwise carried over (0 if the job never succeeded), which is what
- * "has not succeeded for too long" alerts need. runs_total keeps all four
- * results so `increase()` works from the first run of each.
+ * The file at the end of a run: every earlier series of the job goes (another
+ * label set, or metrics an earlier run wrote into $PROMFILE_METRICS; this
+ * run's are merged in afterwards), so the file shows this run. The last
+ * success time is set on success and otherwise carried over (0 if the job
+ * never succeeded), which is what "has not succeeded for too long" alerts
+ * need. runs_total keeps all four results so `increase()` works from the
+ * first run of each.
  */
 export function endFamilies(
   previous: readonly MetricFamily[],
@@ -179,15 +204,25 @@ export function endFamilies(
         return { labels: series, value: counterValue(previous, JOB_METRICS.runs, series) + (result === outcome.result ? 1 : 0) };
       }),
     ),
+    single(
+      JOB_METRICS.lastSuccess,
+      labels,
+      outcome.result === 'success' ? endSeconds : (getSeries(previous, JOB_METRICS.lastSuccess.name, labels)?.value ?? 0),
+    ),
   ];
   if (outcome.result === 'success') incoming.push(single(JOB_METRICS.lastSuccess, labels, endSeconds));
   else if (!getSeries(previous, JOB_METRICS.lastSuccess.name, labels)) incoming.push(single(JOB_METRICS.lastSuccess, labels, 0));
-  if (options.noOverlap) incoming.push(skippedFamily(previous, labels, 0));
+  if (options.noOverlap || getSeries(previous, JOB_METRICS.skipped.name, labels)) incoming.push(skippedFamily(previous, labels, 0));
+  // The schedule recorded at the start stays: the end of a run does not change when the next is due.
+  for (const metric of [JOB_METRICS.nextRun, JOB_METRICS.interval, JOB_METRICS.grace]) {
+    const recorded = getSeries(previous, metric.name, labels);
+    if (recorded) incoming.push(single(metric, labels, recorded.value));
+  }
   const { runDuration } = JOB_METRICS;
   const buckets = options.durationBuckets ?? DEFAULT_DURATION_BUCKETS;
   const observed = observeHistogram(previous, { name: runDuration.name, help: runDuration.help, labels, value: seconds, buckets });
   incoming.push(observed.families.find((f) => f.name === runDuration.name) as MetricFamily);
-  return mergeFamilies(previous, incoming);
+  return mergeFamilies(withoutJobSeries(previous, labels, false), incoming);
 }
 
 /** The file after a run skipped by --no-overlap: only the skip counter moves. */
@@ -205,10 +240,10 @@ export function parseJobMetrics(input: string | Uint8Array, labels: Labels, onNo
   const source = '$PROMFILE_METRICS';
   const parsed = parseExposition(input, {
     source,
-    allowMissingFinalNewline: true,
     stripTimestamps: true,
     ...(onNotice ? { onNotice } : {}),
   });
+  refuseOwnLabels(parsed, source);
   const reserved = parsed.find((f) => f.name.startsWith(JOB_METRIC_PREFIX));
   if (reserved)
     throw new InputError(
@@ -226,6 +261,22 @@ export function parseJobMetrics(input: string | Uint8Array, labels: Labels, onNo
     source,
   );
   return families;
+}
+
+/** Labels a job may not set on its own metrics: run sets job_name; Prometheus sets job and instance. */
+const JOB_OWNED_LABELS = ['job_name', 'job', 'instance'];
+
+function refuseOwnLabels(families: readonly MetricFamily[], source: string): void {
+  for (const family of families) {
+    for (const sample of family.samples) {
+      const label = JOB_OWNED_LABELS.find((name) => Object.hasOwn(sample.labels, name));
+      if (label)
+        throw new InputError(
+          'ERR_INVALID_EXPOSITION',
+          `${source}: ${describeSeries(sample)}: a job may not set the "${label}" label on its own metrics (${label === 'job_name' ? 'promfile run sets it from --job' : 'Prometheus sets it on every series it scrapes'})`,
+        );
+    }
+  }
 }
 
 /** Merge the job's own metrics into the status families, or say why the result would not be writable. */

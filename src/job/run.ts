@@ -3,9 +3,10 @@
 // or on a Pushgateway. Kept light (no prom-client): it wraps every cron job,
 // so its start-up time is overhead on every run.
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname } from 'node:path';
+import { makeScratch, removeStaleScratch } from './scratch.js';
 import { IoError, messageOf, PromfileError } from '../errors.js';
 import { acquireLock, lockPathFor, removeLockIfFree, type Lock } from '../textfile/lock.js';
 import { updateTextfile, type UpdateOptions } from '../textfile/update.js';
@@ -267,7 +268,9 @@ async function runAndRecord(
   let job: ChildJob | undefined;
   // Subscribe before anything else so a signal during the start write is not lost: it is passed on once the job exists.
   const unsubscribe = options.signals?.((signal) => (job ? job.forward(signal) : pending.push(signal)));
-  const scratch = await makeScratch(options.scratchRoot ?? tmpdir()).catch((error: unknown) => {
+  const scratchRoot = options.scratchRoot ?? tmpdir();
+  await removeStaleScratch(scratchRoot);
+  const scratch = await makeScratch(scratchRoot).catch((error: unknown) => {
     options.onWarning(`cannot create the PROMFILE_METRICS scratch directory, the job's own metrics are off: ${messageOf(error)}`);
     return undefined;
   });
@@ -320,11 +323,6 @@ async function runAndRecord(
   }
 }
 
-async function makeScratch(root: string): Promise<{ dir: string; file: string }> {
-  const dir = await mkdtemp(join(root, 'promfile-run-'));
-  return { dir, file: join(dir, 'metrics.prom') };
-}
-
 async function readJobMetrics(file: string, options: RunJobOptions): Promise<MetricFamily[]> {
   let bytes: Uint8Array;
   try {
@@ -334,10 +332,9 @@ async function readJobMetrics(file: string, options: RunJobOptions): Promise<Met
     return [];
   }
   try {
-    return parseJobMetrics(bytes, options.labels, (notice) => {
-      if (notice.rule !== 'missing-final-newline')
-        options.onWarning(`$PROMFILE_METRICS: ${notice.line === undefined ? '' : `line ${notice.line}: `}${notice.message}`);
-    });
+    return parseJobMetrics(bytes, options.labels, (notice) =>
+      options.onWarning(`$PROMFILE_METRICS: ${notice.line === undefined ? '' : `line ${notice.line}: `}${notice.message}`),
+    );
   } catch (error) {
     if (!(error instanceof PromfileError)) throw error;
     options.onWarning(`the job's own metrics were dropped: ${error.message}`);

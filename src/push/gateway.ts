@@ -43,7 +43,17 @@ export const HOST_LABELS: readonly string[] = ['instance', 'host', 'hostname', '
 const CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
 const MACHINE_ADVICE =
-  'a job tied to one machine belongs in that machine\'s textfile directory ("promfile set"/"write", scraped by its node_exporter), not on the Pushgateway where its series never expire (allowInstance / --allow-instance pushes anyway)';
+  'a job tied to one machine belongs in that machine\'s textfile directory ("promfile set"/"write", scraped by its node_exporter), not on the Pushgateway where its series never expire';
+
+/** The gateway URL to use: `http://` is implied when no scheme is given (`host:9091`). */
+export function gatewayUrl(gateway: string): string {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(gateway) ? gateway : `http://${gateway}`;
+}
+
+/** A URL fit for messages: a password in it (`http://user:secret@host`) is masked. */
+export function redactUrl(text: string): string {
+  return text.replace(/^((?:[a-z][a-z0-9+.-]*:\/\/)?[^/@:]*:)[^/@]*@/i, '$1***@');
+}
 
 /** Check the job name and grouping key; returns the grouping as prom-client path segments. */
 function groupingSegments(group: PushGroup): Record<string, string> {
@@ -55,12 +65,12 @@ function groupingSegments(group: PushGroup): Record<string, string> {
     );
   let url: URL;
   try {
-    url = new URL(group.gateway);
+    url = new URL(gatewayUrl(group.gateway));
   } catch {
-    throw new InputError('ERR_INVALID_ARGUMENT', `gateway "${group.gateway}" is not a URL (e.g. http://127.0.0.1:9091)`);
+    throw new InputError('ERR_INVALID_ARGUMENT', `gateway "${redactUrl(group.gateway)}" is not a URL (e.g. http://127.0.0.1:9091)`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:')
-    throw new InputError('ERR_INVALID_ARGUMENT', `gateway "${group.gateway}" must be an http:// or https:// URL`);
+    throw new InputError('ERR_INVALID_ARGUMENT', `gateway "${redactUrl(group.gateway)}" must be an http:// or https:// URL`);
   const segments: Record<string, string> = {};
   for (const [name, value] of Object.entries(group.grouping ?? {})) {
     const problem = labelNameProblem(name);
@@ -75,10 +85,10 @@ function groupingSegments(group: PushGroup): Record<string, string> {
   return segments;
 }
 
-/** The group's URL, as the gateway's API documents it (for messages). */
+/** The group's URL, as the gateway's API documents it (for messages: a password is masked). */
 export function groupUrl(group: PushGroup): string {
   const segments = groupingSegments(group);
-  const base = group.gateway.replace(/\/+$/, '');
+  const base = redactUrl(gatewayUrl(group.gateway)).replace(/\/+$/, '');
   return `${base}/metrics/job/${encodeURIComponent(group.job)}${Object.entries(segments)
     .map(([name, value]) => `/${name}/${encodeURIComponent(value)}`)
     .join('')}`;
@@ -172,7 +182,7 @@ async function send(group: PushGroup & { readonly timeoutMs?: number }, method: 
   >[2];
   // agent: false, so no kept-alive socket holds a short-lived CLI open.
   const client = new Pushgateway(
-    group.gateway,
+    gatewayUrl(group.gateway),
     { headers: { 'Content-Type': CONTENT_TYPE }, timeout: timeoutMs, signal: controller.signal, agent: false },
     registry,
   );
@@ -186,13 +196,35 @@ async function send(group: PushGroup & { readonly timeoutMs?: number }, method: 
     }, timeoutMs);
   });
   try {
-    await Promise.race([request, deadline]);
+    refuseUnsuccessful(method, url, (await Promise.race([request, deadline])) as GatewayAnswer);
   } catch (error) {
     if (error instanceof IoError) throw error;
     throw networkError(method, url, error, timeoutMs);
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** What prom-client's Pushgateway resolves with. */
+interface GatewayAnswer {
+  readonly resp: { readonly statusCode?: number; readonly headers: Readonly<Record<string, unknown>> };
+}
+
+/**
+ * prom-client resolves on any status below 400; only 2xx means the gateway
+ * stored (or deleted) the group. A redirect is not followed: the request would
+ * have to be repeated elsewhere, so it is an error naming where.
+ */
+function refuseUnsuccessful(method: string, url: string, answer: GatewayAnswer): void {
+  const status = answer.resp.statusCode ?? 0;
+  if (status >= 200 && status < 300) return;
+  const location = answer.resp.headers['location'];
+  const where =
+    typeof location === 'string' ? `: a redirect to ${redactUrl(location)}, which promfile does not follow (use that gateway URL)` : '';
+  throw new IoError(
+    'ERR_PUSH_REJECTED',
+    `${method} ${url}: the Pushgateway answered HTTP ${status}${where}; the ${method} did not take effect`,
+  );
 }
 
 function networkError(method: string, url: string, error: unknown, timeoutMs: number): IoError {

@@ -54,11 +54,7 @@ export async function prepareDirectory(dir: string, create = false): Promise<voi
     if (error instanceof PromfileError) throw error;
     if (errnoOf(error) !== 'ENOENT') throw ioError('ERR_READ_FAILED', `cannot access directory ${dir}`, error);
     if (!create) {
-      throw new IoError(
-        'ERR_DIR_MISSING',
-        `textfile directory ${dir} does not exist (create it, pass --mkdir, or choose another with --dir or PROMFILE_DIR)`,
-        { cause: error },
-      );
+      throw new IoError('ERR_DIR_MISSING', `textfile directory ${dir} does not exist`, { cause: error });
     }
     await mkdir(dir, { recursive: true, mode: 0o755 }).catch((cause: unknown) => {
       throw ioError('ERR_WRITE_FAILED', `cannot create directory ${dir}`, cause);

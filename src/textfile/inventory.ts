@@ -22,10 +22,12 @@ export interface DirectoryEntry {
 /**
  * Temp names writers leave when they die between write and rename:
  * promfile's own `NAME.prom.tmp-<hex>`, write-file-atomic's `NAME.prom.<digits>`, the shell's `NAME.prom.$$`,
- * `NAME.prom.tmp[...]`. node_exporter ignores them (they don't end in .prom).
+ * Python prometheus_client's write_to_textfile `NAME.prom.<pid>.<thread id>`, Go client_golang's
+ * WriteToTextfile (os.CreateTemp with the file name as pattern) `NAME.prom<digits>`, and `NAME.prom.tmp<anything>`.
+ * node_exporter ignores them (they don't end in .prom).
  */
-const TEMP_NAME = /\.prom\.(?:\d+|tmp(?:[.-].*)?|\$\$|new)$/;
-/** promfile's lock files (`.<name>.prom.lock`, run's `.<name>.prom.run.lock`; `.takeover`: guards of versions before 0.2). */
+const TEMP_NAME = /\.prom(?:\d+|\.(?:\d+(?:\.\d+)?|tmp.*|\$\$|new))$/;
+/** promfile's lock files (`.<name>.prom.lock`, run's `.<name>.prom.run.lock`) (`.takeover`: guards of versions before 0.2). */
 const LOCK_NAME = /^\..+\.prom\.(?:run\.)?lock(?:\.takeover)?$/;
 
 export function classifyName(name: string): EntryKind {

@@ -1,7 +1,7 @@
 // Locked read-modify-write of one textfile: the operation every command and
 // the library share, so none of them can lose another's update.
 import { basename, dirname } from 'node:path';
-import { errnoOf, ExpositionError } from '../errors.js';
+import { errnoOf, ExpositionError, InputError } from '../errors.js';
 import type { Stats } from 'node:fs';
 import { lstat, unlink } from 'node:fs/promises';
 import { lockPathFor, withLock } from './lock.js';
@@ -62,9 +62,10 @@ export async function readFamilies(path: string, shownAs = path): Promise<Metric
       throw new ExpositionError(
         {
           ...error.problem,
-          message: `${error.problem.message} (the existing file is invalid; fix it, or rewrite it with --replace or "promfile write")`,
+          message: `${error.problem.message} (the existing file is invalid)`,
         },
         shownAs,
+        'ERR_INVALID_FILE',
       );
     }
     throw error;
@@ -123,11 +124,7 @@ export async function updateTextfile(
     const warnings = options.prevalidated ? [] : assertWritable(families.filter((family) => family.samples.length > 0));
     if (dirCheck) await checkDirectory(path, families, neighbours, existing, options.profile);
     if (!options.allowEmpty && families.every((family) => family.samples.length === 0)) {
-      throw new ExpositionError({
-        severity: 'error',
-        rule: 'empty',
-        message: 'nothing to write: no samples (pass --allow-empty to write an empty file)',
-      });
+      throw new InputError('ERR_EMPTY_INPUT', 'nothing to write: no samples (allowEmpty writes an empty file)');
     }
     if (options.dryRun) return { path, families, content: renderExposition(families), written: false, warnings };
     // Rendered family by family into the temp file: a large file is never held twice in memory.

@@ -139,14 +139,14 @@ describe('bad input: one line on stderr, exit 2 (1 for I/O), nothing lost', () =
   const existing = '# HELP keep Existing.\n# TYPE keep counter\nkeep 7\n';
 
   it.each([
-    [['x_total', '-1'], /^promfile: argument 1: x_total: a counter cannot be negative/],
-    [['m', '0x10'], /argument 1 \(value of m\): "0x10" is hexadecimal/],
+    [['x_total', '-1'], /^promfile: "x_total": x_total: a counter cannot be negative/],
+    [['m', '0x10'], /"m" \(value of m\): "0x10" is hexadecimal/],
     [['m', '1,5'], /decimal comma/],
-    [['m', ''], /argument 1 \(value of m\): empty value/],
-    [['m'], /argument 1: "m" has no value/],
-    [['m{a="b"', '1'], /argument 1: unexpected end of line after the value of label "a"/],
-    [['m{__x="1"}', '1'], /argument 1: label name "__x" is reserved/],
-    [['1m', '1'], /argument 1: "1m" does not start with a metric name/],
+    [['m', ''], /"m" \(value of m\): empty value/],
+    [['m'], /"m": "m" has no value/],
+    [['m{a="b"', '1'], /"m\{a=\\"b\\"": unexpected end of line after the value of label "a"/],
+    [['m{__x="1"}', '1'], /"m\{__x=\\"1\\"\}": label name "__x" is reserved/],
+    [['1m', '1'], /"1m": "1m" does not start with a metric name/],
     [['keep', '1', '--type', 'gauge'], /"keep" is a counter in the file, not a gauge/],
     [['m', '1', '-l', 'bad-name=1'], /-l "bad-name=1": invalid label name/],
     [['m{a="1"}', '1', '-l', 'a=2'], /label "a" is given both/],
@@ -225,9 +225,9 @@ describe('bad input: one line on stderr, exit 2 (1 for I/O), nothing lost', () =
 });
 
 describe('write', () => {
-  it('validates stdin and writes it canonically (adding the final newline)', async () => {
+  it('validates stdin and writes it canonically', async () => {
     const dir = await freshDir();
-    const result = promfile(['write', '--dir', dir, '-f', 'w'], { input: 'b 2\n# HELP a A.\n# TYPE a gauge\na 1' });
+    const result = promfile(['write', '--dir', dir, '-f', 'w'], { input: 'b 2\n# HELP a A.\n# TYPE a gauge\na 1\n' });
     expect(result.status).toBe(0);
     expect(await readFile(join(dir, 'w.prom'), 'utf8')).toBe('# HELP a A.\n# TYPE a gauge\na 1\n# TYPE b untyped\nb 2\n');
   });
@@ -237,7 +237,7 @@ describe('write', () => {
     await writeFile(join(dir, 'e.prom'), 'old 1\n');
     const refused = promfile(['write', '--dir', dir, '-f', 'e'], { input: '' });
     expect(refused.status).toBe(2);
-    expect(refused.stderr).toMatch(/nothing to write.*--allow-empty/);
+    expect(refused.stderr).toMatch(/input is empty.*--allow-empty/);
     expect(await readFile(join(dir, 'e.prom'), 'utf8')).toBe('old 1\n');
     expect(promfile(['write', '--dir', dir, '-f', 'e', '--allow-empty'], { input: '# only comments\n' }).status).toBe(0);
     expect(await readFile(join(dir, 'e.prom'), 'utf8')).toBe('');

@@ -94,6 +94,8 @@ describe('promfile inc', () => {
     expect(noFile.stderr).toMatch(/^promfile: which file\?/);
     const bad = inc('-f', 'basic', 'bad-name');
     expect(bad.status).toBe(2);
-    expect(bad.stderr).toMatch(/^promfile: argument 1: /);
+    expect(bad.stderr).toBe(
+      'promfile: "bad-name": "-" is not allowed in a metric name (after "bad"; names are [a-zA-Z_:][a-zA-Z0-9_:]*, e.g. bad_name)\n',
+    );
   });
 });

@@ -38,6 +38,12 @@ async function messyDirectory(): Promise<{ dir: string; outside: string }> {
   await writeFile(join(dir, 'b.prom.tmp'), 'y 1\n');
   await backdate(join(dir, 'b.prom.tmp'), 120);
   await writeFile(join(dir, 'c.prom.456'), 'z 1\n');
+  // Left by the other common writers: Python's write_to_textfile (NAME.prom.<pid>.<thread>),
+  // Go's WriteToTextfile (NAME.prom<random digits>), and NAME.prom.tmp<anything>.
+  for (const name of ['py.prom.4242.140230811535168', 'go.prom1827364512', 'sh.prom.tmpXYZ']) {
+    await writeFile(join(dir, name), 'w 1\n');
+    await backdate(join(dir, name), 120);
+  }
   // Locks, both old: one nobody holds (with a pid an old version wrote), one held by a live process.
   await writeFile(join(dir, '.old.prom.lock'), `99999999 ${hostname()} 00aa11bb\n`);
   await backdate(join(dir, '.old.prom.lock'), 3600);
@@ -62,10 +68,15 @@ const ALL = [
   'broken.prom',
   'c.prom.456',
   'fresh.prom',
+  'go.prom1827364512',
   'link.prom',
   'notes.txt',
   'old.prom',
+  'py.prom.4242.140230811535168',
+  'sh.prom.tmpXYZ',
 ];
+/** The temp files of dead writers, in node_exporter's (byte) order. */
+const DEAD_TEMPS = ['a.prom.123', 'b.prom.tmp', 'go.prom1827364512', 'py.prom.4242.140230811535168', 'sh.prom.tmpXYZ'];
 
 async function names(dir: string): Promise<string[]> {
   return (await readdir(dir)).sort();
@@ -76,8 +87,13 @@ describe('gc', () => {
     const { dir } = await messyDirectory();
     const result = promfile(['gc', '--dir', dir, '--older-than', '7d', '--dry-run']);
     expect(result.status).toBe(0);
-    expect(result.stdout).toBe(['.old.prom.lock', 'a.prom.123', 'b.prom.tmp', 'old.prom'].map((name) => `${join(dir, name)}\n`).join(''));
-    expect(result.stderr).toBe('promfile: dry run: would delete 4 files\n');
+    expect(result.stdout).toBe(
+      ['.old.prom.lock', ...DEAD_TEMPS, 'old.prom']
+        .sort()
+        .map((name) => `${join(dir, name)}\n`)
+        .join(''),
+    );
+    expect(result.stderr).toBe('promfile: dry run: would delete 7 files\n');
     expect(await names(dir)).toEqual(ALL);
   });
 
@@ -86,7 +102,12 @@ describe('gc', () => {
     const result = promfile(['gc', '--dir', dir, '--older-than', '7d']);
     expect(result.status).toBe(0);
     expect(result.stderr).toBe('');
-    expect(result.stdout).toBe(['.old.prom.lock', 'a.prom.123', 'b.prom.tmp', 'old.prom'].map((name) => `${join(dir, name)}\n`).join(''));
+    expect(result.stdout).toBe(
+      ['.old.prom.lock', ...DEAD_TEMPS, 'old.prom']
+        .sort()
+        .map((name) => `${join(dir, name)}\n`)
+        .join(''),
+    );
     expect(await names(dir)).toEqual(['.fresh.prom.lock', 'broken.prom', 'c.prom.456', 'fresh.prom', 'link.prom', 'notes.txt']);
     const checked = JSON.parse(promfile(['check', '--dir', dir, '--format', 'json']).stdout) as { findings: Array<{ rule: string }> };
     expect(checked.findings.filter((f) => ['temp-leftover', 'stale-lock'].includes(f.rule))).toEqual([]);
@@ -98,7 +119,7 @@ describe('gc', () => {
     const { dir } = await messyDirectory();
     const result = promfile(['gc', '--dir', dir]);
     expect(result.status).toBe(0);
-    expect(result.stdout).toBe(['.old.prom.lock', 'a.prom.123', 'b.prom.tmp'].map((name) => `${join(dir, name)}\n`).join(''));
+    expect(result.stdout).toBe(['.old.prom.lock', ...DEAD_TEMPS].map((name) => `${join(dir, name)}\n`).join(''));
     expect(await names(dir)).toContain('old.prom');
   });
 
@@ -108,7 +129,7 @@ describe('gc', () => {
     cleanups.unshift(() => writer.release());
     const result = promfile(['gc', '--dir', dir, '--older-than', '7d']);
     expect(result.status).toBe(0);
-    expect(result.stdout).toBe(['a.prom.123', 'b.prom.tmp'].map((name) => `${join(dir, name)}\n`).join(''));
+    expect(result.stdout).toBe(DEAD_TEMPS.map((name) => `${join(dir, name)}\n`).join(''));
     expect(await names(dir)).toEqual(expect.arrayContaining(['old.prom', '.old.prom.lock']));
   });
 
@@ -128,7 +149,7 @@ describe('ls', () => {
     const { dir, outside } = await messyDirectory();
     const result = promfile(['ls', '--dir', dir]);
     expect(result.status).toBe(0);
-    expect(result.stderr).toBe(`promfile: 2 leftover temp files in ${dir} ("promfile gc" removes them)\n`);
+    expect(result.stderr).toBe(`promfile: 5 leftover temp files in ${dir} ("promfile gc" removes them)\n`);
     const rows = result.stdout
       .trimEnd()
       .split('\n')

@@ -1,13 +1,14 @@
 // The README is part of the product: its alert rules must load in Prometheus
 // and name metrics promfile really writes.
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { JOB_METRICS } from '../../src/job/metrics.js';
 import { PROMTOOL } from '../helpers/binaries.js';
 import { ROOT, tempDir } from '../helpers/cli.js';
 
+const COLLECTORS = '/usr/share/prometheus-node-exporter-collectors';
 const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
 const ruleFiles = [...readme.matchAll(/```yaml\n(groups:\n[\s\S]*?)```/g)].map((match) => match[1] as string);
 
@@ -39,5 +40,11 @@ describe('README', () => {
     const used = ruleFiles.flatMap((rules) => rules.match(/promfile_[a-z_]+/g) ?? []);
     expect(used.length).toBeGreaterThan(0);
     for (const name of used) expect(written.has(name), name).toBe(true);
+  });
+
+  it.skipIf(!existsSync(COLLECTORS))("names only collector scripts that Debian's package ships", () => {
+    const named = [...readme.matchAll(/\/usr\/share\/prometheus-node-exporter-collectors\/[\w.-]+/g)].map((match) => match[0]);
+    expect(named.length).toBeGreaterThan(0);
+    for (const path of named) expect(existsSync(path), path).toBe(true);
   });
 });

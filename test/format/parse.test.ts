@@ -36,7 +36,7 @@ describe('golden corpus', () => {
   it.each(invalidCases().filter(([, c]) => c.write === 'refuses'))('invalid/%s is refused by the strict parser with "line N"', (name) => {
     let thrown: unknown;
     try {
-      parseExposition(readFixture('invalid', name), { allowMissingFinalNewline: true });
+      parseExposition(readFixture('invalid', name));
     } catch (error) {
       thrown = error;
     }

@@ -116,13 +116,31 @@ describe('endFamilies', () => {
     expect([count('success'), count('failure'), count('timeout'), count('signal')]).toEqual([3, 1, 1, 1]);
   });
 
-  it('keeps -l labels on every series and leaves other label sets alone', () => {
+  it('keeps -l labels on every series; a changed label set replaces the old series, other jobs stay', () => {
     const labels = { job_name: 'apt', origin: 'security' };
-    const other = endFamilies([], { job_name: 'apt', origin: 'updates' }, outcome('failure', 100));
-    const families = roundTrip(endFamilies(other, labels, outcome('success', 0)));
+    const old = endFamilies([], { job_name: 'apt', origin: 'updates' }, outcome('failure', 100));
+    const otherJob = endFamilies(old, { job_name: 'backup' }, outcome('failure', 3));
+    const started = roundTrip(startFamilies(otherJob, labels, 0));
+    expect(value(started, JOB_METRICS.exitCode.name, { job_name: 'apt', origin: 'updates' })).toBeUndefined();
+    const families = roundTrip(endFamilies(started, labels, outcome('success', 0)));
     expect(value(families, JOB_METRICS.exitCode.name, labels)).toBe(0);
-    expect(value(families, JOB_METRICS.exitCode.name, { job_name: 'apt', origin: 'updates' })).toBe(100);
+    expect(value(families, JOB_METRICS.exitCode.name, { job_name: 'apt', origin: 'updates' })).toBeUndefined();
+    expect(value(families, JOB_METRICS.lastSuccess.name, { job_name: 'apt', origin: 'updates' })).toBeUndefined();
+    expect(value(families, JOB_METRICS.exitCode.name, { job_name: 'backup' })).toBe(3);
     expect(value(families, JOB_METRICS.runs.name, { ...labels, result: 'success' })).toBe(1);
+  });
+
+  it("drops the job's own series of an earlier run that this run did not write", () => {
+    const earlier = mergeJobMetrics(
+      endFamilies([], backup, outcome('success', 0)),
+      parseJobMetrics('files_copied 5\nfiles_failed 1\n', backup),
+    );
+    expect('families' in earlier).toBe(true);
+    const previous = 'families' in earlier ? earlier.families : [];
+    const now = mergeJobMetrics(endFamilies(previous, backup, outcome('success', 0)), parseJobMetrics('files_copied 7\n', backup));
+    const families = 'families' in now ? now.families : [];
+    expect(getSeries(families, 'files_copied', backup)?.value).toBe(7);
+    expect(getSeries(families, 'files_failed', backup)).toBeUndefined();
   });
 
   it('initialises skipped_total only with --no-overlap, and a skip moves nothing else', () => {
@@ -145,9 +163,10 @@ describe('job metrics ($PROMFILE_METRICS)', () => {
     for (const family of families) expect(family.help).toMatch(/\w/);
   });
 
-  it('keeps a label the job set itself', () => {
-    const families = parseJobMetrics('x{job_name="custom"} 1', { job_name: 'backup' });
-    expect(families[0]?.samples[0]?.labels).toEqual({ job_name: 'custom' });
+  it("refuses the job_name, job and instance labels in the job's own metrics", () => {
+    for (const label of ['job_name', 'job', 'instance'])
+      expect(() => parseJobMetrics(`x{${label}="custom"} 1\n`, backup)).toThrow(new RegExp(`may not set the "${label}" label`));
+    expect(getSeries(parseJobMetrics('x{volume="home"} 1\n', backup), 'x', { ...backup, volume: 'home' })?.value).toBe(1);
   });
 
   it('refuses invalid text and promfile_job_* names', () => {
@@ -165,7 +184,7 @@ describe('job metrics ($PROMFILE_METRICS)', () => {
 
   it('reports a type conflict with the file instead of throwing', () => {
     const status = endFamilies(
-      [{ name: 'records', help: 'h', type: 'gauge', samples: [{ name: 'records', labels: backup, value: 1 }] }],
+      [{ name: 'records', help: 'h', type: 'gauge', samples: [{ name: 'records', labels: {}, value: 1 }] }],
       backup,
       outcome('success', 0),
     );
@@ -215,7 +234,8 @@ describe('runJob', () => {
     const { dir, cleanup } = await tempDir();
     try {
       const path = join(dir, 'typed.prom');
-      await writeFile(path, '# HELP records h\n# TYPE records gauge\nrecords{job_name="typed"} 1\n');
+      // Written by someone else (no job_name label), so not the job's own series of an earlier run.
+      await writeFile(path, '# HELP records h\n# TYPE records gauge\nrecords{source="set"} 1\n');
       const warnings: string[] = [];
       const run = await runJob({
         path,
@@ -229,7 +249,7 @@ describe('runJob', () => {
       expect(run).toMatchObject({ skipped: false, outcome: { result: 'success', status: 0 } });
       expect(warnings).toEqual([expect.stringMatching(/own metrics were dropped.*records/)]);
       const families = parseExposition(await readFile(path));
-      expect(getSeries(families, 'records', { job_name: 'typed' })?.value).toBe(1);
+      expect(getSeries(families, 'records', { source: 'set' })?.value).toBe(1);
       expect(getSeries(families, JOB_METRICS.exitCode.name, { job_name: 'typed' })?.value).toBe(0);
     } finally {
       await cleanup();

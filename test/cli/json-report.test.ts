@@ -1,0 +1,91 @@
+// --format json and --dry-run for configuration management: "changed" says
+// whether the file's series changed (not its bytes), and Ansible's
+// changed_when can use it (tested with the real ansible-playbook).
+import { spawnSync } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { requireBinary } from '../helpers/binaries.js';
+import { BIN, promfile, tempDir } from '../helpers/cli.js';
+
+const ANSIBLE = requireBinary('ansible-playbook');
+
+let dir: string;
+let cleanup: () => Promise<void>;
+beforeAll(async () => ({ dir, cleanup } = await tempDir()));
+afterAll(async () => cleanup?.());
+
+function report(args: string[], input?: string): Record<string, unknown> {
+  const result = promfile([args[0] as string, '--format', 'json', ...args.slice(1)], input === undefined ? {} : { input });
+  expect(result.status, result.stderr).toBe(0);
+  return JSON.parse(result.stdout) as Record<string, unknown>;
+}
+
+describe('--format json', () => {
+  it('set: changed compares series, so the same values in another layout are unchanged', async () => {
+    const path = join(dir, 'a.prom');
+    expect(report(['set', '--dir', dir, '-f', 'a', 'm', '1'])).toEqual({
+      file: path,
+      changed: true,
+      written: true,
+      dryRun: false,
+      series: 1,
+      warnings: [],
+    });
+    expect(report(['set', '--dir', dir, '-f', 'a', 'm', '1.0'])).toMatchObject({ changed: false });
+    // Same series, different bytes (order, spacing of a hand-edited file): not a change.
+    await writeFile(path, '# TYPE m gauge\n# HELP m Written by promfile.\nm   1e0\n');
+    expect(report(['set', '--dir', dir, '-f', 'a', 'm', '1'])).toMatchObject({ changed: false });
+    expect(report(['set', '--dir', dir, '-f', 'a', 'm', '2', '--dry-run'])).toMatchObject({ changed: true, written: false, dryRun: true });
+    expect(await readFile(path, 'utf8')).toMatch(/^m 1$/m);
+  });
+
+  it('write, unset, inc, rm and run print one object each', () => {
+    expect(report(['write', '--dir', dir, '-f', 'w'], 'w 1\n')).toMatchObject({ changed: true, series: 1 });
+    expect(report(['write', '--dir', dir, '-f', 'w'], 'w 1\n')).toMatchObject({ changed: false });
+    expect(report(['unset', '--dir', dir, '-f', 'w', 'nothing'])).toMatchObject({
+      changed: false,
+      warnings: [expect.stringMatching(/nothing matched/)],
+    });
+    expect(report(['inc', '--dir', dir, '-f', 'w', 'c_total', '--dry-run'])).toMatchObject({ changed: true, written: false });
+    expect(report(['inc', '--dir', dir, '-f', 'w', 'c_total'])).toMatchObject({ changed: true, written: true, series: 2 });
+    expect(report(['rm', '--dir', dir, '-f', 'w', '--dry-run'])).toMatchObject({ changed: true, written: false, dryRun: true });
+    expect(report(['rm', '--dir', dir, '-f', 'w'])).toMatchObject({ changed: true, written: true });
+    expect(report(['rm', '--dir', dir, '-f', 'w'])).toMatchObject({ changed: false, warnings: [expect.stringMatching(/did not exist/)] });
+    expect(report(['run', '--dir', dir, '--job', 'j', '--', 'true'])).toMatchObject({
+      job: 'j',
+      result: 'success',
+      exitCode: 0,
+      changed: true,
+    });
+  });
+});
+
+describe.skipIf(!ANSIBLE)('the README Ansible task, run by ansible-playbook -c local', () => {
+  it('reports changed on the first run and ok on the second', async () => {
+    const readme = await readFile(join(BIN, '..', '..', 'README.md'), 'utf8');
+    const task = /```yaml\n(- name: Record[\s\S]*?)```/.exec(readme)?.[1];
+    expect(task).toBeDefined();
+    const playbook = join(dir, 'play.yml');
+    const tasks = (task as string).replaceAll('promfile ', `${process.execPath} ${BIN} `).replace(/^/gm, '    ');
+    await writeFile(playbook, `- hosts: localhost\n  gather_facts: false\n  tasks:\n${tasks}`);
+    const play = (): string => {
+      const result = spawnSync(ANSIBLE as string, ['-c', 'local', '-i', 'localhost,', playbook], {
+        encoding: 'utf8',
+        env: {
+          ...process.env,
+          PROMFILE_DIR: dir,
+          ANSIBLE_NOCOLOR: '1',
+          ANSIBLE_LOCAL_TEMP: join(dir, '.ansible'),
+          ANSIBLE_HOME: join(dir, '.ansible'),
+        },
+        timeout: 120_000,
+      });
+      expect(result.status, `${result.stdout}${result.stderr}`).toBe(0);
+      return result.stdout;
+    };
+    expect(play()).toMatch(/localhost\s*: ok=1\s+changed=1 /);
+    expect(play()).toMatch(/localhost\s*: ok=1\s+changed=0 /);
+    expect(await readFile(join(dir, 'backup.prom'), 'utf8')).toMatch(/^backup_retention_days 14$/m);
+  }, 300_000);
+});
