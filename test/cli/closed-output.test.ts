@@ -47,7 +47,8 @@ describe('a closed stderr', () => {
 
 describe('a closed stdout', () => {
   it('--dry-run | head ends quietly: no stack trace, no file', async () => {
-    const input = Array.from({ length: 20000 }, (_, i) => `m{i="${i}"} ${i}\n`).join('');
+    // Its own metric name: the directory's other files already have an m.
+    const input = Array.from({ length: 20000 }, (_, i) => `dry_series{i="${i}"} ${i}\n`).join('');
     const result = await withClosedOutput(['write', '--dir', dir, '-f', 'dry', '--dry-run'], 'stdout', input);
     expect(result).toEqual({ status: 0, other: '' });
     expect(await readdir(dir)).not.toContain('dry.prom');

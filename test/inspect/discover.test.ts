@@ -54,6 +54,8 @@ beforeAll(async () => {
   await mkdir(bin);
   for (const name of ['prometheus-node-exporter', 'node_exporter', 'init', 'python3'])
     await writeFile(join(bin, name), '#!/bin/sh\n', { mode: 0o755 });
+  // The fake exporter of pid 812 says its version as Debian 12's does.
+  await writeFile(join(bin, 'prometheus-node-exporter'), '#!/bin/sh\necho "node_exporter, version 1.5.0 (branch: debian/sid)"\n');
   await writeFile(join(bin, 'writable'), '', { mode: 0o777 });
   await chmod(join(bin, 'writable'), 0o777);
   await mkdir(join(bin, 'w'));
@@ -100,7 +102,10 @@ describe('parseExporterArgs', () => {
 });
 
 describe('the node_exporter profile', () => {
-  /** A fake /proc with one node_exporter whose binary (its exe link) prints `version`. */
+  /**
+   * A fake /proc with one trusted node_exporter (root's, root-owned binary)
+   * whose binary prints `version`, or no version at all.
+   */
   async function procWith(name: string, version: string | undefined, flags: string[] = []): Promise<string> {
     const fake = join(root, name);
     await mkdir(join(fake, '77'), { recursive: true });
@@ -108,11 +113,13 @@ describe('the node_exporter profile', () => {
       join(fake, '77', 'cmdline'),
       ['node_exporter', `--collector.textfile.directory=${textfiles}`, ...flags, ''].join('\u0000'),
     );
-    if (version !== undefined) {
-      const binary = join(root, `${name}-node_exporter`);
-      await writeFile(binary, `#!/bin/sh\necho "node_exporter, version ${version} (branch: debian/sid, revision: 1)"\n`, { mode: 0o755 });
-      await symlink(binary, join(fake, '77', 'exe'));
-    }
+    await writeFile(join(fake, '77', 'status'), 'Name:\tx\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\n');
+    await mkdir(join(root, `${name}-bin`));
+    const binary = join(root, `${name}-bin`, 'node_exporter');
+    const said =
+      version === undefined ? 'echo "no version here"' : `echo "node_exporter, version ${version} (branch: debian/sid, revision: 1)"`;
+    await writeFile(binary, `#!/bin/sh\n${said}\n`, { mode: 0o755 });
+    await symlink(binary, join(fake, '77', 'exe'));
     return fake;
   }
 
