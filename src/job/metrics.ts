@@ -9,6 +9,7 @@ import { observeHistogram } from '../format/histogram.js';
 import { DEFAULT_HELP, getSeries, mergeFamilies } from '../format/model.js';
 import { parseExposition } from '../format/parse.js';
 import { assertWritable, describeSeries } from '../format/validate.js';
+import { boundLabel } from '../format/shape.js';
 import type { Labels, MetricFamily, MetricType, Problem } from '../format/types.js';
 import type { ScheduleTimes } from './schedule.js';
 
@@ -133,8 +134,9 @@ function skippedFamily(previous: readonly MetricFamily[], labels: Labels, increm
 }
 
 /** Same label set, ignoring runs_total's `result`. */
-function sameLabels(sample: Labels, labels: Labels): boolean {
-  const names = Object.keys(sample).filter((name) => name !== 'result');
+function sameLabels(sample: Labels, labels: Labels, bound?: string): boolean {
+  // runs_total's result and a histogram's le are not part of the job's label set.
+  const names = Object.keys(sample).filter((name) => name !== 'result' && name !== bound);
   return names.length === Object.keys(labels).length && names.every((name) => sample[name] === labels[name]);
 }
 
@@ -145,7 +147,7 @@ function sameLabels(sample: Labels, labels: Labels): boolean {
 function withoutJobSeries(families: readonly MetricFamily[], labels: Labels, statusOnly: boolean): MetricFamily[] {
   const jobName = labels['job_name'];
   const isOld = (family: MetricFamily, sample: Labels): boolean =>
-    sample['job_name'] === jobName && (!statusOnly || (family.name.startsWith(JOB_METRIC_PREFIX) && !sameLabels(sample, labels)));
+    sample['job_name'] === jobName && (!statusOnly || (family.name.startsWith(JOB_METRIC_PREFIX) && !sameLabels(sample, labels, boundLabel(family.type))));
   return families
     .map((family) => ({ ...family, samples: family.samples.filter((sample) => !isOld(family, sample.labels)) }))
     .filter((family) => family.samples.length > 0);

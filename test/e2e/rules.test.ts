@@ -213,7 +213,8 @@ describe.skipIf(!PROMTOOL)('promfile rules (promtool)', () => {
       [HOUR + 5000, HOUR + 30 * MIN + 5000, ok],
     ]);
     // The third run hangs: the job itself copies the file while promfile is waiting for it.
-    const hung = join(dir, 'hung.prom');
+    // The job copies the file as it is while the job runs; not a *.prom name, or the directory check would see it as another textfile.
+    const hung = join(dir, 'hung.snapshot');
     await run(dir, ['--job', 'report', ...hourly], ['cp', join(dir, 'report.prom'), hung], 2 * HOUR + 5000, 2 * HOUR + 6000);
     snapshots.push(await snapshot(hung, 2 * HOUR + 5000, join(dir, 'report.prom')));
     expect(snapshots.at(-1)?.series.get(seriesText('promfile_job_running', { job_name: 'report' }))).toBe(1);

@@ -138,10 +138,11 @@ describe('security', () => {
     });
 
     it('--mode is applied exactly, and an existing file gets the requested (default) mode back', () => {
-      expect(promfile(['set', '--dir', dir, '-f', 'private', '--mode', '0600', 'security_mode', '1']).status).toBe(0);
+      // Its own metric: security_mode in a second file would be a duplicate series the directory check refuses.
+      expect(promfile(['set', '--dir', dir, '-f', 'private', '--mode', '0600', 'security_private', '1']).status).toBe(0);
       expect(statSync(join(dir, 'private.prom')).mode & 0o777).toBe(0o600);
       chmodSync(join(dir, 'private.prom'), 0o640);
-      expect(promfile(['set', '--dir', dir, '-f', 'private', 'security_mode', '2']).status).toBe(0);
+      expect(promfile(['set', '--dir', dir, '-f', 'private', 'security_private', '2']).status).toBe(0);
       expect(statSync(join(dir, 'private.prom')).mode & 0o777).toBe(0o644);
     });
 
