@@ -147,7 +147,8 @@ function sameLabels(sample: Labels, labels: Labels, bound?: string): boolean {
 function withoutJobSeries(families: readonly MetricFamily[], labels: Labels, statusOnly: boolean): MetricFamily[] {
   const jobName = labels['job_name'];
   const isOld = (family: MetricFamily, sample: Labels): boolean =>
-    sample['job_name'] === jobName && (!statusOnly || (family.name.startsWith(JOB_METRIC_PREFIX) && !sameLabels(sample, labels, boundLabel(family.type))));
+    sample['job_name'] === jobName &&
+    (!statusOnly || (family.name.startsWith(JOB_METRIC_PREFIX) && !sameLabels(sample, labels, boundLabel(family.type))));
   return families
     .map((family) => ({ ...family, samples: family.samples.filter((sample) => !isOld(family, sample.labels)) }))
     .filter((family) => family.samples.length > 0);
