@@ -115,15 +115,6 @@ function decode(input: string | Uint8Array): { text: string; badLines?: Readonly
   }
 }
 
-/** The first line of `bytes` with invalid UTF-8 (the last line when there is none). */
-export function firstInvalidUtf8Line(bytes: Uint8Array): number {
-  const lines = invalidUtf8Lines(bytes);
-  if (lines.size > 0) return Math.min(...lines);
-  let line = 1;
-  for (let at = bytes.indexOf(10); at !== -1; at = bytes.indexOf(10, at + 1)) line++;
-  return line;
-}
-
 /** The 1-based lines of `bytes` that hold invalid UTF-8. */
 export function invalidUtf8Lines(bytes: Uint8Array): Set<number> {
   const decoder = new TextDecoder('utf-8', { fatal: true });
