@@ -5,7 +5,7 @@ import { InputError } from '../errors.js';
 import { chooseDirectory, chooseProfile, type ChosenProfile } from '../inspect/discover.js';
 import { parseDuration } from './duration.js';
 import { resolveOwner } from './owner.js';
-import type { Profile } from '../format/profile.js';
+import type { Profile, ProfileChoice } from '../format/profile.js';
 import type { Problem } from '../format/types.js';
 import { DEFAULT_MODE, DEFAULT_TEXTFILE_DIR, resolveTarget } from '../textfile/files.js';
 import { DEFAULT_LOCK_TIMEOUT_MS } from '../textfile/lock.js';
@@ -89,7 +89,7 @@ export function addDirCheckOptions(command: Command, program: Command): Command 
  * (the rules of every known version refused something): finding the running
  * node_exporter's version reads /proc and runs its binary.
  */
-export function judgeBy(flags: { nodeExporter?: string }, io: CliIo, path?: string): Profile | (() => Profile) {
+export function judgeBy(flags: { nodeExporter?: string }, io: CliIo, path?: string): ProfileChoice {
   const find = (): Profile => resolveProfile(flags, io, path === undefined ? undefined : dirname(path)).profile;
   if (flags.nodeExporter !== undefined) return find();
   let found: Profile | undefined;

@@ -8,7 +8,7 @@ import { parseLabelOptions, parseSeriesSelector, parseSeriesValues, withLabels }
 import { deleteTextfile, updateTextfile } from '../textfile/update.js';
 import { hasOtherTextfiles } from '../textfile/neighbours.js';
 import { writeExpositionStream } from '../textfile/stream-write.js';
-import type { Profile } from '../format/profile.js';
+import { judgeByProfile, type Profile } from '../format/profile.js';
 import type { MetricFamily, MetricType, Problem } from '../format/types.js';
 import {
   addDirCheckOptions,
@@ -110,7 +110,7 @@ export function registerWriteCommands(program: Command, io: CliIo, context: Comm
           stripTimestamps: flags.stripTimestamps === true,
           onNotice: (notice) => notices.push(notice),
         });
-      const families = parseByProfile(parse, options.profile);
+      const families = judgeByProfile(options.profile, parse);
       // HELP/TYPE without samples is how collectors say "all is well": no warning (cron would mail it every run).
       reportNotices(
         notices.filter((notice) => notice.rule !== 'empty-family'),
@@ -310,15 +310,4 @@ async function streamStdin(
     io,
     '<stdin>',
   );
-}
-
-/** Parse by the given profile; with a lazy one, by the strictest rules first and only on refusal by the found profile's. */
-function parseByProfile(parse: (profile?: Profile) => MetricFamily[], profile: Profile | (() => Profile) | undefined): MetricFamily[] {
-  if (typeof profile !== 'function') return parse(profile);
-  try {
-    return parse();
-  } catch (error) {
-    if (!(error instanceof ExpositionError)) throw error;
-    return parse(profile());
-  }
 }

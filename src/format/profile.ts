@@ -2,6 +2,7 @@
 // accept, drop and crash on (each difference below was seen with Debian's
 // 1.5.0 and 1.9.0); a profile names the versions whose rules apply, and a
 // problem in any of them is a problem.
+import { InputError } from '../errors.js';
 
 /** The node_exporter versions whose behaviour promfile knows. */
 export type NodeExporterVersion = '1.5' | '1.9';
@@ -17,6 +18,31 @@ export interface Profile {
 
 /** The strictest profile: the rules of every known version at once. */
 export const ALL_VERSIONS: Profile = { versions: KNOWN_VERSIONS, exporterMetrics: true };
+
+/**
+ * The rules to judge by: a profile, or a function that finds one (reading the
+ * running node_exporter's version has a cost, so it is called only when needed).
+ */
+export type ProfileChoice = Profile | (() => Profile);
+
+/**
+ * Judge by the given profile; with a lazy one, by the strictest rules first
+ * (`judge(undefined)`) and, only when they refuse the input, by the found
+ * profile's (`again`, which may need to read more under that profile).
+ */
+export function judgeByProfile<T>(
+  profile: ProfileChoice | undefined,
+  judge: (profile: Profile | undefined) => T,
+  again: (found: Profile) => T = judge,
+): T {
+  if (typeof profile !== 'function') return judge(profile);
+  try {
+    return judge(undefined);
+  } catch (error) {
+    if (!(error instanceof InputError)) throw error;
+    return again(profile());
+  }
+}
 
 /** What one version does where versions differ. */
 interface VersionRules {

@@ -9,7 +9,7 @@ import { pinDirectory, type PinOptions } from './pin.js';
 import { parseExposition } from '../format/parse.js';
 import { renderChunks, renderExposition } from '../format/render.js';
 import { readTextfile, removeTextfile, writeFileAtomically, type WriteOptions } from './files.js';
-import type { Profile } from '../format/profile.js';
+import { judgeByProfile, type ProfileChoice } from '../format/profile.js';
 import type { MetricFamily, Problem } from '../format/types.js';
 import { assertWritable } from '../format/validate.js';
 import { assertFitsDirectory, readNeighbours, type Neighbours } from './neighbours.js';
@@ -33,7 +33,7 @@ export interface UpdateOptions extends WriteOptions, PinOptions {
    * A function is called only when the rules of all known versions refuse
    * the directory (finding the running node_exporter's version has a cost).
    */
-  readonly profile?: Profile | (() => Profile);
+  readonly profile?: ProfileChoice;
   /**
    * Check the new file against the other *.prom files of its directory, and
    * refuse what node_exporter's merge would drop. Default true.
@@ -92,13 +92,12 @@ async function checkDirectory(
   existing: readonly MetricFamily[] | undefined,
   profile: UpdateOptions['profile'],
 ): Promise<void> {
-  try {
-    assertFitsDirectory(path, families, neighbours, existing, typeof profile === 'function' ? undefined : profile);
-  } catch (error) {
-    if (typeof profile !== 'function') throw error;
-    const chosen = profile();
-    assertFitsDirectory(path, families, await readNeighbours(path, chosen), existing, chosen);
-  }
+  // The first judgement is synchronous, so its refusal is caught; the second reads the found profile's neighbours.
+  await judgeByProfile<void | Promise<void>>(
+    profile,
+    (given) => assertFitsDirectory(path, families, neighbours, existing, given),
+    async (found) => assertFitsDirectory(path, families, await readNeighbours(path, found), existing, found),
+  );
 }
 
 /** No other files: what a change sees with the directory check off. */
