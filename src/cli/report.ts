@@ -1,8 +1,13 @@
-// `--format json` of the writing commands: one object on stdout saying what
-// happened to the file, for configuration management (`changed_when`).
+// What the commands print on stdout: `--format json` of the writing commands
+// (one object saying what happened to the file, for configuration
+// management's `changed_when`), and check's and ls's text or JSON.
 import { formatGoFloat } from '../format/number.js';
 import { readExposition } from '../format/parse.js';
-import type { MetricFamily } from '../format/types.js';
+import type { Profile } from '../format/profile.js';
+import type { MetricFamily, Severity } from '../format/types.js';
+import type { CheckResult } from '../inspect/check-target.js';
+import type { FileRow } from '../inspect/ls.js';
+import { formatAge } from '../textfile/inventory.js';
 import { seriesKey } from '../format/validate.js';
 import { readTextfile } from '../textfile/files.js';
 import type { CliIo, CommandContext } from './io.js';
@@ -76,4 +81,89 @@ export async function seriesBefore(flags: OutputFlags, path: string): Promise<Se
 /** Number of samples. */
 export function countSeries(families: readonly MetricFamily[]): number {
   return families.reduce((sum, family) => sum + family.samples.length, 0);
+}
+
+/** `3 errors`, `1 warning`. */
+export function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+type Paint = Record<Severity | 'bold', (text: string) => string>;
+
+/** ANSI colour on a terminal, unless NO_COLOR is set; plain text otherwise. */
+function painter(io: CliIo): Paint {
+  const tty = io.stdout.isTTY === true;
+  const on = tty && !io.env['NO_COLOR'];
+  const code = (open: number, close: number) => (text: string) => (on ? `\u001b[${open}m${text}\u001b[${close}m` : text);
+  return { error: code(31, 39), warning: code(33, 39), notice: code(36, 39), bold: code(1, 22) };
+}
+
+/** What check says besides its result: the directory it chose and the rules it judged by. */
+export interface CheckContext {
+  readonly directory?: { readonly dir: string; readonly reason: string };
+  readonly profile: Profile;
+  readonly rules: string;
+}
+
+/** check's result: one JSON object, or a line per finding (notices aside) and a verdict. */
+export function renderCheck(io: CliIo, format: 'text' | 'json', result: CheckResult, about: CheckContext): void {
+  const { findings, files, series, summary: counts } = result;
+  if (format === 'json') {
+    const report = {
+      ...(about.directory ? { directory: about.directory.dir, directoryReason: about.directory.reason } : {}),
+      nodeExporter: { versions: about.profile.versions, exporterMetrics: about.profile.exporterMetrics, reason: about.rules },
+      files: files.map((file) => file.path),
+      series,
+      ok: result.ok,
+      summary: counts,
+      findings,
+    };
+    io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    return;
+  }
+  const paint = painter(io);
+  for (const f of findings) {
+    if (f.severity === 'notice') continue;
+    io.stdout.write(
+      `${paint.bold(`${f.file}${f.line === undefined ? '' : `:${f.line}`}:`)} ${paint[f.severity](f.severity)}: ${f.message}\n`,
+    );
+  }
+  const what = `${files.length} file${files.length === 1 ? '' : 's'}, ${series} series`;
+  const verdict =
+    counts.error + counts.warning === 0
+      ? 'no problems: node_exporter will expose every series'
+      : `${plural(counts.error, 'error')}, ${plural(counts.warning, 'warning')}${counts.error > 0 ? ': node_exporter will lose data' : ''}`;
+  io.stdout.write(`${what}: ${verdict}\n`);
+}
+
+/** ls's rows: one JSON object, or an aligned table (numbers right-aligned, the status column unpadded). */
+export function renderListing(io: CliIo, format: 'text' | 'json', dir: string, rows: readonly FileRow[]): void {
+  if (format === 'json') {
+    io.stdout.write(`${JSON.stringify({ directory: dir, files: rows }, null, 2)}\n`);
+    return;
+  }
+  const table = [['FILE', 'SERIES', 'FAMILIES', 'AGE', 'SIZE', 'OWNER', 'MODE', 'STATUS'], ...rows.map(listingCells)];
+  const widths = table[0]?.map((_, column) => Math.max(...table.map((cells) => cells[column]?.length ?? 0))) ?? [];
+  const numeric = new Set([1, 2, 4]);
+  for (const cells of table) {
+    const line = cells
+      .map((cell, column) =>
+        column === cells.length - 1 ? cell : numeric.has(column) ? cell.padStart(widths[column] ?? 0) : cell.padEnd(widths[column] ?? 0),
+      )
+      .join('  ');
+    io.stdout.write(`${line}\n`);
+  }
+}
+
+function listingCells(row: FileRow): string[] {
+  return [
+    row.name,
+    String(row.series ?? '-'),
+    String(row.families ?? '-'),
+    row.ageMs === undefined ? '-' : formatAge(row.ageMs),
+    String(row.size ?? '-'),
+    row.uid === undefined ? '-' : `${row.uid}:${row.gid}`,
+    row.mode ?? '-',
+    row.status + (row.problem ? ` (${row.problem})` : '') + (row.symlinkTo ? ` -> ${row.symlinkTo}` : ''),
+  ];
 }

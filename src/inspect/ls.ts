@@ -1,0 +1,59 @@
+// ls's rows: each textfile of a directory with what it holds and whether
+// node_exporter accepts it. Never blocks: a file is read non-blocking and
+// judged on its descriptor (it may have changed since the listing).
+import { readlink } from 'node:fs/promises';
+import { errnoOf, messageOf } from '../errors.js';
+import { readExposition } from '../format/parse.js';
+import { describeFileKind, readRegularFile } from '../textfile/files.js';
+import { formatMode, readableByNonRoot, type DirectoryEntry } from '../textfile/inventory.js';
+import { TEMP_GRACE_MS } from './check.js';
+import { listTextfileDirectory } from './gc.js';
+
+export interface FileRow {
+  name: string;
+  path: string;
+  series?: number;
+  families?: number;
+  ageMs?: number;
+  size?: number;
+  uid?: number;
+  gid?: number;
+  mode?: string;
+  status: 'ok' | 'invalid' | 'unreadable' | 'not-a-file' | 'dangling-symlink';
+  /** Why the status is not ok: the first error's line and rule, the errno, the file's kind. */
+  problem?: string;
+  symlinkTo?: string;
+}
+
+export interface Listing {
+  readonly rows: FileRow[];
+  /** Temp files older than the grace period (a writer died before renaming them). */
+  readonly leftovers: number;
+}
+
+/** One row per *.prom file of `dir`, in node_exporter's order, and the count of leftover temp files. */
+export async function listTextfiles(dir: string, now: number): Promise<Listing> {
+  const entries = await listTextfileDirectory(dir);
+  const rows = await Promise.all(entries.filter((entry) => entry.kind === 'textfile').map((entry) => describeTextfile(entry, now)));
+  const leftovers = entries.filter((entry) => entry.kind === 'temp' && now - entry.link.mtimeMs > TEMP_GRACE_MS).length;
+  return { rows, leftovers };
+}
+
+/** The row of one *.prom entry. */
+export async function describeTextfile(entry: DirectoryEntry, now: number): Promise<FileRow> {
+  const row: FileRow = { name: entry.name, path: entry.path, status: 'ok' };
+  if (entry.symlink) row.symlinkTo = await readlink(entry.path).catch(() => '?');
+  const info = entry.target;
+  if (!info) return { ...row, status: 'dangling-symlink' };
+  Object.assign(row, { ageMs: Math.round(now - info.mtimeMs), size: info.size, uid: info.uid, gid: info.gid, mode: formatMode(info.mode) });
+  if (!info.isFile()) return { ...row, status: 'not-a-file', problem: describeFileKind(info) };
+  const bytes = await readRegularFile(entry.path, { follow: true }).catch((error: unknown) => ({ error }));
+  if ('error' in bytes) return { ...row, status: 'unreadable', problem: errnoOf(bytes.error) ?? messageOf(bytes.error) };
+  const { families, problems } = readExposition(bytes);
+  row.families = families.length;
+  row.series = families.reduce((n, family) => n + family.samples.length, 0);
+  const error = problems.find((problem) => problem.severity === 'error');
+  if (error) Object.assign(row, { status: 'invalid', problem: `${error.line === undefined ? '' : `line ${error.line}: `}${error.rule}` });
+  else if (!readableByNonRoot(info)) Object.assign(row, { status: 'unreadable', problem: 'a non-root node_exporter cannot read it' });
+  return row;
+}
