@@ -1,42 +1,13 @@
-// set, write, unset, rm: the commands that change one textfile.
+// set, write, unset, rm: the commands that change one textfile. This module
+// declares them; each action is in commands/<name>.ts.
 import type { Command } from 'commander';
-import { ExpositionError, InputError } from '../errors.js';
-import { removeFamilies, setSeries, unsetSeries } from '../format/model.js';
-import { isBlankInput, parseStreamText, readExpositionText } from './input.js';
-import { positiveDuration } from './duration.js';
-import { parseLabelOptions, parseSeriesSelector, parseSeriesValues, withLabels } from './series.js';
-import { deleteTextfile, updateTextfile } from '../textfile/update.js';
-import { hasOtherTextfiles } from '../textfile/neighbours.js';
-import { writeExpositionStream } from '../textfile/stream-write.js';
-import { judgeByProfile, type Profile } from '../format/profile.js';
-import type { MetricFamily, MetricType, Problem } from '../format/types.js';
-import {
-  addDirCheckOptions,
-  addLockOptions,
-  addWriteOptions,
-  formatOption,
-  collect,
-  reportNotices,
-  targetPath,
-  typeOption,
-  writeOptions,
-  type WriteFlags,
-} from './common.js';
+import { addDirCheckOptions, addLockOptions, addWriteOptions, collect, formatOption, typeOption, type WriteFlags } from './common.js';
 import type { CliIo, CommandContext } from './io.js';
-import { printReport, reportUpdate, seriesBefore, type OutputFlags } from './report.js';
-import { lstat } from 'node:fs/promises';
-
-interface SetFlags extends WriteFlags, OutputFlags {
-  type?: MetricType;
-  helpText?: string;
-  label?: string[];
-  replace?: boolean;
-  dryRun?: boolean;
-}
-
-function extraLabels(flags: { label?: string[] }): Record<string, string> {
-  return parseLabelOptions(flags.label);
-}
+import type { OutputFlags } from './report.js';
+import { rmAction } from './commands/rm.js';
+import { setAction, type SetFlags } from './commands/set.js';
+import { unsetAction, type UnsetFlags } from './commands/unset.js';
+import { writeAction, type WriteCommandFlags } from './commands/write.js';
 
 export function registerWriteCommands(program: Command, io: CliIo, context: CommandContext): void {
   addDirCheckOptions(
@@ -57,23 +28,7 @@ export function registerWriteCommands(program: Command, io: CliIo, context: Comm
     .option('--replace', 'replace the whole file instead of merging into it')
     .option('--dry-run', 'print the resulting file to stdout and write nothing')
     .addOption(formatOption(program))
-    .action(async (args: string[], flags: SetFlags) => {
-      const path = targetPath(flags, io);
-      const before = await seriesBefore(flags, path);
-      const values = parseSeriesValues(args, extraLabels(flags), io.now());
-      const result = await updateTextfile(
-        path,
-        (current, neighbours) =>
-          setSeries(current, values, {
-            ...(flags.type ? { type: flags.type } : {}),
-            ...(flags.helpText !== undefined ? { help: flags.helpText } : {}),
-            helpFor: (name) => neighbours.helpOf(name),
-          }),
-        { ...(await writeOptions(flags, io, path)), replace: flags.replace === true, dryRun: flags.dryRun === true },
-      );
-      reportNotices(result.warnings, io, path);
-      reportUpdate(io, context, flags, before, result);
-    });
+    .action((args: string[], flags: SetFlags) => setAction(io, context, args, flags));
 
   addDirCheckOptions(
     addWriteOptions(
@@ -92,46 +47,7 @@ export function registerWriteCommands(program: Command, io: CliIo, context: Comm
     .option('--kill-after <duration>', 'after a timeout, SIGKILL the group this much later', '10s')
     .option('--dry-run', 'print the normalized file to stdout and write nothing')
     .addOption(formatOption(program))
-    .action(async (command: string[], flags: WriteCommandFlags) => {
-      const path = targetPath(flags, io);
-      const before = await seriesBefore(flags, path);
-      const options = await writeOptions(flags, io, path);
-      if (command.length === 0 && (await streamable(flags, options, path))) {
-        await streamStdin(path, io, flags, options);
-        return;
-      }
-      const text = command.length > 0 ? await generatorOutput(command, flags, path, io, context) : await stdinText(io);
-      if (text === undefined) return;
-      const source = command.length > 0 ? (command[0] as string) : '<stdin>';
-      const notices: Problem[] = [];
-      const parse = (profile?: Profile): MetricFamily[] =>
-        parseStreamText(text, source, {
-          ...(profile ? { profile } : {}),
-          stripTimestamps: flags.stripTimestamps === true,
-          onNotice: (notice) => notices.push(notice),
-        });
-      const families = judgeByProfile(options.profile, parse);
-      // HELP/TYPE without samples is how collectors say "all is well": no warning (cron would mail it every run).
-      reportNotices(
-        notices.filter((notice) => notice.rule !== 'empty-family'),
-        io,
-        source,
-      );
-      if (isBlankInput(text) && !flags.allowEmpty)
-        throw new InputError(
-          'ERR_EMPTY_INPUT',
-          `${source}: the input is empty; nothing was written (pass --allow-empty to write an empty file)`,
-        );
-      const result = await updateTextfile(path, () => families, {
-        ...options,
-        replace: true,
-        prevalidated: true,
-        // HELP/TYPE without samples is a collector saying "nothing to report": written, so old series go.
-        allowEmpty: true,
-        dryRun: flags.dryRun === true,
-      });
-      reportUpdate(io, context, flags, before, result);
-    });
+    .action((command: string[], flags: WriteCommandFlags) => writeAction(io, context, command, flags));
 
   addLockOptions(
     program
@@ -143,171 +59,10 @@ export function registerWriteCommands(program: Command, io: CliIo, context: Comm
     .option('--family', 'the arguments are metric names: remove all their series')
     .option('--dry-run', 'print the resulting file to stdout and write nothing')
     .addOption(formatOption(program))
-    .action(async (args: string[], flags: WriteFlags & OutputFlags & { label?: string[]; family?: boolean }) => {
-      const path = targetPath(flags, io);
-      const before = await seriesBefore(flags, path);
-      const extra = extraLabels(flags);
-      const selectors = args.map((arg) => withLabels(parseSeriesSelector(arg, JSON.stringify(arg)), extra, JSON.stringify(arg)));
-      if (flags.family && selectors.some((s) => Object.keys(s.labels).length > 0)) {
-        throw new InputError('ERR_INVALID_ARGUMENT', '--family takes metric names without labels');
-      }
-      let removed = 0;
-      const result = await updateTextfile(
-        path,
-        (current) => {
-          const outcome = flags.family
-            ? removeFamilies(
-                current,
-                selectors.map((s) => s.name),
-              )
-            : unsetSeries(current, selectors);
-          removed = outcome.removed;
-          return outcome.families;
-        },
-        { ...(await writeOptions(flags, io)), allowEmpty: true, dryRun: flags.dryRun === true },
-      );
-      if (removed === 0) io.stderr.write(`promfile: warning: nothing matched in ${path}\n`);
-      reportUpdate(io, context, flags, before, result);
-    });
+    .action((args: string[], flags: UnsetFlags) => unsetAction(io, context, args, flags));
 
   addLockOptions(program.command('rm').description('delete a textfile (stale-metric clean-up); a missing file is not an error'))
     .option('--dry-run', 'say whether the file exists, and delete nothing')
     .addOption(formatOption(program))
-    .action(async (flags: WriteFlags & OutputFlags) => {
-      const path = targetPath(flags, io);
-      const options = await writeOptions(flags, io);
-      const existed = flags.dryRun ? await textfileExists(path) : await deleteTextfile(path, options);
-      if (!existed) io.stderr.write(`promfile: warning: ${path} did not exist\n`);
-      if (flags.format === 'json')
-        printReport(io, context, { file: path, changed: existed, written: existed && !flags.dryRun, dryRun: flags.dryRun === true });
-    });
-}
-
-/** For rm --dry-run: is there a file (or link) to remove? */
-async function textfileExists(path: string): Promise<boolean> {
-  return (await lstat(path).catch(() => undefined)) !== undefined;
-}
-
-interface WriteCommandFlags extends WriteFlags, OutputFlags {
-  stripTimestamps?: boolean;
-  allowEmpty?: boolean;
-  dryRun?: boolean;
-  timeout?: string;
-  killAfter: string;
-}
-
-async function stdinText(io: CliIo): Promise<string | Uint8Array> {
-  if (io.stdin.isTTY)
-    throw new InputError(
-      'ERR_INVALID_ARGUMENT',
-      'write reads exposition text from stdin; pipe it in (e.g. `script | promfile write -f NAME`), or give `-- COMMAND`',
-    );
-  return readExpositionText(io.stdin);
-}
-
-/**
- * Run the generator and read its stdout. When it fails, the file is kept, the
- * reason is said, and the exit status is the generator's; returns undefined.
- */
-async function generatorOutput(
-  command: string[],
-  flags: WriteCommandFlags,
-  path: string,
-  io: CliIo,
-  context: CommandContext,
-): Promise<string | Uint8Array | undefined> {
-  const timeoutMs = flags.timeout === undefined ? undefined : positiveDuration(flags.timeout, '--timeout', false);
-  const killAfterMs = positiveDuration(flags.killAfter, '--kill-after', true);
-  const [executable, ...args] = command as [string, ...string[]];
-  const { startGenerator } = await import('../job/generator.js');
-  const generator = startGenerator(executable, args, { env: io.env, ...(timeoutMs === undefined ? {} : { timeoutMs }), killAfterMs });
-  const off = (['SIGINT', 'SIGTERM', 'SIGHUP'] as const).map((signal) => io.onSignal(signal, () => generator.forward(signal)));
-  try {
-    // Output refused half-way (invalid UTF-8, too large) is the reason, not the
-    // broken pipe the generator then dies of: stop it and report the output.
-    const text = readExpositionText(generator.stdout, executable).catch((error: unknown) => {
-      generator.forward('SIGTERM');
-      return { error };
-    });
-    const [output, exit] = await Promise.all([text, generator.exit]);
-    if (typeof output === 'object' && 'error' in output) throw output.error;
-    if (exit.status !== 0) {
-      io.stderr.write(`promfile: ${executable} ${generatorFailure(exit, flags.timeout)}; ${path} was not changed\n`);
-      context.exitCode = exit.status;
-      return undefined;
-    }
-    return output;
-  } finally {
-    off.forEach((unsubscribe) => unsubscribe());
-  }
-}
-
-function generatorFailure(
-  exit: { status: number; signal: string | null; spawnError?: string; timedOut: boolean },
-  timeout?: string,
-): string {
-  if (exit.spawnError !== undefined) return `could not be run (${exit.spawnError === 'ENOENT' ? 'command not found' : exit.spawnError})`;
-  if (exit.timedOut) return `timed out after ${timeout}`;
-  if (exit.signal !== null) return `was killed by ${exit.signal}`;
-  return `exited with status ${exit.status}`;
-}
-
-/**
- * The byte-level streaming writer holds one family at a time, so it cannot
- * judge the new file against the directory's other files, nor print it: it
- * serves stdin when there is nothing to judge against (--no-dir-check, or no
- * other *.prom file) and nothing to print (no --dry-run, no JSON report).
- */
-async function streamable(flags: WriteCommandFlags, options: { dirCheck?: boolean }, path: string): Promise<boolean> {
-  if (flags.dryRun || flags.format === 'json') return false;
-  return !(options.dirCheck === true && (await hasOtherTextfiles(path)));
-}
-
-/** stdin through the streaming writer, with the same refusals as the whole-input path. */
-async function streamStdin(
-  path: string,
-  io: CliIo,
-  flags: WriteCommandFlags,
-  options: Awaited<ReturnType<typeof writeOptions>>,
-): Promise<void> {
-  if (io.stdin.isTTY) await stdinText(io); // refuses a terminal with the usual message
-  const notices: Problem[] = [];
-  let seen = false;
-  const watched = (async function* () {
-    for await (const chunk of io.stdin) {
-      const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-      if (!seen && !isBlankInput(bytes)) seen = true;
-      yield bytes;
-    }
-  })();
-  const { dirCheck: _dirCheck, profile: _profile, ...writeOnly } = options;
-  try {
-    await writeExpositionStream(path, watched, {
-      ...writeOnly,
-      source: '<stdin>',
-      stripTimestamps: flags.stripTimestamps === true,
-      onNotice: (notice) => notices.push(notice),
-      // HELP/TYPE without samples ("nothing to report") is written; only blank input needs --allow-empty.
-      get allowEmpty() {
-        return flags.allowEmpty === true || seen;
-      },
-    });
-  } catch (error) {
-    if (error instanceof ExpositionError && error.problem.rule === 'missing-final-newline')
-      throw new ExpositionError(
-        { ...error.problem, message: 'the input ends without a newline, so it may be cut off half-way (truncated); nothing was written' },
-        '<stdin>',
-      );
-    if (error instanceof ExpositionError && error.problem.rule === 'empty')
-      throw new InputError(
-        'ERR_EMPTY_INPUT',
-        '<stdin>: the input is empty; nothing was written (pass --allow-empty to write an empty file)',
-      );
-    throw error;
-  }
-  reportNotices(
-    notices.filter((notice) => notice.rule !== 'empty-family'),
-    io,
-    '<stdin>',
-  );
+    .action((flags: WriteFlags & OutputFlags) => rmAction(io, context, flags));
 }

@@ -1,0 +1,178 @@
+// write: exposition text from stdin, or from a generator's stdout, validated
+// and written as the whole file.
+import { ExpositionError, InputError } from '../../errors.js';
+import { judgeByProfile, type Profile } from '../../format/profile.js';
+import type { MetricFamily, Problem } from '../../format/types.js';
+import { hasOtherTextfiles } from '../../textfile/neighbours.js';
+import { writeExpositionStream } from '../../textfile/stream-write.js';
+import { updateTextfile } from '../../textfile/update.js';
+import { reportNotices, targetPath, writeOptions, type WriteFlags } from '../common.js';
+import { positiveDuration } from '../duration.js';
+import { isBlankInput, parseStreamText, readExpositionText } from '../input.js';
+import type { CliIo, CommandContext } from '../io.js';
+import { reportUpdate, seriesBefore, type OutputFlags } from '../report.js';
+
+export async function writeAction(io: CliIo, context: CommandContext, command: string[], flags: WriteCommandFlags): Promise<void> {
+  const path = targetPath(flags, io);
+  const before = await seriesBefore(flags, path);
+  const options = await writeOptions(flags, io, path);
+  if (command.length === 0 && (await streamable(flags, options, path))) {
+    await streamStdin(path, io, flags, options);
+    return;
+  }
+  const text = command.length > 0 ? await generatorOutput(command, flags, path, io, context) : await stdinText(io);
+  if (text === undefined) return;
+  const source = command.length > 0 ? (command[0] as string) : '<stdin>';
+  const notices: Problem[] = [];
+  const parse = (profile?: Profile): MetricFamily[] =>
+    parseStreamText(text, source, {
+      ...(profile ? { profile } : {}),
+      stripTimestamps: flags.stripTimestamps === true,
+      onNotice: (notice) => notices.push(notice),
+    });
+  const families = judgeByProfile(options.profile, parse);
+  reportInputNotices(notices, io, source);
+  if (isBlankInput(text) && !flags.allowEmpty) throw emptyInput(source);
+  const result = await updateTextfile(path, () => families, {
+    ...options,
+    replace: true,
+    prevalidated: true,
+    // HELP/TYPE without samples is a collector saying "nothing to report": written, so old series go.
+    allowEmpty: true,
+    dryRun: flags.dryRun === true,
+  });
+  reportUpdate(io, context, flags, before, result);
+}
+
+export interface WriteCommandFlags extends WriteFlags, OutputFlags {
+  stripTimestamps?: boolean;
+  allowEmpty?: boolean;
+  dryRun?: boolean;
+  timeout?: string;
+  killAfter: string;
+}
+
+async function stdinText(io: CliIo): Promise<string | Uint8Array> {
+  if (io.stdin.isTTY)
+    throw new InputError(
+      'ERR_INVALID_ARGUMENT',
+      'write reads exposition text from stdin; pipe it in (e.g. `script | promfile write -f NAME`), or give `-- COMMAND`',
+    );
+  return readExpositionText(io.stdin);
+}
+
+/**
+ * Run the generator and read its stdout. When it fails, the file is kept, the
+ * reason is said, and the exit status is the generator's; returns undefined.
+ */
+async function generatorOutput(
+  command: string[],
+  flags: WriteCommandFlags,
+  path: string,
+  io: CliIo,
+  context: CommandContext,
+): Promise<string | Uint8Array | undefined> {
+  const timeoutMs = flags.timeout === undefined ? undefined : positiveDuration(flags.timeout, '--timeout', false);
+  const killAfterMs = positiveDuration(flags.killAfter, '--kill-after', true);
+  const [executable, ...args] = command as [string, ...string[]];
+  const { startGenerator } = await import('../../job/generator.js');
+  const generator = startGenerator(executable, args, { env: io.env, ...(timeoutMs === undefined ? {} : { timeoutMs }), killAfterMs });
+  const off = (['SIGINT', 'SIGTERM', 'SIGHUP'] as const).map((signal) => io.onSignal(signal, () => generator.forward(signal)));
+  try {
+    // Output refused half-way (invalid UTF-8, too large) is the reason, not the
+    // broken pipe the generator then dies of: stop it and report the output.
+    const text = readExpositionText(generator.stdout, executable).catch((error: unknown) => {
+      generator.forward('SIGTERM');
+      return { error };
+    });
+    const [output, exit] = await Promise.all([text, generator.exit]);
+    if (typeof output === 'object' && 'error' in output) throw output.error;
+    if (exit.status !== 0) {
+      io.stderr.write(`promfile: ${executable} ${generatorFailure(exit, flags.timeout)}; ${path} was not changed\n`);
+      context.exitCode = exit.status;
+      return undefined;
+    }
+    return output;
+  } finally {
+    off.forEach((unsubscribe) => unsubscribe());
+  }
+}
+
+function generatorFailure(
+  exit: { status: number; signal: string | null; spawnError?: string; timedOut: boolean },
+  timeout?: string,
+): string {
+  if (exit.spawnError !== undefined) return `could not be run (${exit.spawnError === 'ENOENT' ? 'command not found' : exit.spawnError})`;
+  if (exit.timedOut) return `timed out after ${timeout}`;
+  if (exit.signal !== null) return `was killed by ${exit.signal}`;
+  return `exited with status ${exit.status}`;
+}
+
+/**
+ * The byte-level streaming writer holds one family at a time, so it cannot
+ * judge the new file against the directory's other files, nor print it: it
+ * serves stdin when there is nothing to judge against (--no-dir-check, or no
+ * other *.prom file) and nothing to print (no --dry-run, no JSON report).
+ */
+async function streamable(flags: WriteCommandFlags, options: { dirCheck?: boolean }, path: string): Promise<boolean> {
+  if (flags.dryRun || flags.format === 'json') return false;
+  return !(options.dirCheck === true && (await hasOtherTextfiles(path)));
+}
+
+/** stdin through the streaming writer, with the same refusals as the whole-input path. */
+async function streamStdin(
+  path: string,
+  io: CliIo,
+  flags: WriteCommandFlags,
+  options: Awaited<ReturnType<typeof writeOptions>>,
+): Promise<void> {
+  if (io.stdin.isTTY) await stdinText(io); // refuses a terminal with the usual message
+  const notices: Problem[] = [];
+  let seen = false;
+  const watched = (async function* () {
+    for await (const chunk of io.stdin) {
+      const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      if (!seen && !isBlankInput(bytes)) seen = true;
+      yield bytes;
+    }
+  })();
+  const { dirCheck: _dirCheck, profile: _profile, ...writeOnly } = options;
+  try {
+    await writeExpositionStream(path, watched, {
+      ...writeOnly,
+      source: '<stdin>',
+      stripTimestamps: flags.stripTimestamps === true,
+      onNotice: (notice) => notices.push(notice),
+      // HELP/TYPE without samples ("nothing to report") is written; only blank input needs --allow-empty.
+      get allowEmpty() {
+        return flags.allowEmpty === true || seen;
+      },
+    });
+  } catch (error) {
+    if (error instanceof ExpositionError && error.problem.rule === 'missing-final-newline')
+      throw new ExpositionError(
+        { ...error.problem, message: 'the input ends without a newline, so it may be cut off half-way (truncated); nothing was written' },
+        '<stdin>',
+      );
+    if (error instanceof ExpositionError && error.problem.rule === 'empty') throw emptyInput('<stdin>');
+    throw error;
+  }
+  reportInputNotices(notices, io, '<stdin>');
+}
+
+/** Blank input is refused unless --allow-empty: it is more often a broken generator than a wish. */
+function emptyInput(source: string): InputError {
+  return new InputError(
+    'ERR_EMPTY_INPUT',
+    `${source}: the input is empty; nothing was written (pass --allow-empty to write an empty file)`,
+  );
+}
+
+/** The parser's notices, but for HELP/TYPE without samples: how collectors say "all is well" (cron would mail it every run). */
+function reportInputNotices(notices: readonly Problem[], io: CliIo, source: string): void {
+  reportNotices(
+    notices.filter((notice) => notice.rule !== 'empty-family'),
+    io,
+    source,
+  );
+}

@@ -1,0 +1,51 @@
+import { readdir, symlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { PromfileError } from '../../src/errors.js';
+import { removeTextfileLocked, textfileExists } from '../../src/textfile/remove.js';
+import { tempDir } from '../helpers/cli.js';
+import { holdLock } from '../helpers/locks.js';
+
+let dir: string;
+let cleanup: () => Promise<void>;
+beforeEach(async () => ({ dir, cleanup } = await tempDir('promfile-rm-')));
+afterEach(async () => cleanup?.());
+
+describe('removeTextfileLocked', () => {
+  it('deletes the file and its lock file, and says it existed; a second time it did not', async () => {
+    const path = join(dir, 'job.prom');
+    await writeFile(path, '# TYPE a gauge\na 1\n');
+    await writeFile(join(dir, '.job.prom.lock'), '');
+    expect(await removeTextfileLocked(path)).toBe(true);
+    expect(await readdir(dir)).toEqual([]);
+    expect(await removeTextfileLocked(path)).toBe(false);
+  });
+
+  it('a dry run only says whether there is a file (a link counts, even a dangling one)', async () => {
+    const path = join(dir, 'job.prom');
+    await writeFile(path, 'a 1\n');
+    await symlink(join(dir, 'gone'), join(dir, 'link.prom'));
+    expect(await removeTextfileLocked(path, { dryRun: true })).toBe(true);
+    expect(await removeTextfileLocked(join(dir, 'link.prom'), { dryRun: true })).toBe(true);
+    expect(await textfileExists(join(dir, 'missing.prom'))).toBe(false);
+    expect((await readdir(dir)).sort()).toEqual(['job.prom', 'link.prom']);
+  });
+
+  it('a missing directory is not an error: there was nothing to delete', async () => {
+    expect(await removeTextfileLocked(join(dir, 'nope', 'job.prom'))).toBe(false);
+  });
+
+  it('waits for the lock, and gives up with ERR_LOCK_TIMEOUT while a writer holds it; the file stays', async () => {
+    const path = join(dir, 'job.prom');
+    await writeFile(path, 'a 1\n');
+    const holder = await holdLock(join(dir, '.job.prom.lock'));
+    try {
+      const error: unknown = await removeTextfileLocked(path, { lockTimeoutMs: 200 }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(PromfileError);
+      expect(error).toMatchObject({ code: 'ERR_LOCK_TIMEOUT' });
+      expect(await readdir(dir)).toContain('job.prom');
+    } finally {
+      await holder.release();
+    }
+  });
+});
