@@ -62,7 +62,7 @@ export class IoError extends PromfileError {
   override name = 'IoError';
 }
 
-/** The errno code of a Node system error (ENOENT, EACCES, ...), if it is one. */
+/** The `code` of a Node error: a system error's errno (ENOENT, EACCES, ...) or Node's own (ERR_STRING_TOO_LONG), if it has one. */
 export function errnoOf(error: unknown): string | undefined {
   return (error as NodeJS.ErrnoException | undefined)?.code;
 }

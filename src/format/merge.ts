@@ -5,7 +5,7 @@
 // metrics is dropped too. `check` reports these; every write refuses them.
 import { basename } from 'node:path';
 import { ALL_VERSIONS, crashMessage, describeVersions, exportersOf, verb, versionsWhere, type Profile } from './profile.js';
-import type { Labels, MetricFamily, MetricType, Severity } from './types.js';
+import type { Labels, MetricFamily, MetricType, Rule, Severity } from './types.js';
 import { describeSeries, seriesKey } from './validate.js';
 
 /** A file's families as parsed, under the path node_exporter knows it by. */
@@ -18,7 +18,7 @@ export interface MergeFile {
 export interface MergeProblem {
   readonly file: string;
   readonly severity: Severity;
-  readonly rule: string;
+  readonly rule: Rule;
   readonly message: string;
   readonly family: string;
   /** The series concerned, when the problem is about one series. */

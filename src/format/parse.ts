@@ -5,11 +5,11 @@
 // whole file.
 import { compareNames } from './names.js';
 import { constants } from 'node:buffer';
-import { ExpositionError } from '../errors.js';
+import { errnoOf, ExpositionError } from '../errors.js';
 import { describeBadFloat, parseGoFloat } from './number.js';
 import { ALL_VERSIONS, crashMessage, versionGap, type Profile } from './profile.js';
 import { describeChar, isBlank, LineCursor, ScanError, unescapeHelp } from './scan.js';
-import { METRIC_TYPES, type MetricFamily, type MetricType, type Problem, type Sample } from './types.js';
+import { METRIC_TYPES, type MetricFamily, type MetricType, type Problem, type Rule, type Sample } from './types.js';
 import { METRIC_NAME, validateFamilies, validateFamily } from './validate.js';
 import { boundLabel, stripMemberSuffix } from './shape.js';
 
@@ -110,7 +110,7 @@ function decode(input: string | Uint8Array): { text: string; badLines?: Readonly
   try {
     return { text: new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(input) };
   } catch (error) {
-    if ((error as { code?: string }).code === 'ERR_STRING_TOO_LONG' || input.length > MAX_TEXT_CHARS) return tooLargeProblem();
+    if (errnoOf(error) === 'ERR_STRING_TOO_LONG' || input.length > MAX_TEXT_CHARS) return tooLargeProblem();
     return { text: new TextDecoder('utf-8', { ignoreBOM: true }).decode(input), badLines: invalidUtf8Lines(input) };
   }
 }
@@ -193,7 +193,7 @@ class Parser {
     return this.finish();
   }
 
-  private fatal(line: number, rule: string, message: string): Exposition {
+  private fatal(line: number, rule: Rule, message: string): Exposition {
     this.stopped = true;
     const problems = [
       ...this.problems.filter((p) => p.severity !== 'notice'),

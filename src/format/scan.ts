@@ -4,12 +4,13 @@
 // profile's node_exporter versions all read them.
 import { crashMessage } from './profile.js';
 import { LABEL_NAME } from './validate.js';
+import type { Rule } from './types.js';
 
 /** Thrown inside a line; the caller adds the line number. */
 export class ScanError extends Error {
   constructor(
     message: string,
-    readonly rule = 'syntax',
+    readonly rule: Rule = 'syntax',
   ) {
     super(message);
   }

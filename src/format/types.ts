@@ -30,6 +30,46 @@ export interface MetricFamily {
 export type Severity = 'error' | 'warning' | 'notice';
 
 /**
+ * The stable ids of the rules exposition text (or a change to a textfile) can
+ * break: they appear in `Problem.rule`, in check's findings and in messages
+ * (`rule duplicate-series`), and scripts may match on them, so an id is never
+ * renamed. Rules of node_exporter's merge across files are among them.
+ */
+export type Rule =
+  | 'syntax'
+  | 'bom'
+  | 'value'
+  | 'crash'
+  | 'crlf'
+  | 'empty'
+  | 'empty-family'
+  | 'empty-labels'
+  | 'missing-final-newline'
+  | 'too-large'
+  | 'invalid-utf8'
+  | 'utf-8'
+  | 'nul-byte'
+  | 'quoted-name'
+  | 'help-escape'
+  | 'metric-name'
+  | 'label-name'
+  | 'sample-name'
+  | 'value-separator'
+  | 'timestamp'
+  | 'duplicate-family'
+  | 'duplicate-series'
+  | 'non-contiguous'
+  | 'type-conflict'
+  | 'help-conflict'
+  | 'name-collision'
+  | 'negative-counter'
+  | 'histogram-shape'
+  | 'summary-shape'
+  | 'gauge-histogram'
+  | 'node-prefix'
+  | 'node-collision';
+
+/**
  * A finding about exposition text or a model.
  * - error: node_exporter drops the file or some series (data is lost);
  * - warning: node_exporter accepts it, but promfile will not write it as is;
@@ -38,7 +78,7 @@ export type Severity = 'error' | 'warning' | 'notice';
 export interface Problem {
   readonly severity: Severity;
   /** Stable identifier of the rule broken, e.g. `duplicate-series`. */
-  readonly rule: string;
+  readonly rule: Rule;
   readonly message: string;
   /** 1-based line of the input, when the problem comes from text. */
   readonly line?: number;

@@ -4,7 +4,7 @@
 import { ExpositionError } from '../errors.js';
 import { formatGoFloat, parseGoFloat } from './number.js';
 import { crashMessage } from './profile.js';
-import type { Labels, MetricFamily, Problem, Sample, Severity } from './types.js';
+import type { Labels, MetricFamily, Problem, Rule, Sample, Severity } from './types.js';
 import { boundLabel, familyShape, isBoundLabel, memberSuffix, type FamilyShape } from './shape.js';
 
 export const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
@@ -87,7 +87,7 @@ export function metricNameProblem(name: string): string | undefined {
   return undefined;
 }
 
-function problem(severity: Severity, rule: string, message: string, sample?: number): FamilyProblem {
+function problem(severity: Severity, rule: Rule, message: string, sample?: number): FamilyProblem {
   return sample === undefined ? { severity, rule, message } : { severity, rule, message, sample };
 }
 
@@ -138,8 +138,8 @@ export function validateFamily(family: MetricFamily): FamilyProblem[] {
 // says the same, but is Node 20+: the floor is Node 18.19.)
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
-/** `goodLabelNames`: label names of this family already found valid (checked once, not per sample). */
-function checkSample(family: MetricFamily, sample: Sample, index: number, problems: FamilyProblem[], goodLabelNames: Set<string>): void {
+/** Label names (each name once per family) and values: NUL bytes, lone surrogates. */
+function checkSampleLabels(sample: Sample, index: number, problems: FamilyProblem[], goodLabelNames: Set<string>): void {
   const { labels } = sample;
   for (const label of Object.keys(labels)) {
     const value = labels[label] as string;
@@ -153,6 +153,11 @@ function checkSample(family: MetricFamily, sample: Sample, index: number, proble
     if (LONE_SURROGATE.test(value))
       problems.push(problem('error', 'invalid-utf8', `label ${label} of ${describeSeries(sample)} is not valid UTF-8`, index));
   }
+}
+
+/** `goodLabelNames`: label names of this family already found valid (checked once, not per sample). */
+function checkSample(family: MetricFamily, sample: Sample, index: number, problems: FamilyProblem[], goodLabelNames: Set<string>): void {
+  checkSampleLabels(sample, index, problems, goodLabelNames);
   const { type } = family;
   if (type === 'counter' || type === 'gauge' || type === 'untyped') {
     if (sample.name !== family.name) {
@@ -241,7 +246,7 @@ function checkShape(family: MetricFamily, problems: FamilyProblem[]): void {
   const groups = groupSeries(family, bound);
   for (const group of groups.values()) {
     const where = `${family.type} ${describeSeries({ name: family.name, labels: stripLabel(family.samples[group.first]?.labels ?? {}, bound) })}`;
-    const shape = `${family.type}-shape`;
+    const shape: Rule = histogram ? 'histogram-shape' : 'summary-shape';
     if (group.sum === undefined) problems.push(problem('warning', shape, `${where} lacks ${family.name}_sum`, group.first));
     if (group.count === undefined) problems.push(problem('warning', shape, `${where} lacks ${family.name}_count`, group.first));
     if (!histogram) continue;

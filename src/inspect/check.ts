@@ -3,7 +3,7 @@
 // (format/merge.ts), then what the filesystem adds (modes, symlinks,
 // leftovers, age). Rules are those of the profile's node_exporter versions.
 import { lstat, readlink, stat } from 'node:fs/promises';
-import { IoError, PromfileError } from '../errors.js';
+import { errnoOf, IoError, messageOf, PromfileError } from '../errors.js';
 import { formatAge, formatMode, listDirectory, readableByNonRoot, type DirectoryEntry } from '../textfile/inventory.js';
 import { describeFileKind, readRegularFile } from '../textfile/files.js';
 import { mergeProblems } from '../format/merge.js';
@@ -175,9 +175,10 @@ export function checkText(path: string, bytes: Uint8Array, profile?: Profile): A
 /** Check every *.prom file of a directory together, plus the directory's own state. */
 export async function checkDirectory(dir: string, options: CheckOptions = {}): Promise<DirectoryReport> {
   const now = options.now ?? Date.now();
-  const dirInfo = await stat(dir).catch((error: unknown) => error as NodeJS.ErrnoException);
-  if (dirInfo instanceof Error) {
-    const what = dirInfo.code === 'ENOENT' ? 'does not exist' : `cannot be read (${dirInfo.code ?? dirInfo.message})`;
+  const dirInfo = await stat(dir).catch((error: unknown) => ({ error }));
+  if ('error' in dirInfo) {
+    const code = errnoOf(dirInfo.error);
+    const what = code === 'ENOENT' ? 'does not exist' : `cannot be read (${code ?? messageOf(dirInfo.error)})`;
     return {
       dir,
       findings: [
@@ -204,7 +205,7 @@ export async function checkDirectory(dir: string, options: CheckOptions = {}): P
     );
   }
   const entries = await listDirectory(dir).catch((error: unknown) => {
-    throw new IoError('ERR_READ_FAILED', `cannot list ${dir}: ${(error as Error).message}`, { cause: error });
+    throw new IoError('ERR_READ_FAILED', `cannot list ${dir}: ${messageOf(error)}`, { cause: error });
   });
   const sources: SourceFile[] = [];
   for (const entry of entries) {
@@ -298,7 +299,7 @@ async function inspectEntry(
     // Never blocks: the entry may have become a FIFO since it was listed.
     return { path: entry.path, bytes: await readRegularFile(entry.path, { follow: true }) };
   } catch (error) {
-    const why = error instanceof PromfileError ? error.message : ((error as NodeJS.ErrnoException).code ?? (error as Error).message);
+    const why = error instanceof PromfileError ? error.message : (errnoOf(error) ?? messageOf(error));
     add('error', 'unreadable', `cannot read it: ${why}`);
     return undefined;
   }
@@ -367,15 +368,15 @@ export function compareWithScrape(files: readonly ParsedFile[], scrapeText: stri
 export async function fetchScrape(url: string, timeoutMs: number): Promise<string> {
   try {
     const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), headers: { accept: 'text/plain;version=0.0.4' } });
-    if (!response.ok) throw new PromfileError('ERR_NETWORK', `${url}: HTTP ${response.status}`);
+    if (!response.ok) throw new IoError('ERR_NETWORK', `${url}: HTTP ${response.status}`);
     return await response.text();
   } catch (error) {
     if (error instanceof PromfileError) throw error;
     const reason =
-      (error as Error).name === 'TimeoutError'
+      error instanceof Error && error.name === 'TimeoutError'
         ? `no answer within ${timeoutMs} ms`
-        : ((error as { cause?: Error }).cause?.message ?? (error as Error).message);
-    throw new PromfileError('ERR_NETWORK', `cannot fetch ${url}: ${reason}`, { cause: error });
+        : messageOf(error instanceof Error && error.cause instanceof Error ? error.cause : error);
+    throw new IoError('ERR_NETWORK', `cannot fetch ${url}: ${reason}`, { cause: error });
   }
 }
 

@@ -3,7 +3,7 @@
 // the DST handling of fixed-time and wildcard jobs, and only the syntax cron
 // itself accepts. croner computes the times.
 import { Cron } from 'croner';
-import { InputError } from '../errors.js';
+import { InputError, messageOf } from '../errors.js';
 import { checkTimeZone, type Schedule } from './schedule.js';
 
 const ALIASES: Readonly<Record<string, string>> = {
@@ -93,7 +93,7 @@ export function parseCronSchedule(text: string, zone?: string): Schedule {
       ...(zone !== undefined ? { timezone: zone } : {}),
     });
   } catch (error) {
-    throw invalid(text, (error as Error).message.replace(/^CronPattern: /, ''));
+    throw invalid(text, messageOf(error).replace(/^CronPattern: /, ''));
   }
   const schedule: Schedule = {
     text,

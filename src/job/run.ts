@@ -7,7 +7,7 @@ import { readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname } from 'node:path';
 import { makeScratch, removeStaleScratch } from './scratch.js';
-import { IoError, messageOf, PromfileError } from '../errors.js';
+import { errnoOf, IoError, messageOf, PromfileError } from '../errors.js';
 import { acquireLock, lockPathFor, removeLockIfFree, type Lock } from '../textfile/lock.js';
 import { updateTextfile, type UpdateOptions } from '../textfile/update.js';
 import { pinDirectory, type PinnedDirectory } from '../textfile/pin.js';
@@ -104,7 +104,7 @@ export function spawnJob(command: string, args: readonly string[], options: Spaw
     // Arguments Node refuses outright (a NUL byte, say): the command cannot be run.
     return {
       forward: () => undefined,
-      exit: Promise.resolve({ code: null, signal: null, spawnError: (error as NodeJS.ErrnoException).code ?? 'EINVAL', timedOut: false }),
+      exit: Promise.resolve({ code: null, signal: null, spawnError: errnoOf(error) ?? 'EINVAL', timedOut: false }),
     };
   }
   let exited = false;
@@ -328,7 +328,7 @@ async function readJobMetrics(file: string, options: RunJobOptions): Promise<Met
   try {
     bytes = await readFile(file);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') options.onWarning(`cannot read the job's own metrics: ${messageOf(error)}`);
+    if (errnoOf(error) !== 'ENOENT') options.onWarning(`cannot read the job's own metrics: ${messageOf(error)}`);
     return [];
   }
   try {

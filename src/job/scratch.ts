@@ -3,6 +3,7 @@
 // killed promfile left behind (nothing else would: they live in /tmp).
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { errnoOf } from '../errors.js';
 
 const PREFIX = 'promfile-run-';
 const STALE_NAME = /^promfile-run-(\d+)-[A-Za-z0-9]{6}$/;
@@ -23,7 +24,7 @@ function isAlive(pid: number): boolean {
     process.kill(pid, 0);
     return true;
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+    return errnoOf(error) === 'EPERM';
   }
 }
 

@@ -4,7 +4,7 @@
 // Prometheus docs: a job tied to a machine belongs in that machine's textfile
 // directory, because pushed series never expire and lose their `instance`.
 import { hostname as osHostname } from 'node:os';
-import { InputError, IoError } from '../errors.js';
+import { errnoOf, InputError, IoError } from '../errors.js';
 import { renderExposition } from '../format/render.js';
 import type { Labels, MetricFamily } from '../format/types.js';
 import { assertWritable, describeSeries, labelNameProblem } from '../format/validate.js';
@@ -236,10 +236,10 @@ function networkError(method: string, url: string, error: unknown, timeoutMs: nu
       cause: error,
     });
   }
-  if (/timed out|aborted/i.test(message) || (error as { name?: string }).name === 'AbortError') {
+  if (/timed out|aborted/i.test(message) || (error instanceof Error && error.name === 'AbortError')) {
     return new IoError('ERR_TIMEOUT', `${method} ${url}: no answer from the Pushgateway within ${formatMs(timeoutMs)}`, { cause: error });
   }
-  const code = (error as { code?: string }).code;
+  const code = errnoOf(error);
   const hint = code === 'ECONNREFUSED' ? ' (is the Pushgateway running there?)' : '';
   return new IoError('ERR_NETWORK', `${method} ${url}: cannot reach the Pushgateway: ${message || code}${hint}`, { cause: error });
 }

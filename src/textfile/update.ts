@@ -1,7 +1,7 @@
 // Locked read-modify-write of one textfile: the operation every command and
 // the library share, so none of them can lose another's update.
 import { basename, dirname } from 'node:path';
-import { errnoOf, ExpositionError, InputError } from '../errors.js';
+import { errnoOf, ExpositionError, InputError, PromfileError } from '../errors.js';
 import type { Stats } from 'node:fs';
 import { lstat, unlink } from 'node:fs/promises';
 import { lockPathFor, withLock } from './lock.js';
@@ -159,7 +159,7 @@ export async function deleteTextfile(
       ),
     );
   } catch (error) {
-    if ((error as { code?: string }).code === 'ERR_DIR_MISSING' || errnoOf(error) === 'ENOENT') return false;
+    if ((error instanceof PromfileError && error.code === 'ERR_DIR_MISSING') || errnoOf(error) === 'ENOENT') return false;
     throw error;
   }
 }

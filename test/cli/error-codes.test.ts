@@ -4,6 +4,8 @@ import { hostname } from 'node:os';
 import { checkPush } from '../../src/push/gateway.js';
 import { registryFamilies } from '../../src/textfile/registry.js';
 import { setSeries } from '../../src/format/model.js';
+import { IoError } from '../../src/errors.js';
+import { fetchScrape } from '../../src/inspect/check.js';
 
 const families = setSeries([], [{ name: 'rows_total', labels: {}, value: 1 }]);
 const push = { gateway: 'http://127.0.0.1:9', job: 'etl' };
@@ -23,5 +25,15 @@ describe('error codes', () => {
       metrics: async () => '# HELP process_cpu_seconds_total CPU.\n# TYPE process_cpu_seconds_total counter\nprocess_cpu_seconds_total 1\n',
     };
     await expect(registryFamilies(registry)).rejects.toMatchObject({ code: 'ERR_DEFAULT_METRICS' });
+  });
+
+  it('ERR_NETWORK from check --against is an IoError (exit 1), like every other network failure', async () => {
+    // Port 9 (discard) on loopback: nothing listens, so the connection is refused at once.
+    const refused = fetchScrape('http://127.0.0.1:9/metrics', 5000);
+    await expect(refused).rejects.toBeInstanceOf(IoError);
+    await expect(refused).rejects.toMatchObject({
+      code: 'ERR_NETWORK',
+      message: expect.stringMatching(/^cannot fetch http:\/\/127\.0\.0\.1:9\/metrics: /),
+    });
   });
 });

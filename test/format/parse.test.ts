@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { assert, describe, expect, it } from 'vitest';
 import { ExpositionError } from '../../src/errors.js';
 import { formatGoFloat, parseGoFloat } from '../../src/format/number.js';
 import { parseExposition, readExposition } from '../../src/format/parse.js';
@@ -41,7 +41,8 @@ describe('golden corpus', () => {
       thrown = error;
     }
     expect(thrown).toBeInstanceOf(ExpositionError);
-    const error = thrown as ExpositionError;
+    assert(thrown instanceof ExpositionError);
+    const error = thrown;
     expect(error.code).toBe('ERR_INVALID_EXPOSITION');
     expect(error.message).toMatch(/^line \d+: /);
     expect(error.message).not.toContain('\n');

@@ -186,7 +186,7 @@ describe('property: random and mutated input', () => {
       parseExposition(input);
     } catch (error) {
       expect(error).toBeInstanceOf(ExpositionError);
-      expect((error as Error).message).toMatch(/^line \d+: /);
+      expect(error).toMatchObject({ message: expect.stringMatching(/^line \d+: /) });
     }
   }
 
@@ -194,7 +194,7 @@ describe('property: random and mutated input', () => {
     try {
       parseExposition(input);
     } catch (error) {
-      expect((error as Error).message).not.toContain('\n');
+      expect(error).not.toMatchObject({ message: expect.stringContaining('\n') });
     }
   }
 

@@ -186,7 +186,7 @@ describe('writeRegistry', () => {
       const before = await listing();
       const error: unknown = await writeRegistry(make(), { dir, name: 'refused' }).catch((caught: unknown) => caught);
       expect(error).toBeInstanceOf(InputError);
-      expect((error as Error).message).toMatch(message);
+      expect(error).toMatchObject({ message: expect.stringMatching(message) });
       await expect(writeRegistry(make(), { path: existing })).rejects.toBeInstanceOf(InputError);
       expect(await readFile(existing, 'utf8')).toBe('# HELP kept_metric Kept.\n# TYPE kept_metric gauge\nkept_metric 1\n');
       expect(await listing()).toEqual(before);

@@ -2,7 +2,7 @@
 // whatever order families come in, and leaves nothing behind on failure.
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { assert, describe, expect, it } from 'vitest';
 import { ExpositionError, PromfileError } from '../../src/errors.js';
 import { parseExposition } from '../../src/format/parse.js';
 import { renderExposition } from '../../src/format/render.js';
@@ -66,7 +66,8 @@ describe('writeExpositionStream', () => {
       strict = caught;
     }
     expect(strict).toBeInstanceOf(ExpositionError);
-    expect(error.message).toBe((strict as Error).message);
+    assert(strict instanceof ExpositionError);
+    expect(error.message).toBe(strict.message);
     expect(error.message).toContain('line 2001: duplicate series big{i="7"}');
     expect(await readFile(path, 'utf8')).toBe('old 1\n');
     expect((await readdir(dir)).filter((name) => !name.endsWith('.lock'))).toEqual(['w.prom']);
