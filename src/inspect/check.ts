@@ -231,14 +231,8 @@ export async function checkFile(path: string, options: CheckOptions = {}): Promi
   return { findings: sortFindings([...findings, ...analysis.findings], [path]), files: analysis.files };
 }
 
-/** Filesystem findings of one entry; the source to parse when it is a readable .prom file. */
-async function inspectEntry(
-  entry: DirectoryEntry,
-  now: number,
-  options: CheckOptions,
-  findings: Finding[],
-): Promise<SourceFile | undefined> {
-  const add = (severity: Severity, rule: string, message: string): void => void findings.push(finding(entry.path, severity, rule, message));
+/** A writer's leftover temp file, or a lock name promfile cannot lock. */
+function leftoverFindings(entry: DirectoryEntry, now: number, add: (severity: Severity, rule: string, message: string) => void): void {
   if (entry.kind === 'temp') {
     const age = now - entry.link.mtimeMs;
     if (age > TEMP_GRACE_MS)
@@ -247,7 +241,7 @@ async function inspectEntry(
         'temp-leftover',
         `leftover temp file, ${formatAge(age)} old (a writer died before renaming it): node_exporter ignores it; "promfile gc" removes it`,
       );
-    return undefined;
+    return;
   }
   if (entry.kind === 'lock') {
     // A lock file is harmless whether held or not; only one promfile cannot lock is worth a word.
@@ -257,6 +251,19 @@ async function inspectEntry(
         'lock-not-a-file',
         `${describeFileKind(entry.link)} at a lock name: promfile refuses to lock it, so writes to its .prom file fail; remove it`,
       );
+  }
+}
+
+/** Filesystem findings of one entry; the source to parse when it is a readable .prom file. */
+async function inspectEntry(
+  entry: DirectoryEntry,
+  now: number,
+  options: CheckOptions,
+  findings: Finding[],
+): Promise<SourceFile | undefined> {
+  const add = (severity: Severity, rule: string, message: string): void => void findings.push(finding(entry.path, severity, rule, message));
+  if (entry.kind === 'temp' || entry.kind === 'lock') {
+    leftoverFindings(entry, now, add);
     return undefined;
   }
   if (entry.kind !== 'textfile') return undefined;

@@ -278,10 +278,8 @@ async function runAndRecord(
     const startMs = options.now();
     const schedule = options.schedule && scheduleTimes(options.schedule.schedule, startMs, options.schedule.graceMs);
     const atStart = schedule ? { ...transition, schedule } : transition;
-    await record(options, write, (current) => startFamilies(current, options.labels, startMs, atStart)).catch((error: unknown) =>
-      options.onWarning(
-        `cannot record the start of the job in ${options.publish ? options.publish.where : options.path}: ${messageOf(error)}`,
-      ),
+    await record(options, write, (current) => startFamilies(current, options.labels, startMs, atStart)).catch(
+      cannotRecord(options, 'start'),
     );
     job = spawnJob(options.command, options.args, {
       env: scratch ? { ...options.env, PROMFILE_METRICS: scratch.file } : options.env,
@@ -291,13 +289,7 @@ async function runAndRecord(
     });
     for (const signal of pending) job.forward(signal);
     const exit = await job.exit;
-    const endMs = options.now();
-    const { result, status } = classifyExit(exit);
-    const detail =
-      exit.spawnError !== undefined
-        ? `cannot run ${options.command}: ${SPAWN_ERRORS[exit.spawnError] ?? exit.spawnError}`
-        : (exit.signal ?? undefined);
-    const outcome: JobOutcome = { result, status, startMs, endMs, ...(detail !== undefined ? { detail } : {}) };
+    const outcome = outcomeOf(exit, options.command, startMs, options.now());
     const jobFamilies = scratch ? await readJobMetrics(scratch.file, options) : [];
     await record(
       options,
@@ -311,16 +303,30 @@ async function runAndRecord(
         return families;
       },
       outcome.result === 'success',
-    ).catch((error: unknown) =>
-      options.onWarning(
-        `cannot record the end of the job in ${options.publish ? options.publish.where : options.path}: ${messageOf(error)}`,
-      ),
-    );
+    ).catch(cannotRecord(options, 'end'));
     return outcome;
   } finally {
     unsubscribe?.();
     if (scratch) await rm(scratch.dir, { recursive: true, force: true }).catch(() => undefined);
   }
+}
+
+/** The run's outcome from the job's exit: result, status, times, and what went wrong where it can say. */
+function outcomeOf(exit: Awaited<ChildJob['exit']>, command: string, startMs: number, endMs: number): JobOutcome {
+  const { result, status } = classifyExit(exit);
+  const detail =
+    exit.spawnError !== undefined
+      ? `cannot run ${command}: ${SPAWN_ERRORS[exit.spawnError] ?? exit.spawnError}`
+      : (exit.signal ?? undefined);
+  return { result, status, startMs, endMs, ...(detail !== undefined ? { detail } : {}) };
+}
+
+/** A failed write of the start or end is a warning: the job itself runs (or has run) all the same. */
+function cannotRecord(options: RunJobOptions, what: 'start' | 'end'): (error: unknown) => void {
+  return (error) =>
+    options.onWarning(
+      `cannot record the ${what} of the job in ${options.publish ? options.publish.where : options.path}: ${messageOf(error)}`,
+    );
 }
 
 async function readJobMetrics(file: string, options: RunJobOptions): Promise<MetricFamily[]> {
