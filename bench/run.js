@@ -603,10 +603,11 @@ async function main() {
     '  some waited longer than that (not touched by this change).',
     '',
   ].join('\n');
-  // Keep the block bench/cold-start.js writes (npm run bench:cold).
+  // Keep the marked blocks: the one bench/cold-start.js writes (npm run bench:cold), and static
+  // records of one-off comparisons (<!-- static:NAME:begin --> ... <!-- static:NAME:end -->).
   const previous = existsSync(OUT) ? readFileSync(OUT, 'utf8') : '';
-  const coldBlock = /<!-- cold-start:begin[\s\S]*?<!-- cold-start:end -->/.exec(previous)?.[0];
-  writeFileSync(OUT, coldBlock ? `${md.trimEnd()}\n\n${coldBlock}\n` : md);
+  const kept = [...previous.matchAll(/<!-- ((?:static:)?[\w-]+):begin[\s\S]*?<!-- \1:end -->/g)].map((match) => match[0]);
+  writeFileSync(OUT, kept.length > 0 ? `${md.trimEnd()}\n\n${kept.join('\n\n')}\n` : md);
   log(`wrote ${OUT}`);
   process.stdout.write(`${table(['goal', 'measured', 'result'], goals)}\n`);
 }
