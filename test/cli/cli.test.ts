@@ -13,7 +13,7 @@ async function visibleFiles(dir: string): Promise<string[]> {
   return (await readdir(dir)).filter((name) => !name.endsWith('.lock')).sort();
 }
 import { readFixture } from '../helpers/fixtures.js';
-import { promtoolCheck, samplesOf, scrapeError, startNodeExporter, type NodeExporter } from '../helpers/node-exporter.js';
+import { promtoolCheck, samplesOf, scrapeError, useNodeExporter, type NodeExporter } from '../helpers/node-exporter.js';
 
 let root: string;
 let cleanup: () => Promise<void>;
@@ -329,14 +329,10 @@ describe('locking', () => {
 });
 
 describe.skipIf(!NODE_EXPORTER)('node_exporter reads what promfile writes', () => {
+  const suite = useNodeExporter();
   let dir: string;
   let exporter: NodeExporter;
-
-  beforeAll(async () => {
-    dir = await freshDir();
-    exporter = await startNodeExporter(dir);
-  });
-  afterAll(async () => exporter?.stop());
+  beforeAll(() => ({ dir, exporter } = suite));
 
   it('exposes set, merged and written series with node_textfile_scrape_error 0', async () => {
     expect(promfile(['set', '--dir', dir, '-f', 'backup', 'backup_last_success_timestamp_seconds', 'now']).status).toBe(0);

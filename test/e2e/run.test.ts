@@ -11,28 +11,23 @@ import { readExposition } from '../../src/format/parse.js';
 import type { MetricFamily } from '../../src/format/types.js';
 import { NODE_EXPORTERS, PROMTOOL } from '../helpers/binaries.js';
 import { BIN, NODE, ROOT, promfile, tempDir, type CliResult } from '../helpers/cli.js';
-import { scrapeError, startNodeExporter, type NodeExporter } from '../helpers/node-exporter.js';
+import { scrapeError, useNodeExporter, type NodeExporter } from '../helpers/node-exporter.js';
 
 const FIXTURES = join(ROOT, 'test', 'fixtures', 'run');
 
 describe.each(NODE_EXPORTERS)('promfile run (through node_exporter $version)', ({ path: binary }) => {
+  const suite = useNodeExporter(undefined, { binary });
   let dir: string;
   let scratch: string;
-  let cleanup: () => Promise<void>;
   let cleanupScratch: () => Promise<void>;
   let exporter: NodeExporter;
 
   beforeAll(async () => {
-    ({ dir, cleanup } = await tempDir());
+    ({ dir, exporter } = suite);
     ({ dir: scratch, cleanup: cleanupScratch } = await tempDir('promfile-run-scratch-'));
-    exporter = await startNodeExporter(dir, { binary });
   });
 
-  afterAll(async () => {
-    await exporter?.stop();
-    await cleanup?.();
-    await cleanupScratch?.();
-  });
+  afterAll(async () => cleanupScratch?.());
 
   const run = (job: string, command: string[], extra: string[] = [], input?: string): CliResult =>
     promfile(['run', '--dir', dir, '--job', job, ...extra, '--', ...command], input === undefined ? {} : { input });

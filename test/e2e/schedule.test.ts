@@ -1,26 +1,18 @@
 // The schedule metrics and the histograms end to end: the built CLI, real
 // commands and the real node_exporter reading the directory.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { getSeries } from '../../src/format/model.js';
 import { readExposition } from '../../src/format/parse.js';
 import type { Labels, MetricFamily } from '../../src/format/types.js';
 import { NODE_EXPORTER } from '../helpers/binaries.js';
-import { promfile, tempDir } from '../helpers/cli.js';
-import { samplesOf, scrapeError, startNodeExporter, type NodeExporter } from '../helpers/node-exporter.js';
+import { promfile } from '../helpers/cli.js';
+import { samplesOf, scrapeError, useNodeExporter, type NodeExporter } from '../helpers/node-exporter.js';
 
 describe.skipIf(!NODE_EXPORTER)('schedule metrics and histograms (through node_exporter)', () => {
+  const suite = useNodeExporter();
   let dir: string;
-  let cleanup: () => Promise<void>;
   let exporter: NodeExporter;
-
-  beforeAll(async () => {
-    ({ dir, cleanup } = await tempDir());
-    exporter = await startNodeExporter(dir);
-  });
-  afterAll(async () => {
-    await exporter?.stop();
-    await cleanup?.();
-  });
+  beforeAll(() => ({ dir, exporter } = suite));
 
   async function scrape(): Promise<{ text: string; families: MetricFamily[] }> {
     const text = await exporter.scrape();

@@ -6,12 +6,12 @@ import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { parseExposition } from '../../src/format/parse.js';
 import type { MetricFamily } from '../../src/format/types.js';
-import { promfile, promfileAsync, tempDir, type CliResult } from '../helpers/cli.js';
+import { promfile, promfileAsync, type CliResult } from '../helpers/cli.js';
 import { holdLock } from '../helpers/locks.js';
-import { startNodeExporter, scrapeError, type NodeExporter } from '../helpers/node-exporter.js';
+import { scrapeError, useNodeExporter, type NodeExporter } from '../helpers/node-exporter.js';
 
 const LOCK = ['--lock-timeout', '60s'];
 
@@ -40,17 +40,10 @@ async function deadPid(): Promise<number> {
 }
 
 describe('concurrent writers', () => {
+  const suite = useNodeExporter('promfile-concurrency-');
   let dir: string;
-  let cleanup: () => Promise<void>;
   let exporter: NodeExporter;
-  beforeAll(async () => {
-    ({ dir, cleanup } = await tempDir('promfile-concurrency-'));
-    exporter = await startNodeExporter(dir);
-  });
-  afterAll(async () => {
-    await exporter?.stop();
-    await cleanup();
-  });
+  beforeAll(() => ({ dir, exporter } = suite));
 
   async function expectScrapeClean(): Promise<void> {
     expect(scrapeError(await exporter.scrape())).toBe(0);

@@ -3,12 +3,11 @@
 // A write that does not fit fails with a clear one-line error and exit 1;
 // the old file stays byte-for-byte intact and nothing is left beside it.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { generateText } from '../../bench/generate.js';
-import { promfile } from '../helpers/cli.js';
+import { promfile, tempDir } from '../helpers/cli.js';
 
 const isRoot = process.getuid?.() === 0;
 const underCi = process.env['CI'] === 'true';
@@ -18,9 +17,11 @@ describe.skipIf(!isRoot && !underCi)('disk full (1 MiB tmpfs)', () => {
   let mounted = false;
   let old: Buffer;
 
-  beforeAll(() => {
+  let cleanup: (() => Promise<void>) | undefined;
+
+  beforeAll(async () => {
     if (!isRoot) throw new Error('the disk-full tests need root to mount a tmpfs, and CI=true makes that a failure');
-    dir = mkdtempSync(join(tmpdir(), 'promfile-full-'));
+    ({ dir, cleanup } = await tempDir('promfile-full-'));
     const mount = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m,mode=0755', 'promfile-test', dir], { encoding: 'utf8' });
     if (mount.status !== 0) throw new Error(`cannot mount a tmpfs on ${dir}: ${mount.stderr.trim()}`);
     mounted = true;
@@ -29,9 +30,9 @@ describe.skipIf(!isRoot && !underCi)('disk full (1 MiB tmpfs)', () => {
     old = readFileSync(join(dir, 'x.prom'));
   });
 
-  afterAll(() => {
+  afterAll(async () => {
     if (mounted) spawnSync('umount', [dir]);
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await cleanup?.();
   });
 
   // Each case starts from the same old file and a disk with room.

@@ -4,11 +4,9 @@
 // One run, on a generated temp file; timing goals live in bench/, not here.
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync, readSync, writeSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN } from '../helpers/cli.js';
+import { BIN, tempDir } from '../helpers/cli.js';
 
 const FAMILIES = 1000;
 const SERIES_PER_FAMILY = 8600;
@@ -92,16 +90,15 @@ function firstDifference(a: string, b: string): number {
 
 describe('a 600 MB input', () => {
   let dir: string;
+  let cleanup: (() => Promise<void>) | undefined;
   let size: number;
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'promfile-large-'));
+    ({ dir, cleanup } = await tempDir('promfile-large-'));
     size = generate(join(dir, 'input.txt'));
   }, 120_000);
 
-  afterAll(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
+  afterAll(async () => cleanup?.());
 
   it('is written byte for byte, in bounded memory, histogram and all', async () => {
     expect(size).toBeGreaterThan(600_000_000);

@@ -5,9 +5,9 @@
 // intact and nothing left beside it. Never a crash (exit 70).
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { promfile, tempDir } from '../helpers/cli.js';
-import { samplesOf, scrapeError, startNodeExporter, type NodeExporter } from '../helpers/node-exporter.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { promfile } from '../helpers/cli.js';
+import { samplesOf, scrapeError, useNodeExporter, type NodeExporter } from '../helpers/node-exporter.js';
 
 const MB = 1024 * 1024;
 const OLD = '# HELP nasty_old Written before the nasty input.\n# TYPE nasty_old gauge\nnasty_old 1\n';
@@ -138,17 +138,10 @@ const cases: Case[] = [
 ];
 
 describe('nasty inputs to promfile write', () => {
+  const suite = useNodeExporter('promfile-nasty-');
   let dir: string;
-  let cleanup: () => Promise<void>;
   let exporter: NodeExporter;
-  beforeAll(async () => {
-    ({ dir, cleanup } = await tempDir('promfile-nasty-'));
-    exporter = await startNodeExporter(dir);
-  });
-  afterAll(async () => {
-    await exporter?.stop();
-    await cleanup();
-  });
+  beforeAll(() => ({ dir, exporter } = suite));
 
   for (const nasty of cases) {
     it(nasty.name, { timeout: 60_000 }, async () => {

@@ -5,26 +5,17 @@ import { spawnSync } from 'node:child_process';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry, Summary } from 'prom-client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { acquireLock, lockPathFor } from '../../src/textfile/lock.js';
 import { InputError } from '../../src/errors.js';
 import { isDefaultMetricName, writeRegistry, type RegistryLike } from '../../src/textfile/registry.js';
-import { ROOT, promfile, tempDir } from '../helpers/cli.js';
-import { promtoolCheck, samplesOf, scrapeError, startNodeExporter, type NodeExporter } from '../helpers/node-exporter.js';
+import { ROOT, promfile } from '../helpers/cli.js';
+import { promtoolCheck, samplesOf, scrapeError, useNodeExporter, type NodeExporter } from '../helpers/node-exporter.js';
 
+const suite = useNodeExporter('promfile-registry-');
 let dir: string;
-let cleanup: () => Promise<void>;
 let exporter: NodeExporter;
-
-beforeAll(async () => {
-  ({ dir, cleanup } = await tempDir('promfile-registry-'));
-  exporter = await startNodeExporter(dir);
-});
-
-afterAll(async () => {
-  await exporter?.stop();
-  await cleanup?.();
-});
+beforeAll(() => ({ dir, exporter } = suite));
 
 /**
  * A registry like a batch job's: every metric type, labels, values that need
