@@ -206,7 +206,7 @@ export function registerRunCommands(program: Command, io: CliIo, context: Comman
             helpFor: (name) => neighbours.helpOf(name),
           });
         },
-        { ...(await writeOptions(flags, io, path)), dryRun: flags.dryRun === true },
+        { ...(await writeOptions(flags, io, path)), dryRun: flags.dryRun === true, touches: [series.name] },
       );
       reportUpdate(io, context, flags, before, result);
     });

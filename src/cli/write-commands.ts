@@ -69,7 +69,12 @@ export function registerWriteCommands(program: Command, io: CliIo, context: Comm
             ...(flags.helpText !== undefined ? { help: flags.helpText } : {}),
             helpFor: (name) => neighbours.helpOf(name),
           }),
-        { ...(await writeOptions(flags, io, path)), replace: flags.replace === true, dryRun: flags.dryRun === true },
+        {
+          ...(await writeOptions(flags, io, path)),
+          replace: flags.replace === true,
+          dryRun: flags.dryRun === true,
+          touches: values.map((value) => value.name),
+        },
       );
       reportNotices(result.warnings, io, path);
       reportUpdate(io, context, flags, before, result);
@@ -164,7 +169,7 @@ export function registerWriteCommands(program: Command, io: CliIo, context: Comm
           removed = outcome.removed;
           return outcome.families;
         },
-        { ...(await writeOptions(flags, io)), allowEmpty: true, dryRun: flags.dryRun === true },
+        { ...(await writeOptions(flags, io)), allowEmpty: true, dryRun: flags.dryRun === true, touches: selectors.map((s) => s.name) },
       );
       if (removed === 0) io.stderr.write(`promfile: warning: nothing matched in ${path}\n`);
       reportUpdate(io, context, flags, before, result);
