@@ -5,7 +5,7 @@
 // taken, because shared machines are noisy. Peak RSS comes from
 // /usr/bin/time -v when installed, else from polling /proc/PID/status VmHWM.
 // Writes BENCHMARKS.md. Options: --quick (smaller inputs, fewer runs),
-// --runs N, --out FILE, --only dir-check|schedule (measure that section alone and
+// --runs N, --out FILE, --only dir-check|schedule|set (measure that section alone and
 // replace it, and its goal, in the existing file).
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -341,8 +341,13 @@ async function mergeSet() {
   if (seeded.status !== 0) throw new Error(`seeding the 100k file failed: ${seeded.stderr}`);
   const r = await compare({
     node: nodeEmpty,
-    empty: [...promfile('set', '--dir', dir, '-f', 'small', 'bench_new_series', '1'), {}],
+    // Its own directory: beside the 100k file, the directory check would read that file too.
+    empty: [...promfile('set', '--dir', join(dir, 'alone'), '--mkdir', '-f', 'small', 'bench_new_series', '1'), {}],
     big: [...promfile('set', '--dir', dir, '-f', 'big', 'bench_new_series{source="bench"}', '1'), {}],
+    inc: [
+      ...promfile('inc', '--dir', dir, '-f', 'big', 'bench_metric_0000_total{instance="host-0007.example.org",job="job-7",shard="000007"}'),
+      {},
+    ],
   });
   goals.push([
     '`set` of one series into a 100,000-series file ≤ 3× `node -e 0`',
@@ -360,6 +365,7 @@ async function mergeSet() {
       ['`node -e 0` (baseline)', fmtMs(r.node.ms), '1.00×', fmtMb(r.node.peakKb)],
       ['`set` into an empty file', fmtMs(r.empty.ms), ratio(r.empty.ms, r.node.ms), fmtMb(r.empty.peakKb)],
       ['`set` into the 100,000-series file', fmtMs(r.big.ms), ratio(r.big.ms, r.node.ms), fmtMb(r.big.peakKb)],
+      ['`inc` of a series in the 100,000-series file', fmtMs(r.inc.ms), ratio(r.inc.ms, r.node.ms), fmtMb(r.inc.peakKb)],
     ],
   ]);
 }
@@ -515,12 +521,6 @@ function updateSections(file) {
 
 async function main() {
   const started = Date.now();
-  if (ONLY === 'schedule') {
-    await scheduleOverhead();
-    updateSections(OUT);
-    process.stdout.write(`${table(['goal', 'measured', 'result'], goals)}\n`);
-    return;
-  }
   if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) throw new Error('dist/ is missing: run npm run build first');
   const bigInput = join(work, `in-${BIG}.txt`);
   log(`generating ${BIG} series`);
@@ -634,9 +634,18 @@ async function onlyDirCheck() {
   log(`wrote the directory check section of ${OUT}`);
 }
 
+/** --only NAME: measure that section alone, and replace it and its goals in OUT. */
+const ONLY_SECTIONS = { schedule: scheduleOverhead, set: mergeSet };
+
 try {
-  if (args.includes('--only')) await onlyDirCheck();
-  else await main();
+  if (ONLY === 'dir-check') await onlyDirCheck();
+  else if (ONLY !== undefined) {
+    const section = ONLY_SECTIONS[ONLY];
+    if (section === undefined) throw new Error(`--only takes dir-check, ${Object.keys(ONLY_SECTIONS).join(', ')}`);
+    await section();
+    updateSections(OUT);
+    process.stdout.write(`${table(['goal', 'measured', 'result'], goals)}\n`);
+  } else await main();
 } finally {
   rmSync(work, { recursive: true, force: true });
 }
