@@ -106,7 +106,7 @@ export function registerInspectCommands(program: Command, io: CliIo, context: Co
       if (flags.against !== undefined)
         findings = [...findings, ...compareWithScrape(files, await fetchScrape(flags.against, timeoutMs), flags.against)];
 
-      const series = files.reduce((sum, file) => sum + file.families.reduce((n, family) => n + family.samples.length, 0), 0);
+      const series = files.reduce((sum, file) => sum + file.series, 0);
       const counts = countBySeverity(findings);
       if (flags.format === 'json') {
         const result = {

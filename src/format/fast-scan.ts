@@ -41,8 +41,10 @@ export interface FastBlock {
   readonly name: string | undefined;
   /** Its canonical text (empty when it has no samples). */
   readonly output: readonly Uint8Array[];
-  /** Its input lines, exactly. */
+  /** Its input lines, exactly (each piece holds whole lines). */
   readonly raw: readonly Uint8Array[];
+  /** The input line number of its first line. */
+  readonly line: number;
   /** Output and input are the same bytes. */
   readonly identical: boolean;
   readonly series: number;
@@ -433,6 +435,7 @@ export class FastScanner {
       name: family?.name,
       output: this.out.take(),
       raw,
+      line: this.startLine,
       identical: this.identical,
       series: this.series,
       type: family?.type ?? 'untyped',
@@ -463,6 +466,7 @@ export class FastScanner {
       name: this.family?.name,
       output,
       raw,
+      line: this.startLine,
       identical: false,
       series,
       type: result.families[0]?.type,

@@ -1,6 +1,6 @@
 // Exposition text for the tests that hold the fast path to the strict one:
 // generated documents (fast-check) and the peer corpus's location.
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { ROOT } from './cli.js';
@@ -127,3 +127,16 @@ export const PEERS =
   process.env['PROMFILE_PEER_CASES'] ??
   [join(ROOT, '..', 'shared', 'peer-cases'), join(ROOT, '..', '..', 'shared', 'peer-cases')].find((path) => existsSync(path)) ??
   join(ROOT, '..', 'shared', 'peer-cases');
+
+/** Whether the peer corpus is here (under CI it must be: a test that needs it then fails rather than skips). */
+export const HAVE_PEERS = existsSync(PEERS) || process.env['CI'] === 'true';
+
+/** Every .prom file of the peer corpus: its case, its name and its bytes. */
+export function* peerFiles(): Generator<{ caseDir: string; file: string; bytes: Buffer }> {
+  for (const caseDir of readdirSync(PEERS)) {
+    const path = join(PEERS, caseDir);
+    if (!existsSync(join(path, 'CASE'))) continue;
+    for (const file of readdirSync(path).filter((name) => name.endsWith('.prom')))
+      yield { caseDir, file, bytes: readFileSync(join(path, file)) };
+  }
+}

@@ -3,7 +3,7 @@
 // decide exactly as the strict path does: the same bytes written, the same
 // warnings, the same refusal (class, code, message) with the old file kept,
 // per node_exporter profile and with other files in the directory.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -18,7 +18,7 @@ import type { Labels, MetricFamily, MetricType } from '../../src/format/types.js
 import type { Neighbours } from '../../src/textfile/neighbours.js';
 import { updateTextfile, type UpdateOptions } from '../../src/textfile/update.js';
 import { tempDir } from '../helpers/cli.js';
-import { canonicalDocument, documentText, names, nearlyValidBlock, PEERS } from '../helpers/exposition-cases.js';
+import { canonicalDocument, documentText, HAVE_PEERS, names, nearlyValidBlock, peerFiles } from '../helpers/exposition-cases.js';
 
 const RUNS = Number(process.env['PROMFILE_PROPERTY_RUNS'] ?? 400);
 
@@ -213,28 +213,21 @@ describe('the scan of an existing file', () => {
   });
 });
 
-describe.skipIf(!existsSync(PEERS) && process.env['CI'] !== 'true')('a change by scan on the peer corpus', () => {
+describe.skipIf(!HAVE_PEERS)('a change by scan on the peer corpus', () => {
   it('decides as the strict path on every case', async () => {
     let compared = 0;
-    for (const caseDir of readdirSync(PEERS)) {
-      const path = join(PEERS, caseDir);
-      if (!existsSync(join(path, 'CASE'))) continue;
-      for (const file of readdirSync(path).filter((name) => name.endsWith('.prom'))) {
-        const text = readFileSync(join(path, file), 'utf8');
-        const first = /^([a-zA-Z_:][a-zA-Z0-9_:]*)[{ ]/m.exec(text)?.[1] ?? 'absent';
-        for (const change of [
-          { kind: 'set', name: 'peer_new', labels: {}, value: 1, type: undefined, help: undefined },
-          { kind: 'set', name: first, labels: { x: 'peer' }, value: 2, type: undefined, help: undefined },
-          { kind: 'unset', name: first, labels: {}, value: 0, type: undefined, help: undefined },
-        ] as const) {
-          const strict = await run(text, undefined, change, { dryRun: true }, false);
-          expect({ caseDir, prom: file, ...(await run(text, undefined, change, { dryRun: true }, true)) }).toEqual({
-            caseDir,
-            prom: file,
-            ...strict,
-          });
-          compared++;
-        }
+    for (const { caseDir, file, bytes } of peerFiles()) {
+      const text = bytes.toString('utf8');
+      const first = /^([a-zA-Z_:][a-zA-Z0-9_:]*)[{ ]/m.exec(text)?.[1] ?? 'absent';
+      for (const change of [
+        { kind: 'set', name: 'peer_new', labels: {}, value: 1, type: undefined, help: undefined },
+        { kind: 'set', name: first, labels: { x: 'peer' }, value: 2, type: undefined, help: undefined },
+        { kind: 'unset', name: first, labels: {}, value: 0, type: undefined, help: undefined },
+      ] as const) {
+        const strict = await run(text, undefined, change, { dryRun: true }, false);
+        const scanned = await run(text, undefined, change, { dryRun: true }, true);
+        expect({ caseDir, prom: file, ...scanned }).toEqual({ caseDir, prom: file, ...strict });
+        compared++;
       }
     }
     expect(compared).toBeGreaterThan(900);
