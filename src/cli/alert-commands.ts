@@ -64,7 +64,7 @@ function registerObserve(program: Command, io: CliIo): void {
           reset = result.reset;
           return result.families;
         },
-        await writeOptions(flags, io),
+        { ...(await writeOptions(flags, io)), touches: [series.name] },
       );
       if (reset) io.stderr.write(`promfile: warning: ${series.name}: the bucket layout changed, so its counts started again from zero\n`);
     });

@@ -41,11 +41,17 @@ export interface FastBlock {
   readonly name: string | undefined;
   /** Its canonical text (empty when it has no samples). */
   readonly output: readonly Uint8Array[];
-  /** Its input lines, exactly. */
+  /** Its input lines, exactly (each piece holds whole lines). */
   readonly raw: readonly Uint8Array[];
+  /** The input line number of its first line. */
+  readonly line: number;
   /** Output and input are the same bytes. */
   readonly identical: boolean;
   readonly series: number;
+  /** The family's type (for a block the strict parser read: that of its first family). */
+  readonly type: MetricType | undefined;
+  /** The families the strict parser read from it; undefined for a block checked on bytes. */
+  readonly parsed: readonly MetricFamily[] | undefined;
 }
 
 export interface FastResult {
@@ -425,7 +431,16 @@ export class FastScanner {
     }
     this.withSamples.set(family?.name as string, family?.type ?? 'untyped');
     this.totalSeries += this.series;
-    this.onBlock({ name: family?.name, output: this.out.take(), raw, identical: this.identical, series: this.series });
+    this.onBlock({
+      name: family?.name,
+      output: this.out.take(),
+      raw,
+      line: this.startLine,
+      identical: this.identical,
+      series: this.series,
+      type: family?.type ?? 'untyped',
+      parsed: undefined,
+    });
   }
 
   private closeStrict(raw: Uint8Array[]): void {
@@ -447,7 +462,16 @@ export class FastScanner {
       series += family.samples.length;
     }
     this.totalSeries += series;
-    this.onBlock({ name: this.family?.name, output, raw, identical: false, series });
+    this.onBlock({
+      name: this.family?.name,
+      output,
+      raw,
+      line: this.startLine,
+      identical: false,
+      series,
+      type: result.families[0]?.type,
+      parsed: result.families,
+    });
   }
 
   private record(result: SegmentResult): void {

@@ -3,6 +3,7 @@
 // (which maps sample indices to lines) and by models built in code.
 import { ExpositionError } from '../errors.js';
 import { formatGoFloat, parseGoFloat } from './number.js';
+import { compareNames } from './names.js';
 import { crashMessage } from './profile.js';
 import type { Labels, MetricFamily, Problem, Rule, Sample, Severity } from './types.js';
 import { boundLabel, familyShape, isBoundLabel, memberSuffix, type FamilyShape } from './shape.js';
@@ -336,10 +337,13 @@ export function describeSeries(sample: { name: string; labels: Labels }): string
 
 /**
  * Refuse a model node_exporter would not take whole (an error); return its
- * warnings (exposed as given, worth saying).
+ * warnings (exposed as given, worth saying). `others` are the file's other
+ * families, already checked one by one.
  */
-export function assertWritable(families: readonly MetricFamily[], source?: string): Problem[] {
-  const problems: Problem[] = [...families.flatMap((family) => validateFamily(family)), ...validateFamilies(families)];
+export function assertWritable(families: readonly MetricFamily[], source?: string, others: readonly MetricFamily[] = []): Problem[] {
+  // `others` passed every rule of one family already (their bytes were checked): only the rules across families see them.
+  const all = others.length === 0 ? families : [...families, ...others].sort((a, b) => compareNames(a.name, b.name));
+  const problems: Problem[] = [...families.flatMap((family) => validateFamily(family)), ...validateFamilies(all)];
   const blocking = problems.find((problem) => problem.severity === 'error' || problem.rule === 'empty-family');
   if (blocking) {
     const { severity, rule, message } = blocking;

@@ -44,7 +44,7 @@ export async function checkTarget(target: CheckTarget, options: CheckTargetOptio
     const { url, timeoutMs } = options.against;
     findings.push(...compareWithScrape(files, await fetchScrape(url, timeoutMs), url));
   }
-  const series = files.reduce((sum, file) => sum + file.families.reduce((n, family) => n + family.samples.length, 0), 0);
+  const series = files.reduce((sum, file) => sum + file.series, 0);
   return { findings, files, series, ok: !losesData(findings), summary: countBySeverity(findings) };
 }
 

@@ -8,6 +8,8 @@ import { formatAge, formatMode, listDirectory, readableByNonRoot, type Directory
 import { describeFileKind, readRegularFile } from '../textfile/files.js';
 import { mergeProblems } from '../format/merge.js';
 import { readExposition } from '../format/parse.js';
+import { FastScanner, type FastBlock } from '../format/fast-scan.js';
+import { Byte } from '../format/fast-line.js';
 import { ALL_VERSIONS, type Profile } from '../format/profile.js';
 import { escapeLabelValue } from '../format/render.js';
 import type { Labels, MetricFamily, Severity } from '../format/types.js';
@@ -34,6 +36,8 @@ export interface ParsedFile {
   readonly path: string;
   readonly families: readonly MetricFamily[];
   readonly accepted: boolean;
+  /** Samples in `families` (counted without them when the fast scanner checked the file). */
+  readonly series: number;
 }
 
 export interface Analysis {
@@ -71,17 +75,8 @@ export function analyseTextfiles(sources: readonly SourceFile[], profile: Profil
       // HELP/TYPE without samples is how a misspelt name shows (pacman.sh declares one name and emits another).
       findings.push(finding(source.path, rule === 'empty-family' ? 'warning' : severity, rule, message, line));
     }
-    if (accepted && families.length === 0) {
-      findings.push(
-        finding(
-          source.path,
-          'warning',
-          'empty-file',
-          'no samples: node_exporter exposes nothing from this file (a writer truncated it, or a job wrote nothing)',
-        ),
-      );
-    }
-    files.push({ path: source.path, families, accepted });
+    if (accepted && families.length === 0) findings.push(emptyFileFinding(source.path));
+    files.push({ path: source.path, families, accepted, series: families.reduce((n, family) => n + family.samples.length, 0) });
     texts.set(source.path, new TextIndex(source.bytes));
   }
   findings.push(...mergeFindings(files, texts, profile));
@@ -121,14 +116,97 @@ function targetLabelFindings(
 ): void {
   for (const label of TARGET_LABELS) {
     const sample = family.samples.find((s) => label in s.labels);
-    if (!sample) continue;
-    add(
-      'target-label',
-      `label "${label}" of "${family.name}" collides with the "${label}" target label: Prometheus renames it to "exported_${label}" (unless honor_labels is set)`,
-      text.sampleLine(sample.name, sample.labels),
-      'warning',
-    );
+    if (sample) add('target-label', targetLabelMessage(label, family.name), text.sampleLine(sample.name, sample.labels), 'warning');
   }
+}
+
+function targetLabelMessage(label: string, family: string): string {
+  return `label "${label}" of "${family}" collides with the "${label}" target label: Prometheus renames it to "exported_${label}" (unless honor_labels is set)`;
+}
+
+function emptyFileFinding(path: string): Finding {
+  return finding(
+    path,
+    'warning',
+    'empty-file',
+    'no samples: node_exporter exposes nothing from this file (a writer truncated it, or a job wrote nothing)',
+  );
+}
+
+/**
+ * One file through the fast scanner (format/fast-scan.ts). When it vouches
+ * for the file (no problem of any kind, every family in one block), what is
+ * left to find depends only on the families' names and types (merge.ts's
+ * rules on one file) and on the first line of each family holding a target
+ * label: only those lines are parsed. Undefined otherwise, for the strict
+ * analysis. The file's `families` are parsed if asked for (--against).
+ */
+function quickAnalysis(source: SourceFile, profile: Profile): Analysis | undefined {
+  const blocks: FastBlock[] = [];
+  let oneFamilyEach = true;
+  const scanner = new FastScanner({ profile }, (block) => {
+    if (block.parsed !== undefined && (block.parsed.length !== 1 || block.parsed[0]?.name !== block.name)) oneFamilyEach = false;
+    if (block.name !== undefined) blocks.push(block);
+  });
+  scanner.push(source.bytes);
+  const result = scanner.end();
+  if (result.error !== undefined || result.wholeFile || result.notices.length > 0 || !oneFamilyEach) return undefined;
+  const { path } = source;
+  const findings: Finding[] = blocks.length === 0 ? [emptyFileFinding(path)] : [];
+  for (const block of blocks)
+    for (const label of TARGET_LABELS) {
+      const line = firstLineWithLabel(block, label, profile);
+      if (line !== undefined)
+        findings.push(finding(path, 'warning', 'target-label', targetLabelMessage(label, block.name as string), line));
+    }
+  const stubs = blocks.map((block): MetricFamily => ({
+    name: block.name as string,
+    type: block.type ?? 'untyped',
+    help: undefined,
+    samples: [],
+  }));
+  const text = new TextIndex(source.bytes);
+  for (const problem of mergeProblems([{ path, families: stubs }], profile))
+    findings.push(finding(path, problem.severity, problem.rule, problem.message, text.familyLine(problem.family)));
+  let families: MetricFamily[] | undefined;
+  const file: ParsedFile = {
+    path,
+    accepted: true,
+    series: result.series,
+    get families(): MetricFamily[] {
+      return (families ??= readExposition(source.bytes, { profile }).families);
+    },
+  };
+  return { findings: sortFindings(findings, [path]), files: [file] };
+}
+
+/** The line of a block's first sample with `label`: only lines that name it are parsed. */
+function firstLineWithLabel(block: FastBlock, label: string, profile: Profile): number | undefined {
+  const word = Buffer.from(label, 'latin1');
+  let line = block.line;
+  for (const piece of block.raw) {
+    const bytes = Buffer.from(piece.buffer, piece.byteOffset, piece.length);
+    let counted = 0;
+    for (let at = bytes.indexOf(word); at !== -1;) {
+      const start = bytes.lastIndexOf(Byte.Newline, at) + 1;
+      const end = bytes.indexOf(Byte.Newline, at);
+      line += countNewlines(bytes, counted, start);
+      counted = start;
+      const sample = readExposition(`${bytes.toString('utf8', start, end === -1 ? bytes.length : end)}\n`, { profile }).families[0]
+        ?.samples[0];
+      if (sample !== undefined && label in sample.labels) return line;
+      if (end === -1) break;
+      at = bytes.indexOf(word, end);
+    }
+    line += countNewlines(bytes, counted, bytes.length);
+  }
+  return undefined;
+}
+
+function countNewlines(bytes: Buffer, start: number, end: number): number {
+  let count = 0;
+  for (let at = bytes.indexOf(Byte.Newline, start); at !== -1 && at < end; at = bytes.indexOf(Byte.Newline, at + 1)) count++;
+  return count;
 }
 
 /** Lines of a file's text, looked up lazily for cross-file findings. */
@@ -227,7 +305,9 @@ export async function checkFile(path: string, options: CheckOptions = {}): Promi
   const name = path.slice(path.lastIndexOf('/') + 1);
   const findings: Finding[] = [];
   const source = await inspectEntry({ name, path, kind: 'textfile', link, target, symlink }, now, options, findings);
-  const analysis = source ? analyseTextfiles([source], options.profile) : { findings: [], files: [] };
+  const analysis = source
+    ? (quickAnalysis(source, options.profile ?? ALL_VERSIONS) ?? analyseTextfiles([source], options.profile))
+    : { findings: [], files: [] };
   return { findings: sortFindings([...findings, ...analysis.findings], [path]), files: analysis.files };
 }
 

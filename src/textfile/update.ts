@@ -7,11 +7,13 @@ import { lstat, unlink } from 'node:fs/promises';
 import { lockPathFor, withLock } from './lock.js';
 import { pinDirectory, type PinOptions } from './pin.js';
 import { parseExposition } from '../format/parse.js';
+import { relatedNames, scanFile, spliceChunks, splitFile } from '../format/fast-file.js';
 import { renderChunks, renderExposition } from '../format/render.js';
 import { readTextfile, removeTextfile, writeFileAtomically, type WriteOptions } from './files.js';
 import { judgeByProfile, type ProfileChoice } from '../format/profile.js';
 import type { MetricFamily, Problem } from '../format/types.js';
 import { assertWritable } from '../format/validate.js';
+import { compareNames } from '../format/names.js';
 import { assertFitsDirectory, readNeighbours, type Neighbours } from './neighbours.js';
 
 export interface UpdateOptions extends WriteOptions, PinOptions {
@@ -39,6 +41,15 @@ export interface UpdateOptions extends WriteOptions, PinOptions {
    * refuse what node_exporter's merge would drop. Default true.
    */
   readonly dirCheck?: boolean;
+  /**
+   * The metric names the change reads or changes. Given, the existing file is
+   * checked as bytes, and only those families (with the histograms and
+   * summaries such names belong to) are parsed and handed to the change; the
+   * others are copied as they are. The change must leave alone any family it
+   * was not given. The result's `families` are then read back from the new
+   * text when first asked for (so a histogram's samples come in written order).
+   */
+  readonly touches?: readonly string[];
 }
 
 export interface UpdateResult {
@@ -84,21 +95,42 @@ async function readExisting(at: string, path: string, replacing: boolean): Promi
   });
 }
 
-/** The directory check, by the strictest rules first, then (if they refuse) by those of a lazily found profile. */
+/**
+ * The directory check, by the strictest rules first, then (if they refuse) by
+ * those of a lazily found profile; false when the neighbours read for that
+ * profile are not `usable` (the caller then takes the strict path).
+ */
 async function checkDirectory(
   path: string,
   families: readonly MetricFamily[],
   neighbours: Neighbours,
   existing: readonly MetricFamily[] | undefined,
   profile: UpdateOptions['profile'],
-): Promise<void> {
+  usable: (neighbours: Neighbours) => boolean = () => true,
+): Promise<boolean> {
   // The first judgement is synchronous, so its refusal is caught; the second reads the found profile's neighbours.
-  await judgeByProfile<void | Promise<void>>(
+  return judgeByProfile<boolean | Promise<boolean>>(
     profile,
-    (given) => assertFitsDirectory(path, families, neighbours, existing, given),
-    async (found) => assertFitsDirectory(path, families, await readNeighbours(path, found), existing, found),
+    (given) => {
+      assertFitsDirectory(path, families, neighbours, existing, given);
+      return true;
+    },
+    async (found) => {
+      const again = await readNeighbours(path, found);
+      if (!usable(again)) return false;
+      assertFitsDirectory(path, families, again, existing, found);
+      return true;
+    },
   );
 }
+
+function assertNotEmpty(families: readonly MetricFamily[], allowEmpty: boolean | undefined): void {
+  if (!allowEmpty && families.every((family) => family.samples.length === 0)) {
+    throw new InputError('ERR_EMPTY_INPUT', 'nothing to write: no samples (allowEmpty writes an empty file)');
+  }
+}
+
+type Change = (current: MetricFamily[], neighbours: Neighbours) => MetricFamily[] | Promise<MetricFamily[]>;
 
 /** No other files: what a change sees with the directory check off. */
 const NO_NEIGHBOURS: Neighbours = { files: [], helpOf: () => undefined };
@@ -108,13 +140,11 @@ const NO_NEIGHBOURS: Neighbours = { files: [], helpOf: () => undefined };
  * validate, render and replace the file atomically. The directory is pinned
  * first (pin.ts): every step goes through its descriptor, never its name.
  */
-export async function updateTextfile(
-  path: string,
-  change: (current: MetricFamily[], neighbours: Neighbours) => MetricFamily[] | Promise<MetricFamily[]>,
-  options: UpdateOptions = {},
-): Promise<UpdateResult> {
+export async function updateTextfile(path: string, change: Change, options: UpdateOptions = {}): Promise<UpdateResult> {
   const dirCheck = options.dirCheck !== false;
   const run = async (at: string): Promise<UpdateResult> => {
+    const scanned = options.touches && !options.replace ? await updateByScan(at, path, change, options) : undefined;
+    if (scanned) return scanned;
     const existing = options.replace && !dirCheck ? undefined : await readExisting(at, path, options.replace === true);
     const current = options.replace ? [] : (existing ?? []);
     const given = typeof options.profile === 'function' ? undefined : options.profile;
@@ -122,9 +152,7 @@ export async function updateTextfile(
     const families = await change(current, neighbours);
     const warnings = options.prevalidated ? [] : assertWritable(families.filter((family) => family.samples.length > 0));
     if (dirCheck) await checkDirectory(path, families, neighbours, existing, options.profile);
-    if (!options.allowEmpty && families.every((family) => family.samples.length === 0)) {
-      throw new InputError('ERR_EMPTY_INPUT', 'nothing to write: no samples (allowEmpty writes an empty file)');
-    }
+    assertNotEmpty(families, options.allowEmpty);
     if (options.dryRun) return { path, families, content: renderExposition(families), written: false, warnings };
     // Rendered family by family into the temp file: a large file is never held twice in memory.
     await writeFileAtomically(at, renderChunks(families), { ...options, mkdir: false });
@@ -132,6 +160,63 @@ export async function updateTextfile(
   };
   if (options.dryRun) return run(path);
   return inPinnedDirectory(path, options, (at) => withLock(at, () => run(at), lockOptions(options)));
+}
+
+/**
+ * updateTextfile's work for a change that names the families it touches:
+ * the existing file is checked as bytes by the fast scanner, only the named
+ * families are parsed, the rest is copied. Every rule still applies: the
+ * copied families passed the scanner, and take part in the rules across
+ * families and files by name and type; a family that shares its name with
+ * another file's is parsed, since the merge compares its series. Undefined
+ * when only the strict path can decide (the scanner does not vouch for the
+ * file, or the change reached beyond what it named).
+ */
+async function updateByScan(at: string, path: string, change: Change, options: UpdateOptions): Promise<UpdateResult | undefined> {
+  const bytes = await readTextfile(at);
+  const blocks = bytes === undefined ? undefined : scanFile(bytes);
+  if (blocks === undefined) return undefined;
+  const dirCheck = options.dirCheck !== false;
+  const neighbours = dirCheck
+    ? await readNeighbours(path, typeof options.profile === 'function' ? undefined : options.profile)
+    : NO_NEIGHBOURS;
+  const { parsed, copied } = splitFile(blocks, new Set([...relatedNames(options.touches ?? []), ...namesIn(neighbours)]));
+  const families = await change(parsed, neighbours);
+  if (families.some((family) => copied.has(family.name))) return undefined;
+  const stubs = [...copied.values()].map((entry) => entry.stub);
+  const warnings = options.prevalidated ? [] : assertWritable(withSamples(families), undefined, stubs);
+  const usable = (other: Neighbours): boolean => ![...namesIn(other)].some((name) => copied.has(name));
+  const byName = (list: MetricFamily[]): MetricFamily[] => list.sort((a, b) => compareNames(a.name, b.name));
+  if (
+    dirCheck &&
+    !(await checkDirectory(path, byName([...families, ...stubs]), neighbours, byName([...parsed, ...stubs]), options.profile, usable))
+  )
+    return undefined;
+  if (copied.size === 0) assertNotEmpty(families, options.allowEmpty);
+  const chunks = [...spliceChunks(families, copied)];
+  const text = (): Buffer => Buffer.concat(chunks.map((chunk) => (typeof chunk === 'string' ? Buffer.from(chunk) : chunk)));
+  const content = options.dryRun ? text().toString('utf8') : undefined;
+  if (!options.dryRun) await writeFileAtomically(at, chunks, { ...options, mkdir: false });
+  let readBack: MetricFamily[] | undefined;
+  return {
+    path,
+    ...(content === undefined ? {} : { content }),
+    written: !options.dryRun,
+    warnings,
+    // What the strict path returns, read back from the new text (only a JSON report asks).
+    get families(): MetricFamily[] {
+      return (readBack ??= parseExposition(text()));
+    },
+  };
+}
+
+function withSamples(families: readonly MetricFamily[]): MetricFamily[] {
+  return families.filter((family) => family.samples.length > 0);
+}
+
+/** Every family name of the other files. */
+function namesIn(neighbours: Neighbours): Set<string> {
+  return new Set(neighbours.files.flatMap((file) => file.families.map((family) => family.name)));
 }
 
 /**

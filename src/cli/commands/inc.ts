@@ -35,7 +35,7 @@ export async function incAction(
         helpFor: (name) => neighbours.helpOf(name),
       });
     },
-    { ...(await writeOptions(flags, io, path)), dryRun: flags.dryRun === true },
+    { ...(await writeOptions(flags, io, path)), dryRun: flags.dryRun === true, touches: [series.name] },
   );
   reportUpdate(io, context, flags, before, result);
 }

@@ -27,7 +27,12 @@ export async function setAction(io: CliIo, context: CommandContext, args: string
         ...(flags.helpText !== undefined ? { help: flags.helpText } : {}),
         helpFor: (name) => neighbours.helpOf(name),
       }),
-    { ...(await writeOptions(flags, io, path)), replace: flags.replace === true, dryRun: flags.dryRun === true },
+    {
+      ...(await writeOptions(flags, io, path)),
+      replace: flags.replace === true,
+      dryRun: flags.dryRun === true,
+      touches: values.map((value) => value.name),
+    },
   );
   reportNotices(result.warnings, io, path);
   reportUpdate(io, context, flags, before, result);

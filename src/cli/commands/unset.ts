@@ -33,7 +33,7 @@ export async function unsetAction(io: CliIo, context: CommandContext, args: stri
       removed = outcome.removed;
       return outcome.families;
     },
-    { ...(await writeOptions(flags, io)), allowEmpty: true, dryRun: flags.dryRun === true },
+    { ...(await writeOptions(flags, io)), allowEmpty: true, dryRun: flags.dryRun === true, touches: selectors.map((s) => s.name) },
   );
   if (removed === 0) io.stderr.write(`promfile: warning: nothing matched in ${path}\n`);
   reportUpdate(io, context, flags, before, result);

@@ -1,0 +1,81 @@
+// A whole existing file through the byte scanner, for a change that touches
+// a few of its families (`set`, `inc`, `unset` into a large file): only the
+// families the change names are parsed into objects; every other family
+// keeps the canonical bytes the scanner checked, and is copied to the output.
+import { FastScanner, type FastBlock } from './fast-scan.js';
+import { compareNames } from './names.js';
+import { parseExposition } from './parse.js';
+import { renderFamily } from './render.js';
+import { stripMemberSuffix } from './shape.js';
+import type { MetricFamily } from './types.js';
+
+/** A family kept as the scanner's checked bytes: its name and type are all a rule across families needs. */
+export interface CopiedFamily {
+  readonly stub: MetricFamily;
+  readonly output: readonly Uint8Array[];
+}
+
+export interface SplitFile {
+  /** The families the change may read or change, parsed, in name order. */
+  readonly parsed: MetricFamily[];
+  /** The rest, by name. */
+  readonly copied: ReadonlyMap<string, CopiedFamily>;
+}
+
+/**
+ * The file's blocks by family name; undefined when the scanner cannot vouch
+ * for it alone (an error, a warning or notice, a family resumed later, or
+ * a block that is not one family): then only the strict path may judge it.
+ */
+export function scanFile(bytes: Uint8Array): Map<string, FastBlock> | undefined {
+  const blocks = new Map<string, FastBlock>();
+  let oneFamilyEach = true;
+  const scanner = new FastScanner({}, (block) => {
+    const parsed = block.parsed;
+    if (block.name === undefined) oneFamilyEach &&= parsed === undefined || parsed.length === 0;
+    else if (parsed !== undefined && (parsed.length !== 1 || parsed[0]?.name !== block.name)) oneFamilyEach = false;
+    else blocks.set(block.name, block);
+  });
+  scanner.push(bytes);
+  const result = scanner.end();
+  if (result.error !== undefined || result.wholeFile || result.notices.length > 0 || !oneFamilyEach) return undefined;
+  return blocks;
+}
+
+/** Names a change naming `names` may read: the names, and the histograms and summaries they would belong to. */
+export function relatedNames(names: Iterable<string>): Set<string> {
+  const related = new Set<string>();
+  for (const name of names) {
+    related.add(name);
+    related.add(stripMemberSuffix('histogram', name));
+    related.add(stripMemberSuffix('summary', name));
+  }
+  return related;
+}
+
+/** Parse the blocks whose names are `wanted`; keep the others as bytes. */
+export function splitFile(blocks: ReadonlyMap<string, FastBlock>, wanted: ReadonlySet<string>): SplitFile {
+  const parsed: MetricFamily[] = [];
+  const copied = new Map<string, CopiedFamily>();
+  for (const [name, block] of blocks) {
+    if (wanted.has(name)) parsed.push(...(block.parsed ?? parseExposition(Buffer.concat(block.raw))));
+    else copied.set(name, { stub: { name, type: block.type ?? 'untyped', help: undefined, samples: [] }, output: block.output });
+  }
+  return { parsed: parsed.sort((a, b) => compareNames(a.name, b.name)), copied };
+}
+
+/** The canonical text of the changed families and the copied ones, in name order, as renderChunks would write it. */
+export function* spliceChunks(changed: readonly MetricFamily[], copied: ReadonlyMap<string, CopiedFamily>): Generator<Uint8Array | string> {
+  const entries: Array<[string, MetricFamily | CopiedFamily]> = [
+    ...changed.map((family): [string, MetricFamily] => [family.name, family]),
+    ...copied,
+  ];
+  entries.sort(([a], [b]) => compareNames(a, b));
+  for (const [, entry] of entries) {
+    if ('output' in entry) yield* entry.output;
+    else {
+      const text = renderFamily(entry);
+      if (text !== '') yield text;
+    }
+  }
+}
