@@ -38,6 +38,17 @@ describe('cold start: Node.js modules loaded beyond node -e 0', () => {
     expect(modules.length).toBeLessThan(60);
   });
 
+  it('--version loads nothing beyond node itself: answered before the CLI is evaluated', () => {
+    expect(extra(['--version'])).toEqual([]);
+  });
+
+  it("printing creates no stdout stream (Node's stream modules), and nothing loads the ESM loader", () => {
+    const printed = extra(['set', '--dry-run', '--file-path', join(dir, 'printed.prom'), 'printed', '1']);
+    expect(printed).not.toContain('NativeModule internal/fs/sync_write_stream');
+    const written = extra(['set', '--dir', dir, '-f', 'y', 'written', '1']);
+    expect([...printed, ...written].filter((name) => name.includes('modules/esm'))).toEqual([]);
+  });
+
   it('--version loads no command module (nothing of the file layer: fs/promises, os)', () => {
     const modules = extra(['--version']);
     expect(modules).not.toContain('NativeModule fs/promises');
