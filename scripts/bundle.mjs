@@ -24,6 +24,13 @@ const lazyChildProcess = {
     builder.onResolve({ filter: /^node:child_process$/ }, (args) =>
       args.importer.includes(`${join('node_modules', 'commander')}`) ? { path: 'child_process', namespace: 'lazy-builtin' } : undefined,
     );
+    // require('node:process') reads every property of process to build the module's exports, and
+    // on Node 18 that creates process.stdout and process.stderr (Node's stream modules): commander
+    // gets the global process, which is the same object.
+    builder.onResolve({ filter: /^node:process$/ }, (args) =>
+      args.importer.includes(`${join('node_modules', 'commander')}`) ? { path: 'process', namespace: 'global-process' } : undefined,
+    );
+    builder.onLoad({ filter: /.*/, namespace: 'global-process' }, () => ({ contents: 'module.exports = process;', loader: 'js' }));
     // A dynamic import() of a built-in module would stay import() in a CommonJS bundle and load
     // Node's ESM loader (ten more modules); a bundled require() shim keeps it lazy without that.
     builder.onResolve({ filter: /^node:/ }, (args) =>
