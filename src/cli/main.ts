@@ -95,19 +95,19 @@ export async function main(args: readonly string[], io: CliIo): Promise<number> 
   const warnings: string[] = [];
   const context: CommandContext = { exitCode: EXIT.ok, warnings };
   // Warnings still go to stderr; --format json also lists them in its report.
-  const teeIo: CliIo = {
-    ...io,
-    stderr: {
-      // A getter: asking whether stderr is a terminal creates its stream.
-      get isTTY() {
-        return io.stderr.isTTY === true;
-      },
-      write: (text: string) => {
-        if (text.startsWith('promfile: warning: ')) warnings.push(text.slice('promfile: warning: '.length).trimEnd());
-        return io.stderr.write(text);
-      },
+  const stderr: CliIo['stderr'] = {
+    // A getter: asking whether stderr is a terminal creates its stream.
+    get isTTY() {
+      return io.stderr.isTTY === true;
+    },
+    write: (text: string) => {
+      if (text.startsWith('promfile: warning: ')) warnings.push(text.slice('promfile: warning: '.length).trimEnd());
+      return io.stderr.write(text);
     },
   };
+  // io with that stderr, inheriting the rest: a spread ({ ...io }) would call every getter,
+  // creating process.stdin's stream (a fifth of a bare start) for commands that never read it.
+  const teeIo = Object.create(io, { stderr: { value: stderr, enumerable: true } }) as CliIo;
   try {
     const program = await createProgram(teeIo, context, args);
     await program.parseAsync([...args], { from: 'user' });

@@ -35,6 +35,8 @@ describe('cold start: Node.js modules loaded beyond node -e 0', () => {
     // (with the net and dgram modules it requires) is part of set's start now.
     const modules = extra(['set', '--dir', dir, '-f', 'x', 'm', '1']);
     expect(modules).toContain('NativeModule child_process');
+    // set never reads stdin: its stream (fs.ReadStream for /dev/null) is not created.
+    expect(modules).not.toContain('NativeModule internal/fs/streams');
     expect(modules.length).toBeLessThan(60);
   });
 
