@@ -8,4 +8,13 @@ if (version[0] < FLOOR[0] || (version[0] === FLOOR[0] && version[1] < FLOOR[1]))
   process.stderr.write('promfile: needs Node.js ' + FLOOR.join('.') + ' or newer; this is ' + process.version + '\n');
   process.exit(1);
 }
-require('../dist/promfile.cjs');
+// The .deb's /usr/bin/promfile is this file with BUNDLE pointed at /usr/lib/promfile (scripts/deb.mjs).
+var BUNDLE = '../dist/promfile.cjs';
+try {
+  require.resolve(BUNDLE);
+} catch {
+  // A clone before `npm ci`, which builds it: say so in one line, not a stack trace.
+  process.stderr.write('promfile: dist/promfile.cjs is missing: run `npm ci` (or `npm run build`) in the clone first\n');
+  process.exit(1);
+}
+require(BUNDLE);

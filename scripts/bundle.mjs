@@ -24,6 +24,23 @@ const lazyChildProcess = {
     builder.onResolve({ filter: /^node:child_process$/ }, (args) =>
       args.importer.includes(`${join('node_modules', 'commander')}`) ? { path: 'child_process', namespace: 'lazy-builtin' } : undefined,
     );
+    // require('node:process') reads every property of process to build the module's exports, and
+    // on Node 18 that creates process.stdout and process.stderr (Node's stream modules): commander
+    // gets the global process, which is the same object.
+    builder.onResolve({ filter: /^node:process$/ }, (args) =>
+      args.importer.includes(`${join('node_modules', 'commander')}`) ? { path: 'process', namespace: 'global-process' } : undefined,
+    );
+    builder.onLoad({ filter: /.*/, namespace: 'global-process' }, () => ({ contents: 'module.exports = process;', loader: 'js' }));
+    // A dynamic import() of a built-in module would stay import() in a CommonJS bundle and load
+    // Node's ESM loader (ten more modules); a bundled require() shim keeps it lazy without that.
+    builder.onResolve({ filter: /^node:/ }, (args) =>
+      args.kind === 'dynamic-import' ? { path: args.path, namespace: 'builtin-shim' } : undefined,
+    );
+    builder.onLoad({ filter: /.*/, namespace: 'builtin-shim' }, (args) => ({
+      contents: `module.exports = require(${JSON.stringify(args.path)});`,
+      loader: 'js',
+      resolveDir: ROOT,
+    }));
     builder.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, (args) => ({
       contents: `let loaded;
 module.exports = new Proxy({}, { get: (_, key) => (loaded ??= require('node:${args.path}'))[key] });`,
@@ -32,6 +49,40 @@ module.exports = new Proxy({}, { get: (_, key) => (loaded ??= require('node:${ar
     }));
   },
 };
+
+// Packages that only one command uses (prom-client for push, croner for run --schedule) go into
+// the bundle as text, compiled on first use: V8 parses every function of a script when it loads
+// it, and these two (with prom-client's dependencies) were a third of the bundle, parsed at every
+// start of every command. Still one file; `inputs` collects what went in, for the notices.
+function embedLazily(names, inputs) {
+  const filter = new RegExp(`^(${names.join('|')})$`);
+  return {
+    name: 'embed-lazily',
+    setup(builder) {
+      builder.onResolve({ filter }, (args) => ({ path: args.path, namespace: 'embedded' }));
+      builder.onLoad({ filter: /.*/, namespace: 'embedded' }, async (args) => {
+        const inner = await build({
+          ...common,
+          stdin: { contents: `module.exports = require(${JSON.stringify(args.path)});`, resolveDir: ROOT, loader: 'js' },
+          minify: true,
+          metafile: true,
+          write: false,
+        });
+        for (const input of Object.keys(inner.metafile.inputs)) inputs.add(input);
+        const source = inner.outputFiles[0].text;
+        return {
+          contents: `const embedded = { exports: {} };
+require('node:vm').compileFunction(${JSON.stringify(source)}, ['exports', 'require', 'module'], {
+  filename: ${JSON.stringify(`promfile.cjs (embedded ${args.path})`)},
+})(embedded.exports, require, embedded);
+module.exports = embedded.exports;`,
+          loader: 'js',
+          resolveDir: ROOT,
+        };
+      });
+    },
+  };
+}
 
 const common = {
   bundle: true,
@@ -45,18 +96,28 @@ const common = {
   sourcemap: false,
 };
 
+const embeddedInputs = new Set();
 const cli = await build({
   ...common,
   metafile: true,
   stdin: {
     // The floor check again, for the one file run on its own (`node promfile.cjs`): bin/promfile.js
     // checks before this file is parsed, this covers Node.js versions that can parse it.
-    contents: `import { runCli } from './src/cli/main.ts';
+    // `--version` is answered here, before the CLI (commander, the commands) is evaluated: main.ts is
+    // imported dynamically, which the bundle turns into a lazy initialisation.
+    contents: `import { writeSync } from 'node:fs';
 const [major, minor] = process.versions.node.split('.').map(Number);
+const args = process.argv.slice(2);
 if (major < ${floor[0]} || (major === ${floor[0]} && minor < ${floor[1]})) {
   process.stderr.write('promfile: needs Node.js ${floor.join('.')} or newer; this is ' + process.version + '\\n');
   process.exitCode = 1;
-} else runCli().then((code) => { process.exitCode = code; });`,
+} else if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
+  try {
+    writeSync(1, PROMFILE_VERSION + '\\n');
+  } catch {
+    // A closed stdout: there is nowhere to say it.
+  }
+} else import('./src/cli/main.ts').then(({ runCli }) => runCli()).then((code) => { process.exitCode = code; });`,
     resolveDir: ROOT,
     sourcefile: 'promfile-cli-entry.ts',
     loader: 'ts',
@@ -64,13 +125,15 @@ if (major < ${floor[0]} || (major === ${floor[0]} && minor < ${floor[1]})) {
   outfile: join(DIST, 'promfile.cjs'),
   define: { PROMFILE_VERSION: JSON.stringify(version) },
   banner: { js: `// promfile ${version} (MIT), bundled with its dependencies; their licences: THIRD-PARTY-NOTICES.txt.` },
+  // Whitespace too: V8 scans every byte at each start. Identifiers stay, so stack traces name functions.
   minifySyntax: true,
+  minifyWhitespace: true,
   // readVersion()'s import.meta.url is dead code here: PROMFILE_VERSION is defined.
   logOverride: { 'empty-import-meta': 'silent' },
-  plugins: [lazyChildProcess],
+  plugins: [lazyChildProcess, embedLazily(['prom-client', 'croner'], embeddedInputs)],
 });
 
-writeFileSync(join(DIST, 'THIRD-PARTY-NOTICES.txt'), thirdPartyNotices(cli.metafile));
+writeFileSync(join(DIST, 'THIRD-PARTY-NOTICES.txt'), thirdPartyNotices([...Object.keys(cli.metafile.inputs), ...embeddedInputs]));
 
 await build({
   ...common,
@@ -81,9 +144,9 @@ await build({
 writeFileSync(join(DIST, 'cjs', 'package.json'), '{ "type": "commonjs" }\n');
 
 /** The licence texts of the packages inside the bundle, which MIT and Apache-2.0 ask to ship with it. */
-function thirdPartyNotices(metafile) {
+function thirdPartyNotices(inputs) {
   const packages = new Set();
-  for (const input of Object.keys(metafile.inputs)) {
+  for (const input of inputs) {
     const match = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(input);
     if (match) packages.add(match[1]);
   }

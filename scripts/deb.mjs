@@ -142,8 +142,9 @@ rmSync(OUT, { recursive: true, force: true });
 // /usr/bin/promfile is bin/promfile.js (the version check) pointed at the installed bundle.
 const shim = readFileSync(join(ROOT, 'bin', 'promfile.js'), 'utf8')
   .replace(/^#!.*\n/, '#!/usr/bin/node\n')
-  .replace("require('../dist/promfile.cjs')", "require('/usr/lib/promfile/promfile.cjs')");
-if (!shim.includes('/usr/lib/promfile/promfile.cjs')) throw new Error('bin/promfile.js no longer requires ../dist/promfile.cjs');
+  .replace("var BUNDLE = '../dist/promfile.cjs';", "var BUNDLE = '/usr/lib/promfile/promfile.cjs';");
+if (!shim.includes("var BUNDLE = '/usr/lib/promfile/promfile.cjs';"))
+  throw new Error('bin/promfile.js no longer sets BUNDLE to ../dist/promfile.cjs');
 put('usr/bin/promfile', shim, 0o755);
 put('usr/lib/promfile/promfile.cjs', readFileSync(join(DIST, 'promfile.cjs')));
 put('usr/share/man/man1/promfile.1.gz', gzip(readFileSync(join(DIST, 'man', 'promfile.1'))));

@@ -1,8 +1,8 @@
 // The process boundary: the only module that reads argv, env and stdio, and
 // the one place where errors become exit codes.
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeSync } from 'node:fs';
 import { Command as CommandClass, CommanderError, type Command } from 'commander';
-import { InputError, IoError, PromfileError } from '../errors.js';
+import { errnoOf, InputError, IoError, PromfileError } from '../errors.js';
 import type { CliIo, CommandContext } from './io.js';
 import { addExamples } from './examples.js';
 import { setPausePoints } from '../textfile/pause.js';
@@ -95,16 +95,19 @@ export async function main(args: readonly string[], io: CliIo): Promise<number> 
   const warnings: string[] = [];
   const context: CommandContext = { exitCode: EXIT.ok, warnings };
   // Warnings still go to stderr; --format json also lists them in its report.
-  const teeIo: CliIo = {
-    ...io,
-    stderr: {
-      ...(io.stderr.isTTY === undefined ? {} : { isTTY: io.stderr.isTTY }),
-      write: (text: string) => {
-        if (text.startsWith('promfile: warning: ')) warnings.push(text.slice('promfile: warning: '.length).trimEnd());
-        return io.stderr.write(text);
-      },
+  const stderr: CliIo['stderr'] = {
+    // A getter: asking whether stderr is a terminal creates its stream.
+    get isTTY() {
+      return io.stderr.isTTY === true;
+    },
+    write: (text: string) => {
+      if (text.startsWith('promfile: warning: ')) warnings.push(text.slice('promfile: warning: '.length).trimEnd());
+      return io.stderr.write(text);
     },
   };
+  // io with that stderr, inheriting the rest: a spread ({ ...io }) would call every getter,
+  // creating process.stdin's stream (a fifth of a bare start) for commands that never read it.
+  const teeIo = Object.create(io, { stderr: { value: stderr, enumerable: true } }) as CliIo;
   try {
     const program = await createProgram(teeIo, context, args);
     await program.parseAsync([...args], { from: 'user' });
@@ -120,17 +123,38 @@ function readVersion(): string {
 }
 
 /**
- * stdout or stderr, where a closed reader (`promfile ... | head`, `2>&1 | true`)
- * never stops the command: it goes on, writes and records what it would have,
- * and exits quietly with its status. Later writes to the closed stream are dropped.
+ * stdout or stderr, written synchronously to its descriptor: creating process.stdout would load
+ * Node's stream modules (and net, for a pipe), about a fifth of a bare start (bench/cold-start.js).
+ * A closed reader (`promfile ... | head`, `2>&1 | true`) never stops the command: it goes on,
+ * writes and records what it would have, and exits quietly with its status. Later writes to the
+ * closed descriptor are dropped. A descriptor left non-blocking by whoever holds it (EAGAIN) is
+ * handed to the stream from then on, which waits until it can write.
  */
-function tolerantOutput(stream: NodeJS.WriteStream): CliIo['stdout'] {
+function tolerantOutput(fd: 1 | 2, stream: () => NodeJS.WriteStream): CliIo['stdout'] {
   let closed = false;
-  // Any error of an output stream (EPIPE, EIO) means the reader is gone; there is nowhere to report it.
-  stream.on('error', () => (closed = true));
+  let fallback: NodeJS.WriteStream | undefined;
   return {
-    isTTY: stream.isTTY,
-    write: (chunk: string) => !closed && stream.write(chunk),
+    get isTTY() {
+      return stream().isTTY;
+    },
+    write(chunk: string) {
+      if (closed) return false;
+      if (fallback) return fallback.write(chunk);
+      let rest = Buffer.from(chunk);
+      try {
+        while (rest.length > 0) rest = rest.subarray(writeSync(fd, rest));
+        return true;
+      } catch (error) {
+        // Any error but EAGAIN (EPIPE, EIO) means the reader is gone; there is nowhere to report it.
+        if (errnoOf(error) !== 'EAGAIN') {
+          closed = true;
+          return false;
+        }
+        // The same holds for an error of the stream.
+        fallback = stream().on('error', () => (closed = true));
+        return fallback.write(rest);
+      }
+    },
   };
 }
 
@@ -145,10 +169,10 @@ function processIo(): CliIo {
       return process.stdin;
     },
     get stdout() {
-      return (stdout ??= tolerantOutput(process.stdout));
+      return (stdout ??= tolerantOutput(1, () => process.stdout));
     },
     get stderr() {
-      return (stderr ??= tolerantOutput(process.stderr));
+      return (stderr ??= tolerantOutput(2, () => process.stderr));
     },
     now: () => Date.now(),
     uid: process.getuid?.(),

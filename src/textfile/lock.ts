@@ -14,7 +14,6 @@
 // nobody holds, taking the lock first; every taker checks after locking that
 // the name still leads to the file it locked (else it locks the new one), so
 // removing a lock file never lets two holders in.
-import { spawn } from 'node:child_process';
 import { constants } from 'node:fs';
 import { lstat, open, unlink, type FileHandle } from 'node:fs/promises';
 import { errnoOf, IoError, messageOf } from '../errors.js';
@@ -168,23 +167,26 @@ async function stillNamed(handle: FileHandle, path: string): Promise<boolean> {
 /**
  * flock(2) on `fd` through flock(1): true when taken (or already held through
  * this descriptor), false when still held by another after `timeoutMs`.
+ * child_process is loaded here, on the first lock, not with this module: the
+ * paths that take no lock (--dry-run, check) do not pay for it at start.
+ * flock(1)'s stderr is ours: a pipe to read it would cost a stream per lock,
+ * and it only ever speaks on a failure we report after it.
  */
-function flock(fd: number, timeoutMs: number, shared = false): Promise<boolean> {
+async function flock(fd: number, timeoutMs: number, shared = false): Promise<boolean> {
   // -w takes seconds with microsecond precision; below a millisecond, don't wait.
   const wait = timeoutMs >= 1 ? ['-w', (timeoutMs / 1000).toFixed(3)] : ['-n'];
   const args = [...wait, shared ? '-s' : '-x', '-E', String(BUSY_STATUS), '3'];
+  const { spawn } = await import('node:child_process');
   return new Promise((resolve, reject) => {
-    const child = spawn('flock', args, { stdio: ['ignore', 'ignore', 'pipe', fd] });
-    let stderr = '';
+    const child = spawn('flock', args, { stdio: ['ignore', 'ignore', 'inherit', fd] });
     let failed: unknown;
-    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
     child.on('error', (error) => (failed = error)); // 'close' follows
     child.on('close', (status, signal) => {
       if (failed !== undefined) return reject(flockMissing(failed));
       if (status === 0) return resolve(true);
       if (status === BUSY_STATUS) return resolve(false);
-      const how = signal ? `was killed by ${signal}` : `exited with status ${status}`;
-      reject(new IoError('ERR_LOCK_FAILED', `flock(1) ${how}${stderr.trim() ? `: ${stderr.trim()}` : ''}`));
+      const how = signal ? `was killed by ${signal}` : `exited with status ${status} (its message, if any, is above)`;
+      reject(new IoError('ERR_LOCK_FAILED', `flock(1) ${how}`));
     });
   });
 }

@@ -35,7 +35,20 @@ describe('cold start: Node.js modules loaded beyond node -e 0', () => {
     // (with the net and dgram modules it requires) is part of set's start now.
     const modules = extra(['set', '--dir', dir, '-f', 'x', 'm', '1']);
     expect(modules).toContain('NativeModule child_process');
+    // set never reads stdin: its stream (fs.ReadStream for /dev/null) is not created.
+    expect(modules).not.toContain('NativeModule internal/fs/streams');
     expect(modules.length).toBeLessThan(60);
+  });
+
+  it('--version loads nothing beyond node itself: answered before the CLI is evaluated', () => {
+    expect(extra(['--version'])).toEqual([]);
+  });
+
+  it("printing creates no stdout stream (Node's stream modules), and nothing loads the ESM loader", () => {
+    const printed = extra(['set', '--dry-run', '--file-path', join(dir, 'printed.prom'), 'printed', '1']);
+    expect(printed).not.toContain('NativeModule internal/fs/sync_write_stream');
+    const written = extra(['set', '--dir', dir, '-f', 'y', 'written', '1']);
+    expect([...printed, ...written].filter((name) => name.includes('modules/esm'))).toEqual([]);
   });
 
   it('--version loads no command module (nothing of the file layer: fs/promises, os)', () => {

@@ -1,12 +1,12 @@
 // The README is part of the product: its alert rules must load in Prometheus
 // and name metrics promfile really writes.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { JOB_METRICS } from '../../src/job/metrics.js';
 import { PROMTOOL } from '../helpers/binaries.js';
-import { ROOT, tempDir } from '../helpers/cli.js';
+import { BIN, NODE, ROOT, tempDir } from '../helpers/cli.js';
 
 const COLLECTORS = '/usr/share/prometheus-node-exporter-collectors';
 const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
@@ -46,5 +46,38 @@ describe('README', () => {
     const named = [...readme.matchAll(/\/usr\/share\/prometheus-node-exporter-collectors\/[\w.-]+/g)].map((match) => match[0]);
     expect(named.length).toBeGreaterThan(0);
     for (const path of named) expect(existsSync(path), path).toBe(true);
+  });
+
+  it('quick start: two commands in a clone, npm ci (which builds) then the promfile line', async () => {
+    const block = /## Quick start\n[\s\S]*?```sh\n([\s\S]*?)```/.exec(readme)?.[1] ?? '';
+    const [install, command, ...rest] = block.trim().split('\n');
+    expect(install).toBe('npm ci');
+    expect(rest).toEqual([]);
+    // npm ci runs the `dependencies` script after installing: that is what builds dist/.
+    const scripts = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+    expect(scripts['dependencies']).toBe('npm run build');
+    expect(command).toMatch(/^npx promfile /);
+    const { dir, cleanup } = await tempDir('promfile-quickstart-');
+    try {
+      const args = (command as string).split(' ').slice(2);
+      const result = spawnSync(NODE, [BIN, ...args], { cwd: dir, encoding: 'utf8' });
+      expect(result.status, result.stderr).toBe(0);
+      expect(readFileSync(join(dir, 'textfile', 'backup.prom'), 'utf8')).toMatch(/^backup_last_success_timestamp_seconds \d+/m);
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('before npm ci (no dist/), the command says to run it, in one line', async () => {
+    const { dir, cleanup } = await tempDir('promfile-unbuilt-');
+    try {
+      mkdirSync(join(dir, 'bin'));
+      for (const file of ['promfile.js', 'package.json']) copyFileSync(join(ROOT, 'bin', file), join(dir, 'bin', file));
+      const result = spawnSync(NODE, [join(dir, 'bin', 'promfile.js'), '--version'], { encoding: 'utf8' });
+      expect(result.status).toBe(1);
+      expect(result.stderr).toMatch(/^promfile: dist\/promfile\.cjs is missing: run `npm ci` \(or `npm run build`\) in the clone first\n$/);
+    } finally {
+      await cleanup();
+    }
   });
 });
