@@ -113,13 +113,21 @@ function zoneOffsets(table: Table): ZoneOffsets {
   };
 }
 
+/** Zones read so far, by path. */
+const read = new Map<string, ZoneOffsets | undefined>();
+
 /**
  * The zone's offsets from `$TZDIR` (default /usr/share/zoneinfo), or
  * undefined when the system has no usable file for it.
  */
 export function systemZone(name: string, env: NodeJS.ProcessEnv = process.env): ZoneOffsets | undefined {
   if (!ZONE_NAME.test(name)) return undefined;
-  const bytes = readZoneFile(join(env.TZDIR || '/usr/share/zoneinfo', name));
-  const table = bytes && parseTzif(bytes);
-  return table ? zoneOffsets(table) : undefined;
+  const path = join(env.TZDIR || '/usr/share/zoneinfo', name);
+  // The zone is checked on the command line and again by the schedule: read it once.
+  if (!read.has(path)) {
+    const bytes = readZoneFile(path);
+    const table = bytes && parseTzif(bytes);
+    read.set(path, table ? zoneOffsets(table) : undefined);
+  }
+  return read.get(path);
 }
