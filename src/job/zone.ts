@@ -16,8 +16,8 @@ export interface ZoneOffsets {
   steady(fromMs: number, toMs: number): boolean;
 }
 
-/** IANA names only (no paths, no `..`), and not the leap-second or POSIX copies. */
-const ZONE_NAME = /^(?!right\/|posix\/|posixrules$|localtime$)[A-Za-z][A-Za-z0-9_+-]*(?:\/[A-Za-z0-9_+-]+)*$/;
+/** IANA names only (no paths, no `..`); not the leap-second or POSIX copies, nor Factory (Intl has no such zone). */
+const ZONE_NAME = /^(?!right\/|posix\/|posixrules$|localtime$|Factory$)[A-Za-z][A-Za-z0-9_+-]*(?:\/[A-Za-z0-9_+-]+)*$/;
 const MAX_TZIF_BYTES = 1 << 20;
 
 /** The zone's file, or undefined when it is not a plain readable file of sane size. */

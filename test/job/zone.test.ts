@@ -1,7 +1,7 @@
 // systemZone reads the system's tz files (as cron does through libc); its
 // offsets must be the ones Intl (ICU) gives, where its table answers at all.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -68,6 +68,22 @@ describe('systemZone', () => {
     expect(systemZone('Asia/Kolkata')?.offsetAt(Date.UTC(2100, 0, 1))).toBe(330);
   });
 
+  it('takes no zone Intl does not know (the DST path asks Intl for it)', () => {
+    const root = '/usr/share/zoneinfo';
+    const names = readdirSync(root, { recursive: true, encoding: 'utf8' });
+    const taken = names.filter((name) => systemZone(name) !== undefined);
+    expect(taken.length).toBeGreaterThan(300);
+    const unknown = taken.filter((name) => {
+      try {
+        new Intl.DateTimeFormat('en', { timeZone: name });
+        return false;
+      } catch {
+        return true;
+      }
+    });
+    expect(unknown).toEqual([]);
+  });
+
   it('reads nothing but a plain TZif file under TZDIR by an IANA name', () => {
     const dir = join(work, 'zoneinfo');
     mkdirSync(join(dir, 'Mars'), { recursive: true });
@@ -80,7 +96,15 @@ describe('systemZone', () => {
     expect(systemZone('Mars/Nowhere', env)).toBeUndefined();
     expect(systemZone('Mars', env)).toBeUndefined();
     expect(systemZone('Mars/Berlin', env)?.offsetAt(Date.UTC(2026, 5, 1))).toBe(120);
-    for (const name of ['../zoneinfo/Mars/Berlin', '/usr/share/zoneinfo/UTC', 'Mars/../Mars/Berlin', 'right/UTC', 'posixrules', ''])
+    for (const name of [
+      '../zoneinfo/Mars/Berlin',
+      '/usr/share/zoneinfo/UTC',
+      'Mars/../Mars/Berlin',
+      'right/UTC',
+      'posixrules',
+      'Factory',
+      '',
+    ])
       expect(systemZone(name, env), name).toBeUndefined();
   });
 });
