@@ -5,7 +5,8 @@
 import { Cron } from 'croner';
 import { InputError } from '../errors.js';
 import { checkTimeZone, type Schedule } from './schedule.js';
-import { systemZone } from './zone.js';
+import { cronFields, nextWall, previousWall, type CronFields } from './cron-fields.js';
+import { localZone, systemZone, type ZoneOffsets } from './zone.js';
 
 const ALIASES: Readonly<Record<string, string>> = {
   '@yearly': '0 0 1 1 *',
@@ -20,8 +21,8 @@ const ALIASES: Readonly<Record<string, string>> = {
 const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
 const DAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
 
-/** One comma-separated part of a field: `*`, `N`, `N-M`, with a step only after `*` or a range (as cron's entry.c). */
-const PART = /^(\*|[0-9a-z]+)(?:-([0-9a-z]+))?(?:\/(\d+))?$/i;
+/** One comma-separated part of a field: `*`, `N`, `N-M`, with a step only after `*` or a range (as cron's entry.c). No /i: case folding loads ICU's case tables. */
+const PART = /^(\*|[0-9A-Za-z]+)(?:-([0-9A-Za-z]+))?(?:\/(\d+))?$/;
 
 function invalid(text: string, why: string): InputError {
   return new InputError('ERR_INVALID_ARGUMENT', `schedule "${text}": ${why}`);
@@ -63,59 +64,50 @@ function expandField(text: string, field: string, what: string, max: number): st
 }
 
 /** The pattern and the cron rules croner needs, checked; the zone is added per use. */
-type CronMaker = (zone?: { timezone: string } | { utcOffset: number }) => Cron;
+type CronMaker = (zone?: { timezone: string }) => Cron;
 
 /**
  * Around a DST change cron's rules (a skipped fixed-time job runs late, a
  * repeated one runs once) act within hours of it; a day either side is clear.
  */
 const DST_MARGIN_MS = 86_400_000;
+const MINUTE_MS = 60_000;
 
 const nextOf = (cron: Cron, afterMs: number): number | undefined => cron.nextRun(new Date(afterMs))?.getTime();
 const previousOf = (cron: Cron, beforeMs: number): number | undefined => cron.previousRuns(1, new Date(beforeMs))[0]?.getTime();
 
 /**
- * A schedule in a named zone. Where the system's tz file shows one offset from
- * a day before to a day after the answer, the zone is that fixed offset there,
- * and croner computes without Intl; near a DST change (and past the file's
- * table) croner computes in the zone itself, through Intl.
+ * A schedule whose zone offsets are known from a tz file. Where the zone keeps
+ * one offset from a day before to a day after the answer, its clock there is
+ * UTC shifted by that offset, and cron-fields.ts computes the answer; near a
+ * DST change, past the file's table, or for a spec cron-fields.ts leaves
+ * alone, croner computes it (`slow`: in the zone, through Intl, or in local time).
  */
-function zonedSchedule(text: string, make: CronMaker, zone: string): Schedule {
-  const offsets = systemZone(zone);
-  const fixed = new Map<number, Cron>();
-  let inZone: Cron | undefined;
-  const slow = (): Cron => (inZone ??= make({ timezone: zone }));
-  const atOffset = (ms: number): Cron | undefined => {
+function offsetSchedule(text: string, fields: CronFields | undefined, offsets: ZoneOffsets | undefined, makeSlow: () => Cron): Schedule {
+  let cron: Cron | undefined;
+  const slow = (): Cron => (cron ??= makeSlow());
+  const shifted = (ms: number, compute: (fields: CronFields, wallMs: number) => number | undefined): number | undefined => {
     const offset = offsets?.offsetAt(ms);
-    if (offset === undefined || !Number.isInteger(offset)) return undefined;
-    let cron = fixed.get(offset);
-    if (!cron) fixed.set(offset, (cron = make({ utcOffset: offset })));
-    return cron;
+    if (!fields || offset === undefined || !Number.isInteger(offset)) return undefined;
+    const wallMs = compute(fields, ms + offset * MINUTE_MS);
+    return wallMs === undefined ? undefined : wallMs - offset * MINUTE_MS;
   };
   const steady = (fromMs: number, toMs: number): boolean => offsets?.steady(fromMs - DST_MARGIN_MS, toMs + DST_MARGIN_MS) === true;
   return {
     text,
     next: (afterMs) => {
-      const cron = atOffset(afterMs);
-      const nextMs = cron && nextOf(cron, afterMs);
+      const nextMs = shifted(afterMs, nextWall);
       return nextMs !== undefined && steady(afterMs, nextMs) ? nextMs : nextOf(slow(), afterMs);
     },
     previous: (beforeMs) => {
-      const cron = atOffset(beforeMs);
-      const previousMs = cron && previousOf(cron, beforeMs);
+      const previousMs = shifted(beforeMs, previousWall);
       return previousMs !== undefined && steady(previousMs, beforeMs) ? previousMs : previousOf(slow(), beforeMs);
     },
   };
 }
 
-/** A schedule in this process's local zone (Date's own, which needs no Intl). */
-function localSchedule(text: string, make: CronMaker): Schedule {
-  const cron = make();
-  return { text, next: (afterMs) => nextOf(cron, afterMs), previous: (beforeMs) => previousOf(cron, beforeMs) };
-}
-
-/** The croner pattern (minute and hour expanded) and a maker for it; throws InputError. */
-function cronMaker(text: string, spec: string): CronMaker {
+/** The croner pattern (minute and hour expanded), a maker for it, and the fields when cron-fields.ts can compute them; throws InputError. */
+function cronSpec(text: string, spec: string): { make: CronMaker; fields: CronFields | undefined } {
   const fields = spec.split(/[ \t]+/);
   if (fields.length !== 5) throw invalid(text, 'expected 5 fields: minute hour day-of-month month day-of-week');
   const [minute, hour, dom, month, dow] = fields as [string, string, string, string, string];
@@ -133,12 +125,16 @@ function cronMaker(text: string, spec: string): CronMaker {
       domAndDow: dom.startsWith('*') || dow.startsWith('*'),
       ...zone,
     });
-  try {
-    make({ utcOffset: 0 });
-  } catch (error) {
-    throw invalid(text, (error as Error).message.replace(/^CronPattern: /, ''));
+  const parsed = cronFields(fields);
+  // Whatever cron-fields.ts reads croner accepts; anything else, croner judges now.
+  if (!parsed) {
+    try {
+      make();
+    } catch (error) {
+      throw invalid(text, (error as Error).message.replace(/^CronPattern: /, ''));
+    }
   }
-  return make;
+  return { make, fields: parsed };
 }
 
 /**
@@ -153,9 +149,12 @@ export function parseCronSchedule(text: string, zone?: string): Schedule {
     if (alias === undefined) throw invalid(text, `unknown ${spec} (use ${Object.keys(ALIASES).join(', ')})`);
     spec = alias;
   }
-  const make = cronMaker(text, spec);
+  const { make, fields } = cronSpec(text, spec);
   if (zone !== undefined) checkTimeZone(zone, 'time zone');
-  const schedule = zone === undefined ? localSchedule(text, make) : zonedSchedule(text, make, zone);
+  const schedule =
+    zone === undefined
+      ? offsetSchedule(text, fields, localZone(), () => make())
+      : offsetSchedule(text, fields, systemZone(zone), () => make({ timezone: zone }));
   if (schedule.next(Date.now()) === undefined) throw invalid(text, 'it never comes round (no such date)');
   return schedule;
 }

@@ -121,8 +121,21 @@ const read = new Map<string, ZoneOffsets | undefined>();
  * undefined when the system has no usable file for it.
  */
 export function systemZone(name: string, env: NodeJS.ProcessEnv = process.env): ZoneOffsets | undefined {
-  if (!ZONE_NAME.test(name)) return undefined;
-  const path = join(env.TZDIR || '/usr/share/zoneinfo', name);
+  return ZONE_NAME.test(name) ? zoneFile(join(env.TZDIR || '/usr/share/zoneinfo', name)) : undefined;
+}
+
+/**
+ * This process's local zone as Date sees it: `$TZ` when it names a zone,
+ * /etc/localtime when TZ is unset; undefined for anything else (a POSIX rule
+ * such as `CET-1CEST`, an empty TZ), which callers leave to Date.
+ */
+export function localZone(env: NodeJS.ProcessEnv = process.env): ZoneOffsets | undefined {
+  if (env.TZ === undefined) return zoneFile('/etc/localtime');
+  const name = env.TZ.startsWith(':') ? env.TZ.slice(1) : env.TZ;
+  return systemZone(name, env);
+}
+
+function zoneFile(path: string): ZoneOffsets | undefined {
   // The zone is checked on the command line and again by the schedule: read it once.
   if (!read.has(path)) {
     const bytes = readZoneFile(path);

@@ -19,8 +19,8 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-/** The same schedule computed by croner in the zone (no tz files to read: the Intl path only). */
-function inZone(text: string, zone: string): Schedule {
+/** The same schedule computed by croner alone, in the zone or in local time (no tz files to read). */
+function inZone(text: string, zone: string | undefined): Schedule {
   vi.stubEnv('TZDIR', noZoneFiles);
   try {
     return parseCronSchedule(text, zone);
@@ -76,6 +76,26 @@ describe('a zoned schedule', () => {
         expect(schedule.previous(ms)).toBe(expected.previous(ms));
       }),
       { numRuns: 300 },
+    );
+  });
+
+  it('in local time (TZ names a zone) answers as croner in local time does', () => {
+    fc.assert(
+      fc.property(expression, pick(ZONES), instant, (text, zone, ms) => {
+        vi.stubEnv('TZ', zone);
+        let expected: Schedule;
+        try {
+          // TZDIR pointing nowhere: no tz file for the zone, so croner answers in Date's local time.
+          expected = inZone(text, undefined);
+        } catch {
+          return;
+        }
+        vi.stubEnv('TZ', zone);
+        const schedule = parseCronSchedule(text);
+        expect(schedule.next(ms)).toBe(expected.next(ms));
+        expect(schedule.previous(ms)).toBe(expected.previous(ms));
+      }),
+      { numRuns: 200 },
     );
   });
 

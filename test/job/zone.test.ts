@@ -5,8 +5,8 @@ import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { afterAll, describe, expect, it } from 'vitest';
-import { systemZone } from '../../src/job/zone.js';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { localZone, systemZone } from '../../src/job/zone.js';
 
 const ZONES = [
   'Europe/Berlin',
@@ -82,6 +82,21 @@ describe('systemZone', () => {
       }
     });
     expect(unknown).toEqual([]);
+  });
+
+  it('finds the local zone as Date does: $TZ naming a zone, else /etc/localtime; nothing for a POSIX rule', () => {
+    const june = Date.UTC(2026, 5, 1);
+    expect(localZone({ TZ: 'Asia/Kolkata' })?.offsetAt(june)).toBe(330);
+    expect(localZone({ TZ: ':Europe/Berlin' })?.offsetAt(june)).toBe(120);
+    vi.stubEnv('TZ', undefined);
+    try {
+      // getTimezoneOffset is minutes west; `|| 0` turns -0 into 0.
+      expect(localZone({})?.offsetAt(june)).toBe(-new Date(june).getTimezoneOffset() || 0);
+    } finally {
+      vi.unstubAllEnvs();
+    }
+    expect(localZone({ TZ: 'CET-1CEST,M3.5.0,M10.5.0/3' })).toBeUndefined();
+    expect(localZone({ TZ: '' })).toBeUndefined();
   });
 
   it('reads nothing but a plain TZif file under TZDIR by an IANA name', () => {
