@@ -65,8 +65,25 @@ function dayMatches(fields: CronFields, dayMs: number): boolean {
   return fields.daysAnd ? day && weekday : day || weekday;
 }
 
-const minuteMatches = (fields: CronFields, minuteOfDay: number): boolean =>
-  fields.hours[Math.floor(minuteOfDay / 60)] === true && fields.minutes[minuteOfDay % 60] === true;
+/** The first matching minute of the day at or after `first` (minutes since midnight), hour by hour. */
+function firstMinute(fields: CronFields, first: number): number | undefined {
+  for (let hour = Math.floor(first / 60); hour < 24; hour++) {
+    if (!fields.hours[hour]) continue;
+    for (let minute = hour === Math.floor(first / 60) ? first % 60 : 0; minute < 60; minute++)
+      if (fields.minutes[minute]) return hour * 60 + minute;
+  }
+  return undefined;
+}
+
+/** The last matching minute of the day at or before `last` (minutes since midnight), hour by hour. */
+function lastMinute(fields: CronFields, last: number): number | undefined {
+  for (let hour = Math.floor(last / 60); hour >= 0; hour--) {
+    if (!fields.hours[hour]) continue;
+    for (let minute = hour === Math.floor(last / 60) ? last % 60 : 59; minute >= 0; minute--)
+      if (fields.minutes[minute]) return hour * 60 + minute;
+  }
+  return undefined;
+}
 
 /** The first matching minute strictly after `wallMs`, as wall-clock ms; undefined if none comes. */
 export function nextWall(fields: CronFields, wallMs: number): number | undefined {
@@ -74,8 +91,8 @@ export function nextWall(fields: CronFields, wallMs: number): number | undefined
   let day = Math.floor(from / DAY_MS) * DAY_MS;
   let first = (from - day) / MINUTE_MS;
   for (let n = 0; n < SEARCH_DAYS; n++, day += DAY_MS, first = 0) {
-    if (!dayMatches(fields, day)) continue;
-    for (let minute = first; minute < 1440; minute++) if (minuteMatches(fields, minute)) return day + minute * MINUTE_MS;
+    const minute = dayMatches(fields, day) ? firstMinute(fields, first) : undefined;
+    if (minute !== undefined) return day + minute * MINUTE_MS;
   }
   return undefined;
 }
@@ -86,8 +103,8 @@ export function previousWall(fields: CronFields, wallMs: number): number | undef
   let day = Math.floor(from / DAY_MS) * DAY_MS;
   let last = (from - day) / MINUTE_MS;
   for (let n = 0; n < SEARCH_DAYS; n++, day -= DAY_MS, last = 1439) {
-    if (!dayMatches(fields, day)) continue;
-    for (let minute = last; minute >= 0; minute--) if (minuteMatches(fields, minute)) return day + minute * MINUTE_MS;
+    const minute = dayMatches(fields, day) ? lastMinute(fields, last) : undefined;
+    if (minute !== undefined) return day + minute * MINUTE_MS;
   }
   return undefined;
 }
