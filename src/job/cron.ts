@@ -5,6 +5,7 @@
 import { Cron } from 'croner';
 import { InputError, messageOf } from '../errors.js';
 import { checkTimeZone, type Schedule } from './schedule.js';
+import { systemZone } from './zone.js';
 
 const ALIASES: Readonly<Record<string, string>> = {
   '@yearly': '0 0 1 1 *',
@@ -19,8 +20,8 @@ const ALIASES: Readonly<Record<string, string>> = {
 const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
 const DAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
 
-/** One comma-separated part of a field: `*`, `N`, `N-M`, with a step only after `*` or a range (as cron's entry.c). */
-const PART = /^(\*|[0-9a-z]+)(?:-([0-9a-z]+))?(?:\/(\d+))?$/i;
+/** One comma-separated part of a field: `*`, `N`, `N-M`, with a step only after `*` or a range (as cron's entry.c). No /i: case folding loads ICU's case tables. */
+const PART = /^(\*|[0-9A-Za-z]+)(?:-([0-9A-Za-z]+))?(?:\/(\d+))?$/;
 
 function invalid(text: string, why: string): InputError {
   return new InputError('ERR_INVALID_ARGUMENT', `schedule "${text}": ${why}`);
@@ -61,6 +62,85 @@ function expandField(text: string, field: string, what: string, max: number): st
   return [...values].sort((a, b) => a - b).join(',');
 }
 
+/** The pattern and the cron rules croner needs, checked; the zone is added per use. */
+type CronMaker = (zone?: { timezone: string } | { utcOffset: number }) => Cron;
+
+/**
+ * Around a DST change cron's rules (a skipped fixed-time job runs late, a
+ * repeated one runs once) act within hours of it; a day either side is clear.
+ */
+const DST_MARGIN_MS = 86_400_000;
+
+const nextOf = (cron: Cron, afterMs: number): number | undefined => cron.nextRun(new Date(afterMs))?.getTime();
+const previousOf = (cron: Cron, beforeMs: number): number | undefined => cron.previousRuns(1, new Date(beforeMs))[0]?.getTime();
+
+/**
+ * A schedule in a named zone. Where the system's tz file shows one offset from
+ * a day before to a day after the answer, the zone is that fixed offset there,
+ * and croner computes without Intl; near a DST change (and past the file's
+ * table) croner computes in the zone itself, through Intl.
+ */
+function zonedSchedule(text: string, make: CronMaker, zone: string): Schedule {
+  const offsets = systemZone(zone);
+  const fixed = new Map<number, Cron>();
+  let inZone: Cron | undefined;
+  const slow = (): Cron => (inZone ??= make({ timezone: zone }));
+  const atOffset = (ms: number): Cron | undefined => {
+    const offset = offsets?.offsetAt(ms);
+    if (offset === undefined || !Number.isInteger(offset)) return undefined;
+    let cron = fixed.get(offset);
+    if (!cron) fixed.set(offset, (cron = make({ utcOffset: offset })));
+    return cron;
+  };
+  const steady = (fromMs: number, toMs: number): boolean => offsets?.steady(fromMs - DST_MARGIN_MS, toMs + DST_MARGIN_MS) === true;
+  return {
+    text,
+    next: (afterMs) => {
+      const cron = atOffset(afterMs);
+      const nextMs = cron && nextOf(cron, afterMs);
+      return nextMs !== undefined && steady(afterMs, nextMs) ? nextMs : nextOf(slow(), afterMs);
+    },
+    previous: (beforeMs) => {
+      const cron = atOffset(beforeMs);
+      const previousMs = cron && previousOf(cron, beforeMs);
+      return previousMs !== undefined && steady(previousMs, beforeMs) ? previousMs : previousOf(slow(), beforeMs);
+    },
+  };
+}
+
+/** A schedule in this process's local zone (Date's own, which needs no Intl). */
+function localSchedule(text: string, make: CronMaker): Schedule {
+  const cron = make();
+  return { text, next: (afterMs) => nextOf(cron, afterMs), previous: (beforeMs) => previousOf(cron, beforeMs) };
+}
+
+/** The croner pattern (minute and hour expanded) and a maker for it; throws InputError. */
+function cronMaker(text: string, spec: string): CronMaker {
+  const fields = spec.split(/[ \t]+/);
+  if (fields.length !== 5) throw invalid(text, 'expected 5 fields: minute hour day-of-month month day-of-week');
+  const [minute, hour, dom, month, dow] = fields as [string, string, string, string, string];
+  checkField(text, minute, 'minute', []);
+  checkField(text, hour, 'hour', []);
+  checkField(text, dom, 'day of month', []);
+  checkField(text, month, 'month', MONTHS);
+  checkField(text, dow, 'day of week', DAYS);
+  const pattern = [expandField(text, minute, 'minute', 59), expandField(text, hour, 'hour', 23), dom, month, dow].join(' ');
+  const make: CronMaker = (zone) =>
+    new Cron(pattern, {
+      mode: '5-part',
+      fixedTimeRule: 'no-wildcard',
+      // cron ORs the two day fields when both are restricted, and a field starting with * counts as unrestricted.
+      domAndDow: dom.startsWith('*') || dow.startsWith('*'),
+      ...zone,
+    });
+  try {
+    make({ utcOffset: 0 });
+  } catch (error) {
+    throw invalid(text, messageOf(error).replace(/^CronPattern: /, ''));
+  }
+  return make;
+}
+
 /**
  * A crontab time spec (5 fields or an @alias) in `zone` (default: this
  * process's local zone, which is what Debian's cron uses).
@@ -73,33 +153,9 @@ export function parseCronSchedule(text: string, zone?: string): Schedule {
     if (alias === undefined) throw invalid(text, `unknown ${spec} (use ${Object.keys(ALIASES).join(', ')})`);
     spec = alias;
   }
-  const fields = spec.split(/[ \t]+/);
-  if (fields.length !== 5) throw invalid(text, 'expected 5 fields: minute hour day-of-month month day-of-week');
-  const [minute, hour, dom, month, dow] = fields as [string, string, string, string, string];
-  checkField(text, minute, 'minute', []);
-  checkField(text, hour, 'hour', []);
-  checkField(text, dom, 'day of month', []);
-  checkField(text, month, 'month', MONTHS);
-  checkField(text, dow, 'day of week', DAYS);
+  const make = cronMaker(text, spec);
   if (zone !== undefined) checkTimeZone(zone, 'time zone');
-  const pattern = [expandField(text, minute, 'minute', 59), expandField(text, hour, 'hour', 23), dom, month, dow].join(' ');
-  let cron: Cron;
-  try {
-    cron = new Cron(pattern, {
-      mode: '5-part',
-      fixedTimeRule: 'no-wildcard',
-      // cron ORs the two day fields when both are restricted, and a field starting with * counts as unrestricted.
-      domAndDow: dom.startsWith('*') || dow.startsWith('*'),
-      ...(zone !== undefined ? { timezone: zone } : {}),
-    });
-  } catch (error) {
-    throw invalid(text, messageOf(error).replace(/^CronPattern: /, ''));
-  }
-  const schedule: Schedule = {
-    text,
-    next: (afterMs) => cron.nextRun(new Date(afterMs))?.getTime(),
-    previous: (beforeMs) => cron.previousRuns(1, new Date(beforeMs))[0]?.getTime(),
-  };
+  const schedule = zone === undefined ? localSchedule(text, make) : zonedSchedule(text, make, zone);
   if (schedule.next(Date.now()) === undefined) throw invalid(text, 'it never comes round (no such date)');
   return schedule;
 }

@@ -2,6 +2,7 @@
 // --every`, and the times `run --schedule` records (cron.ts reads crontab
 // syntax; it is loaded only when --schedule is given).
 import { InputError } from '../errors.js';
+import { systemZone } from './zone.js';
 
 /** A job's slots: the next one after a time, and the length of the slot that time falls in. */
 export interface Schedule {
@@ -20,8 +21,12 @@ export interface ScheduleTimes {
   readonly graceMs: number;
 }
 
-/** Throw unless `zone` is an IANA time zone this Node knows. */
+/**
+ * Throw unless `zone` is an IANA time zone: one the system's tz database has
+ * (what cron reads), else one this Node knows (asking Intl, whose load is slow).
+ */
 export function checkTimeZone(zone: string, what: string): void {
+  if (systemZone(zone) !== undefined) return;
   try {
     new Intl.DateTimeFormat('en', { timeZone: zone });
   } catch {
