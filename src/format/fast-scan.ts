@@ -140,7 +140,8 @@ export class FastScanner {
   private readonly parseNotices: Problem[] = [];
   private readonly validationNotices: Array<{ family: string; problem: Problem }> = [];
   private lineNo = 0;
-  private carry: Buffer | undefined;
+  /** An unfinished line's pieces, joined once its newline (or the end) comes: joining per chunk made a long line quadratic. */
+  private carry: Buffer[] | undefined;
   private utf8Error: Problem | undefined;
   /** A syntax error was found: the rest of the input is only checked for UTF-8. */
   private draining = false;
@@ -173,10 +174,10 @@ export class FastScanner {
     if (this.carry !== undefined) {
       const newline = buf.indexOf(Byte.Newline);
       if (newline === -1) {
-        this.carry = Buffer.concat([this.carry, buf]);
+        this.carry.push(buf);
         return true;
       }
-      const line = Buffer.concat([this.carry, buf.subarray(0, newline + 1)]);
+      const line = Buffer.concat([...this.carry, buf.subarray(0, newline + 1)]);
       this.carry = undefined;
       start = newline + 1;
       this.region(line, 0, line.length);
@@ -187,14 +188,14 @@ export class FastScanner {
       start = last + 1;
     }
     if (this.wholeFile) this.pending.push(buf.subarray(start));
-    else if (start < buf.length) this.carry = buf.subarray(start);
+    else if (start < buf.length) this.carry = [buf.subarray(start)];
     return !this.stopped;
   }
 
   /** The input ended: close the last block and give the verdict. */
   end(): FastResult {
     if (this.carry !== undefined && !this.stopped) {
-      const tail = this.carry;
+      const tail = Buffer.concat(this.carry);
       this.carry = undefined;
       if (this.wholeFile) this.pending.push(tail);
       else this.region(tail, 0, tail.length);
