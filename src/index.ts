@@ -16,7 +16,7 @@ export { writeTextfile, type WriteTextfileOptions } from './textfile/write.js';
 export { writeRegistry, type RegistryLike, type WriteRegistryOptions } from './textfile/registry.js';
 
 // Seeing the directory as node_exporter does.
-export { checkDirectory, checkText, type Analysis, type CheckOptions, type Finding } from './inspect/check.js';
+export { checkDirectory, checkText, type Analysis, type CheckOptions, type CheckRule, type Finding } from './inspect/check.js';
 export { chooseDirectory, type ChosenDirectory } from './inspect/discover.js';
 
 // Pushgateway (service-level jobs only).

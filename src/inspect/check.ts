@@ -12,8 +12,29 @@ import { FastScanner, type FastBlock } from '../format/fast-scan.js';
 import { Byte } from '../format/fast-line.js';
 import { ALL_VERSIONS, type Profile } from '../format/profile.js';
 import { escapeLabelValue } from '../format/render.js';
-import type { Labels, MetricFamily, Severity } from '../format/types.js';
+import type { Labels, MetricFamily, Rule, Severity } from '../format/types.js';
 import { describeSeries, seriesKey } from '../format/validate.js';
+
+/**
+ * The stable ids of what `check` reports: the format's rules, and those about
+ * the directory, its entries and a scrape.
+ */
+export type CheckRule =
+  | Rule
+  | 'target-label'
+  | 'empty-file'
+  | 'directory-missing'
+  | 'unreadable'
+  | 'dangling-symlink'
+  | 'symlink'
+  | 'other-directory'
+  | 'not-a-file'
+  | 'lock-not-a-file'
+  | 'temp-leftover'
+  | 'stale-file'
+  | 'no-textfile-collector'
+  | 'scrape-error'
+  | 'missing-from-scrape';
 
 /** One thing `check` found, at a file and (where it can say) a line. */
 export interface Finding {
@@ -21,7 +42,7 @@ export interface Finding {
   readonly file: string;
   readonly line?: number;
   readonly severity: Severity;
-  readonly rule: string;
+  readonly rule: CheckRule;
   readonly message: string;
 }
 
@@ -112,7 +133,7 @@ function mergeFindings(files: readonly ParsedFile[], texts: Map<string, TextInde
 function targetLabelFindings(
   family: MetricFamily,
   text: TextIndex,
-  add: (rule: string, message: string, line?: number, severity?: Severity) => void,
+  add: (rule: CheckRule, message: string, line?: number, severity?: Severity) => void,
 ): void {
   for (const label of TARGET_LABELS) {
     const sample = family.samples.find((s) => label in s.labels);
@@ -312,7 +333,7 @@ export async function checkFile(path: string, options: CheckOptions = {}): Promi
 }
 
 /** A writer's leftover temp file, or a lock name promfile cannot lock. */
-function leftoverFindings(entry: DirectoryEntry, now: number, add: (severity: Severity, rule: string, message: string) => void): void {
+function leftoverFindings(entry: DirectoryEntry, now: number, add: (severity: Severity, rule: CheckRule, message: string) => void): void {
   if (entry.kind === 'temp') {
     const age = now - entry.link.mtimeMs;
     if (age > TEMP_GRACE_MS)
@@ -341,7 +362,8 @@ async function inspectEntry(
   options: CheckOptions,
   findings: Finding[],
 ): Promise<SourceFile | undefined> {
-  const add = (severity: Severity, rule: string, message: string): void => void findings.push(finding(entry.path, severity, rule, message));
+  const add = (severity: Severity, rule: CheckRule, message: string): void =>
+    void findings.push(finding(entry.path, severity, rule, message));
   if (entry.kind === 'temp' || entry.kind === 'lock') {
     leftoverFindings(entry, now, add);
     return undefined;
@@ -467,7 +489,7 @@ export async function fetchScrape(url: string, timeoutMs: number): Promise<strin
   }
 }
 
-function finding(file: string, severity: Severity, rule: string, message: string, line?: number): Finding {
+function finding(file: string, severity: Severity, rule: CheckRule, message: string, line?: number): Finding {
   return line === undefined ? { file, severity, rule, message } : { file, line, severity, rule, message };
 }
 
