@@ -125,20 +125,21 @@ function cronMaker(text: string, spec: string): CronMaker {
   checkField(text, month, 'month', MONTHS);
   checkField(text, dow, 'day of week', DAYS);
   const pattern = [expandField(text, minute, 'minute', 59), expandField(text, hour, 'hour', 23), dom, month, dow].join(' ');
-  const make: CronMaker = (zone) =>
-    new Cron(pattern, {
-      mode: '5-part',
-      fixedTimeRule: 'no-wildcard',
-      // cron ORs the two day fields when both are restricted, and a field starting with * counts as unrestricted.
-      domAndDow: dom.startsWith('*') || dow.startsWith('*'),
-      ...zone,
-    });
-  try {
-    make({ utcOffset: 0 });
-  } catch (error) {
-    throw invalid(text, messageOf(error).replace(/^CronPattern: /, ''));
-  }
-  return make;
+  // croner judges the pattern when it is first built (parseCronSchedule asks for the next run at once),
+  // so no instance is built only to check it.
+  return (zone) => {
+    try {
+      return new Cron(pattern, {
+        mode: '5-part',
+        fixedTimeRule: 'no-wildcard',
+        // cron ORs the two day fields when both are restricted, and a field starting with * counts as unrestricted.
+        domAndDow: dom.startsWith('*') || dow.startsWith('*'),
+        ...zone,
+      });
+    } catch (error) {
+      throw invalid(text, messageOf(error).replace(/^CronPattern: /, ''));
+    }
+  };
 }
 
 /**
