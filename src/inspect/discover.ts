@@ -4,9 +4,8 @@
 // only what the kernel vouches for counts: the binary /proc/PID/exe points
 // to, and the ids in /proc/PID/status. The /proc root is a parameter so tests
 // can point it at a fake tree.
-import type { spawnSync as SpawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { basename, isAbsolute, join, resolve } from 'node:path';
 import { ALL_VERSIONS, describeVersions, profileForVersion, type Profile } from '../format/profile.js';
 import { DEFAULT_TEXTFILE_DIR } from '../textfile/files.js';
@@ -230,9 +229,6 @@ const VERSION_TIMEOUT_MS = 3000;
  */
 export function exporterVersion(exporter: DiscoveredExporter, procRoot: string = DEFAULT_PROC_ROOT): string | undefined {
   const binaries = [join(procRoot, String(exporter.pid), 'exe'), ...(isAbsolute(exporter.executable) ? [exporter.executable] : [])];
-  // Required here, not imported: child_process (with net, dgram and streams) is a tenth of a
-  // start, and only a found node_exporter needs it. Node resolves built-ins from any path.
-  const { spawnSync } = createRequire('/')('node:child_process') as { spawnSync: typeof SpawnSync };
   for (const binary of binaries) {
     const result = spawnSync(binary, ['--version'], { encoding: 'utf8', timeout: VERSION_TIMEOUT_MS, stdio: ['ignore', 'pipe', 'pipe'] });
     const version = /version v?(\d+\.\d+\.\d+)/.exec(`${result.stdout ?? ''}${result.stderr ?? ''}`)?.[1];
