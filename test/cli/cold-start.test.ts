@@ -7,6 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProgram } from '../../src/cli/main.js';
 import { BIN, NODE, ROOT, tempDir } from '../helpers/cli.js';
+import { createTestIo } from '../helpers/io.js';
 
 const RECORD = join(ROOT, 'test', 'fixtures', 'node-floor', 'record-modules.cjs');
 
@@ -73,8 +74,7 @@ describe('cold start: only the named command is declared and loaded', () => {
   beforeAll(async () => ({ dir, cleanup } = await tempDir()));
   afterAll(async () => cleanup?.());
 
-  const quiet = { write: () => true };
-  const io = { argv: [], env: {}, stdin: [], stdout: quiet, stderr: quiet, now: Date.now, uid: 0, pid: 0, onSignal: () => () => {} };
+  const { io } = createTestIo();
   async function declared(args: string[]): Promise<string[]> {
     return (await createProgram(io, { exitCode: 0 }, args)).commands.map((command) => command.name());
   }
