@@ -24,6 +24,19 @@ const lazyChildProcess = {
     builder.onResolve({ filter: /^node:child_process$/ }, (args) =>
       args.importer.includes(`${join('node_modules', 'commander')}`) ? { path: 'child_process', namespace: 'lazy-builtin' } : undefined,
     );
+    // Our static imports of it (inspect/discover.ts probes node_exporter's version with spawnSync)
+    // get functions that require it on their first call: only the lock and `run` need it at all.
+    builder.onResolve({ filter: /^node:child_process$/ }, (args) =>
+      args.importer.startsWith(join(ROOT, 'src')) && args.kind === 'import-statement'
+        ? { path: 'child_process', namespace: 'lazy-spawn' }
+        : undefined,
+    );
+    builder.onLoad({ filter: /.*/, namespace: 'lazy-spawn' }, () => ({
+      contents: `export const spawn = (...args) => require('node:child_process').spawn(...args);
+export const spawnSync = (...args) => require('node:child_process').spawnSync(...args);`,
+      loader: 'js',
+      resolveDir: ROOT,
+    }));
     // require('node:process') reads every property of process to build the module's exports, and
     // on Node 18 that creates process.stdout and process.stderr (Node's stream modules): commander
     // gets the global process, which is the same object.

@@ -7,7 +7,7 @@ import { parseGoFloat } from '../format/number.js';
 import { updateTextfile } from '../textfile/update.js';
 import { addWriteOptions, collect, resolveDirectory, targetPath, writeOptions, type WriteFlags } from './common.js';
 import { parseDuration } from './duration.js';
-import type { CliIo } from './io.js';
+import type { CliIo, Registers } from './io.js';
 import { parseLabelOptions, parseSeriesSelector, withLabels } from './series.js';
 
 interface ObserveFlags extends WriteFlags {
@@ -112,7 +112,5 @@ function registerRules(program: Command, io: CliIo): void {
     });
 }
 
-export function registerAlertCommands(program: Command, io: CliIo): void {
-  registerObserve(program, io);
-  registerRules(program, io);
-}
+/** The commands of this module, in the order help lists them. */
+export const ALERT_COMMANDS: Registers = { observe: registerObserve, rules: registerRules };

@@ -1,9 +1,9 @@
 // completion: print the shell completion script for the commands defined.
 import type { Command } from 'commander';
 import { completionScript, SHELLS, type Shell } from './completion.js';
-import type { CliIo } from './io.js';
+import type { CliIo, Registers } from './io.js';
 
-export function registerCompletionCommand(program: Command, io: CliIo): void {
+function registerCompletion(program: Command, io: CliIo): void {
   program
     .command('completion')
     .description('print the bash or zsh completion script for promfile')
@@ -12,3 +12,5 @@ export function registerCompletionCommand(program: Command, io: CliIo): void {
       io.stdout.write(completionScript(program, shell));
     });
 }
+
+export const COMPLETION_COMMANDS: Registers = { completion: registerCompletion };

@@ -1,12 +1,12 @@
 // check, ls, gc: look at the whole textfile directory the way node_exporter
 // will, and keep it clean. This module declares the commands; each action is
-// in commands/<name>.ts.
+// in commands/<name>.ts, loaded when it runs.
 import type { Command, Option } from 'commander';
 import { nodeExporterOption } from './common.js';
-import type { CliIo, CommandContext } from './io.js';
-import { checkAction, type CheckFlags } from './commands/check.js';
-import { gcAction, type GcFlags } from './commands/gc.js';
-import { lsAction, type LsFlags } from './commands/ls.js';
+import type { CliIo, CommandContext, Registers } from './io.js';
+import type { CheckFlags } from './commands/check.js';
+import type { GcFlags } from './commands/gc.js';
+import type { LsFlags } from './commands/ls.js';
 
 function formatOption(program: Command): Option {
   return program.createOption('--format <format>', 'output format').choices(['text', 'json']).default('text');
@@ -15,7 +15,7 @@ function formatOption(program: Command): Option {
 const DIR_HELP =
   'textfile directory (default: $PROMFILE_DIR, else the directory of a running node_exporter, else /var/lib/prometheus/node-exporter)';
 
-export function registerInspectCommands(program: Command, io: CliIo, context: CommandContext): void {
+function registerCheck(program: Command, io: CliIo, context: CommandContext): void {
   program
     .command('check')
     .description('report everything node_exporter would drop or hide in the textfile directory (exit 1 when data is lost)')
@@ -28,15 +28,21 @@ export function registerInspectCommands(program: Command, io: CliIo, context: Co
     .option('--against <url>', "compare with a running node_exporter's /metrics (e.g. http://127.0.0.1:9100/metrics)")
     .option('--timeout <duration>', 'how long to wait for --against', '5s')
     .addOption(nodeExporterOption(program))
-    .action((source: string | undefined, flags: CheckFlags) => checkAction(io, context, source, flags));
+    .action(async (source: string | undefined, flags: CheckFlags) =>
+      (await import('./commands/check.js')).checkAction(io, context, source, flags),
+    );
+}
 
+function registerLs(program: Command, io: CliIo): void {
   program
     .command('ls')
     .description('list the textfiles: series, families, age, size, owner/mode, and whether node_exporter accepts each')
     .option('--dir <dir>', DIR_HELP)
     .addOption(formatOption(program))
-    .action((flags: LsFlags) => lsAction(io, flags));
+    .action(async (flags: LsFlags) => (await import('./commands/ls.js')).lsAction(io, flags));
+}
 
+function registerGc(program: Command, io: CliIo): void {
   program
     .command('gc')
     .description('delete stale .prom files, leftover temp files and old lock files nobody holds; prints each path it deletes')
@@ -46,5 +52,8 @@ export function registerInspectCommands(program: Command, io: CliIo, context: Co
       'delete .prom files not rewritten for this long (e.g. 7d); without it, only temp and lock leftovers go',
     )
     .option('--dry-run', 'list what would be deleted, delete nothing')
-    .action((flags: GcFlags) => gcAction(io, flags));
+    .action(async (flags: GcFlags) => (await import('./commands/gc.js')).gcAction(io, flags));
 }
+
+/** The commands of this module, in the order help lists them. */
+export const INSPECT_COMMANDS: Registers = { check: registerCheck, ls: registerLs, gc: registerGc };

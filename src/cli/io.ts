@@ -1,5 +1,6 @@
 // What the CLI layer gets from the process, injected so commands can be
 // tested in-process. Only src/cli.ts builds the real one.
+import type { Command } from 'commander';
 
 export interface CliIo {
   readonly argv: readonly string[];
@@ -22,3 +23,9 @@ export interface CommandContext {
   /** The warnings printed so far (for `--format json`). */
   warnings?: string[];
 }
+
+/** Declares one command (its options, help and action) on the program. */
+export type Register = (program: Command, io: CliIo, context: CommandContext) => void;
+
+/** A module's commands by name, in the order help lists them. */
+export type Registers = Readonly<Record<string, Register>>;

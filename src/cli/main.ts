@@ -3,7 +3,7 @@
 import { readFileSync, writeSync } from 'node:fs';
 import { Command as CommandClass, CommanderError, type Command } from 'commander';
 import { errnoOf, InputError, IoError, PromfileError } from '../errors.js';
-import type { CliIo, CommandContext } from './io.js';
+import type { CliIo, CommandContext, Register, Registers } from './io.js';
 import { addExamples } from './examples.js';
 import { setPausePoints } from '../textfile/pause.js';
 import { withHint } from './hints.js';
@@ -11,18 +11,18 @@ import { withHint } from './hints.js';
 // The version, inlined by the bundle step (scripts/bundle.mjs); unbundled, read from package.json.
 declare const PROMFILE_VERSION: string | undefined;
 
-type Register = (program: Command, io: CliIo, context: CommandContext) => void;
-
-// Each command's module is loaded only when that command runs: `promfile set`
-// in a cronjob should not pay for check, run or push (cold start is a goal).
-const loadWrite = async (): Promise<Register> => (await import('./write-commands.js')).registerWriteCommands;
-const loadRun = async (): Promise<Register> => (await import('./run-commands.js')).registerRunCommands;
-const loadPush = async (): Promise<Register> => (await import('./push-commands.js')).registerPushCommands;
-const loadInspect = async (): Promise<Register> => (await import('./inspect-commands.js')).registerInspectCommands;
-const loadAlert = async (): Promise<Register> => (await import('./alert-commands.js')).registerAlertCommands;
-const loadCompletion = async (): Promise<Register> => (await import('./completion-commands.js')).registerCompletionCommand;
-const ALL_COMMANDS = [loadWrite, loadRun, loadInspect, loadPush, loadAlert, loadCompletion];
-const COMMAND_MODULES: Readonly<Record<string, () => Promise<Register>>> = {
+// Each command's declaration is loaded only when that command runs, and only
+// that command is declared: `promfile set` in a cronjob should not pay for
+// check, run or push, nor for write's options (cold start is a goal).
+const loadWrite = async (): Promise<Registers> => (await import('./write-commands.js')).WRITE_COMMANDS;
+const loadRun = async (): Promise<Registers> => (await import('./run-commands.js')).RUN_COMMANDS;
+const loadPush = async (): Promise<Registers> => (await import('./push-commands.js')).PUSH_COMMANDS;
+const loadInspect = async (): Promise<Registers> => (await import('./inspect-commands.js')).INSPECT_COMMANDS;
+const loadAlert = async (): Promise<Registers> => (await import('./alert-commands.js')).ALERT_COMMANDS;
+const loadCompletion = async (): Promise<Registers> => (await import('./completion-commands.js')).COMPLETION_COMMANDS;
+/** Every command's module, in the order help lists them. */
+const ALL_MODULES = [loadWrite, loadRun, loadInspect, loadPush, loadAlert, loadCompletion];
+const MODULE_OF: Readonly<Record<string, () => Promise<Registers>>> = {
   set: loadWrite,
   write: loadWrite,
   unset: loadWrite,
@@ -35,14 +35,22 @@ const COMMAND_MODULES: Readonly<Record<string, () => Promise<Register>>> = {
   push: loadPush,
   observe: loadAlert,
   rules: loadAlert,
-  // The completion script lists every command.
-  completion: async () => {
-    const registers = await Promise.all(ALL_COMMANDS.map((load) => load()));
-    return (program, io, context) => registers.forEach((register) => register(program, io, context));
-  },
+  completion: loadCompletion,
 };
 
 const VERSION_FLAGS = new Set(['-V', '--version']);
+
+/** The register functions `args` needs: the named command's, none for --version, else all (help, suggestions, completion). */
+async function registersFor(args: readonly string[]): Promise<Register[]> {
+  const name = args[0];
+  // Own keys only: `promfile toString` is an unknown command, not Object.prototype's.
+  const load = name !== undefined && Object.hasOwn(MODULE_OF, name) ? MODULE_OF[name] : undefined;
+  // The completion script lists every command.
+  if (load && name !== 'completion') return [(await load())[name as string] as Register];
+  if (args.length === 1 && VERSION_FLAGS.has(name as string)) return [];
+  const modules = await Promise.all(ALL_MODULES.map((loadModule) => loadModule()));
+  return modules.flatMap((registers) => Object.values(registers));
+}
 
 /** Exit statuses, documented in README.md. */
 export const EXIT = { ok: 0, failure: 1, usage: 2, internal: 70 } as const;
@@ -63,10 +71,7 @@ export async function createProgram(io: CliIo, context: CommandContext, args: re
   program.allowExcessArguments(false);
   // Options after a command's arguments belong to it: `promfile run --job x ls -l`.
   program.enablePositionalOptions();
-  const named = args[0] === undefined ? undefined : COMMAND_MODULES[args[0]];
-  // `--version` needs no command; anything else unnamed (help, a typo to suggest for) needs all.
-  const loads = named ? [named] : args.length === 1 && VERSION_FLAGS.has(args[0] as string) ? [] : ALL_COMMANDS;
-  for (const load of loads) (await load())(program, io, context);
+  for (const register of await registersFor(args)) register(program, io, context);
   addExamples(program);
   return program;
 }

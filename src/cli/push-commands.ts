@@ -8,7 +8,7 @@ import { deletePushGroup, DEFAULT_PUSH_TIMEOUT_MS, pushFamilies, type PushGroup 
 import { parseLabelOptions, parseSeriesValues } from './series.js';
 import type { MetricFamily, MetricType, Problem } from '../format/types.js';
 import { collect, reportNotices, typeOption } from './common.js';
-import type { CliIo, CommandContext } from './io.js';
+import type { CliIo, CommandContext, Registers } from './io.js';
 import { parseGrouping, warnPushPersistence } from './push-options.js';
 
 interface PushFlags {
@@ -52,7 +52,7 @@ async function familiesToPush(args: string[], flags: PushFlags, io: CliIo): Prom
   return families;
 }
 
-export function registerPushCommands(program: Command, io: CliIo, context: CommandContext): void {
+function registerPush(program: Command, io: CliIo, context: CommandContext): void {
   program
     .command('push')
     .description(
@@ -87,3 +87,5 @@ export function registerPushCommands(program: Command, io: CliIo, context: Comma
       void context;
     });
 }
+
+export const PUSH_COMMANDS: Registers = { push: registerPush };

@@ -1,13 +1,16 @@
 // run and inc: wrap a batch job, and add to a counter that survives across
-// runs. This module declares them; each action is in commands/<name>.ts.
+// runs. This module declares them; each action is in commands/<name>.ts, loaded when it runs.
 import type { Command } from 'commander';
 import { addDirCheckOptions, addWriteOptions, collect, formatOption } from './common.js';
-import type { CliIo, CommandContext } from './io.js';
+import type { CliIo, CommandContext, Registers } from './io.js';
 import { addScheduleOptions } from './schedule-options.js';
-import { incAction, type IncFlags } from './commands/inc.js';
-import { EXIT_SKIPPED, runAction, type RunFlags } from './commands/run.js';
+import type { IncFlags } from './commands/inc.js';
+import type { RunFlags } from './commands/run.js';
 
-export function registerRunCommands(program: Command, io: CliIo, context: CommandContext): void {
+/** Exit status when --no-overlap skips a run (EX_TEMPFAIL: try again later). */
+export const EXIT_SKIPPED = 75;
+
+function registerRun(program: Command, io: CliIo, context: CommandContext): void {
   addDirCheckOptions(
     addScheduleOptions(
       program
@@ -37,8 +40,10 @@ export function registerRunCommands(program: Command, io: CliIo, context: Comman
     .option('--allow-instance', 'with --push: allow an instance/host label or this hostname')
     .option('-q, --quiet', 'with --push: do not print the reminder that pushed series never expire')
     .addOption(formatOption(program))
-    .action((command: string[], flags: RunFlags) => runAction(io, context, command, flags));
+    .action(async (command: string[], flags: RunFlags) => (await import('./commands/run.js')).runAction(io, context, command, flags));
+}
 
+function registerInc(program: Command, io: CliIo, context: CommandContext): void {
   addDirCheckOptions(
     addWriteOptions(
       program
@@ -53,5 +58,10 @@ export function registerRunCommands(program: Command, io: CliIo, context: Comman
     .option('--help-text <text>', 'HELP text of the counter')
     .option('--dry-run', 'print the resulting file to stdout and write nothing')
     .addOption(formatOption(program))
-    .action((seriesText: string, amountText: string, flags: IncFlags) => incAction(io, context, seriesText, amountText, flags));
+    .action(async (seriesText: string, amountText: string, flags: IncFlags) =>
+      (await import('./commands/inc.js')).incAction(io, context, seriesText, amountText, flags),
+    );
 }
+
+/** The commands of this module, in the order help lists them. */
+export const RUN_COMMANDS: Registers = { run: registerRun, inc: registerInc };

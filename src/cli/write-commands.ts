@@ -1,15 +1,15 @@
 // set, write, unset, rm: the commands that change one textfile. This module
-// declares them; each action is in commands/<name>.ts.
+// declares them, one register function each, so a start declares only the
+// command it runs; each action is in commands/<name>.ts, loaded when it runs.
 import type { Command } from 'commander';
 import { addDirCheckOptions, addLockOptions, addWriteOptions, collect, formatOption, typeOption, type WriteFlags } from './common.js';
-import type { CliIo, CommandContext } from './io.js';
+import type { CliIo, CommandContext, Registers } from './io.js';
 import type { OutputFlags } from './report.js';
-import { rmAction } from './commands/rm.js';
-import { setAction, type SetFlags } from './commands/set.js';
-import { unsetAction, type UnsetFlags } from './commands/unset.js';
-import { writeAction, type WriteCommandFlags } from './commands/write.js';
+import type { SetFlags } from './commands/set.js';
+import type { UnsetFlags } from './commands/unset.js';
+import type { WriteCommandFlags } from './commands/write.js';
 
-export function registerWriteCommands(program: Command, io: CliIo, context: CommandContext): void {
+function registerSet(program: Command, io: CliIo, context: CommandContext): void {
   addDirCheckOptions(
     addWriteOptions(
       program
@@ -28,8 +28,10 @@ export function registerWriteCommands(program: Command, io: CliIo, context: Comm
     .option('--replace', 'replace the whole file instead of merging into it')
     .option('--dry-run', 'print the resulting file to stdout and write nothing')
     .addOption(formatOption(program))
-    .action((args: string[], flags: SetFlags) => setAction(io, context, args, flags));
+    .action(async (args: string[], flags: SetFlags) => (await import('./commands/set.js')).setAction(io, context, args, flags));
+}
 
+function registerWrite(program: Command, io: CliIo, context: CommandContext): void {
   addDirCheckOptions(
     addWriteOptions(
       program
@@ -47,8 +49,12 @@ export function registerWriteCommands(program: Command, io: CliIo, context: Comm
     .option('--kill-after <duration>', 'after a timeout, SIGKILL the group this much later', '10s')
     .option('--dry-run', 'print the normalized file to stdout and write nothing')
     .addOption(formatOption(program))
-    .action((command: string[], flags: WriteCommandFlags) => writeAction(io, context, command, flags));
+    .action(async (command: string[], flags: WriteCommandFlags) =>
+      (await import('./commands/write.js')).writeAction(io, context, command, flags),
+    );
+}
 
+function registerUnset(program: Command, io: CliIo, context: CommandContext): void {
   addLockOptions(
     program
       .command('unset')
@@ -59,10 +65,15 @@ export function registerWriteCommands(program: Command, io: CliIo, context: Comm
     .option('--family', 'the arguments are metric names: remove all their series')
     .option('--dry-run', 'print the resulting file to stdout and write nothing')
     .addOption(formatOption(program))
-    .action((args: string[], flags: UnsetFlags) => unsetAction(io, context, args, flags));
+    .action(async (args: string[], flags: UnsetFlags) => (await import('./commands/unset.js')).unsetAction(io, context, args, flags));
+}
 
+function registerRm(program: Command, io: CliIo, context: CommandContext): void {
   addLockOptions(program.command('rm').description('delete a textfile (stale-metric clean-up); a missing file is not an error'))
     .option('--dry-run', 'say whether the file exists, and delete nothing')
     .addOption(formatOption(program))
-    .action((flags: WriteFlags & OutputFlags) => rmAction(io, context, flags));
+    .action(async (flags: WriteFlags & OutputFlags) => (await import('./commands/rm.js')).rmAction(io, context, flags));
 }
+
+/** The commands of this module, in the order help lists them. */
+export const WRITE_COMMANDS: Registers = { set: registerSet, write: registerWrite, unset: registerUnset, rm: registerRm };

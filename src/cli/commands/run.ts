@@ -9,12 +9,10 @@ import { targetPath, writeOptions, type WriteFlags } from '../common.js';
 import { positiveDuration } from '../duration.js';
 import type { CliIo, CommandContext } from '../io.js';
 import { parseGrouping, warnPushPersistence } from '../push-options.js';
+import { EXIT_SKIPPED } from '../run-commands.js';
 import { printReport, sameSeries, seriesBefore, seriesOfFile, type OutputFlags } from '../report.js';
 import { scheduleSettings, type ScheduleFlags } from '../schedule-options.js';
 import { parseLabelOptions } from '../series.js';
-
-/** Exit status when --no-overlap skips a run (EX_TEMPFAIL: try again later). */
-export const EXIT_SKIPPED = 75;
 
 /** Labels `run` refuses: Prometheus' target labels, and the ones run sets itself. */
 const RESERVED_LABELS: Readonly<Record<string, string>> = {
