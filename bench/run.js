@@ -278,6 +278,9 @@ async function bigWrite(input, bytes) {
   log(`write of ${BIG} series`);
   const dir = join(work, 'write');
   spawnSync('mkdir', ['-p', dir]);
+  // Its own directory: beside big.prom the directory check would (rightly) refuse the same series twice.
+  const lateDir = join(work, 'write-late');
+  spawnSync('mkdir', ['-p', lateDir]);
   const late = join(work, `in-${BIG}-late.txt`);
   writeFileSync(late, Buffer.concat([readFileSync(input), Buffer.from(LATE_HISTOGRAM)]));
   const commands = {
@@ -285,7 +288,7 @@ async function bigWrite(input, bytes) {
     cat: ['sh', ['-c', 'cat > "$1" && sync "$1"', 'sh', join(dir, 'cat.txt')], { stdinFile: input }],
     split: [NODE, [join(ROOT, 'bench', 'split.js')], { stdinFile: input }],
     promfile: [...promfile('write', '--dir', dir, '-f', 'big'), { stdinFile: input }],
-    late: [...promfile('write', '--dir', dir, '-f', 'late'), { stdinFile: late }],
+    late: [...promfile('write', '--dir', lateDir, '-f', 'late'), { stdinFile: late }],
     check: [...promfile('check', '--file-path', input), {}],
   };
   const promtool = version('promtool', ['--version']) ? 'promtool' : undefined;
@@ -294,7 +297,7 @@ async function bigWrite(input, bytes) {
   const r = await compare(commands, runs);
   const written = readFileSync(join(dir, 'big.prom'));
   const sameBytes = written.equals(readFileSync(input));
-  const lateSame = readFileSync(join(dir, 'late.prom')).equals(readFileSync(late));
+  const lateSame = readFileSync(join(lateDir, 'late.prom')).equals(readFileSync(late));
   const row = (label, m) => [label, fmtMs(m.ms), ratio(m.ms, r.sponge.ms), fmtMb(m.peakKb), ratio(m.peakKb * 1024, bytes)];
   const rows = [
     ['`sponge` (baseline)', fmtMs(r.sponge.ms), '1.00×', fmtMb(r.sponge.peakKb), '—'],
@@ -512,8 +515,11 @@ async function scaling(bigInput, bigBytes) {
   for (const size of sizes) {
     const input = size === BIG ? bigInput : join(work, `in-${size}.txt`);
     const bytes = size === BIG ? bigBytes : await generateFile(input, size);
+    // A directory of its own per size: the same series in two files would be refused by the directory check.
+    const sizeDir = join(dir, String(size));
+    spawnSync('mkdir', ['-p', sizeDir]);
     const r = await compare(
-      { w: [...promfile('write', '--dir', dir, '-f', `s${size}`), { stdinFile: input }] },
+      { w: [...promfile('write', '--dir', sizeDir, '-f', `s${size}`), { stdinFile: input }] },
       size >= 1_000_000 ? 3 : RUNS,
     );
     const us = ((r.w.ms - cold) * 1000) / size;
@@ -694,7 +700,7 @@ async function checkFilePath() {
   });
   const big = BIG.toLocaleString('en');
   goals.push([
-    `\`check --file-path\` of ${big} series ≤ 1.5× \`sponge\``,
+    `\`check --file-path\` of ${big} series ≤ 1.5× \`sponge\` (measured alone, 2 commands interleaved)`,
     ratio(r.check.ms, r.sponge.ms),
     verdict(r.check.ms <= 1.5 * r.sponge.ms),
   ]);
