@@ -1,6 +1,7 @@
 // What the commands print on stdout: `--format json` of the writing commands
 // (one object saying what happened to the file, for configuration
 // management's `changed_when`), and check's and ls's text or JSON.
+import { countSeries } from '../format/model.js';
 import { formatGoFloat } from '../format/number.js';
 import { readExposition } from '../format/parse.js';
 import type { Profile } from '../format/profile.js';
@@ -76,11 +77,6 @@ export function reportUpdate(
 /** The series before an update, when --format json will compare them. */
 export async function seriesBefore(flags: OutputFlags, path: string): Promise<Set<string> | undefined> {
   return flags.format === 'json' ? seriesOfFile(path) : undefined;
-}
-
-/** Number of samples. */
-export function countSeries(families: readonly MetricFamily[]): number {
-  return families.reduce((sum, family) => sum + family.samples.length, 0);
 }
 
 /** `3 errors`, `1 warning`. */

@@ -4,7 +4,7 @@
 // keeps the canonical bytes the scanner checked, and is copied to the output.
 import { FastScanner, type FastBlock } from './fast-scan.js';
 import { compareNames } from './names.js';
-import { parseExposition } from './parse.js';
+import { parseExposition, type ReadOptions } from './parse.js';
 import { renderFamily } from './render.js';
 import { stripMemberSuffix } from './shape.js';
 import type { MetricFamily } from './types.js';
@@ -13,6 +13,12 @@ import type { MetricFamily } from './types.js';
 export interface CopiedFamily {
   readonly stub: MetricFamily;
   readonly output: readonly Uint8Array[];
+}
+
+/** A file the scanner vouches for alone: its blocks by family name (in file order), and its series count. */
+export interface ScannedFile {
+  readonly blocks: ReadonlyMap<string, FastBlock>;
+  readonly series: number;
 }
 
 export interface SplitFile {
@@ -27,10 +33,10 @@ export interface SplitFile {
  * for it alone (an error, a warning or notice, a family resumed later, or
  * a block that is not one family): then only the strict path may judge it.
  */
-export function scanFile(bytes: Uint8Array): Map<string, FastBlock> | undefined {
+export function scanFile(bytes: Uint8Array, options: ReadOptions = {}): ScannedFile | undefined {
   const blocks = new Map<string, FastBlock>();
   let oneFamilyEach = true;
-  const scanner = new FastScanner({}, (block) => {
+  const scanner = new FastScanner(options, (block) => {
     const parsed = block.parsed;
     if (block.name === undefined) oneFamilyEach &&= parsed === undefined || parsed.length === 0;
     else if (parsed !== undefined && (parsed.length !== 1 || parsed[0]?.name !== block.name)) oneFamilyEach = false;
@@ -39,7 +45,12 @@ export function scanFile(bytes: Uint8Array): Map<string, FastBlock> | undefined 
   scanner.push(bytes);
   const result = scanner.end();
   if (result.error !== undefined || result.wholeFile || result.notices.length > 0 || !oneFamilyEach) return undefined;
-  return blocks;
+  return { blocks, series: result.series };
+}
+
+/** A family by its name and type only: all that the rules across families and files read of a copied one. */
+export function familyStub(name: string, block: FastBlock): MetricFamily {
+  return { name, type: block.type ?? 'untyped', help: undefined, samples: [] };
 }
 
 /** Names a change naming `names` may read: the names, and the histograms and summaries they would belong to. */
@@ -59,7 +70,7 @@ export function splitFile(blocks: ReadonlyMap<string, FastBlock>, wanted: Readon
   const copied = new Map<string, CopiedFamily>();
   for (const [name, block] of blocks) {
     if (wanted.has(name)) parsed.push(...(block.parsed ?? parseExposition(Buffer.concat(block.raw))));
-    else copied.set(name, { stub: { name, type: block.type ?? 'untyped', help: undefined, samples: [] }, output: block.output });
+    else copied.set(name, { stub: familyStub(name, block), output: block.output });
   }
   return { parsed: parsed.sort((a, b) => compareNames(a.name, b.name)), copied };
 }

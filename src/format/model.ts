@@ -9,6 +9,11 @@ import { boundLabel, memberSuffix } from './shape.js';
 /** HELP used when none is given: node_exporter merges files best when every family has one. */
 export const DEFAULT_HELP = 'Written by promfile.';
 
+/** Number of series (samples) in the families. */
+export function countSeries(families: readonly MetricFamily[]): number {
+  return families.reduce((sum, family) => sum + family.samples.length, 0);
+}
+
 export interface SeriesValue {
   readonly name: string;
   readonly labels: Labels;

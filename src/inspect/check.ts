@@ -7,8 +7,10 @@ import { errnoOf, IoError, messageOf, PromfileError } from '../errors.js';
 import { formatAge, formatMode, listDirectory, readableByNonRoot, type DirectoryEntry } from '../textfile/inventory.js';
 import { describeFileKind, readRegularFile } from '../textfile/files.js';
 import { mergeProblems } from '../format/merge.js';
+import { countSeries } from '../format/model.js';
 import { readExposition } from '../format/parse.js';
-import { FastScanner, type FastBlock } from '../format/fast-scan.js';
+import type { FastBlock } from '../format/fast-scan.js';
+import { familyStub, scanFile } from '../format/fast-file.js';
 import { Byte } from '../format/fast-line.js';
 import { ALL_VERSIONS, type Profile } from '../format/profile.js';
 import { escapeLabelValue } from '../format/render.js';
@@ -97,7 +99,7 @@ export function analyseTextfiles(sources: readonly SourceFile[], profile: Profil
       findings.push(finding(source.path, rule === 'empty-family' ? 'warning' : severity, rule, message, line));
     }
     if (accepted && families.length === 0) findings.push(emptyFileFinding(source.path));
-    files.push({ path: source.path, families, accepted, series: families.reduce((n, family) => n + family.samples.length, 0) });
+    files.push({ path: source.path, families, accepted, series: countSeries(families) });
     texts.set(source.path, new TextIndex(source.bytes));
   }
   findings.push(...mergeFindings(files, texts, profile));
@@ -163,29 +165,16 @@ function emptyFileFinding(path: string): Finding {
  * analysis. The file's `families` are parsed if asked for (--against).
  */
 function quickAnalysis(source: SourceFile, profile: Profile): Analysis | undefined {
-  const blocks: FastBlock[] = [];
-  let oneFamilyEach = true;
-  const scanner = new FastScanner({ profile }, (block) => {
-    if (block.parsed !== undefined && (block.parsed.length !== 1 || block.parsed[0]?.name !== block.name)) oneFamilyEach = false;
-    if (block.name !== undefined) blocks.push(block);
-  });
-  scanner.push(source.bytes);
-  const result = scanner.end();
-  if (result.error !== undefined || result.wholeFile || result.notices.length > 0 || !oneFamilyEach) return undefined;
+  const scanned = scanFile(source.bytes, { profile });
+  if (scanned === undefined) return undefined;
   const { path } = source;
-  const findings: Finding[] = blocks.length === 0 ? [emptyFileFinding(path)] : [];
-  for (const block of blocks)
+  const findings: Finding[] = scanned.blocks.size === 0 ? [emptyFileFinding(path)] : [];
+  for (const [name, block] of scanned.blocks)
     for (const label of TARGET_LABELS) {
       const line = firstLineWithLabel(block, label, profile);
-      if (line !== undefined)
-        findings.push(finding(path, 'warning', 'target-label', targetLabelMessage(label, block.name as string), line));
+      if (line !== undefined) findings.push(finding(path, 'warning', 'target-label', targetLabelMessage(label, name), line));
     }
-  const stubs = blocks.map((block): MetricFamily => ({
-    name: block.name as string,
-    type: block.type ?? 'untyped',
-    help: undefined,
-    samples: [],
-  }));
+  const stubs = [...scanned.blocks].map(([name, block]) => familyStub(name, block));
   const text = new TextIndex(source.bytes);
   for (const problem of mergeProblems([{ path, families: stubs }], profile))
     findings.push(finding(path, problem.severity, problem.rule, problem.message, text.familyLine(problem.family)));
@@ -193,7 +182,7 @@ function quickAnalysis(source: SourceFile, profile: Profile): Analysis | undefin
   const file: ParsedFile = {
     path,
     accepted: true,
-    series: result.series,
+    series: scanned.series,
     get families(): MetricFamily[] {
       return (families ??= readExposition(source.bytes, { profile }).families);
     },

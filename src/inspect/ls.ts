@@ -3,6 +3,7 @@
 // judged on its descriptor (it may have changed since the listing).
 import { readlink } from 'node:fs/promises';
 import { errnoOf, messageOf } from '../errors.js';
+import { countSeries } from '../format/model.js';
 import { readExposition } from '../format/parse.js';
 import { describeFileKind, readRegularFile } from '../textfile/files.js';
 import { formatMode, readableByNonRoot, type DirectoryEntry } from '../textfile/inventory.js';
@@ -51,7 +52,7 @@ export async function describeTextfile(entry: DirectoryEntry, now: number): Prom
   if ('error' in bytes) return { ...row, status: 'unreadable', problem: errnoOf(bytes.error) ?? messageOf(bytes.error) };
   const { families, problems } = readExposition(bytes);
   row.families = families.length;
-  row.series = families.reduce((n, family) => n + family.samples.length, 0);
+  row.series = countSeries(families);
   const error = problems.find((problem) => problem.severity === 'error');
   if (error) Object.assign(row, { status: 'invalid', problem: `${error.line === undefined ? '' : `line ${error.line}: `}${error.rule}` });
   else if (!readableByNonRoot(info)) Object.assign(row, { status: 'unreadable', problem: 'a non-root node_exporter cannot read it' });

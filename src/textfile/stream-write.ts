@@ -11,6 +11,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { ExpositionError } from '../errors.js';
 import { FastScanner, type FastBlock } from '../format/fast-scan.js';
+import { countSeries } from '../format/model.js';
 import { parseExposition, type ReadOptions } from '../format/parse.js';
 import { compareNames } from '../format/names.js';
 import { renderChunks } from '../format/render.js';
@@ -274,7 +275,7 @@ class BlockFile {
     for await (const chunk of input) parts.push(chunk);
     const notices: Problem[] = [];
     const families = parseExposition(Buffer.concat(parts), { ...strictOptions(options), onNotice: (notice) => notices.push(notice) });
-    const series = families.reduce((sum, family) => sum + family.samples.length, 0);
+    const series = countSeries(families);
     refuseEmpty(series, options);
     ftruncateSync(this.out.fd, 0);
     this.out.restart();

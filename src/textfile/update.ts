@@ -174,7 +174,7 @@ export async function updateTextfile(path: string, change: Change, options: Upda
  */
 async function updateByScan(at: string, path: string, change: Change, options: UpdateOptions): Promise<UpdateResult | undefined> {
   const bytes = await readTextfile(at);
-  const blocks = bytes === undefined ? undefined : scanFile(bytes);
+  const blocks = bytes === undefined ? undefined : scanFile(bytes)?.blocks;
   if (blocks === undefined) return undefined;
   const dirCheck = options.dirCheck !== false;
   const neighbours = dirCheck

@@ -194,7 +194,9 @@ describe('the scan of an existing file', () => {
   it('parses only the families a change names, and the histogram or summary such a name belongs to', () => {
     const families = Array.from({ length: 200 }, (_, i) => `# HELP m${i} M.\n# TYPE m${i} gauge\nm${i}{x="1"} ${i}\n`);
     const text = `${families.join('')}# TYPE h histogram\nh_bucket{le="+Inf"} 1\nh_sum 1\nh_count 1\n`;
-    const blocks = scanFile(Buffer.from(text));
+    const scanned = scanFile(Buffer.from(text));
+    expect(scanned?.series).toBe(203);
+    const blocks = scanned?.blocks;
     expect(blocks?.size).toBe(201);
     const split = splitFile(blocks as NonNullable<typeof blocks>, relatedNames(['m7', 'h_count']));
     expect(split.parsed.map((family) => family.name)).toEqual(['h', 'm7']);
