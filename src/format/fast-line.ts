@@ -144,6 +144,14 @@ export function canonicalValue(buf: Uint8Array, start: number, end: number, coun
   return canonical === text ? '' : canonical;
 }
 
+/** Whether the strict parser takes the value at buf[start, end) as it is: what canonicalValue checks, without the respelling. */
+export function isValidValue(buf: Uint8Array, start: number, end: number, counter: boolean): boolean {
+  const simple = simpleDecimal(buf, start, end);
+  if (simple !== 0) return simple === 1 || !counter;
+  const value = parseGoFloat(Buffer.from(buf.buffer, buf.byteOffset + start, end - start).toString('latin1'));
+  return value !== undefined && !(counter && value < 0);
+}
+
 /**
  * Decimals that JavaScript prints back unchanged: no sign but '-', no leading
  * or trailing zero, at most 15 significant digits, not below 1e-6. Returns 1

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import { ExpositionError } from '../../src/errors.js';
-import { scanChunks } from '../../src/format/fast-scan.js';
+import { FastScanner, scanChunks, type ScanMode } from '../../src/format/fast-scan.js';
 import { parseExposition, type ReadOptions } from '../../src/format/parse.js';
 import { renderExposition } from '../../src/format/render.js';
 import type { Problem } from '../../src/format/types.js';
@@ -134,6 +134,67 @@ describe('fast path and strict parser agree', () => {
     expect(strictOutcome(Buffer.from(text), {}).error).toMatchObject({ line: 3, rule: 'value' });
     const valid = '# TYPE a gauge\na{y="2",x="1"} 1.50\n';
     expect(fastOutcome(Buffer.from(valid), [], {})?.output).toBe('# TYPE a gauge\na{y="2",x="1"} 1.5\n');
+  });
+});
+
+/** Everything a scan reports but the output: the verdict, and each block's lines and bytes as onBlock sees them. */
+function scanReport(bytes: Uint8Array, size: number, options: ReadOptions, mode: ScanMode): unknown {
+  const blocks: unknown[] = [];
+  const scanner = new FastScanner(
+    options,
+    (block) =>
+      blocks.push({
+        name: block.name,
+        line: block.line,
+        series: block.series,
+        type: block.type,
+        parsed: block.parsed,
+        raw: Buffer.concat(block.raw).toString('latin1'),
+      }),
+    mode,
+  );
+  // With reusedChunks, every chunk is read into the same buffer, as readRegularFileChunks does, and spoilt after use.
+  const reused = Buffer.alloc(size);
+  for (let at = 0; at < bytes.length; at += size) {
+    const piece = bytes.subarray(at, at + size);
+    reused.set(piece);
+    const chunk = mode.reusedChunks === true ? reused.subarray(0, piece.length) : piece;
+    const more = scanner.push(chunk);
+    reused.fill(0x7b);
+    if (!more) break;
+  }
+  const { error, notices, wholeFile, families, series, strictBlocks } = scanner.end();
+  return { error, notices, wholeFile, families, series, strictBlocks, blocks };
+}
+
+describe('fast path for check: no output, one reused buffer', () => {
+  const CHECK: ScanMode = { reusedChunks: true, checkOnly: true };
+
+  it('reports what the copying scan reports, however the input is cut', () => {
+    fc.assert(
+      fc.property(documentText, fc.integer({ min: 1, max: 64 }), fc.constantFrom(...OPTION_SETS), (text, size, options) => {
+        const bytes = Buffer.from(text);
+        const whole = scanReport(bytes, bytes.length + 1, options, {});
+        expect(scanReport(bytes, size, options, CHECK)).toEqual(whole);
+        expect(scanReport(bytes, size, options, { reusedChunks: true })).toEqual(whole);
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  it('keeps no output and respells no value', () => {
+    const outputs: number[] = [];
+    const scanner = new FastScanner({}, (block) => outputs.push(block.output.length), CHECK);
+    scanner.push(Buffer.from('# TYPE a gauge\na{x="1"} 1.50\nb 2\n'));
+    expect(scanner.end()).toMatchObject({ error: undefined, series: 2, strictBlocks: 0 });
+    expect(outputs).toEqual([0, 0]);
+  });
+
+  it('copies what it keeps of a reused chunk: a block and a line cut by the end of the chunk', () => {
+    const text = '# TYPE a gauge\na{x="1"} 1\na{x="2"} 2\na{x="1"} 3\n';
+    // The duplicate on line 4 sends the block to the strict parser, which reads its first lines from the kept copies.
+    expect(scanReport(Buffer.from(text), 5, {}, CHECK)).toMatchObject({ error: { rule: 'duplicate-series', line: 4 } });
+    expect(scanReport(Buffer.from(text), 5, {}, CHECK)).toEqual(scanReport(Buffer.from(text), text.length, {}, {}));
   });
 });
 
