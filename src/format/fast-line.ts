@@ -146,10 +146,31 @@ export function canonicalValue(buf: Uint8Array, start: number, end: number, coun
 
 /** Whether the strict parser takes the value at buf[start, end) as it is: what canonicalValue checks, without the respelling. */
 export function isValidValue(buf: Uint8Array, start: number, end: number, counter: boolean): boolean {
-  const simple = simpleDecimal(buf, start, end);
-  if (simple !== 0) return simple === 1 || !counter;
+  // `-?digits(.digits)?` below 1e308 is a finite float: no string needed (the long digits of a float's spelling included).
+  if (readDecimal(buf, start, end) && decimal.intLength <= 308) return !decimal.negative || !counter;
   const value = parseGoFloat(Buffer.from(buf.buffer, buf.byteOffset + start, end - start).toString('latin1'));
   return value !== undefined && !(counter && value < 0);
+}
+
+/** The parts of the value readDecimal read last. */
+const decimal = { negative: false, intStart: 0, intLength: 0, fracStart: -1 };
+
+/** Is buf[start, end) exactly `-?digits(.digits)?`? Its parts are left in `decimal`. */
+function readDecimal(buf: Uint8Array, start: number, end: number): boolean {
+  let p = start;
+  decimal.negative = buf[p] === Byte.Minus;
+  if (decimal.negative) p++;
+  decimal.intStart = p;
+  while (p < end && CLASS[buf[p] as number] === DIGIT) p++;
+  decimal.intLength = p - decimal.intStart;
+  decimal.fracStart = -1;
+  if (decimal.intLength === 0) return false;
+  if (p === end) return true;
+  if (buf[p] !== Byte.Dot) return false;
+  const fracStart = ++p;
+  decimal.fracStart = fracStart;
+  while (p < end && CLASS[buf[p] as number] === DIGIT) p++;
+  return p === end && p > fracStart;
 }
 
 /**
@@ -158,19 +179,12 @@ export function isValidValue(buf: Uint8Array, start: number, end: number, counte
  * (non-negative), -1 (negative) or 0 (look closer).
  */
 function simpleDecimal(buf: Uint8Array, start: number, end: number): number {
-  let p = start;
-  const negative = buf[p] === Byte.Minus;
-  if (negative) p++;
-  const intStart = p;
-  while (p < end && CLASS[buf[p] as number] === DIGIT) p++;
-  const intLength = p - intStart;
-  if (intLength === 0 || (intLength > 1 && buf[intStart] === Byte.Zero)) return 0;
+  if (!readDecimal(buf, start, end)) return 0;
+  const { intStart, intLength, fracStart } = decimal;
+  if (intLength > 1 && buf[intStart] === Byte.Zero) return 0;
   let significant = intLength;
-  if (p < end) {
-    if (buf[p] !== Byte.Dot) return 0;
-    const fracStart = ++p;
-    while (p < end && CLASS[buf[p] as number] === DIGIT) p++;
-    if (p !== end || p === fracStart || buf[end - 1] === Byte.Zero) return 0;
+  if (fracStart !== -1) {
+    if (buf[end - 1] === Byte.Zero) return 0;
     if (intLength === 1 && buf[intStart] === Byte.Zero) {
       let zeros = 0;
       while (buf[fracStart + zeros] === Byte.Zero) zeros++;
@@ -179,7 +193,7 @@ function simpleDecimal(buf: Uint8Array, start: number, end: number): number {
     } else significant += end - fracStart;
   }
   if (significant > 15) return 0;
-  return negative ? -1 : 1;
+  return decimal.negative ? -1 : 1;
 }
 
 /**

@@ -8,6 +8,8 @@ import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import { ExpositionError } from '../../src/errors.js';
 import { FastScanner, scanChunks, type ScanMode } from '../../src/format/fast-scan.js';
+import { isValidValue } from '../../src/format/fast-line.js';
+import { parseGoFloat } from '../../src/format/number.js';
 import { parseExposition, type ReadOptions } from '../../src/format/parse.js';
 import { renderExposition } from '../../src/format/render.js';
 import type { Problem } from '../../src/format/types.js';
@@ -195,6 +197,38 @@ describe('fast path for check: no output, one reused buffer', () => {
     // The duplicate on line 4 sends the block to the strict parser, which reads its first lines from the kept copies.
     expect(scanReport(Buffer.from(text), 5, {}, CHECK)).toMatchObject({ error: { rule: 'duplicate-series', line: 4 } });
     expect(scanReport(Buffer.from(text), 5, {}, CHECK)).toEqual(scanReport(Buffer.from(text), text.length, {}, {}));
+  });
+});
+
+describe('value check of the check-only scan', () => {
+  const strictTakes = (text: string, counter: boolean): boolean => {
+    const value = parseGoFloat(text);
+    return value !== undefined && !(counter && value < 0);
+  };
+  const digits = (min: number, max: number): fc.Arbitrary<string> =>
+    fc.array(fc.constantFrom(...'0123456789'), { minLength: min, maxLength: max, size: 'max' }).map((list) => list.join(''));
+  const valueText = fc.oneof(
+    fc.double().map(String),
+    fc
+      .tuple(fc.constantFrom('', '-', '+'), digits(0, 20), fc.constantFrom('', '.', 'e', '.5', 'e-3'), digits(0, 20))
+      .map((parts) => parts.join('')),
+    // About the float64 range: 308 integer digits are below 1e308, 310 above its largest value.
+    fc
+      .tuple(fc.constantFrom('', '-'), fc.constantFrom('1', '9'), digits(305, 312), fc.constantFrom('', '.5'))
+      .map((parts) => parts.join('')),
+    fc.constantFrom('NaN', '+Inf', '-Inf', '1_0', '0x1', '1,5', '-0', '-0.0', '.5', '5.'),
+  );
+
+  it('takes a value only where the strict parser does, and every long plain decimal', () => {
+    fc.assert(
+      fc.property(valueText, fc.boolean(), (text, counter) => {
+        const bytes = Buffer.from(text, 'latin1');
+        const fast = isValidValue(bytes, 0, bytes.length, counter);
+        if (fast) expect(strictTakes(text, counter)).toBe(true);
+        if (/^\d{1,308}\.\d+$/.test(text)) expect(fast).toBe(true);
+      }),
+      { numRuns: RUNS * 5 },
+    );
   });
 });
 
