@@ -84,6 +84,27 @@ export function readLabels(buf: Uint8Array, pos: number): number {
   }
 }
 
+/**
+ * Whether the line buf[start, end) of a block the scanner checked on bytes
+ * (comments, blank lines, canonical samples from column 0) is a sample with
+ * the label `name`; undefined when it has another shape (the strict parser
+ * must read it).
+ */
+export function sampleHasLabel(buf: Uint8Array, start: number, end: number, name: Uint8Array): boolean | undefined {
+  const first = buf[start];
+  if (start === end || first === Byte.Hash || first === Byte.Space || first === Byte.Tab) return false;
+  const nameEnd = metricNameEnd(buf, start, end);
+  if (nameEnd === start) return undefined;
+  if (buf[nameEnd] === Byte.Space) return false;
+  if (buf[nameEnd] !== Byte.OpenBrace || readLabels(buf, nameEnd) === -1) return undefined;
+  for (let i = 0; i < labelCount; i++) {
+    const at = i * 4;
+    const nameStart = labelSpans[at] as number;
+    if ((labelSpans[at + 1] as number) - nameStart === name.length && startsWith(buf, nameStart, end, name)) return true;
+  }
+  return false;
+}
+
 /** How many labels the last successful readLabels found. */
 export let labelCount = 0;
 

@@ -11,7 +11,7 @@ import { countSeries } from '../format/model.js';
 import { readExposition } from '../format/parse.js';
 import type { FastBlock } from '../format/fast-scan.js';
 import { familyStub, FileScan, scanFile } from '../format/fast-file.js';
-import { Byte } from '../format/fast-line.js';
+import { Byte, sampleHasLabel } from '../format/fast-line.js';
 import { ALL_VERSIONS, type Profile } from '../format/profile.js';
 import { escapeLabelValue } from '../format/render.js';
 import type { Labels, MetricFamily, Rule, Severity } from '../format/types.js';
@@ -239,15 +239,21 @@ function firstLineWithLabel(block: FastBlock, label: string, profile: Profile): 
       const end = bytes.indexOf(Byte.Newline, at);
       line += countNewlines(bytes, counted, start);
       counted = start;
-      const sample = readExposition(`${bytes.toString('utf8', start, end === -1 ? bytes.length : end)}\n`, { profile }).families[0]
-        ?.samples[0];
-      if (sample !== undefined && label in sample.labels) return line;
+      const lineEnd = end === -1 ? bytes.length : end;
+      // A block checked on bytes has canonical sample lines: their label names are read without a parse.
+      const known = block.parsed === undefined ? sampleHasLabel(bytes, start, lineEnd, word) : undefined;
+      if (known ?? hasLabelByParse(bytes.toString('utf8', start, lineEnd), label, profile)) return line;
       if (end === -1) break;
       at = bytes.indexOf(word, end);
     }
     line += countNewlines(bytes, counted, bytes.length);
   }
   return undefined;
+}
+
+function hasLabelByParse(line: string, label: string, profile: Profile): boolean {
+  const sample = readExposition(`${line}\n`, { profile }).families[0]?.samples[0];
+  return sample !== undefined && label in sample.labels;
 }
 
 function countNewlines(bytes: Buffer, start: number, end: number): number {

@@ -99,6 +99,23 @@ describe('check of one file by scan', () => {
   });
 });
 
+describe('target-label lines read from the bytes of a checked block', () => {
+  it('tells a label from its name inside a value or in a longer name', async () => {
+    const text = [
+      '# TYPE a gauge',
+      'a{x="{job="} 1',
+      'a{x=",job=\\"",y="1"} 2',
+      'a{jobs="1"} 3',
+      'a{job_x="1"} 4',
+      'a{x="1",job=""} 5',
+      '',
+    ].join('\n');
+    expect(await compare(text, ALL_VERSIONS)).toBe(true);
+    const { findings } = await checkFile(join(dir, 'file.prom'));
+    expect(findings.map((f) => `${f.line} ${f.rule} ${f.message.split(' collides')[0]}`)).toEqual(['6 target-label label "job" of "a"']);
+  });
+});
+
 describe('check of a file larger than its read chunks', () => {
   /** Families of 4,000 series (about 150 KB each), so families and lines straddle the 1 MiB reads. */
   function bigText(lastLine: (family: number) => string): string {
