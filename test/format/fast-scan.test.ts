@@ -134,6 +134,20 @@ describe('fast path and strict parser agree', () => {
     const text = '# TYPE a gauge\na{y="2",x="1"} 1.50\na 0x\n';
     expect(fastOutcome(Buffer.from(text), [], {})).toEqual(strictOutcome(Buffer.from(text), {}));
     expect(strictOutcome(Buffer.from(text), {}).error).toMatchObject({ line: 3, rule: 'value' });
+    const long = [
+      '23.456000000000003',
+      '0.10000000000000001',
+      '1000000000000000000000',
+      '-0.0',
+      '00012.500000000000000001',
+      '1' + '0'.repeat(308),
+    ];
+    const longText = `# TYPE l gauge\n${long.map((value, i) => `l{i="${i}"} ${value}`).join('\n')}\n`;
+    expect(fastOutcome(Buffer.from(longText), [], {})).toEqual(strictOutcome(Buffer.from(longText), {}));
+    expect(fastOutcome(Buffer.from(longText), [], {})?.output).toContain('l{i="1"} 0.1\nl{i="2"} 1e+21\nl{i="3"} -0\n');
+    const outOfRange = `# TYPE o gauge\no 1${'0'.repeat(309)}\n`;
+    expect(fastOutcome(Buffer.from(outOfRange), [], {})).toEqual(strictOutcome(Buffer.from(outOfRange), {}));
+    expect(strictOutcome(Buffer.from(outOfRange), {}).error).toMatchObject({ rule: 'value', line: 2 });
     const valid = '# TYPE a gauge\na{y="2",x="1"} 1.50\n';
     expect(fastOutcome(Buffer.from(valid), [], {})?.output).toBe('# TYPE a gauge\na{y="2",x="1"} 1.5\n');
   });
