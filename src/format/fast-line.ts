@@ -154,13 +154,12 @@ export function compareRanges(buf: Uint8Array, a: number, aEnd: number, b: numbe
  * canonical spelling when it must be rewritten, undefined when the strict
  * parser must judge it (not a float, a timestamp, a negative counter).
  */
-export function canonicalValue(buf: Buffer, start: number, end: number, counter: boolean): string | undefined {
+export function canonicalValue(buf: Uint8Array, start: number, end: number, counter: boolean): string | undefined {
   const simple = simpleDecimal(buf, start, end);
   if (simple === 1) return '';
   if (simple === -1) return counter ? undefined : '';
-  const text = buf.toString('latin1', start, end);
-  // What simpleDecimal read: a plain decimal below 1e308 (a float's 17 digits) is read by Number as by Go, no regex needed.
-  const value = decimal.plain && decimal.intLength <= 308 ? Number(text) : parseGoFloat(text);
+  const text = Buffer.from(buf.buffer, buf.byteOffset + start, end - start).toString('latin1');
+  const value = parseGoFloat(text);
   if (value === undefined || (counter && value < 0)) return undefined;
   const canonical = formatGoFloat(value);
   return canonical === text ? '' : canonical;
@@ -175,15 +174,10 @@ export function isValidValue(buf: Uint8Array, start: number, end: number, counte
 }
 
 /** The parts of the value readDecimal read last. */
-const decimal = { plain: false, negative: false, intStart: 0, intLength: 0, fracStart: -1 };
+const decimal = { negative: false, intStart: 0, intLength: 0, fracStart: -1 };
 
-/** Is buf[start, end) exactly `-?digits(.digits)?`? The answer and the parts are left in `decimal`. */
+/** Is buf[start, end) exactly `-?digits(.digits)?`? Its parts are left in `decimal`. */
 function readDecimal(buf: Uint8Array, start: number, end: number): boolean {
-  decimal.plain = decimalShape(buf, start, end);
-  return decimal.plain;
-}
-
-function decimalShape(buf: Uint8Array, start: number, end: number): boolean {
   let p = start;
   decimal.negative = buf[p] === Byte.Minus;
   if (decimal.negative) p++;
