@@ -38,11 +38,9 @@ export async function readNeighbours(path: string, profile?: Profile): Promise<N
   return { files, helpOf: (name) => help.get(name) };
 }
 
-/** Whether `path`'s directory holds another *.prom file (one readdir). */
-export async function hasOtherTextfiles(path: string): Promise<boolean> {
-  const own = basename(path);
-  const names = await readdir(dirname(path)).catch(() => [] as string[]);
-  return names.some((name) => name !== own && name.endsWith('.prom'));
+/** Every family name of the other files. */
+export function namesIn(neighbours: Neighbours): Set<string> {
+  return new Set(neighbours.files.flatMap((file) => file.families.map((family) => family.name)));
 }
 
 /** The directory with `path` holding `families` (or absent, for undefined), in node_exporter's order. */
@@ -54,22 +52,29 @@ function withTarget(neighbours: Neighbours, path: string, families: readonly Met
 
 const key = (problem: MergeProblem): string => `${problem.file}\u0000${problem.rule}\u0000${problem.message}`;
 
+/** The target's current families; read only when needed (a function), since that can mean reading a large file. */
+export type FamiliesBefore = readonly MetricFamily[] | undefined | (() => Promise<readonly MetricFamily[] | undefined>);
+
 /**
  * Refuse `families` as the new content of `path` when node_exporter's merge
  * with the other files would drop any of them, or would newly drop a series
  * of another file because of them (`before`: the file's current families).
  */
-export function assertFitsDirectory(
+export async function assertFitsDirectory(
   path: string,
   families: readonly MetricFamily[],
   neighbours: Neighbours,
-  before: readonly MetricFamily[] | undefined,
+  before: FamiliesBefore,
   profile?: Profile,
-): void {
+): Promise<void> {
   const after = mergeProblems(withTarget(neighbours, path, families), profile).filter((problem) => problem.severity === 'error');
-  const existing = new Set(mergeProblems(withTarget(neighbours, path, before), profile).map(key));
-  const refused =
-    after.find((problem) => problem.file === path) ?? after.find((problem) => problem.other === path && !existing.has(key(problem)));
+  let refused = after.find((problem) => problem.file === path);
+  const hurt = after.filter((problem) => problem.other === path);
+  if (refused === undefined && hurt.length > 0) {
+    const current = typeof before === 'function' ? await before() : before;
+    const existing = new Set(mergeProblems(withTarget(neighbours, path, current), profile).map(key));
+    refused = hurt.find((problem) => !existing.has(key(problem)));
+  }
   if (!refused) return;
   const where = refused.file === path ? '' : `it would make node_exporter drop from ${basename(refused.file)}: `;
   throw new InputError(
