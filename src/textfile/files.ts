@@ -1,7 +1,7 @@
 // Files in the textfile directory: where they are, reading them, and
 // replacing them atomically (a new temp file in the same directory whose name
 // does not end in .prom, fsync, chmod, rename, fsync of the directory).
-import { constants, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readFileSync, type Stats } from 'node:fs';
 import { lstat, mkdir, open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { errnoOf, InputError, IoError, PromfileError } from '../errors.js';
@@ -90,6 +90,22 @@ export async function readRegularFile(path: string, options: { follow: boolean }
     return await handle.readFile();
   } finally {
     await handle.close();
+  }
+}
+
+/**
+ * readRegularFile without the event loop, for many small files read one after
+ * another (the other textfiles of a directory, before every write): four
+ * syscalls each instead of four round trips to the thread pool.
+ */
+export function readRegularFileSync(path: string, options: { follow: boolean }): Uint8Array {
+  const fd = openSync(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | (options.follow ? 0 : O_NOFOLLOW));
+  try {
+    const info = fstatSync(fd);
+    if (!info.isFile()) throw new IoError('ERR_UNSAFE_TARGET', `${path} is ${describeFileKind(info)}, not a regular file`);
+    return readFileSync(fd);
+  } finally {
+    closeSync(fd);
   }
 }
 

@@ -2,7 +2,7 @@
 // the new content goes through node_exporter's merge (format/merge.ts) with
 // them, and what the merge would drop is refused. Costs one read of the
 // directory per write (bench/neighbours.js measures it).
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { InputError } from '../errors.js';
 import { mergeProblems, type MergeFile, type MergeProblem } from '../format/merge.js';
@@ -10,6 +10,7 @@ import { readExposition } from '../format/parse.js';
 import { compareNames } from '../format/names.js';
 import type { Profile } from '../format/profile.js';
 import type { MetricFamily } from '../format/types.js';
+import { readRegularFileSync } from './files.js';
 
 /** The other *.prom files of a textfile's directory, as node_exporter reads them. */
 export interface Neighbours {
@@ -27,8 +28,9 @@ export async function readNeighbours(path: string, profile?: Profile): Promise<N
   for (const name of names) {
     const other = join(dir, name);
     if (other === path) continue;
-    const bytes = await readFile(other).catch(() => undefined);
-    if (bytes === undefined) continue; // a directory named *.prom, gone, or unreadable: `check` reports it
+    // Never blocks: a FIFO named *.prom is skipped like a directory, a file gone or unreadable (`check` reports them).
+    const bytes = readOrSkip(other);
+    if (bytes === undefined) continue;
     const { families, problems } = readExposition(bytes, profile ? { profile } : {});
     if (!problems.some((problem) => problem.wholeFile && problem.severity === 'error')) files.push({ path: other, families });
   }
@@ -36,6 +38,14 @@ export async function readNeighbours(path: string, profile?: Profile): Promise<N
   for (const file of files)
     for (const family of file.families) if (family.help && !help.has(family.name)) help.set(family.name, family.help);
   return { files, helpOf: (name) => help.get(name) };
+}
+
+function readOrSkip(path: string): Uint8Array | undefined {
+  try {
+    return readRegularFileSync(path, { follow: true });
+  } catch {
+    return undefined;
+  }
 }
 
 /** Every family name of the other files. */
