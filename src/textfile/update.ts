@@ -133,7 +133,7 @@ function assertNotEmpty(families: readonly MetricFamily[], allowEmpty: boolean |
 type Change = (current: MetricFamily[], neighbours: Neighbours) => MetricFamily[] | Promise<MetricFamily[]>;
 
 /** No other files: what a change sees with the directory check off. */
-const NO_NEIGHBOURS: Neighbours = { files: [], helpOf: () => undefined };
+const NO_NEIGHBOURS: Neighbours = { names: new Set(), filesFor: () => [], helpOf: () => undefined };
 
 /**
  * Under the target's lock: read the current families, compute the new ones,
