@@ -79,8 +79,8 @@ describe('a slow reader on a non-blocking stdout', () => {
     const child = spawn(process.execPath, [BIN, 'write', '--dir', dir, '-f', 'slow', '--dry-run'], { stdio: ['pipe', fd, 'pipe'] });
     closeSync(fd);
     let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.stdin.end(input);
+    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.stdin?.end(input);
     const status = await new Promise((resolve) => child.on('close', resolve));
     await readerDone;
     expect({ status, stderr }).toEqual({ status: 0, stderr: '' });
