@@ -90,12 +90,17 @@ export function relatedNames(names: Iterable<string>): Set<string> {
   return related;
 }
 
+/** The families of a block of a file the scanner vouches for (one, by scanFile's test). */
+export function parseBlock(block: FastBlock): readonly MetricFamily[] {
+  return block.parsed ?? parseExposition(Buffer.concat(block.raw));
+}
+
 /** Parse the blocks whose names are `wanted`; keep the others as bytes. */
 export function splitFile(blocks: ReadonlyMap<string, FastBlock>, wanted: ReadonlySet<string>): SplitFile {
   const parsed: MetricFamily[] = [];
   const copied = new Map<string, CopiedFamily>();
   for (const [name, block] of blocks) {
-    if (wanted.has(name)) parsed.push(...(block.parsed ?? parseExposition(Buffer.concat(block.raw))));
+    if (wanted.has(name)) parsed.push(...parseBlock(block));
     else copied.set(name, { stub: familyStub(name, block), output: block.output });
   }
   return { parsed: parsed.sort((a, b) => compareNames(a.name, b.name)), copied };

@@ -38,6 +38,7 @@ import { compareNames } from './names.js';
 import { stripMemberSuffix } from './shape.js';
 import { renderFamily } from './render.js';
 import { SeriesTable } from './series-table.js';
+import type { Profile } from './profile.js';
 import { METRIC_TYPES, type MetricFamily, type MetricType, type Problem } from './types.js';
 import { validateFamilies } from './validate.js';
 
@@ -149,6 +150,15 @@ function before(a: readonly number[], b: readonly number[]): boolean {
 
 const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
 
+export interface FastScanOptions extends ReadOptions {
+  /**
+   * The rules to judge a block by when the given ones refuse it: judgeByProfile's
+   * second judgement, made block by block (the rules that differ by version are
+   * rules of a line), so the input need not be held to judge it again.
+   */
+  readonly retryProfile?: () => Profile;
+}
+
 export class FastScanner {
   private readonly families = new Map<string, FamilyState>();
   private readonly withSamples = new Map<string, MetricType>();
@@ -179,7 +189,7 @@ export class FastScanner {
   private series = 0;
 
   constructor(
-    private readonly options: ReadOptions,
+    private readonly options: FastScanOptions,
     private readonly onBlock: (block: FastBlock) => void,
     private readonly mode: ScanMode = {},
   ) {}
@@ -489,7 +499,7 @@ export class FastScanner {
     this.out.take();
     this.strictBlocks++;
     const bytes = raw.length === 1 ? (raw[0] as Uint8Array) : Buffer.concat(raw);
-    const result = readSegment(decoder.decode(bytes), this.startLine, this.options);
+    const result = this.readStrictly(decoder.decode(bytes));
     this.record(result);
     if (result.fatal) {
       this.draining = true;
@@ -514,6 +524,13 @@ export class FastScanner {
       type: result.families[0]?.type,
       parsed: result.families,
     });
+  }
+
+  private readStrictly(text: string): SegmentResult {
+    const result = readSegment(text, this.startLine, this.options);
+    const retry = this.options.retryProfile;
+    if (retry === undefined || !result.problems.some((problem) => problem.severity === 'error')) return result;
+    return readSegment(text, this.startLine, { ...this.options, profile: retry() });
   }
 
   private record(result: SegmentResult): void {

@@ -75,7 +75,8 @@ export function mergeProblems(files: readonly MergeFile[], profile: Profile = AL
         }
         registered.set(family.name, { file: file.path, help, type: family.type });
       }
-      duplicateProblems(family, file.path, seen, add);
+      // A series is a duplicate only of one in another file's family of the same name.
+      if ((filesByName.get(family.name)?.length ?? 0) > 1) duplicateProblems(family, file.path, seen, add);
     }
   }
   return problems;

@@ -36,11 +36,16 @@ export function judgeByProfile<T>(
   again: (found: Profile) => T = judge,
 ): T {
   if (typeof profile !== 'function') return judge(profile);
-  try {
-    return judge(undefined);
-  } catch (error) {
+  const retry = (error: unknown): T => {
     if (!(error instanceof InputError)) throw error;
     return again(profile());
+  };
+  try {
+    const verdict = judge(undefined);
+    // An asynchronous judgement refuses by rejecting.
+    return verdict instanceof Promise ? (verdict.catch(retry) as T) : verdict;
+  } catch (error) {
+    return retry(error);
   }
 }
 

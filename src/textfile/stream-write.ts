@@ -6,20 +6,30 @@
 // - for a family that resumes later (only the whole input, parsed strictly,
 //   can say what it means), the input so far is recovered from the output
 //   (families the writer copied unchanged) and from a spool file (the rest).
+// The directory check needs only the families that share a name with another
+// file, read back from the same places once the input has ended; every other
+// family takes part in it by its name and type alone.
 import { closeSync, ftruncateSync, openSync, readSync, unlinkSync, writevSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { ExpositionError } from '../errors.js';
-import { FastScanner, type FastBlock } from '../format/fast-scan.js';
+import { FastScanner, type FastBlock, type FastScanOptions } from '../format/fast-scan.js';
+import { scanFile, splitFile } from '../format/fast-file.js';
 import { countSeries } from '../format/model.js';
 import { parseExposition, type ReadOptions } from '../format/parse.js';
 import { compareNames } from '../format/names.js';
+import { judgeByProfile, type Profile, type ProfileChoice } from '../format/profile.js';
 import { renderChunks } from '../format/render.js';
-import type { Problem } from '../format/types.js';
-import { prepareDirectory, replaceFileAtomically, tempPathFor, type WriteOptions } from './files.js';
+import type { MetricFamily, MetricType, Problem } from '../format/types.js';
+import { prepareDirectory, readTextfile, replaceFileAtomically, tempPathFor, type WriteOptions } from './files.js';
 import { withLock } from './lock.js';
+import { assertFitsDirectory, namesIn, readNeighbours, type Neighbours } from './neighbours.js';
 
-export interface StreamWriteOptions extends WriteOptions, ReadOptions {
+export interface StreamWriteOptions extends WriteOptions, Omit<ReadOptions, 'profile'> {
+  /** Refuse what node_exporter's merge with the directory's other *.prom files would drop. Default true. */
+  readonly dirCheck?: boolean;
+  /** The node_exporter versions to judge by; a function finds them only when the strictest rules refuse. */
+  readonly profile?: ProfileChoice;
   /** Lock wait in milliseconds. */
   readonly lockTimeoutMs?: number;
   /** Write a file with no samples. Default false: empty input is refused. */
@@ -77,8 +87,9 @@ export async function writeExpositionStream(
       async () => {
         started = true;
         let counts = { families: 0, series: 0 };
+        const neighbours = options.dirCheck === false ? undefined : await readNeighbours(path, givenProfile(options));
         await replaceFileAtomically(path, options, async (handle) => {
-          counts = await streamInto(handle, path, input, options);
+          counts = await streamInto(handle, path, input, options, neighbours);
         });
         return { path, ...counts };
       },
@@ -93,7 +104,7 @@ export async function writeExpositionStream(
 
 /** Read all of `input` and throw its first problem, writing nothing. */
 async function validateOnly(input: Input, options: StreamWriteOptions): Promise<void> {
-  const scanner = new FastScanner(options, () => undefined);
+  const scanner = new FastScanner(scanOptions(options), () => undefined);
   const taken: Uint8Array[] = [];
   for await (const chunk of input) {
     const bytes = chunk;
@@ -103,17 +114,39 @@ async function validateOnly(input: Input, options: StreamWriteOptions): Promise<
   const result = scanner.end();
   if (result.wholeFile) {
     for await (const chunk of input) taken.push(chunk);
-    parseExposition(Buffer.concat(taken), strictOptions(options));
+    parseStrictly(Buffer.concat(taken), options);
   } else if (result.error) throw new ExpositionError(result.error, options.source);
 }
 
-function strictOptions(options: StreamWriteOptions): ReadOptions & { source?: string } {
+function strictOptions(options: StreamWriteOptions, profile = givenProfile(options)): ReadOptions & { source?: string } {
   const { stripTimestamps, allowMissingFinalNewline, source } = options;
   return {
     ...(stripTimestamps === undefined ? {} : { stripTimestamps }),
     ...(allowMissingFinalNewline === undefined ? {} : { allowMissingFinalNewline }),
     ...(source === undefined ? {} : { source }),
+    ...(profile === undefined ? {} : { profile }),
   };
+}
+
+/** The profile given outright; undefined (the strictest rules) for one found on demand. */
+function givenProfile(options: StreamWriteOptions): Profile | undefined {
+  return typeof options.profile === 'function' ? undefined : options.profile;
+}
+
+/** The scanner judges by the given profile, and a block it refuses again by one found on demand. */
+function scanOptions(options: StreamWriteOptions): FastScanOptions {
+  const retry = typeof options.profile === 'function' ? { retryProfile: options.profile } : {};
+  return { ...strictOptions(options), ...retry };
+}
+
+/** The whole input, parsed strictly and judged as the whole-input `write` judges it. */
+function parseStrictly(bytes: Uint8Array, options: StreamWriteOptions, onNotice?: (notices: Problem[]) => void): MetricFamily[] {
+  return judgeByProfile(options.profile, (profile) => {
+    const notices: Problem[] = [];
+    const families = parseExposition(bytes, { ...strictOptions(options, profile), onNotice: (notice) => notices.push(notice) });
+    onNotice?.(notices);
+    return families;
+  });
 }
 
 async function streamInto(
@@ -121,18 +154,21 @@ async function streamInto(
   path: string,
   input: Input,
   options: StreamWriteOptions,
+  neighbours: Neighbours | undefined,
 ): Promise<{ families: number; series: number }> {
   const file = new BlockFile(handle.fd, path);
   try {
-    const scanner = new FastScanner(options, (block) => file.add(block));
+    const scanner = new FastScanner(scanOptions(options), (block) => file.add(block));
     let more = true;
     for await (const chunk of input) {
       more = scanner.push(chunk);
       if (!more) break;
     }
     const result = scanner.end();
-    if (result.wholeFile) return await file.rewriteStrictly(scanner.pending, input, options);
+    if (result.wholeFile) return await file.rewriteStrictly(scanner.pending, input, options, neighbours);
     if (result.error) throw new ExpositionError(result.error, options.source);
+    if (neighbours)
+      await checkDirectory(path, (wanted, profile) => file.familiesFor(wanted, strictOptions(options, profile)), neighbours, options);
     refuseEmpty(result.series, options);
     file.finish();
     for (const notice of result.notices) options.onNotice?.(notice);
@@ -141,6 +177,46 @@ async function streamInto(
     file.close();
   }
 }
+
+/** Reads the families of the new file: those named `wanted` in full, the rest by name and type. */
+type FamiliesFor = (wanted: ReadonlySet<string>, profile: Profile | undefined) => MetricFamily[];
+
+/**
+ * updateTextfile's directory check, on the families that share a name with
+ * another file (read back as asked, for the neighbours of each judgement);
+ * the current file is read only if the new one would hurt another file.
+ */
+async function checkDirectory(path: string, familiesFor: FamiliesFor, neighbours: Neighbours, options: StreamWriteOptions): Promise<void> {
+  const judge = (others: Neighbours, profile: Profile | undefined): Promise<void> => {
+    const wanted = namesIn(others);
+    const before = (): Promise<MetricFamily[] | undefined> => currentFamilies(path, wanted, strictOptions(options, profile));
+    return assertFitsDirectory(path, familiesFor(wanted, profile), others, before, profile);
+  };
+  await judgeByProfile<Promise<void>>(
+    options.profile,
+    (given) => judge(neighbours, given),
+    async (found) => judge(await readNeighbours(path, found), found),
+  );
+}
+
+/** The target's families as they are now (the `wanted` ones in full), or undefined when it is absent or unreadable as exposition. */
+async function currentFamilies(path: string, wanted: ReadonlySet<string>, read: ReadOptions): Promise<MetricFamily[] | undefined> {
+  const bytes = await readTextfile(path);
+  if (bytes === undefined) return undefined;
+  const scanned = scanFile(bytes, read);
+  if (scanned !== undefined) {
+    const { parsed, copied } = splitFile(scanned.blocks, wanted);
+    return [...parsed, ...[...copied.values()].map((entry) => entry.stub)].sort(byName);
+  }
+  try {
+    return parseExposition(bytes, read);
+  } catch (error) {
+    if (error instanceof ExpositionError) return undefined;
+    throw error;
+  }
+}
+
+const byName = (a: MetricFamily, b: MetricFamily): number => compareNames(a.name, b.name);
 
 function refuseEmpty(series: number, options: StreamWriteOptions): void {
   if (series === 0 && !options.allowEmpty) {
@@ -210,12 +286,19 @@ interface Recovered {
   readonly length: number;
 }
 
+/** The families of one block, by name and type, and where its input can be read back. */
+interface Named {
+  readonly families: ReadonlyArray<readonly [string, MetricType]>;
+  readonly recovered: number;
+}
+
 /** The temp file, filled block by block in input order. */
 class BlockFile {
   private readonly out: Appender;
   private readonly placed: Placed[] = [];
   private sorted = true;
   private readonly recovered: Recovered[] = [];
+  private readonly named: Named[] = [];
   private spool: Appender | undefined;
 
   constructor(
@@ -236,10 +319,30 @@ class BlockFile {
       spool.append(block.raw);
       this.recovered.push({ fromSpool: true, start: spoolStart, length: spool.end - spoolStart });
     }
+    const families = block.parsed?.map((family) => [family.name, family.type] as const) ?? [];
+    if (block.parsed === undefined && block.name !== undefined) families.push([block.name, block.type ?? 'untyped']);
+    if (families.length > 0) this.named.push({ families, recovered: this.recovered.length - 1 });
     if (length === 0 || block.name === undefined) return;
     const previous = this.placed[this.placed.length - 1];
     if (previous && compareNames(previous.name, block.name) > 0) this.sorted = false;
     this.placed.push({ name: block.name, start, length });
+  }
+
+  /** The families written so far: those named `wanted` parsed again from their input, the others as stubs. */
+  familiesFor(wanted: ReadonlySet<string>, read: ReadOptions): MetricFamily[] {
+    this.out.flush();
+    this.spool?.flush();
+    const families: MetricFamily[] = [];
+    for (const block of this.named) {
+      if (block.families.some(([name]) => wanted.has(name))) families.push(...parseExposition(this.inputOf(block.recovered), read));
+      else for (const [name, type] of block.families) families.push({ name, type, help: undefined, samples: [] });
+    }
+    return families.sort(byName);
+  }
+
+  private inputOf(index: number): Uint8Array {
+    const range = this.recovered[index] as Recovered;
+    return readRange(range.fromSpool ? (this.spool as Appender).fd : this.out.fd, range.start, range.length);
   }
 
   /** All written; families put in name order when they came in another. */
@@ -265,16 +368,16 @@ class BlockFile {
     pending: readonly Uint8Array[],
     input: Input,
     options: StreamWriteOptions,
+    neighbours: Neighbours | undefined,
   ): Promise<{ families: number; series: number }> {
     this.out.flush();
     this.spool?.flush();
-    const parts: Uint8Array[] = this.recovered.map((range) =>
-      readRange(range.fromSpool ? (this.spool as Appender).fd : this.out.fd, range.start, range.length),
-    );
+    const parts: Uint8Array[] = this.recovered.map((_, index) => this.inputOf(index));
     parts.push(...pending);
     for await (const chunk of input) parts.push(chunk);
-    const notices: Problem[] = [];
-    const families = parseExposition(Buffer.concat(parts), { ...strictOptions(options), onNotice: (notice) => notices.push(notice) });
+    let notices: Problem[] = [];
+    const families = parseStrictly(Buffer.concat(parts), options, (found) => (notices = found));
+    if (neighbours) await checkDirectory(this.path, () => families, neighbours, options);
     const series = countSeries(families);
     refuseEmpty(series, options);
     ftruncateSync(this.out.fd, 0);

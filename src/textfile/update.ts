@@ -14,7 +14,7 @@ import { judgeByProfile, type ProfileChoice } from '../format/profile.js';
 import type { MetricFamily, Problem } from '../format/types.js';
 import { assertWritable } from '../format/validate.js';
 import { compareNames } from '../format/names.js';
-import { assertFitsDirectory, readNeighbours, type Neighbours } from './neighbours.js';
+import { assertFitsDirectory, namesIn, readNeighbours, type Neighbours } from './neighbours.js';
 
 export interface UpdateOptions extends WriteOptions, PinOptions {
   /** Lock wait in milliseconds. */
@@ -108,17 +108,17 @@ async function checkDirectory(
   profile: UpdateOptions['profile'],
   usable: (neighbours: Neighbours) => boolean = () => true,
 ): Promise<boolean> {
-  // The first judgement is synchronous, so its refusal is caught; the second reads the found profile's neighbours.
-  return judgeByProfile<boolean | Promise<boolean>>(
+  // The second judgement reads the found profile's neighbours.
+  return judgeByProfile<Promise<boolean>>(
     profile,
-    (given) => {
-      assertFitsDirectory(path, families, neighbours, existing, given);
+    async (given) => {
+      await assertFitsDirectory(path, families, neighbours, existing, given);
       return true;
     },
     async (found) => {
       const again = await readNeighbours(path, found);
       if (!usable(again)) return false;
-      assertFitsDirectory(path, families, again, existing, found);
+      await assertFitsDirectory(path, families, again, existing, found);
       return true;
     },
   );
@@ -133,7 +133,7 @@ function assertNotEmpty(families: readonly MetricFamily[], allowEmpty: boolean |
 type Change = (current: MetricFamily[], neighbours: Neighbours) => MetricFamily[] | Promise<MetricFamily[]>;
 
 /** No other files: what a change sees with the directory check off. */
-const NO_NEIGHBOURS: Neighbours = { files: [], helpOf: () => undefined };
+const NO_NEIGHBOURS: Neighbours = { names: new Set(), filesFor: () => [], helpOf: () => undefined };
 
 /**
  * Under the target's lock: read the current families, compute the new ones,
@@ -212,11 +212,6 @@ async function updateByScan(at: string, path: string, change: Change, options: U
 
 function withSamples(families: readonly MetricFamily[]): MetricFamily[] {
   return families.filter((family) => family.samples.length > 0);
-}
-
-/** Every family name of the other files. */
-function namesIn(neighbours: Neighbours): Set<string> {
-  return new Set(neighbours.files.flatMap((file) => file.families.map((family) => family.name)));
 }
 
 /**

@@ -251,6 +251,28 @@ describe('write', () => {
     expect(await readFile(join(dir, 't.prom'), 'utf8')).toBe('# TYPE a untyped\na 1\n# TYPE b untyped\nb 2\n');
   });
 
+  it('judges stdin by --node-exporter, with or without other files in the directory', async () => {
+    const dir = await freshDir();
+    const quoted = '{"a_b"} 1\n'; // a quoted legacy name: node_exporter 1.9 reads it, 1.5 rejects the file
+    const refused = promfile(['write', '--dir', dir, '-f', 'q', '--node-exporter', '1.5'], { input: quoted });
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toMatch(/line 1: metric name "a_b" is quoted: node_exporter 1\.5 rejects the whole file/);
+    for (const others of [[], ['other.prom']]) {
+      for (const name of others) await writeFile(join(dir, name), 'other 1\n');
+      const result = promfile(['write', '--dir', dir, '-f', 'q', '--node-exporter', '1.9'], { input: quoted });
+      expect(result).toMatchObject({ status: 0, stderr: '' });
+      expect(await readFile(join(dir, 'q.prom'), 'utf8')).toBe('# TYPE a_b untyped\na_b 1\n');
+    }
+  });
+
+  it('refuses a name node_exporter keeps for itself, also in a directory with no other file', async () => {
+    const dir = await freshDir();
+    const result = promfile(['write', '--dir', dir, '-f', 'own'], { input: 'node_textfile_scrape_error 0\n' });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(/^promfile: .*own\.prom: metric "node_textfile_scrape_error" is node_exporter's own.*\n$/);
+    expect(await visibleFiles(dir)).toEqual([]);
+  });
+
   it('--dry-run prints the normalized file and writes nothing', async () => {
     const dir = await freshDir();
     const result = promfile(['write', '--dir', dir, '-f', 'd', '--dry-run'], { input: 'x{b="2",a="1"}   3\n' });

@@ -1,6 +1,7 @@
 // A closed stdout or stderr (`| head`, `2>&1 | true`) must not change what
 // promfile writes or records: the reader going away is not the job failing.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, constants, openSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -52,5 +53,39 @@ describe('a closed stdout', () => {
     const result = await withClosedOutput(['write', '--dir', dir, '-f', 'dry', '--dry-run'], 'stdout', input);
     expect(result).toEqual({ status: 0, other: '' });
     expect(await readdir(dir)).not.toContain('dry.prom');
+  });
+});
+
+describe('a slow reader on a non-blocking stdout', () => {
+  it('gets all of the output: a full pipe (EAGAIN) hands the rest to a stream that waits', async () => {
+    // A FIFO whose reader waits a second before reading, opened for writing with
+    // O_NONBLOCK (shared with promfile, which inherits the open file): more than the
+    // pipe holds makes promfile's direct write fail with EAGAIN.
+    const fifo = join(dir, 'slow-fifo');
+    const copy = join(dir, 'slow-copy');
+    expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+    const reader = spawn('sh', ['-c', 'exec 3<"$1"; sleep 1; cat <&3 >"$2"', 'sh', fifo, copy], { stdio: 'ignore' });
+    const readerDone = new Promise((resolve) => reader.on('close', resolve));
+    let fd: number | undefined;
+    for (let tries = 0; fd === undefined && tries < 200; tries++) {
+      try {
+        fd = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
+      } catch {
+        await new Promise((resolve) => setTimeout(resolve, 25)); // ENXIO until the reader has opened it
+      }
+    }
+    if (fd === undefined) throw new Error('the reader never opened the FIFO');
+    const input = Array.from({ length: 20000 }, (_, i) => `slow_series{i="${i}"} ${i}\n`).join('');
+    const child = spawn(process.execPath, [BIN, 'write', '--dir', dir, '-f', 'slow', '--dry-run'], { stdio: ['pipe', fd, 'pipe'] });
+    closeSync(fd);
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.stdin?.end(input);
+    const status = await new Promise((resolve) => child.on('close', resolve));
+    await readerDone;
+    expect({ status, stderr }).toEqual({ status: 0, stderr: '' });
+    const printed = await readFile(copy, 'utf8');
+    expect(printed.length).toBeGreaterThan(256 * 1024); // far more than a pipe holds
+    expect(printed).toBe(`# TYPE slow_series untyped\n${input}`);
   });
 });

@@ -1,9 +1,10 @@
 // A 600 MB input goes through `promfile write` (no V8 string-length failure,
 // memory bounded by the largest family, not the input), byte for byte, with a
-// histogram at the very end that the strict parser must take over late.
+// histogram at the very end that the strict parser must take over late, and
+// checked against the other textfiles of its directory.
 // One run, on a generated temp file; timing goals live in bench/, not here.
 import { spawn } from 'node:child_process';
-import { closeSync, openSync, readFileSync, readSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, tempDir } from '../helpers/cli.js';
@@ -102,7 +103,15 @@ describe('a 600 MB input', () => {
 
   it('is written byte for byte, in bounded memory, histogram and all', async () => {
     expect(size).toBeGreaterThan(600_000_000);
-    // Not a *.prom name: with another textfile beside it, write would parse whole to check the directory (and refuse this size).
+    // Other textfiles beside it: one shares a family with the input (read back for the directory check), one does not.
+    writeFileSync(
+      join(dir, 'apt.prom'),
+      '# HELP apt_upgrades_pending Pending.\n# TYPE apt_upgrades_pending gauge\napt_upgrades_pending 3\n',
+    );
+    writeFileSync(
+      join(dir, 'shared.prom'),
+      '# HELP big_family_0500 A large family.\n# TYPE big_family_0500 gauge\nbig_family_0500{instance="elsewhere",shard="x"} 1\n',
+    );
     const output = join(dir, 'out.prom');
     const result = await runWrite(join(dir, 'input.txt'), output);
     expect(result.stderr).toBe('');

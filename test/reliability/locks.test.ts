@@ -249,6 +249,17 @@ describe('locks the kernel releases', () => {
     const onFifo = promfile(['set', '--dir', dir, '-f', 'y', '--lock-timeout', '1s', 'm', '1']);
     expect(onFifo.status).toBe(1);
     expect(onFifo.stderr).toContain('is a FIFO, not a regular file');
+    // A FIFO among the other textfiles holds up no write of another file (the directory check skips it, as check reports it).
+    const writes = [
+      { args: ['set', '--dir', dir, '-f', 'beside', 'm', '1'] },
+      { args: ['inc', '--dir', dir, '-f', 'beside', 'm_total'] },
+      { args: ['write', '--dir', dir, '-f', 'written'], input: 'w 1\n' },
+    ];
+    for (const { args, input } of writes) {
+      const result = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 20_000, input: input ?? '' });
+      expect(result.signal, `${args[0]} hung on a FIFO beside its target`).toBeNull();
+      expect(result.status, result.stderr).toBe(0);
+    }
   });
 
   it('finding 7: a directory at the lock name, or a lock file the caller cannot open, fails at once instead of spinning', () => {

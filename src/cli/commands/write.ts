@@ -4,7 +4,6 @@ import { setFlagsFromString } from 'node:v8';
 import { ExpositionError, InputError } from '../../errors.js';
 import { judgeByProfile, type Profile } from '../../format/profile.js';
 import type { MetricFamily, Problem } from '../../format/types.js';
-import { hasOtherTextfiles } from '../../textfile/neighbours.js';
 import { writeExpositionStream } from '../../textfile/stream-write.js';
 import { updateTextfile } from '../../textfile/update.js';
 import { reportNotices, targetPath, writeOptions, type WriteFlags } from '../common.js';
@@ -17,7 +16,7 @@ export async function writeAction(io: CliIo, context: CommandContext, command: s
   const path = targetPath(flags, io);
   const before = await seriesBefore(flags, path);
   const options = await writeOptions(flags, io, path);
-  if (command.length === 0 && (await streamable(flags, options, path))) {
+  if (command.length === 0 && streamable(flags)) {
     await streamStdin(path, io, flags, options);
     return;
   }
@@ -109,15 +108,9 @@ function generatorFailure(
   return `exited with status ${exit.status}`;
 }
 
-/**
- * The byte-level streaming writer holds one family at a time, so it cannot
- * judge the new file against the directory's other files, nor print it: it
- * serves stdin when there is nothing to judge against (--no-dir-check, or no
- * other *.prom file) and nothing to print (no --dry-run, no JSON report).
- */
-async function streamable(flags: WriteCommandFlags, options: { dirCheck?: boolean }, path: string): Promise<boolean> {
-  if (flags.dryRun || flags.format === 'json') return false;
-  return !(options.dirCheck === true && (await hasOtherTextfiles(path)));
+/** The byte-level streaming writer holds one family at a time, so it cannot print the file: it serves stdin unless --dry-run or a JSON report asks for the families. */
+function streamable(flags: WriteCommandFlags): boolean {
+  return !(flags.dryRun || flags.format === 'json');
 }
 
 /**
@@ -149,10 +142,9 @@ async function streamStdin(
       yield bytes;
     }
   })();
-  const { dirCheck: _dirCheck, profile: _profile, ...writeOnly } = options;
   try {
     await writeExpositionStream(path, watched, {
-      ...writeOnly,
+      ...options,
       source: '<stdin>',
       stripTimestamps: flags.stripTimestamps === true,
       onNotice: (notice) => notices.push(notice),
