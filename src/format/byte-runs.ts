@@ -7,6 +7,7 @@ export class ByteRuns {
   private buffer: Uint8Array | undefined;
   private start = 0;
   private end = 0;
+  private settled = 0;
   /** Bytes held. */
   size = 0;
 
@@ -34,8 +35,20 @@ export class ByteRuns {
     this.flush();
     const parts = this.parts;
     this.parts = [];
+    this.settled = 0;
     this.size = 0;
     return parts;
+  }
+
+  /** Replace the views into `source` by copies: its owner is about to reuse it. */
+  copyFrom(source: Uint8Array): void {
+    this.flush();
+    // Parts before `settled` were looked at when the previous chunk was released.
+    for (let i = this.settled; i < this.parts.length; i++) {
+      const part = this.parts[i] as Uint8Array;
+      if (part.buffer === source.buffer) this.parts[i] = Buffer.from(part);
+    }
+    this.settled = this.parts.length;
   }
 
   private flush(): void {

@@ -2,7 +2,7 @@
 // a few of its families (`set`, `inc`, `unset` into a large file): only the
 // families the change names are parsed into objects; every other family
 // keeps the canonical bytes the scanner checked, and is copied to the output.
-import { FastScanner, type FastBlock } from './fast-scan.js';
+import { FastScanner, type FastBlock, type ScanMode } from './fast-scan.js';
 import { compareNames } from './names.js';
 import { parseExposition, type ReadOptions } from './parse.js';
 import { renderFamily } from './render.js';
@@ -29,23 +29,49 @@ export interface SplitFile {
 }
 
 /**
- * The file's blocks by family name; undefined when the scanner cannot vouch
- * for it alone (an error, a warning or notice, a family resumed later, or
- * a block that is not one family): then only the strict path may judge it.
+ * A file fed to the scanner chunk by chunk, vouched for alone or not: each
+ * family block goes to `onFamily` as it closes (with a reused chunk, its raw
+ * bytes are valid only then), and `end` gives the series count, or undefined
+ * when the scanner cannot vouch for the file alone (an error, a warning or
+ * notice, a family resumed later, or a block that is not one family): then
+ * only the strict path may judge it.
  */
+export class FileScan {
+  private readonly scanner: FastScanner;
+  private oneFamilyEach = true;
+
+  constructor(options: ReadOptions, onFamily: (name: string, block: FastBlock) => void, mode: ScanMode = {}) {
+    this.scanner = new FastScanner(
+      options,
+      (block) => {
+        const parsed = block.parsed;
+        if (block.name === undefined) this.oneFamilyEach &&= parsed === undefined || parsed.length === 0;
+        else if (parsed !== undefined && (parsed.length !== 1 || parsed[0]?.name !== block.name)) this.oneFamilyEach = false;
+        else onFamily(block.name, block);
+      },
+      mode,
+    );
+  }
+
+  /** False once the rest of the file cannot change the outcome. */
+  push(chunk: Uint8Array): boolean {
+    return this.scanner.push(chunk) && this.oneFamilyEach;
+  }
+
+  end(): { readonly series: number } | undefined {
+    const result = this.scanner.end();
+    if (result.error !== undefined || result.wholeFile || result.notices.length > 0 || !this.oneFamilyEach) return undefined;
+    return { series: result.series };
+  }
+}
+
+/** The file's blocks by family name (in file order) and its series count, when the scanner vouches for it alone (FileScan). */
 export function scanFile(bytes: Uint8Array, options: ReadOptions = {}): ScannedFile | undefined {
   const blocks = new Map<string, FastBlock>();
-  let oneFamilyEach = true;
-  const scanner = new FastScanner(options, (block) => {
-    const parsed = block.parsed;
-    if (block.name === undefined) oneFamilyEach &&= parsed === undefined || parsed.length === 0;
-    else if (parsed !== undefined && (parsed.length !== 1 || parsed[0]?.name !== block.name)) oneFamilyEach = false;
-    else blocks.set(block.name, block);
-  });
-  scanner.push(bytes);
-  const result = scanner.end();
-  if (result.error !== undefined || result.wholeFile || result.notices.length > 0 || !oneFamilyEach) return undefined;
-  return { blocks, series: result.series };
+  const scan = new FileScan(options, (name, block) => blocks.set(name, block));
+  scan.push(bytes);
+  const scanned = scan.end();
+  return scanned === undefined ? undefined : { blocks, series: scanned.series };
 }
 
 /** A family by its name and type only: all that the rules across families and files read of a copied one. */

@@ -84,6 +84,27 @@ export function readLabels(buf: Uint8Array, pos: number): number {
   }
 }
 
+/**
+ * Whether the line buf[start, end) of a block the scanner checked on bytes
+ * (comments, blank lines, canonical samples from column 0) is a sample with
+ * the label `name`; undefined when it has another shape (the strict parser
+ * must read it).
+ */
+export function sampleHasLabel(buf: Uint8Array, start: number, end: number, name: Uint8Array): boolean | undefined {
+  const first = buf[start];
+  if (start === end || first === Byte.Hash || first === Byte.Space || first === Byte.Tab) return false;
+  const nameEnd = metricNameEnd(buf, start, end);
+  if (nameEnd === start) return undefined;
+  if (buf[nameEnd] === Byte.Space) return false;
+  if (buf[nameEnd] !== Byte.OpenBrace || readLabels(buf, nameEnd) === -1) return undefined;
+  for (let i = 0; i < labelCount; i++) {
+    const at = i * 4;
+    const nameStart = labelSpans[at] as number;
+    if ((labelSpans[at + 1] as number) - nameStart === name.length && startsWith(buf, nameStart, end, name)) return true;
+  }
+  return false;
+}
+
 /** How many labels the last successful readLabels found. */
 export let labelCount = 0;
 
@@ -144,25 +165,47 @@ export function canonicalValue(buf: Uint8Array, start: number, end: number, coun
   return canonical === text ? '' : canonical;
 }
 
+/** Whether the strict parser takes the value at buf[start, end) as it is: what canonicalValue checks, without the respelling. */
+export function isValidValue(buf: Uint8Array, start: number, end: number, counter: boolean): boolean {
+  // `-?digits(.digits)?` below 1e308 is a finite float: no string needed (the long digits of a float's spelling included).
+  if (readDecimal(buf, start, end) && decimal.intLength <= 308) return !decimal.negative || !counter;
+  const value = parseGoFloat(Buffer.from(buf.buffer, buf.byteOffset + start, end - start).toString('latin1'));
+  return value !== undefined && !(counter && value < 0);
+}
+
+/** The parts of the value readDecimal read last. */
+const decimal = { negative: false, intStart: 0, intLength: 0, fracStart: -1 };
+
+/** Is buf[start, end) exactly `-?digits(.digits)?`? Its parts are left in `decimal`. */
+function readDecimal(buf: Uint8Array, start: number, end: number): boolean {
+  let p = start;
+  decimal.negative = buf[p] === Byte.Minus;
+  if (decimal.negative) p++;
+  decimal.intStart = p;
+  while (p < end && CLASS[buf[p] as number] === DIGIT) p++;
+  decimal.intLength = p - decimal.intStart;
+  decimal.fracStart = -1;
+  if (decimal.intLength === 0) return false;
+  if (p === end) return true;
+  if (buf[p] !== Byte.Dot) return false;
+  const fracStart = ++p;
+  decimal.fracStart = fracStart;
+  while (p < end && CLASS[buf[p] as number] === DIGIT) p++;
+  return p === end && p > fracStart;
+}
+
 /**
  * Decimals that JavaScript prints back unchanged: no sign but '-', no leading
  * or trailing zero, at most 15 significant digits, not below 1e-6. Returns 1
  * (non-negative), -1 (negative) or 0 (look closer).
  */
 function simpleDecimal(buf: Uint8Array, start: number, end: number): number {
-  let p = start;
-  const negative = buf[p] === Byte.Minus;
-  if (negative) p++;
-  const intStart = p;
-  while (p < end && CLASS[buf[p] as number] === DIGIT) p++;
-  const intLength = p - intStart;
-  if (intLength === 0 || (intLength > 1 && buf[intStart] === Byte.Zero)) return 0;
+  if (!readDecimal(buf, start, end)) return 0;
+  const { intStart, intLength, fracStart } = decimal;
+  if (intLength > 1 && buf[intStart] === Byte.Zero) return 0;
   let significant = intLength;
-  if (p < end) {
-    if (buf[p] !== Byte.Dot) return 0;
-    const fracStart = ++p;
-    while (p < end && CLASS[buf[p] as number] === DIGIT) p++;
-    if (p !== end || p === fracStart || buf[end - 1] === Byte.Zero) return 0;
+  if (fracStart !== -1) {
+    if (buf[end - 1] === Byte.Zero) return 0;
     if (intLength === 1 && buf[intStart] === Byte.Zero) {
       let zeros = 0;
       while (buf[fracStart + zeros] === Byte.Zero) zeros++;
@@ -171,7 +214,7 @@ function simpleDecimal(buf: Uint8Array, start: number, end: number): number {
     } else significant += end - fracStart;
   }
   if (significant > 15) return 0;
-  return negative ? -1 : 1;
+  return decimal.negative ? -1 : 1;
 }
 
 /**

@@ -5,13 +5,13 @@
 import { lstat, readlink, stat } from 'node:fs/promises';
 import { errnoOf, IoError, messageOf, PromfileError } from '../errors.js';
 import { formatAge, formatMode, listDirectory, readableByNonRoot, type DirectoryEntry } from '../textfile/inventory.js';
-import { describeFileKind, readRegularFile } from '../textfile/files.js';
+import { describeFileKind, readRegularFile, readRegularFileChunks, readRegularFileSync } from '../textfile/files.js';
 import { mergeProblems } from '../format/merge.js';
 import { countSeries } from '../format/model.js';
 import { readExposition } from '../format/parse.js';
 import type { FastBlock } from '../format/fast-scan.js';
-import { familyStub, scanFile } from '../format/fast-file.js';
-import { Byte } from '../format/fast-line.js';
+import { familyStub, FileScan, scanFile } from '../format/fast-file.js';
+import { Byte, sampleHasLabel } from '../format/fast-line.js';
 import { ALL_VERSIONS, type Profile } from '../format/profile.js';
 import { escapeLabelValue } from '../format/render.js';
 import type { Labels, MetricFamily, Rule, Severity } from '../format/types.js';
@@ -157,37 +157,74 @@ function emptyFileFinding(path: string): Finding {
 }
 
 /**
- * One file through the fast scanner (format/fast-scan.ts). When it vouches
- * for the file (no problem of any kind, every family in one block), what is
- * left to find depends only on the families' names and types (merge.ts's
- * rules on one file) and on the first line of each family holding a target
- * label: only those lines are parsed. Undefined otherwise, for the strict
- * analysis. The file's `families` are parsed if asked for (--against).
+ * One file through the fast scanner (format/fast-scan.ts), read in chunks and
+ * never whole. When the scanner vouches for the file (no problem of any kind,
+ * every family in one block), what is left to find depends only on the
+ * families' names and types and on the first line of each family holding a
+ * target label: only those lines are parsed, while the block is at hand.
+ * Undefined otherwise, and when a rule across families speaks (its line is
+ * looked up in the whole text: quickAnalysis). The file's `families` are read
+ * again and parsed if asked for (--against).
+ */
+async function streamedAnalysis(path: string, profile: Profile): Promise<Analysis | undefined> {
+  const findings: Finding[] = [];
+  const stubs: MetricFamily[] = [];
+  const scan = new FileScan(
+    { profile },
+    (name, block) => {
+      stubs.push(familyStub(name, block));
+      findings.push(...targetLabelLines(path, name, block, profile));
+    },
+    { reusedChunks: true, checkOnly: true },
+  );
+  await readRegularFileChunks(path, { follow: true }, (chunk) => scan.push(chunk));
+  const scanned = scan.end();
+  if (scanned === undefined || mergeProblems([{ path, families: stubs }], profile).length > 0) return undefined;
+  if (stubs.length === 0) findings.unshift(emptyFileFinding(path));
+  return {
+    findings: sortFindings(findings, [path]),
+    files: [scannedFile(path, scanned.series, () => readRegularFileSync(path, { follow: true }), profile)],
+  };
+}
+
+/**
+ * quickAnalysis of a file's bytes in memory: as streamedAnalysis, and for
+ * the rules across families, with each problem at its line.
  */
 function quickAnalysis(source: SourceFile, profile: Profile): Analysis | undefined {
   const scanned = scanFile(source.bytes, { profile });
   if (scanned === undefined) return undefined;
   const { path } = source;
   const findings: Finding[] = scanned.blocks.size === 0 ? [emptyFileFinding(path)] : [];
-  for (const [name, block] of scanned.blocks)
-    for (const label of TARGET_LABELS) {
-      const line = firstLineWithLabel(block, label, profile);
-      if (line !== undefined) findings.push(finding(path, 'warning', 'target-label', targetLabelMessage(label, name), line));
-    }
+  for (const [name, block] of scanned.blocks) findings.push(...targetLabelLines(path, name, block, profile));
   const stubs = [...scanned.blocks].map(([name, block]) => familyStub(name, block));
   const text = new TextIndex(source.bytes);
   for (const problem of mergeProblems([{ path, families: stubs }], profile))
     findings.push(finding(path, problem.severity, problem.rule, problem.message, text.familyLine(problem.family)));
+  return { findings: sortFindings(findings, [path]), files: [scannedFile(path, scanned.series, () => source.bytes, profile)] };
+}
+
+/** A file the scanner vouched for: accepted, its series counted, its families parsed only when asked for. */
+function scannedFile(path: string, series: number, bytes: () => Uint8Array, profile: Profile): ParsedFile {
   let families: MetricFamily[] | undefined;
-  const file: ParsedFile = {
+  return {
     path,
     accepted: true,
-    series: scanned.series,
+    series,
     get families(): MetricFamily[] {
-      return (families ??= readExposition(source.bytes, { profile }).families);
+      return (families ??= readExposition(bytes(), { profile }).families);
     },
   };
-  return { findings: sortFindings(findings, [path]), files: [file] };
+}
+
+/** The target-label warnings of one family block. */
+function targetLabelLines(path: string, name: string, block: FastBlock, profile: Profile): Finding[] {
+  const findings: Finding[] = [];
+  for (const label of TARGET_LABELS) {
+    const line = firstLineWithLabel(block, label, profile);
+    if (line !== undefined) findings.push(finding(path, 'warning', 'target-label', targetLabelMessage(label, name), line));
+  }
+  return findings;
 }
 
 /** The line of a block's first sample with `label`: only lines that name it are parsed. */
@@ -202,15 +239,21 @@ function firstLineWithLabel(block: FastBlock, label: string, profile: Profile): 
       const end = bytes.indexOf(Byte.Newline, at);
       line += countNewlines(bytes, counted, start);
       counted = start;
-      const sample = readExposition(`${bytes.toString('utf8', start, end === -1 ? bytes.length : end)}\n`, { profile }).families[0]
-        ?.samples[0];
-      if (sample !== undefined && label in sample.labels) return line;
+      const lineEnd = end === -1 ? bytes.length : end;
+      // A block checked on bytes has canonical sample lines: their label names are read without a parse.
+      const known = block.parsed === undefined ? sampleHasLabel(bytes, start, lineEnd, word) : undefined;
+      if (known ?? hasLabelByParse(bytes.toString('utf8', start, lineEnd), label, profile)) return line;
       if (end === -1) break;
       at = bytes.indexOf(word, end);
     }
     line += countNewlines(bytes, counted, bytes.length);
   }
   return undefined;
+}
+
+function hasLabelByParse(line: string, label: string, profile: Profile): boolean {
+  const sample = readExposition(`${line}\n`, { profile }).families[0]?.samples[0];
+  return sample !== undefined && label in sample.labels;
 }
 
 function countNewlines(bytes: Buffer, start: number, end: number): number {
@@ -297,7 +340,7 @@ export async function checkDirectory(dir: string, options: CheckOptions = {}): P
   });
   const sources: SourceFile[] = [];
   for (const entry of entries) {
-    const source = await inspectEntry(entry, now, options, findings);
+    const source = (await inspectEntry(entry, now, options, findings)) ? await readSource(entry.path, findings) : undefined;
     if (source) sources.push(source);
   }
   const analysis = analyseTextfiles(sources, options.profile);
@@ -314,11 +357,24 @@ export async function checkFile(path: string, options: CheckOptions = {}): Promi
   const target = symlink ? await stat(path).catch(() => undefined) : link;
   const name = path.slice(path.lastIndexOf('/') + 1);
   const findings: Finding[] = [];
-  const source = await inspectEntry({ name, path, kind: 'textfile', link, target, symlink }, now, options, findings);
-  const analysis = source
-    ? (quickAnalysis(source, options.profile ?? ALL_VERSIONS) ?? analyseTextfiles([source], options.profile))
+  const analysis = (await inspectEntry({ name, path, kind: 'textfile', link, target, symlink }, now, options, findings))
+    ? await analyseFile(path, options.profile ?? ALL_VERSIONS, findings)
     : { findings: [], files: [] };
   return { findings: sortFindings([...findings, ...analysis.findings], [path]), files: analysis.files };
+}
+
+/** One file alone: streamed through the scanner when it vouches for it, else read whole (quickly, or strictly). */
+async function analyseFile(path: string, profile: Profile, findings: Finding[]): Promise<Analysis> {
+  const none: Analysis = { findings: [], files: [] };
+  try {
+    const streamed = await streamedAnalysis(path, profile);
+    if (streamed !== undefined) return streamed;
+  } catch (error) {
+    findings.push(unreadableFinding(path, error));
+    return none;
+  }
+  const source = await readSource(path, findings);
+  return source ? (quickAnalysis(source, profile) ?? analyseTextfiles([source], profile)) : none;
 }
 
 /** A writer's leftover temp file, or a lock name promfile cannot lock. */
@@ -345,19 +401,15 @@ function leftoverFindings(entry: DirectoryEntry, now: number, add: (severity: Se
 }
 
 /** Filesystem findings of one entry; the source to parse when it is a readable .prom file. */
-async function inspectEntry(
-  entry: DirectoryEntry,
-  now: number,
-  options: CheckOptions,
-  findings: Finding[],
-): Promise<SourceFile | undefined> {
+/** An entry's own state (kind, link, mode, age) as findings; true when it is a file to read. */
+async function inspectEntry(entry: DirectoryEntry, now: number, options: CheckOptions, findings: Finding[]): Promise<boolean> {
   const add = (severity: Severity, rule: CheckRule, message: string): void =>
     void findings.push(finding(entry.path, severity, rule, message));
   if (entry.kind === 'temp' || entry.kind === 'lock') {
     leftoverFindings(entry, now, add);
-    return undefined;
+    return false;
   }
-  if (entry.kind !== 'textfile') return undefined;
+  if (entry.kind !== 'textfile') return false;
   if (entry.symlink) {
     const to = await readlink(entry.path).catch(() => '?');
     if (!entry.target) {
@@ -366,7 +418,7 @@ async function inspectEntry(
         'dangling-symlink',
         `symbolic link to ${to}, which does not exist: node_exporter fails to open it (node_textfile_scrape_error 1)`,
       );
-      return undefined;
+      return false;
     }
     add(
       'warning',
@@ -377,7 +429,7 @@ async function inspectEntry(
   const target = entry.target as NonNullable<DirectoryEntry['target']>;
   if (!target.isFile()) {
     add('error', 'not-a-file', 'not a regular file: node_exporter fails to read it (node_textfile_scrape_error 1)');
-    return undefined;
+    return false;
   }
   if (!readableByNonRoot(target)) {
     add(
@@ -393,14 +445,23 @@ async function inspectEntry(
       `not rewritten for ${formatAge(now - target.mtimeMs)} (more than --max-age ${formatAge(options.maxAgeMs)}): node_exporter keeps exporting its old values; did the job stop running?`,
     );
   }
+  return true;
+}
+
+/** The file's bytes, or an `unreadable` finding. */
+async function readSource(path: string, findings: Finding[]): Promise<SourceFile | undefined> {
   try {
     // Never blocks: the entry may have become a FIFO since it was listed.
-    return { path: entry.path, bytes: await readRegularFile(entry.path, { follow: true }) };
+    return { path, bytes: await readRegularFile(path, { follow: true }) };
   } catch (error) {
-    const why = error instanceof PromfileError ? error.message : (errnoOf(error) ?? messageOf(error));
-    add('error', 'unreadable', `cannot read it: ${why}`);
+    findings.push(unreadableFinding(path, error));
     return undefined;
   }
+}
+
+function unreadableFinding(path: string, error: unknown): Finding {
+  const why = error instanceof PromfileError ? error.message : (errnoOf(error) ?? messageOf(error));
+  return finding(path, 'error', 'unreadable', `cannot read it: ${why}`);
 }
 
 /**

@@ -7,7 +7,9 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import { ExpositionError } from '../../src/errors.js';
-import { scanChunks } from '../../src/format/fast-scan.js';
+import { FastScanner, scanChunks, type ScanMode } from '../../src/format/fast-scan.js';
+import { isValidValue } from '../../src/format/fast-line.js';
+import { parseGoFloat } from '../../src/format/number.js';
 import { parseExposition, type ReadOptions } from '../../src/format/parse.js';
 import { renderExposition } from '../../src/format/render.js';
 import type { Problem } from '../../src/format/types.js';
@@ -132,8 +134,115 @@ describe('fast path and strict parser agree', () => {
     const text = '# TYPE a gauge\na{y="2",x="1"} 1.50\na 0x\n';
     expect(fastOutcome(Buffer.from(text), [], {})).toEqual(strictOutcome(Buffer.from(text), {}));
     expect(strictOutcome(Buffer.from(text), {}).error).toMatchObject({ line: 3, rule: 'value' });
+    const long = [
+      '23.456000000000003',
+      '0.10000000000000001',
+      '1000000000000000000000',
+      '-0.0',
+      '00012.500000000000000001',
+      '1' + '0'.repeat(308),
+    ];
+    const longText = `# TYPE l gauge\n${long.map((value, i) => `l{i="${i}"} ${value}`).join('\n')}\n`;
+    expect(fastOutcome(Buffer.from(longText), [], {})).toEqual(strictOutcome(Buffer.from(longText), {}));
+    expect(fastOutcome(Buffer.from(longText), [], {})?.output).toContain('l{i="1"} 0.1\nl{i="2"} 1e+21\nl{i="3"} -0\n');
+    const outOfRange = `# TYPE o gauge\no 1${'0'.repeat(309)}\n`;
+    expect(fastOutcome(Buffer.from(outOfRange), [], {})).toEqual(strictOutcome(Buffer.from(outOfRange), {}));
+    expect(strictOutcome(Buffer.from(outOfRange), {}).error).toMatchObject({ rule: 'value', line: 2 });
     const valid = '# TYPE a gauge\na{y="2",x="1"} 1.50\n';
     expect(fastOutcome(Buffer.from(valid), [], {})?.output).toBe('# TYPE a gauge\na{y="2",x="1"} 1.5\n');
+  });
+});
+
+/** Everything a scan reports but the output: the verdict, and each block's lines and bytes as onBlock sees them. */
+function scanReport(bytes: Uint8Array, size: number, options: ReadOptions, mode: ScanMode): unknown {
+  const blocks: unknown[] = [];
+  const scanner = new FastScanner(
+    options,
+    (block) =>
+      blocks.push({
+        name: block.name,
+        line: block.line,
+        series: block.series,
+        type: block.type,
+        parsed: block.parsed,
+        raw: Buffer.concat(block.raw).toString('latin1'),
+      }),
+    mode,
+  );
+  // With reusedChunks, every chunk is read into the same buffer, as readRegularFileChunks does, and spoilt after use.
+  const reused = Buffer.alloc(size);
+  for (let at = 0; at < bytes.length; at += size) {
+    const piece = bytes.subarray(at, at + size);
+    reused.set(piece);
+    const chunk = mode.reusedChunks === true ? reused.subarray(0, piece.length) : piece;
+    const more = scanner.push(chunk);
+    reused.fill(0x7b);
+    if (!more) break;
+  }
+  const { error, notices, wholeFile, families, series, strictBlocks } = scanner.end();
+  return { error, notices, wholeFile, families, series, strictBlocks, blocks };
+}
+
+describe('fast path for check: no output, one reused buffer', () => {
+  const CHECK: ScanMode = { reusedChunks: true, checkOnly: true };
+
+  it('reports what the copying scan reports, however the input is cut', () => {
+    fc.assert(
+      fc.property(documentText, fc.integer({ min: 1, max: 64 }), fc.constantFrom(...OPTION_SETS), (text, size, options) => {
+        const bytes = Buffer.from(text);
+        const whole = scanReport(bytes, bytes.length + 1, options, {});
+        expect(scanReport(bytes, size, options, CHECK)).toEqual(whole);
+        expect(scanReport(bytes, size, options, { reusedChunks: true })).toEqual(whole);
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  it('keeps no output and respells no value', () => {
+    const outputs: number[] = [];
+    const scanner = new FastScanner({}, (block) => outputs.push(block.output.length), CHECK);
+    scanner.push(Buffer.from('# TYPE a gauge\na{x="1"} 1.50\nb 2\n'));
+    expect(scanner.end()).toMatchObject({ error: undefined, series: 2, strictBlocks: 0 });
+    expect(outputs).toEqual([0, 0]);
+  });
+
+  it('copies what it keeps of a reused chunk: a block and a line cut by the end of the chunk', () => {
+    const text = '# TYPE a gauge\na{x="1"} 1\na{x="2"} 2\na{x="1"} 3\n';
+    // The duplicate on line 4 sends the block to the strict parser, which reads its first lines from the kept copies.
+    expect(scanReport(Buffer.from(text), 5, {}, CHECK)).toMatchObject({ error: { rule: 'duplicate-series', line: 4 } });
+    expect(scanReport(Buffer.from(text), 5, {}, CHECK)).toEqual(scanReport(Buffer.from(text), text.length, {}, {}));
+  });
+});
+
+describe('value check of the check-only scan', () => {
+  const strictTakes = (text: string, counter: boolean): boolean => {
+    const value = parseGoFloat(text);
+    return value !== undefined && !(counter && value < 0);
+  };
+  const digits = (min: number, max: number): fc.Arbitrary<string> =>
+    fc.array(fc.constantFrom(...'0123456789'), { minLength: min, maxLength: max, size: 'max' }).map((list) => list.join(''));
+  const valueText = fc.oneof(
+    fc.double().map(String),
+    fc
+      .tuple(fc.constantFrom('', '-', '+'), digits(0, 20), fc.constantFrom('', '.', 'e', '.5', 'e-3'), digits(0, 20))
+      .map((parts) => parts.join('')),
+    // About the float64 range: 308 integer digits are below 1e308, 310 above its largest value.
+    fc
+      .tuple(fc.constantFrom('', '-'), fc.constantFrom('1', '9'), digits(305, 312), fc.constantFrom('', '.5'))
+      .map((parts) => parts.join('')),
+    fc.constantFrom('NaN', '+Inf', '-Inf', '1_0', '0x1', '1,5', '-0', '-0.0', '.5', '5.'),
+  );
+
+  it('takes a value only where the strict parser does, and every long plain decimal', () => {
+    fc.assert(
+      fc.property(valueText, fc.boolean(), (text, counter) => {
+        const bytes = Buffer.from(text, 'latin1');
+        const fast = isValidValue(bytes, 0, bytes.length, counter);
+        if (fast) expect(strictTakes(text, counter)).toBe(true);
+        if (/^\d{1,308}\.\d+$/.test(text)) expect(fast).toBe(true);
+      }),
+      { numRuns: RUNS * 5 },
+    );
   });
 });
 

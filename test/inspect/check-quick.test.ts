@@ -99,6 +99,59 @@ describe('check of one file by scan', () => {
   });
 });
 
+describe('target-label lines read from the bytes of a checked block', () => {
+  it('tells a label from its name inside a value or in a longer name', async () => {
+    const text = [
+      '# TYPE a gauge',
+      'a{x="{job="} 1',
+      'a{x=",job=\\"",y="1"} 2',
+      'a{jobs="1"} 3',
+      'a{job_x="1"} 4',
+      'a{x="1",job=""} 5',
+      '',
+    ].join('\n');
+    expect(await compare(text, ALL_VERSIONS)).toBe(true);
+    const { findings } = await checkFile(join(dir, 'file.prom'));
+    expect(findings.map((f) => `${f.line} ${f.rule} ${f.message.split(' collides')[0]}`)).toEqual(['6 target-label label "job" of "a"']);
+  });
+});
+
+describe('check of a file larger than its read chunks', () => {
+  /** Families of 4,000 series (about 150 KB each), so families and lines straddle the 1 MiB reads. */
+  function bigText(lastLine: (family: number) => string): string {
+    const families: string[] = [];
+    for (let f = 0; f < 24; f++) {
+      const lines = [`# HELP big_${f} Family ${f}.`, `# TYPE big_${f} gauge`];
+      for (let s = 0; s < 4000; s++) lines.push(`big_${f}{host="h-${s}",zone="z-${s % 7}"} ${s / 8}`);
+      lines.push(lastLine(f));
+      families.push(lines.join('\n'));
+    }
+    return `${families.join('\n')}\n`;
+  }
+
+  it('finds what the strict analysis finds: target labels late in families, across chunk ends', async () => {
+    const text = bigText((f) => `big_${f}{${f % 3 === 0 ? 'instance' : 'host'}="last",zone="z"} 1`);
+    expect(Buffer.byteLength(text)).toBeGreaterThan(3 << 20);
+    expect(await compare(text, ALL_VERSIONS)).toBe(true);
+    const { findings } = await checkFile(join(dir, 'file.prom'));
+    expect(findings).toHaveLength(8);
+    expect(findings.every((f) => f.rule === 'target-label')).toBe(true);
+  });
+
+  it('finds a repeated series, and a bad value, in families that straddle reads', async () => {
+    const cases: ReadonlyArray<readonly [string, string]> = [
+      [`big_7{host="h-3",zone="z-3"} 2`, 'duplicate-series'],
+      ['big_20 0x', 'value'],
+    ];
+    for (const [bad, rule] of cases) {
+      const text = bigText((f) => (bad.startsWith(`big_${f}{`) || bad.startsWith(`big_${f} `) ? bad : `big_${f} 1`));
+      expect(await compare(text, ALL_VERSIONS)).toBe(false);
+      const { findings } = await checkFile(join(dir, 'file.prom'));
+      expect(findings.map((f) => f.rule)).toContain(rule);
+    }
+  });
+});
+
 describe.skipIf(!HAVE_PEERS)('check of one file by scan on the peer corpus', () => {
   it('finds what the strict analysis finds, on every case and profile', async () => {
     let compared = 0;

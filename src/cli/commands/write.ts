@@ -1,5 +1,6 @@
 // write: exposition text from stdin, or from a generator's stdout, validated
 // and written as the whole file.
+import { setFlagsFromString } from 'node:v8';
 import { ExpositionError, InputError } from '../../errors.js';
 import { judgeByProfile, type Profile } from '../../format/profile.js';
 import type { MetricFamily, Problem } from '../../format/types.js';
@@ -112,6 +113,17 @@ function streamable(flags: WriteCommandFlags): boolean {
   return !(flags.dryRun || flags.format === 'json');
 }
 
+/**
+ * The streaming writer's objects die young (views into stdin chunks, one
+ * family's ranges): V8 doubling its young generation for them only raised
+ * the peak RSS of a 1M-series write by 4-5 MB (66.5 → 62 MB), at no measured
+ * cost in time. The flag is read whenever V8 would grow that space, so it
+ * takes effect after start; the CLI owns the process, the library never sets it.
+ */
+function keepYoungGenerationSmall(): void {
+  setFlagsFromString('--semi-space-growth-factor=1');
+}
+
 /** stdin through the streaming writer, with the same refusals as the whole-input path. */
 async function streamStdin(
   path: string,
@@ -120,6 +132,7 @@ async function streamStdin(
   options: Awaited<ReturnType<typeof writeOptions>>,
 ): Promise<void> {
   if (io.stdin.isTTY) await stdinText(io); // refuses a terminal with the usual message
+  keepYoungGenerationSmall();
   const notices: Problem[] = [];
   let seen = false;
   const watched = (async function* () {
