@@ -57,11 +57,14 @@ function readZoneFile(path: string): Uint8Array | undefined {
   }
 }
 
+/** A zone's transition table, read from the file's bytes where asked (a lookup reads a few entries). */
 interface Table {
-  /** Transition times, Unix seconds, ascending. */
-  readonly times: readonly number[];
-  /** Offset (minutes) from each transition on. */
-  readonly offsets: readonly number[];
+  /** Number of transitions. */
+  readonly count: number;
+  /** Time of transition `index`, Unix seconds (ascending with the index). */
+  readonly time: (index: number) => number;
+  /** Offset (minutes) from transition `index` on. */
+  readonly offset: (index: number) => number;
   /** Offset before the first transition. */
   readonly initial: number;
   /** The footer rule has no DST part: the last offset holds for ever. */
@@ -92,16 +95,16 @@ function parseTzif(bytes: Uint8Array): Table | undefined {
   const footerAt = typesAt + typecnt * 6 + charcnt + leap * 12 + isstd + isut;
   if (bytes.length < footerAt) return undefined;
   const typeOffset = (index: number): number => view.getInt32(typesAt + 6 * index) / 60;
-  const times: number[] = [];
-  const offsets: number[] = [];
-  for (let i = 0; i < timecnt; i++) {
-    const type = bytes[data + timecnt * 8 + i] as number;
-    if (type >= typecnt) return undefined;
+  const typeAt = data + timecnt * 8;
+  for (let i = 0; i < timecnt; i++) if ((bytes[typeAt + i] as number) >= typecnt) return undefined;
+  return {
+    count: timecnt,
     // A 64-bit count of seconds, exact as a Number up to 2^53 (BigInt would be exact beyond, and slower).
-    times.push(view.getInt32(data + 8 * i) * 2 ** 32 + view.getUint32(data + 8 * i + 4));
-    offsets.push(typeOffset(type));
-  }
-  return { times, offsets, initial: typeOffset(0), settled: footerSettled(bytes, footerAt) };
+    time: (index) => view.getInt32(data + 8 * index) * 2 ** 32 + view.getUint32(data + 8 * index + 4),
+    offset: (index) => typeOffset(bytes[typeAt + index] as number),
+    initial: typeOffset(0),
+    settled: footerSettled(bytes, footerAt),
+  };
 }
 
 /** True when the footer (`\nTZ-string\n`) names a rule with no DST part: non-empty, no `,`. */
@@ -114,15 +117,15 @@ function footerSettled(bytes: Uint8Array, footerAt: number): boolean {
 
 /** The offsets of `table`, answering only inside what it covers. */
 function zoneOffsets(table: Table): ZoneOffsets {
-  const { times, offsets, initial, settled } = table;
-  const last = times.length === 0 ? -Infinity : (times[times.length - 1] as number);
+  const { count, time, initial, settled } = table;
+  const last = count === 0 ? -Infinity : time(count - 1);
   /** Index of the last transition at or before `seconds` (-1: before the first). */
   const indexAt = (seconds: number): number => {
     let low = 0;
-    let high = times.length;
+    let high = count;
     while (low < high) {
       const mid = (low + high) >> 1;
-      if ((times[mid] as number) <= seconds) low = mid + 1;
+      if (time(mid) <= seconds) low = mid + 1;
       else high = mid;
     }
     return low - 1;
@@ -132,7 +135,7 @@ function zoneOffsets(table: Table): ZoneOffsets {
     const seconds = Math.floor(ms / 1000);
     if (!known(seconds)) return undefined;
     const index = indexAt(seconds);
-    return index === -1 ? initial : offsets[index];
+    return index === -1 ? initial : table.offset(index);
   };
   return {
     offsetAt,
