@@ -68,7 +68,8 @@ module.exports = new Proxy({}, { get: (_, key) => (loaded ??= require('node:${ar
 // it, and these two (with prom-client's dependencies) were a third of the bundle, parsed at every
 // start of every command. Still one file; `inputs` collects what went in, for the notices.
 // - `new Function`, not node:vm's compileFunction: loading vm costs about as much as a tenth of
-//   croner's compile. The text is our own build's output, never anything from outside.
+//   croner's compile (vm stays the fallback where code generation from strings is disallowed).
+//   The text is our own build's output, never anything from outside.
 // - A package with an ES module build (croner) is bundled from it: its code then sits at the top
 //   level of the text, where V8 parses it once, instead of in esbuild's CommonJS wrapper, a function
 //   parsed again on its call (about a fifth of what `run --schedule` spent on croner).
@@ -99,7 +100,16 @@ function embedLazily(packages, inputs, texts) {
         texts.set(placeholder, `${inner.outputFiles[0].text}//# sourceURL=promfile.cjs/embedded/${args.path}\n`);
         return {
           contents: `const embedded = { exports: {} };
-new Function('exports', 'require', 'module', ${placeholder})(embedded.exports, require, embedded);
+const text = ${placeholder};
+let compiled;
+try {
+  compiled = new Function('exports', 'require', 'module', text);
+} catch (error) {
+  // node --disallow-code-generation-from-strings (NODE_OPTIONS, for hardening) forbids new Function, not vm.
+  if (!(error instanceof EvalError)) throw error;
+  compiled = require('node:vm').compileFunction(text, ['exports', 'require', 'module']);
+}
+compiled(embedded.exports, require, embedded);
 module.exports = embedded.exports;`,
           loader: 'js',
           resolveDir: ROOT,
