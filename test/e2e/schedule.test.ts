@@ -1,11 +1,13 @@
 // The schedule metrics and the histograms end to end: the built CLI, real
 // commands and the real node_exporter reading the directory.
-import { beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getSeries } from '../../src/format/model.js';
 import { readExposition } from '../../src/format/parse.js';
 import type { Labels, MetricFamily } from '../../src/format/types.js';
 import { NODE_EXPORTER } from '../helpers/binaries.js';
-import { promfile } from '../helpers/cli.js';
+import { promfile, tempDir } from '../helpers/cli.js';
 import { samplesOf, scrapeError, useNodeExporter, type NodeExporter } from '../helpers/node-exporter.js';
 
 describe.skipIf(!NODE_EXPORTER)('schedule metrics and histograms (through node_exporter)', () => {
@@ -87,5 +89,26 @@ describe.skipIf(!NODE_EXPORTER)('schedule metrics and histograms (through node_e
     const regex = /file=~"([^"]+)"/.exec(rules)?.[1]?.replace(/\\\\/g, '\\') as string;
     const files = samplesOf(text, 'node_textfile_mtime_seconds').map((line) => /file="([^"]+)"/.exec(line)?.[1] as string);
     expect(files.filter((file) => new RegExp(`^(?:${regex})$`).test(file))).toEqual([files.find((f) => f.endsWith('hist.prom'))]);
+  });
+});
+
+describe('the packages compiled on first use (croner, prom-client)', () => {
+  let dir: string;
+  let cleanup: () => Promise<void>;
+  beforeAll(async () => ({ dir, cleanup } = await tempDir()));
+  afterAll(async () => cleanup?.());
+
+  // Hardened hosts may set it in NODE_OPTIONS: new Function is then refused, vm is not.
+  const env = { NODE_OPTIONS: '--disallow-code-generation-from-strings' };
+
+  it('load where code generation from strings is disallowed', () => {
+    const scheduled = promfile(['run', '--dir', dir, '--job', 'hardened', '--schedule', '17 3 * * *', '--', 'true'], { env });
+    expect(scheduled.stderr).toBe('');
+    expect(scheduled.status).toBe(0);
+    expect(readFileSync(join(dir, 'hardened.prom'), 'utf8')).toContain('promfile_job_next_run_timestamp_seconds{job_name="hardened"}');
+    // prom-client is loaded before the request, which then fails: the error is the network's.
+    const pushed = promfile(['push', '--gateway', 'http://127.0.0.1:9', '--job', 'hardened'], { env, input: 'm 1\n' });
+    expect(pushed.stderr).toContain('cannot reach the Pushgateway');
+    expect(pushed.status).toBe(1);
   });
 });

@@ -1,7 +1,7 @@
 // systemZone reads the system's tz files (as cron does through libc); its
 // offsets must be the ones Intl (ICU) gives, where its table answers at all.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -106,5 +106,22 @@ describe('systemZone', () => {
       '',
     ])
       expect(systemZone(name, env), name).toBeUndefined();
+  });
+
+  it('reads a file of any size up to 1 MiB, and not a byte more, nor an endless device', () => {
+    const dir = join(work, 'sizes');
+    mkdirSync(join(dir, 'Mars'), { recursive: true });
+    const berlin = readFileSync('/usr/share/zoneinfo/Europe/Berlin');
+    // Newlines after the footer are not part of the table: the file stays a valid TZif file.
+    const padded = (size: number) => Buffer.concat([berlin, Buffer.alloc(size - berlin.length, '\n')]);
+    writeFileSync(join(dir, 'Mars', 'Large'), padded(300_000));
+    writeFileSync(join(dir, 'Mars', 'Largest'), padded(1 << 20));
+    writeFileSync(join(dir, 'Mars', 'Huge'), padded((1 << 20) + 1));
+    symlinkSync('/dev/zero', join(dir, 'Mars', 'Zero'));
+    const env = { TZDIR: dir };
+    expect(systemZone('Mars/Large', env)?.offsetAt(Date.UTC(2026, 5, 1))).toBe(120);
+    expect(systemZone('Mars/Largest', env)?.offsetAt(Date.UTC(2026, 0, 1))).toBe(60);
+    expect(systemZone('Mars/Huge', env)).toBeUndefined();
+    expect(systemZone('Mars/Zero', env)).toBeUndefined();
   });
 });
