@@ -1,7 +1,7 @@
 // Files in the textfile directory: where they are, reading them, and
 // replacing them atomically (a new temp file in the same directory whose name
 // does not end in .prom, fsync, chmod, rename, fsync of the directory).
-import { closeSync, constants, fstatSync, openSync, readFileSync, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readFileSync, readSync, type Stats } from 'node:fs';
 import { lstat, mkdir, open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { errnoOf, InputError, IoError, PromfileError } from '../errors.js';
@@ -110,6 +110,22 @@ export function readRegularFileSync(path: string, options: { follow: boolean }):
 
 /** Bytes a chunk of readRegularFileChunks holds: big enough that a read costs little, small enough to stay in the CPU's cache. */
 const READ_CHUNK = 1 << 20;
+
+/**
+ * readRegularFileChunks without the event loop: one buffer, refilled once
+ * `onChunk` returns (copy what must be kept); `onChunk` returns false to stop.
+ */
+export function readRegularFileChunksSync(path: string, options: { follow: boolean }, onChunk: (chunk: Buffer) => boolean): void {
+  const fd = openSync(path, readFlags(options));
+  try {
+    refuseIrregular(path, fstatSync(fd));
+    const buffer = Buffer.allocUnsafeSlow(READ_CHUNK);
+    for (let read = readSync(fd, buffer, 0, READ_CHUNK, null); read > 0; read = readSync(fd, buffer, 0, READ_CHUNK, null))
+      if (!onChunk(buffer.subarray(0, read))) return;
+  } finally {
+    closeSync(fd);
+  }
+}
 
 /**
  * readRegularFile in chunks, never the whole file in memory: two buffers

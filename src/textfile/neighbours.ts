@@ -2,17 +2,18 @@
 // the new content goes through node_exporter's merge (format/merge.ts) with
 // them, and what the merge would drop is refused. Costs one read of the
 // directory per write (bench/neighbours.js measures it).
+import { statSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { InputError } from '../errors.js';
 import { mergeProblems, type MergeFile, type MergeProblem } from '../format/merge.js';
-import { familyStub, parseBlock, scanFile } from '../format/fast-file.js';
+import { familyStub, FileScan, parseBlock, scanFile } from '../format/fast-file.js';
 import type { FastBlock } from '../format/fast-scan.js';
-import { readExposition } from '../format/parse.js';
+import { readExposition, type ReadOptions } from '../format/parse.js';
 import { compareNames } from '../format/names.js';
 import type { Profile } from '../format/profile.js';
-import type { MetricFamily } from '../format/types.js';
-import { readRegularFileSync } from './files.js';
+import type { MetricFamily, MetricType } from '../format/types.js';
+import { readRegularFileChunksSync, readRegularFileSync } from './files.js';
 
 /** The other *.prom files of a textfile's directory, as node_exporter reads them. */
 export interface Neighbours {
@@ -69,25 +70,22 @@ function scannedFile(path: string, blocks: ReadonlyMap<string, FastBlock>): Othe
   };
 }
 
-/** Read the other *.prom files of `path`'s directory; a file that vanishes or cannot be read is skipped. */
-export async function readNeighbours(path: string, profile?: Profile): Promise<Neighbours> {
+/**
+ * Read the other *.prom files of `path`'s directory; a file that vanishes or
+ * cannot be read is skipped. Files of `streamFrom` bytes or more are scanned
+ * in chunks, never held whole.
+ */
+export async function readNeighbours(path: string, profile?: Profile, streamFrom = STREAM_FROM): Promise<Neighbours> {
   const dir = dirname(path);
   const entries = (await readdir(dir).catch(() => [] as string[])).filter((name) => name.endsWith('.prom')).sort(compareNames);
+  const read: ReadOptions = profile ? { profile } : {};
   const files: OtherFile[] = [];
   for (const entry of entries) {
     const other = join(dir, entry);
     if (other === path) continue;
     // Never blocks: a FIFO named *.prom is skipped like a directory, a file gone or unreadable (`check` reports them).
-    const bytes = readOrSkip(other);
-    if (bytes === undefined) continue;
-    const read = profile ? { profile } : {};
-    const scanned = scanFile(bytes, read);
-    if (scanned !== undefined) {
-      files.push(scannedFile(other, scanned.blocks));
-      continue;
-    }
-    const { families, problems } = readExposition(bytes, read);
-    if (!problems.some((problem) => problem.wholeFile && problem.severity === 'error')) files.push(parsedFile(other, families));
+    const file = attempt(() => (statSync(other).size < streamFrom ? wholeFile(other, read) : streamedFile(other, read)));
+    if (file !== undefined) files.push(file);
   }
   const names = new Set(files.flatMap((file) => file.names));
   return {
@@ -97,9 +95,59 @@ export async function readNeighbours(path: string, profile?: Profile): Promise<N
   };
 }
 
-function readOrSkip(path: string): Uint8Array | undefined {
+/** Files from this size on are scanned in chunks, so that a large inventory file beside the target is never held in memory. */
+const STREAM_FROM = 4 << 20;
+
+/** The file read whole: kept as the scanner's blocks, or parsed; undefined when node_exporter rejects it whole. */
+function wholeFile(path: string, read: ReadOptions): OtherFile | undefined {
+  const bytes = readRegularFileSync(path, { follow: true });
+  const scanned = scanFile(bytes, read);
+  if (scanned !== undefined) return scannedFile(path, scanned.blocks);
+  const { families, problems } = readExposition(bytes, read);
+  return problems.some((problem) => problem.wholeFile && problem.severity === 'error') ? undefined : parsedFile(path, families);
+}
+
+/**
+ * A large file scanned in chunks for its names and types; the families the
+ * check wants are read in a second scan, when it asks. A file the scanner
+ * does not vouch for is read whole, as a smaller one.
+ */
+function streamedFile(path: string, read: ReadOptions): OtherFile | undefined {
+  const types = new Map<string, MetricType>();
+  const scan = new FileScan(read, (name, block) => types.set(name, block.type ?? 'untyped'), { reusedChunks: true, checkOnly: true });
+  readRegularFileChunksSync(path, { follow: true }, (chunk) => scan.push(chunk));
+  if (scan.end() === undefined) return wholeFile(path, read);
+  const parsed = new Map<string, MetricFamily | undefined>();
+  const readFamilies = (wanted: ReadonlySet<string>): void => {
+    const missing = new Set([...wanted].filter((name) => types.has(name) && !parsed.has(name)));
+    if (missing.size === 0) return;
+    for (const name of missing) parsed.set(name, undefined); // gone by the second scan: a stub stands in
+    const again = new FileScan(read, (name, block) => missing.has(name) && parsed.set(name, parseBlock(block)[0]), { reusedChunks: true });
+    attempt(() => {
+      readRegularFileChunksSync(path, { follow: true }, (chunk) => again.push(chunk));
+      again.end(); // closes the last family
+    });
+  };
+  const stub = (name: string, type: MetricType): MetricFamily => ({ name, type, help: undefined, samples: [] });
+  return {
+    path,
+    names: [...types.keys()],
+    family: (name) => {
+      readFamilies(new Set([name]));
+      return parsed.get(name);
+    },
+    asMerged: (wanted) => {
+      readFamilies(wanted);
+      const families = [...types].map(([name, type]) => parsed.get(name) ?? stub(name, type));
+      return { path, families: families.sort((a, b) => compareNames(a.name, b.name)) };
+    },
+  };
+}
+
+/** `fn`'s result, or undefined when it throws (a file gone, unreadable, or not a regular file). */
+function attempt<T>(fn: () => T): T | undefined {
   try {
-    return readRegularFileSync(path, { follow: true });
+    return fn();
   } catch {
     return undefined;
   }

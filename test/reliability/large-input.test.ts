@@ -4,7 +4,7 @@
 // checked against the other textfiles of its directory.
 // One run, on a generated temp file; timing goals live in bench/, not here.
 import { spawn } from 'node:child_process';
-import { closeSync, openSync, readFileSync, readSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, tempDir } from '../helpers/cli.js';
@@ -48,9 +48,13 @@ function generate(path: string): number {
 
 /** Run promfile with stdin from a file; exit status and peak RSS (VmHWM, polled) in MB. */
 function runWrite(input: string, output: string): Promise<{ status: number | null; stderr: string; peakMb: number }> {
+  return runPromfile(['write', '--file-path', output], input);
+}
+
+function runPromfile(args: string[], input = '/dev/null'): Promise<{ status: number | null; stderr: string; peakMb: number }> {
   return new Promise((resolve, reject) => {
     const stdin = openSync(input, 'r');
-    const child = spawn(process.execPath, [BIN, 'write', '--file-path', output], { stdio: [stdin, 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, ...args], { stdio: [stdin, 'ignore', 'pipe'] });
     closeSync(stdin);
     let stderr = '';
     child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
@@ -119,6 +123,29 @@ describe('a 600 MB input', () => {
     // The input is canonical and in name order, the histogram last: the file is the input.
     expect(firstDifference(join(dir, 'input.txt'), output)).toBe(-1);
     // Holding the input would take over 600 MB; one family is under 1 MB.
+    expect(result.peakMb).toBeLessThan(200);
+  }, 600_000);
+
+  it('beside it, set of a family it shares reads it in chunks for the directory check, never whole', async () => {
+    const output = join(dir, 'out.prom');
+    expect(statSync(output).size).toBeGreaterThan(600_000_000); // written by the test above
+    const result = await runPromfile([
+      'set',
+      '--dir',
+      dir,
+      '-f',
+      'small',
+      'big_family_0999',
+      '1',
+      '-l',
+      'instance=elsewhere',
+      '-l',
+      'shard=x',
+    ]);
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+    // The HELP of the family in the 600 MB file, read by a second scan for the one family the check wants.
+    expect(readFileSync(join(dir, 'small.prom'), 'utf8')).toContain('# HELP big_family_0999 A large family.\n');
     expect(result.peakMb).toBeLessThan(200);
   }, 600_000);
 });

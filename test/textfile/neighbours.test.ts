@@ -81,7 +81,9 @@ describe('readNeighbours and assertFitsDirectory', () => {
           profileForVersion('1.5.0') as Profile,
           profileForVersion('1.9.0') as Profile,
         ),
-        async (files, target, current, profile) => {
+        // Read whole, or scanned in chunks (as a file of 4 MiB or more is) with a second scan for what the check wants.
+        fc.constantFrom(undefined, 0),
+        async (files, target, current, profile, streamFrom) => {
           const families = parsedOrNothing(target);
           fc.pre(families !== undefined);
           const dir = join(root, 'd');
@@ -94,7 +96,7 @@ describe('readNeighbours and assertFitsDirectory', () => {
           scanned += others.filter((other) => scanFile(Buffer.from(other.text)) !== undefined).length;
           const path = join(dir, 'm-target.prom');
           const before = current === undefined ? undefined : parsedOrNothing(current);
-          const neighbours = await readNeighbours(path, profile);
+          const neighbours = await readNeighbours(path, profile, streamFrom);
           let got: string | undefined;
           try {
             await assertFitsDirectory(path, families, neighbours, async () => before, profile);
