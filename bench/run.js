@@ -583,6 +583,7 @@ function updateSections(file) {
 
 async function main() {
   const started = Date.now();
+  const loadAtStart = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
   if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) throw new Error('dist/ is missing: run npm run build first');
   const bigInput = join(work, `in-${BIG}.txt`);
   log(`generating ${BIG} series`);
@@ -602,7 +603,7 @@ async function main() {
     ['date', new Date().toISOString()],
     ['CPU', `${cpus()[0]?.model ?? 'unknown'} × ${availableParallelism()} (nproc)`],
     ['memory', `${(totalmem() / 2 ** 30).toFixed(1)} GiB`],
-    ['load average at start', readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')],
+    ['load average at start', loadAtStart],
     ['node', process.version],
     [
       'promfile',
