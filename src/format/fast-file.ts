@@ -3,6 +3,7 @@
 // families the change names are parsed into objects; every other family
 // keeps the canonical bytes the scanner checked, and is copied to the output.
 import { FastScanner, type FastBlock, type ScanMode } from './fast-scan.js';
+import { familyStub } from './model.js';
 import { compareNames } from './names.js';
 import { parseExposition, type ReadOptions } from './parse.js';
 import { renderFamily } from './render.js';
@@ -74,11 +75,6 @@ export function scanFile(bytes: Uint8Array, options: ReadOptions = {}): ScannedF
   return scanned === undefined ? undefined : { blocks, series: scanned.series };
 }
 
-/** A family by its name and type only: all that the rules across families and files read of a copied one. */
-export function familyStub(name: string, block: FastBlock): MetricFamily {
-  return { name, type: block.type ?? 'untyped', help: undefined, samples: [] };
-}
-
 /** Names a change naming `names` may read: the names, and the histograms and summaries they would belong to. */
 export function relatedNames(names: Iterable<string>): Set<string> {
   const related = new Set<string>();
@@ -101,7 +97,7 @@ export function splitFile(blocks: ReadonlyMap<string, FastBlock>, wanted: Readon
   const copied = new Map<string, CopiedFamily>();
   for (const [name, block] of blocks) {
     if (wanted.has(name)) parsed.push(...parseBlock(block));
-    else copied.set(name, { stub: familyStub(name, block), output: block.output });
+    else copied.set(name, { stub: familyStub(name, block.type), output: block.output });
   }
   return { parsed: parsed.sort((a, b) => compareNames(a.name, b.name)), copied };
 }

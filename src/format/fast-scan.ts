@@ -34,6 +34,7 @@ import {
   startsWith,
 } from './fast-line.js';
 import { readSegment, type ReadOptions, type SegmentResult } from './parse.js';
+import { familyStub } from './model.js';
 import { compareNames } from './names.js';
 import { stripMemberSuffix } from './shape.js';
 import { renderFamily } from './render.js';
@@ -547,7 +548,7 @@ export class FastScanner {
   private crossFamily(): void {
     const stubs: MetricFamily[] = [...this.withSamples]
       .sort(([a], [b]) => compareNames(a, b))
-      .map(([name, type]) => ({ name, type, help: undefined, samples: [] }));
+      .map(([name, type]) => familyStub(name, type));
     for (const problem of validateFamilies(stubs)) {
       this.verdict.add(problem, Phase.CrossFamily);
       if (problem.severity !== 'error') this.validationNotices.push({ family: '', problem });

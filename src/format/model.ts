@@ -9,6 +9,11 @@ import { boundLabel, memberSuffix } from './shape.js';
 /** HELP used when none is given: node_exporter merges files best when every family has one. */
 export const DEFAULT_HELP = 'Written by promfile.';
 
+/** A family by its name and type only: all that the rules across families and files read of one no other file shares. */
+export function familyStub(name: string, type: MetricType | undefined): MetricFamily {
+  return { name, type: type ?? 'untyped', help: undefined, samples: [] };
+}
+
 /** Number of series (samples) in the families. */
 export function countSeries(families: readonly MetricFamily[]): number {
   return families.reduce((sum, family) => sum + family.samples.length, 0);

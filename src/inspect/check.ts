@@ -7,10 +7,10 @@ import { errnoOf, IoError, messageOf, PromfileError } from '../errors.js';
 import { formatAge, formatMode, listDirectory, readableByNonRoot, type DirectoryEntry } from '../textfile/inventory.js';
 import { describeFileKind, readRegularFile, readRegularFileChunks, readRegularFileSync } from '../textfile/files.js';
 import { mergeProblems } from '../format/merge.js';
-import { countSeries } from '../format/model.js';
+import { countSeries, familyStub } from '../format/model.js';
 import { readExposition } from '../format/parse.js';
 import type { FastBlock } from '../format/fast-scan.js';
-import { familyStub, FileScan, scanFile } from '../format/fast-file.js';
+import { FileScan, scanFile } from '../format/fast-file.js';
 import { Byte, sampleHasLabel } from '../format/fast-line.js';
 import { ALL_VERSIONS, type Profile } from '../format/profile.js';
 import { escapeLabelValue } from '../format/render.js';
@@ -172,7 +172,7 @@ async function streamedAnalysis(path: string, profile: Profile): Promise<Analysi
   const scan = new FileScan(
     { profile },
     (name, block) => {
-      stubs.push(familyStub(name, block));
+      stubs.push(familyStub(name, block.type));
       findings.push(...targetLabelLines(path, name, block, profile));
     },
     { reusedChunks: true, checkOnly: true },
@@ -197,7 +197,7 @@ function quickAnalysis(source: SourceFile, profile: Profile): Analysis | undefin
   const { path } = source;
   const findings: Finding[] = scanned.blocks.size === 0 ? [emptyFileFinding(path)] : [];
   for (const [name, block] of scanned.blocks) findings.push(...targetLabelLines(path, name, block, profile));
-  const stubs = [...scanned.blocks].map(([name, block]) => familyStub(name, block));
+  const stubs = [...scanned.blocks].map(([name, block]) => familyStub(name, block.type));
   const text = new TextIndex(source.bytes);
   for (const problem of mergeProblems([{ path, families: stubs }], profile))
     findings.push(finding(path, problem.severity, problem.rule, problem.message, text.familyLine(problem.family)));

@@ -7,11 +7,12 @@ import { readdir } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { InputError } from '../errors.js';
 import { mergeProblems, type MergeFile, type MergeProblem } from '../format/merge.js';
-import { familyStub, FileScan, parseBlock, scanFile } from '../format/fast-file.js';
+import { FileScan, parseBlock, scanFile } from '../format/fast-file.js';
+import { familyStub } from '../format/model.js';
 import type { FastBlock } from '../format/fast-scan.js';
 import { readExposition, type ReadOptions } from '../format/parse.js';
 import { compareNames } from '../format/names.js';
-import type { Profile } from '../format/profile.js';
+import { judgeByProfile, type Profile, type ProfileChoice } from '../format/profile.js';
 import type { MetricFamily, MetricType } from '../format/types.js';
 import { readRegularFileChunksSync, readRegularFileSync } from './files.js';
 
@@ -61,7 +62,7 @@ function scannedFile(path: string, blocks: ReadonlyMap<string, FastBlock>): Othe
     return parsed.get(name);
   };
   const merged = (wanted: ReadonlySet<string>): MetricFamily[] =>
-    [...blocks].map(([name, block]) => (wanted.has(name) && family(name)) || familyStub(name, block));
+    [...blocks].map(([name, block]) => (wanted.has(name) && family(name)) || familyStub(name, block.type));
   return {
     path,
     names: [...blocks.keys()],
@@ -128,7 +129,6 @@ function streamedFile(path: string, read: ReadOptions): OtherFile | undefined {
       again.end(); // closes the last family
     });
   };
-  const stub = (name: string, type: MetricType): MetricFamily => ({ name, type, help: undefined, samples: [] });
   return {
     path,
     names: [...types.keys()],
@@ -138,7 +138,7 @@ function streamedFile(path: string, read: ReadOptions): OtherFile | undefined {
     },
     asMerged: (wanted) => {
       readFamilies(wanted);
-      const families = [...types].map(([name, type]) => parsed.get(name) ?? stub(name, type));
+      const families = [...types].map(([name, type]) => parsed.get(name) ?? familyStub(name, type));
       return { path, families: families.sort((a, b) => compareNames(a.name, b.name)) };
     },
   };
@@ -153,11 +153,6 @@ function attempt<T>(fn: () => T): T | undefined {
   }
 }
 
-/** Every family name of the other files. */
-export function namesIn(neighbours: Neighbours): ReadonlySet<string> {
-  return neighbours.names;
-}
-
 /** The directory with `path` holding `families` (or absent, for undefined), in node_exporter's order. */
 function withTarget(neighbours: Neighbours, path: string, families: readonly MetricFamily[] | undefined): MergeFile[] {
   // The other files' families that share a name with the target's are read in full; the rest are stubs.
@@ -167,6 +162,37 @@ function withTarget(neighbours: Neighbours, path: string, families: readonly Met
 }
 
 const key = (problem: MergeProblem): string => `${problem.file}\u0000${problem.rule}\u0000${problem.message}`;
+
+/** The target as the check sees it under one reading of the directory: its new families and its current ones. */
+export interface TargetReading {
+  readonly families: readonly MetricFamily[];
+  readonly before: FamiliesBefore;
+}
+
+/**
+ * The directory check by the strictest rules first and, only if they refuse,
+ * by a lazily found profile's, with the other files read again under it.
+ * `target` gives the target for each reading of the other files, or
+ * undefined when it cannot: then false (the caller takes another path).
+ */
+export async function checkAgainstDirectory(
+  path: string,
+  neighbours: Neighbours,
+  profile: ProfileChoice | undefined,
+  target: (others: Neighbours, profile: Profile | undefined) => TargetReading | undefined,
+): Promise<boolean> {
+  const judge = async (others: Neighbours, given: Profile | undefined): Promise<boolean> => {
+    const reading = target(others, given);
+    if (reading === undefined) return false;
+    await assertFitsDirectory(path, reading.families, others, reading.before, given);
+    return true;
+  };
+  return judgeByProfile<Promise<boolean>>(
+    profile,
+    (given) => judge(neighbours, given),
+    async (found) => judge(await readNeighbours(path, found), found),
+  );
+}
 
 /** The target's current families; read only when needed (a function), since that can mean reading a large file. */
 export type FamiliesBefore = readonly MetricFamily[] | undefined | (() => Promise<readonly MetricFamily[] | undefined>);

@@ -15,7 +15,7 @@ import { dirname } from 'node:path';
 import { ExpositionError } from '../errors.js';
 import { FastScanner, type FastBlock, type FastScanOptions } from '../format/fast-scan.js';
 import { scanFile, splitFile } from '../format/fast-file.js';
-import { countSeries } from '../format/model.js';
+import { countSeries, familyStub } from '../format/model.js';
 import { parseExposition, type ReadOptions } from '../format/parse.js';
 import { compareNames } from '../format/names.js';
 import { judgeByProfile, type Profile, type ProfileChoice } from '../format/profile.js';
@@ -23,7 +23,7 @@ import { renderChunks } from '../format/render.js';
 import type { MetricFamily, MetricType, Problem } from '../format/types.js';
 import { prepareDirectory, readTextfile, replaceFileAtomically, tempPathFor, type WriteOptions } from './files.js';
 import { withLock } from './lock.js';
-import { assertFitsDirectory, namesIn, readNeighbours, type Neighbours } from './neighbours.js';
+import { checkAgainstDirectory, readNeighbours, type Neighbours } from './neighbours.js';
 
 export interface StreamWriteOptions extends WriteOptions, Omit<ReadOptions, 'profile'> {
   /** Refuse what node_exporter's merge with the directory's other *.prom files would drop. Default true. */
@@ -178,25 +178,21 @@ async function streamInto(
   }
 }
 
-/** Reads the families of the new file: those named `wanted` in full, the rest by name and type. */
-type FamiliesFor = (wanted: ReadonlySet<string>, profile: Profile | undefined) => MetricFamily[];
-
 /**
  * updateTextfile's directory check, on the families that share a name with
- * another file (read back as asked, for the neighbours of each judgement);
- * the current file is read only if the new one would hurt another file.
+ * another file (read back by `familiesFor` for each reading of the other
+ * files); the current file is read only if the new one would hurt another file.
  */
-async function checkDirectory(path: string, familiesFor: FamiliesFor, neighbours: Neighbours, options: StreamWriteOptions): Promise<void> {
-  const judge = (others: Neighbours, profile: Profile | undefined): Promise<void> => {
-    const wanted = namesIn(others);
-    const before = (): Promise<MetricFamily[] | undefined> => currentFamilies(path, wanted, strictOptions(options, profile));
-    return assertFitsDirectory(path, familiesFor(wanted, profile), others, before, profile);
-  };
-  await judgeByProfile<Promise<void>>(
-    options.profile,
-    (given) => judge(neighbours, given),
-    async (found) => judge(await readNeighbours(path, found), found),
-  );
+async function checkDirectory(
+  path: string,
+  familiesFor: (wanted: ReadonlySet<string>, profile: Profile | undefined) => MetricFamily[],
+  neighbours: Neighbours,
+  options: StreamWriteOptions,
+): Promise<void> {
+  await checkAgainstDirectory(path, neighbours, options.profile, (others, profile) => ({
+    families: familiesFor(others.names, profile),
+    before: () => currentFamilies(path, others.names, strictOptions(options, profile)),
+  }));
 }
 
 /** The target's families as they are now (the `wanted` ones in full), or undefined when it is absent or unreadable as exposition. */
@@ -335,7 +331,7 @@ class BlockFile {
     const families: MetricFamily[] = [];
     for (const block of this.named) {
       if (block.families.some(([name]) => wanted.has(name))) families.push(...parseExposition(this.inputOf(block.recovered), read));
-      else for (const [name, type] of block.families) families.push({ name, type, help: undefined, samples: [] });
+      else for (const [name, type] of block.families) families.push(familyStub(name, type));
     }
     return families.sort(byName);
   }

@@ -10,11 +10,11 @@ import { parseExposition } from '../format/parse.js';
 import { relatedNames, scanFile, spliceChunks, splitFile } from '../format/fast-file.js';
 import { renderChunks, renderExposition } from '../format/render.js';
 import { readTextfile, removeTextfile, writeFileAtomically, type WriteOptions } from './files.js';
-import { judgeByProfile, type ProfileChoice } from '../format/profile.js';
+import type { ProfileChoice } from '../format/profile.js';
 import type { MetricFamily, Problem } from '../format/types.js';
 import { assertWritable } from '../format/validate.js';
 import { compareNames } from '../format/names.js';
-import { assertFitsDirectory, namesIn, readNeighbours, type Neighbours } from './neighbours.js';
+import { checkAgainstDirectory, readNeighbours, type Neighbours } from './neighbours.js';
 
 export interface UpdateOptions extends WriteOptions, PinOptions {
   /** Lock wait in milliseconds. */
@@ -95,35 +95,6 @@ async function readExisting(at: string, path: string, replacing: boolean): Promi
   });
 }
 
-/**
- * The directory check, by the strictest rules first, then (if they refuse) by
- * those of a lazily found profile; false when the neighbours read for that
- * profile are not `usable` (the caller then takes the strict path).
- */
-async function checkDirectory(
-  path: string,
-  families: readonly MetricFamily[],
-  neighbours: Neighbours,
-  existing: readonly MetricFamily[] | undefined,
-  profile: UpdateOptions['profile'],
-  usable: (neighbours: Neighbours) => boolean = () => true,
-): Promise<boolean> {
-  // The second judgement reads the found profile's neighbours.
-  return judgeByProfile<Promise<boolean>>(
-    profile,
-    async (given) => {
-      await assertFitsDirectory(path, families, neighbours, existing, given);
-      return true;
-    },
-    async (found) => {
-      const again = await readNeighbours(path, found);
-      if (!usable(again)) return false;
-      await assertFitsDirectory(path, families, again, existing, found);
-      return true;
-    },
-  );
-}
-
 function assertNotEmpty(families: readonly MetricFamily[], allowEmpty: boolean | undefined): void {
   if (!allowEmpty && families.every((family) => family.samples.length === 0)) {
     throw new InputError('ERR_EMPTY_INPUT', 'nothing to write: no samples (allowEmpty writes an empty file)');
@@ -151,7 +122,7 @@ export async function updateTextfile(path: string, change: Change, options: Upda
     const neighbours = dirCheck ? await readNeighbours(path, given) : NO_NEIGHBOURS;
     const families = await change(current, neighbours);
     const warnings = options.prevalidated ? [] : assertWritable(families.filter((family) => family.samples.length > 0));
-    if (dirCheck) await checkDirectory(path, families, neighbours, existing, options.profile);
+    if (dirCheck) await checkAgainstDirectory(path, neighbours, options.profile, () => ({ families, before: existing }));
     assertNotEmpty(families, options.allowEmpty);
     if (options.dryRun) return { path, families, content: renderExposition(families), written: false, warnings };
     // Rendered family by family into the temp file: a large file is never held twice in memory.
@@ -180,18 +151,16 @@ async function updateByScan(at: string, path: string, change: Change, options: U
   const neighbours = dirCheck
     ? await readNeighbours(path, typeof options.profile === 'function' ? undefined : options.profile)
     : NO_NEIGHBOURS;
-  const { parsed, copied } = splitFile(blocks, new Set([...relatedNames(options.touches ?? []), ...namesIn(neighbours)]));
+  const { parsed, copied } = splitFile(blocks, new Set([...relatedNames(options.touches ?? []), ...neighbours.names]));
   const families = await change(parsed, neighbours);
   if (families.some((family) => copied.has(family.name))) return undefined;
   const stubs = [...copied.values()].map((entry) => entry.stub);
   const warnings = options.prevalidated ? [] : assertWritable(withSamples(families), undefined, stubs);
-  const usable = (other: Neighbours): boolean => ![...namesIn(other)].some((name) => copied.has(name));
   const byName = (list: MetricFamily[]): MetricFamily[] => list.sort((a, b) => compareNames(a.name, b.name));
-  if (
-    dirCheck &&
-    !(await checkDirectory(path, byName([...families, ...stubs]), neighbours, byName([...parsed, ...stubs]), options.profile, usable))
-  )
-    return undefined;
+  const reading = { families: byName([...families, ...stubs]), before: byName([...parsed, ...stubs]) };
+  // Other files read under a found profile may name a family kept as bytes: then only the strict path can judge.
+  const target = (others: Neighbours) => ([...others.names].some((name) => copied.has(name)) ? undefined : reading);
+  if (dirCheck && !(await checkAgainstDirectory(path, neighbours, options.profile, target))) return undefined;
   if (copied.size === 0) assertNotEmpty(families, options.allowEmpty);
   const chunks = [...spliceChunks(families, copied)];
   const text = (): Buffer => Buffer.concat(chunks.map((chunk) => (typeof chunk === 'string' ? Buffer.from(chunk) : chunk)));
