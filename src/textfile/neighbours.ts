@@ -92,7 +92,15 @@ export async function readNeighbours(path: string, profile?: Profile, streamFrom
   return {
     names,
     filesFor: (wanted) => files.map((file) => file.asMerged(wanted)),
-    helpOf: (name) => (names.has(name) ? files.map((file) => file.family(name)?.help).find((help) => help) : undefined),
+    helpOf: (name) => {
+      if (!names.has(name)) return undefined;
+      // The first file that gives one: a later file is not parsed (for a large one, not scanned again).
+      for (const file of files) {
+        const help = file.family(name)?.help;
+        if (help) return help;
+      }
+      return undefined;
+    },
   };
 }
 
