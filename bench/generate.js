@@ -16,12 +16,18 @@ function familyText(f, perFamily) {
   return out;
 }
 
-/** Write the exposition to `path`; resolves with its size in bytes. */
-export async function generateFile(path, series, families = Math.min(1000, series)) {
+/**
+ * Write the exposition to `path`; resolves with its size in bytes. `shuffled`
+ * prints the same families out of name order, as collectors print them (a
+ * fixed permutation: family f goes to place (f * 617) mod families).
+ */
+export async function generateFile(path, series, families = Math.min(1000, series), { shuffled = false } = {}) {
   const perFamily = Math.ceil(series / families);
   const stream = createWriteStream(path);
   let bytes = 0;
-  for (let f = 0; f < families; f++) {
+  const order = shuffled ? shuffledOrder(families) : undefined;
+  for (let i = 0; i < families; i++) {
+    const f = order ? order[i] : i;
     const text = familyText(f, perFamily);
     bytes += Buffer.byteLength(text);
     if (!stream.write(text)) await once(stream, 'drain');
@@ -29,6 +35,13 @@ export async function generateFile(path, series, families = Math.min(1000, serie
   stream.end();
   await once(stream, 'finish');
   return bytes;
+}
+
+/** 0..n-1 in a fixed order far from sorted (617 is prime, so every family appears once unless n is a multiple of it). */
+function shuffledOrder(n) {
+  const order = Array.from({ length: n }, (_, i) => (i * 617) % n);
+  if (new Set(order).size !== n) throw new Error(`shuffledOrder: ${n} families is a multiple of 617`);
+  return order;
 }
 
 /** The same exposition as a string (for in-process use). */
