@@ -48,10 +48,7 @@ export function addTargetOptions(command: Command): Command {
 export function addLockOptions(command: Command): Command {
   return addTargetOptions(command)
     .option('--lock-timeout <duration>', 'how long to wait for the file lock', LOCK_TIMEOUT_DEFAULT)
-    .option(
-      '--trust-parent',
-      'as root, write even though a directory on the path belongs to (or is writable by) another user, who could swap it (also PROMFILE_TRUST_PARENT=1)',
-    );
+    .addOption(command.createOption('--trust-parent', 'no longer needed; does nothing').hideHelp());
 }
 
 /** Options of the commands that create files: also the directory, mode and owner. */
@@ -146,6 +143,11 @@ export async function writeOptions(flags: WriteFlags, io: CliIo, path?: string):
     io.stderr.write(
       `promfile: warning: --mode ${mode}: node_exporter running as another user cannot read the file (it needs o+r, or --owner)\n`,
     );
+  if (flags.trustParent === true)
+    io.stderr.write(
+      'promfile: notice: --trust-parent is no longer needed and does nothing: promfile reaches the directory without following links, ' +
+        "so a path that another account owns (Debian's /var/lib/prometheus) cannot redirect the write; remove the flag\n",
+    );
   // Only commands that offer --no-dir-check check the directory (commander sets dirCheck: true for them).
   const dirCheck = flags.dirCheck === true;
   return {
@@ -154,7 +156,6 @@ export async function writeOptions(flags: WriteFlags, io: CliIo, path?: string):
     mode: parseInt(mode, 8),
     mkdir: flags.mkdir === true,
     lockTimeoutMs: parseDuration(flags.lockTimeout ?? LOCK_TIMEOUT_DEFAULT, '--lock-timeout'),
-    trustParent: flags.trustParent === true || io.env['PROMFILE_TRUST_PARENT'] === '1',
     ...(owner ? { owner } : {}),
   };
 }

@@ -21,7 +21,6 @@ const HINTS: readonly Hint[] = [
   { code: 'ERR_EMPTY_INPUT', commands: ['write'], hint: 'pass --allow-empty to write an empty file' },
   { code: 'ERR_INVALID_EXPOSITION', rule: 'timestamp', commands: ['write'], hint: '--strip-timestamps drops them' },
   { code: 'ERR_MACHINE_LABEL', hint: '--allow-instance pushes anyway' },
-  { code: 'ERR_UNTRUSTED_DIR', hint: '--trust-parent or PROMFILE_TRUST_PARENT=1' },
   { code: 'ERR_DIRECTORY_CONFLICT', hint: '--no-dir-check writes anyway' },
 ];
 

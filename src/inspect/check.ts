@@ -410,6 +410,10 @@ async function inspectEntry(entry: DirectoryEntry, now: number, options: CheckOp
     return false;
   }
   if (entry.kind !== 'textfile') return false;
+  if (entry.undecodable) {
+    add('error', 'invalid-utf8', 'the file name is not valid UTF-8: node_exporter 1.5 fails at every scrape on such a name; rename it');
+    return false;
+  }
   if (entry.symlink) {
     const to = await readlink(entry.path).catch(() => '?');
     if (!entry.target) {

@@ -76,8 +76,7 @@ async function removeGarbage(entry: DirectoryEntry, reason: GarbageReason, optio
 /** Delete a stale .prom under its lock, unless a writer rewrote it meanwhile. */
 async function removeIfStillStale(path: string, now: number, olderThanMs: number): Promise<boolean> {
   try {
-    // gc has no --trust-parent: the directory is pinned, but its path is not judged (see README).
-    return await deleteTextfile(path, { lockTimeoutMs: 0, trustParent: true }, (info) => now - info.mtimeMs <= olderThanMs);
+    return await deleteTextfile(path, { lockTimeoutMs: 0 }, (info) => now - info.mtimeMs <= olderThanMs);
   } catch (error) {
     if (error instanceof PromfileError && error.code === 'ERR_LOCK_BUSY') return false; // being written: not stale
     throw error;

@@ -43,6 +43,7 @@ export async function listTextfiles(dir: string, now: number): Promise<Listing> 
 /** The row of one *.prom entry. */
 export async function describeTextfile(entry: DirectoryEntry, now: number): Promise<FileRow> {
   const row: FileRow = { name: entry.name, path: entry.path, status: 'ok' };
+  if (entry.undecodable) return { ...row, status: 'invalid', problem: 'file name not valid UTF-8' };
   if (entry.symlink) row.symlinkTo = await readlink(entry.path).catch(() => '?');
   const info = entry.target;
   if (!info) return { ...row, status: 'dangling-symlink' };

@@ -43,6 +43,14 @@ export interface WriteOptions {
   readonly mkdir?: boolean;
 }
 
+/** The last steps of a replacement, for the pipeline (textfile/pipeline.ts). */
+export interface ReplaceSteps {
+  /** Runs once the temp file is complete and synced (still open), right before the rename: a gate that may still refuse. */
+  readonly beforeRename?: () => Promise<void>;
+  /** Every step but the rename: the temp file is written, checked and removed. */
+  readonly dryRun?: boolean;
+}
+
 export const DEFAULT_MODE = 0o644;
 
 /** Check the directory exists (or create it with `mkdir`). */
@@ -199,11 +207,14 @@ export async function writeFileAtomically(
   content: string | Iterable<string | Uint8Array>,
   options: WriteOptions = {},
 ): Promise<void> {
+  await replaceFileAtomically(path, options, (handle) => writeContent(handle, content));
+}
+
+/** Write all of `content` into a new temp file. */
+export function writeContent(handle: FileHandle, content: string | Iterable<string | Uint8Array>): Promise<void> {
   // writeFile loops until every byte is written; a full disk fails with ENOSPC
   // instead of leaving a short file to be renamed over the good one.
-  await replaceFileAtomically(path, options, (handle) =>
-    typeof content === 'string' ? handle.writeFile(content, 'utf8') : writeChunks(handle, content),
-  );
+  return typeof content === 'string' ? handle.writeFile(content, 'utf8') : writeChunks(handle, content);
 }
 
 /**
@@ -213,7 +224,7 @@ export async function writeFileAtomically(
  */
 export async function replaceFileAtomically(
   path: string,
-  options: WriteOptions,
+  options: WriteOptions & ReplaceSteps,
   fill: (handle: FileHandle) => Promise<void>,
 ): Promise<void> {
   const dir = dirname(path);
@@ -234,8 +245,13 @@ export async function replaceFileAtomically(
     if (options.owner) await handle.chown(options.owner.uid, options.owner.gid);
     await handle.chmod(mode); // open's mode was narrowed by the umask
     await handle.sync();
+    await options.beforeRename?.(); // the temp file still open: a streamed writer reads its families back from it
     await handle.close();
     handle = undefined;
+    if (options.dryRun) {
+      await unlink(temp);
+      return;
+    }
     await rename(temp, path);
   } catch (error) {
     await handle?.close().catch(() => undefined);
@@ -305,11 +321,16 @@ async function syncDirectory(dir: string): Promise<void> {
   }
 }
 
+/** What removeTextfile would remove: a symlink may go (the link, never its target); a directory or device may not. */
+export function assertRemovable(path: string, info: Stats): true {
+  if (!info.isFile() && !info.isSymbolicLink()) throw new IoError('ERR_UNSAFE_TARGET', `${path} is not a regular file`);
+  return true;
+}
+
 /** Delete the file; true when it existed. */
 export async function removeTextfile(path: string): Promise<boolean> {
-  // A symlink may be removed (the link goes, never its target); a directory or device may not.
   const info = await lstat(path).catch(() => undefined);
-  if (info && !info.isFile() && !info.isSymbolicLink()) throw new IoError('ERR_UNSAFE_TARGET', `${path} is not a regular file`);
+  if (info) assertRemovable(path, info);
   try {
     await unlink(path);
     return true;

@@ -4,7 +4,6 @@
 import { lstat, readdir, stat } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { join } from 'node:path';
-import { compareNames } from '../format/names.js';
 
 export type EntryKind = 'textfile' | 'temp' | 'lock' | 'other';
 
@@ -17,6 +16,8 @@ export interface DirectoryEntry {
   /** stat through a symlink (what node_exporter opens); undefined when the link dangles. */
   readonly target: Stats | undefined;
   readonly symlink: boolean;
+  /** The name is not valid UTF-8: `name` and `path` show it escaped (\\xHH), and cannot be opened. */
+  readonly undecodable?: true;
 }
 
 /**
@@ -37,19 +38,31 @@ export function classifyName(name: string): EntryKind {
   return 'other';
 }
 
-/** The directory's entries sorted as node_exporter reads them (byte order of names). */
+/** The directory's entries sorted as node_exporter reads them (byte order of names); every entry, whatever bytes its name holds. */
 export async function listDirectory(dir: string): Promise<DirectoryEntry[]> {
-  const names = (await readdir(dir)).sort(compareNames);
+  const raw = (await readdir(dir, { encoding: 'buffer' })).sort((a, b) => Buffer.compare(a, b));
   const entries: DirectoryEntry[] = [];
-  for (const name of names) {
+  for (const bytes of raw) {
+    const decoded = bytes.toString('utf8');
+    const undecodable = !Buffer.from(decoded).equals(bytes);
+    const name = undecodable ? escapedBytes(bytes) : decoded;
     const path = join(dir, name);
-    const link = await lstat(path).catch(() => undefined);
+    const real = undecodable ? Buffer.concat([Buffer.from(`${dir.replace(/\/$/, '')}/`), bytes]) : path;
+    const link = await lstat(real).catch(() => undefined);
     if (!link) continue; // removed while we looked
     const symlink = link.isSymbolicLink();
-    const target = symlink ? await stat(path).catch(() => undefined) : link;
-    entries.push({ name, path, kind: classifyName(name), link, target, symlink });
+    const target = symlink ? await stat(real).catch(() => undefined) : link;
+    entries.push({ name, path, kind: classifyName(name), link, target, symlink, ...(undecodable ? { undecodable: true } : {}) });
   }
   return entries;
+}
+
+/** Printable ASCII as it is, every other byte as \\xHH: a name that is safe on a terminal whatever it holds. */
+export function escapedBytes(bytes: Uint8Array): string {
+  let out = '';
+  for (const byte of bytes)
+    out += byte >= 0x20 && byte < 0x7f && byte !== 0x5c ? String.fromCharCode(byte) : `\\x${byte.toString(16).padStart(2, '0')}`;
+  return out;
 }
 
 /** Would node_exporter running as some non-root user be able to read a file (or search a directory) with these stats? */

@@ -2,8 +2,7 @@
 // the new content goes through node_exporter's merge (format/merge.ts) with
 // them, and what the merge would drop is refused. Costs one read of the
 // directory per write (bench/neighbours.js measures it).
-import { statSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
+import { readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { InputError } from '../errors.js';
 import { mergeProblems, type MergeFile, type MergeProblem } from '../format/merge.js';
@@ -13,8 +12,9 @@ import type { FastBlock } from '../format/fast-scan.js';
 import { readExposition, type ReadOptions } from '../format/parse.js';
 import { compareNames } from '../format/names.js';
 import { judgeByProfile, type Profile, type ProfileChoice } from '../format/profile.js';
-import type { MetricFamily, MetricType } from '../format/types.js';
+import type { MetricFamily, MetricType, Problem } from '../format/types.js';
 import { readRegularFileChunksSync, readRegularFileSync } from './files.js';
+import { escapedBytes } from './inventory.js';
 
 /** The other *.prom files of a textfile's directory, as node_exporter reads them. */
 export interface Neighbours {
@@ -29,6 +29,10 @@ export interface Neighbours {
   filesFor(wanted: ReadonlySet<string>): MergeFile[];
   /** The HELP a metric has in the first file that defines it (what node_exporter keeps), if any. */
   helpOf(name: string): string | undefined;
+  /** What the check could not read within its bounds, and so could not judge against. */
+  readonly unread: readonly Problem[];
+  /** Whether the other *.prom files changed (appeared, went, or were rewritten) since they were read. */
+  changed(): boolean;
 }
 
 /** One other file, as the directory check reads it. */
@@ -76,21 +80,31 @@ function scannedFile(path: string, blocks: ReadonlyMap<string, FastBlock>): Othe
  * cannot be read is skipped. Files of `streamFrom` bytes or more are scanned
  * in chunks, never held whole.
  */
-export async function readNeighbours(path: string, profile?: Profile, streamFrom = STREAM_FROM): Promise<Neighbours> {
+export function readNeighbours(path: string, profile?: Profile, bounds: NeighbourBounds = {}): Neighbours {
+  const { streamFrom = STREAM_FROM, readAtMost = READ_AT_MOST } = bounds;
   const dir = dirname(path);
-  const entries = (await readdir(dir).catch(() => [] as string[])).filter((name) => name.endsWith('.prom')).sort(compareNames);
+  const before = snapshot(path);
   const read: ReadOptions = profile ? { profile } : {};
   const files: OtherFile[] = [];
-  for (const entry of entries) {
+  const unread: Problem[] = [];
+  for (const { entry, size } of before.entries) {
     const other = join(dir, entry);
-    if (other === path) continue;
+    if (size === undefined) continue; // gone, or not a name node_exporter can open (reported below)
+    if (size >= readAtMost) {
+      unread.push(tooLarge(entry, size, readAtMost));
+      continue;
+    }
     // Never blocks: a FIFO named *.prom is skipped like a directory, a file gone or unreadable (`check` reports them).
-    const file = attempt(() => (statSync(other).size < streamFrom ? wholeFile(other, read) : streamedFile(other, read)));
-    if (file !== undefined) files.push(file);
+    const file = attempt(() => (size < streamFrom ? wholeFile(other, read) : streamedFile(other, read)));
+    if (file === 'unjudged') unread.push(unjudged(entry, size));
+    else if (file !== undefined) files.push(file);
   }
+  unread.push(...before.undecodable.map(undecodableName));
   const names = new Set(files.flatMap((file) => file.names));
   return {
     names,
+    unread,
+    changed: () => snapshot(path).signature !== before.signature,
     filesFor: (wanted) => files.map((file) => file.asMerged(wanted)),
     helpOf: (name) => {
       if (!names.has(name)) return undefined;
@@ -107,6 +121,81 @@ export async function readNeighbours(path: string, profile?: Profile, streamFrom
 /** Files from this size on are scanned in chunks, so that a large inventory file beside the target is never held in memory. */
 const STREAM_FROM = 4 << 20;
 
+/**
+ * Files from this size on are not read at all: the time spent on a neighbour
+ * is bounded whatever its size (a sparse 2 GiB file costs nothing on disk).
+ * node_exporter reads every file whole at each scrape; one this large makes
+ * every scrape slow, which `check` reports.
+ */
+const READ_AT_MOST = 1 << 30;
+
+export interface NeighbourBounds {
+  /** Files from this size on are scanned in chunks. */
+  readonly streamFrom?: number;
+  /** Files from this size on are not read, only reported. */
+  readonly readAtMost?: number;
+}
+
+interface Snapshot {
+  /** The other *.prom files by name, with their size (undefined: gone or not a regular file). */
+  readonly entries: ReadonlyArray<{ readonly entry: string; readonly size: number | undefined }>;
+  /** *.prom names that are not valid UTF-8. */
+  readonly undecodable: readonly Buffer[];
+  /** Names, inodes, sizes and change times: differs when any file changed. */
+  readonly signature: string;
+}
+
+/** The other *.prom files of `path`'s directory as they are now; every entry is seen, names that are not UTF-8 too. */
+function snapshot(path: string): Snapshot {
+  const dir = dirname(path);
+  const target = basename(path);
+  const raw = attempt(() => readdirSync(dir, { encoding: 'buffer' })) ?? [];
+  const entries: Array<{ entry: string; size: number | undefined }> = [];
+  const undecodable: Buffer[] = [];
+  const marks: string[] = [];
+  for (const name of raw) {
+    const entry = name.toString('utf8');
+    if (!entry.endsWith('.prom') || entry === target) continue;
+    if (!Buffer.from(entry).equals(name)) {
+      undecodable.push(name);
+      marks.push(name.toString('hex'));
+      continue;
+    }
+    const info = attempt(() => statSync(join(dir, entry), { bigint: true }));
+    const regular = info?.isFile() === true;
+    entries.push({ entry, size: regular ? Number(info.size) : undefined });
+    marks.push(info ? `${entry}\u0000${info.ino}\u0000${info.size}\u0000${info.mtimeNs}\u0000${info.ctimeNs}` : `${entry}\u0000-`);
+  }
+  entries.sort((a, b) => compareNames(a.entry, b.entry));
+  return { entries, undecodable, signature: marks.sort().join('\n') };
+}
+
+function tooLarge(entry: string, size: number, limit: number): Problem {
+  return {
+    severity: 'warning',
+    rule: 'too-large',
+    message: `${entry} was not read for the directory check: it holds ${mebibytes(size)} (promfile reads at most ${mebibytes(limit)} of another file), so conflicts with it are not checked`,
+  };
+}
+
+function unjudged(entry: string, size: number): Problem {
+  return {
+    severity: 'warning',
+    rule: 'too-large',
+    message: `${entry} could not be judged for the directory check within bounds: it holds ${mebibytes(size)} and is not in the shape promfile checks in chunks ("promfile check" reports why), so conflicts with it are not checked`,
+  };
+}
+
+function undecodableName(name: Buffer): Problem {
+  return {
+    severity: 'warning',
+    rule: 'invalid-utf8',
+    message: `the directory holds a *.prom file whose name is not valid UTF-8 ("${escapedBytes(name)}"); node_exporter 1.5 fails at every scrape on it: rename or remove it`,
+  };
+}
+
+const mebibytes = (bytes: number): string => `${(bytes / (1 << 20)).toFixed(0)} MiB`;
+
 /** The file read whole: kept as the scanner's blocks, or parsed; undefined when node_exporter rejects it whole. */
 function wholeFile(path: string, read: ReadOptions): OtherFile | undefined {
   const bytes = readRegularFileSync(path, { follow: true });
@@ -119,13 +208,14 @@ function wholeFile(path: string, read: ReadOptions): OtherFile | undefined {
 /**
  * A large file scanned in chunks for its names and types; the families the
  * check wants are read in a second scan, when it asks. A file the scanner
- * does not vouch for is read whole, as a smaller one.
+ * does not vouch for is never read whole (a sparse file of gigabytes would
+ * be): it is 'unjudged', and the write says so.
  */
-function streamedFile(path: string, read: ReadOptions): OtherFile | undefined {
+function streamedFile(path: string, read: ReadOptions): OtherFile | 'unjudged' {
   const types = new Map<string, MetricType>();
   const scan = new FileScan(read, (name, block) => types.set(name, block.type ?? 'untyped'), { reusedChunks: true, checkOnly: true });
   readRegularFileChunksSync(path, { follow: true }, (chunk) => scan.push(chunk));
-  if (scan.end() === undefined) return wholeFile(path, read);
+  if (scan.end() === undefined) return 'unjudged';
   const parsed = new Map<string, MetricFamily | undefined>();
   const readFamilies = (wanted: ReadonlySet<string>): void => {
     const missing = new Set([...wanted].filter((name) => types.has(name) && !parsed.has(name)));
@@ -198,7 +288,7 @@ export async function checkAgainstDirectory(
   return judgeByProfile<Promise<boolean>>(
     profile,
     (given) => judge(neighbours, given),
-    async (found) => judge(await readNeighbours(path, found), found),
+    async (found) => judge(readNeighbours(path, found), found),
   );
 }
 

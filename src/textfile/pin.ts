@@ -1,30 +1,36 @@
-// The textfile directory, pinned: opened once, checked, and used through its
-// descriptor, so nobody can swap it (rename it and put a symlink in its place)
-// between our check and our write.
+// The textfile directory, pinned: reached one component at a time without
+// following a link anywhere on its path, opened, and from then on used only
+// through its descriptor. Nobody can redirect a write by swapping something on
+// the path, before or after the pin: a symlink put in place of any component
+// is refused when we reach it, and a rename after we passed it does not move
+// the descriptors we hold. An account that owns a directory on the path can at
+// most make us write into a directory of its own, never into one it cannot
+// write. So root needs no judgement of who owns the path (Debian's
+// /var/lib/prometheus belongs to the exporter's account), and none is made.
 //
-// Node has no openat(2). Two ways remain: chdir into the directory and use
-// relative names (process-wide, and run's job would inherit the cwd), or
-// /proc/self/fd/<fd>/NAME, which the kernel resolves through the open
-// descriptor, not through the directory's name: a rename of the directory
-// does not redirect it, and neither does a symlink put at the old name. We use
-// the latter, here in the library, so every caller gets it. Without /proc
-// (not Linux) the plain path is used.
-import { constants, type Stats } from 'node:fs';
-import { lstat, open, readlink, stat, type FileHandle } from 'node:fs/promises';
-import { errnoOf, IoError, messageOf } from '../errors.js';
-import { prepareDirectory } from './files.js';
+// Node has no openat(2). /proc/self/fd/<fd>/NAME gives the same: the kernel
+// resolves NAME in the directory open on <fd>, whatever has happened to that
+// directory's name since. Without /proc (not Linux) the plain path is used.
+import { constants } from 'node:fs';
+import { lstat, mkdir, open, stat, type FileHandle } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { errnoOf, IoError, messageOf, PromfileError } from '../errors.js';
+import { ioError } from './files.js';
 import { pausePoint } from './pause.js';
 
 const { O_RDONLY, O_DIRECTORY, O_NOFOLLOW } = constants;
+/**
+ * Linux's O_PATH (Node does not name it; 010000000 on every architecture Node
+ * runs on): a descriptor that only stands for the directory, so walking
+ * through a directory we may search but not list (mode 0711) works as a path
+ * lookup does.
+ */
+const O_PATH = process.platform === 'linux' ? 0o10000000 : 0;
+const DIRECTORY_FLAGS = O_PATH | O_RDONLY | O_DIRECTORY | O_NOFOLLOW;
 
 export interface PinOptions {
-  /** Create the directory when it is missing. */
+  /** Create the directory (and any missing directory above it) when it is missing. */
   readonly mkdir?: boolean | undefined;
-  /**
-   * Accept a directory whose path others could change (Debian's
-   * /var/lib/prometheus belongs to the exporter's account) when writing as root.
-   */
-  readonly trustParent?: boolean | undefined;
 }
 
 export interface PinnedDirectory {
@@ -39,72 +45,112 @@ export interface PinnedDirectory {
 
 let procFdWorks: Promise<boolean> | undefined;
 
-/** Open `dir` (not through a symlink), check who controls its path when we are root, and pin it. */
+/** Reach `dir` without following any link, open it, and pin it. */
 export async function pinDirectory(dir: string, options: PinOptions = {}): Promise<PinnedDirectory> {
-  await prepareDirectory(dir, options.mkdir === true);
-  let handle: FileHandle;
+  const useProc = await (procFdWorks ??= stat('/proc/self/fd').then(
+    () => true,
+    () => false,
+  ));
+  const handle = useProc ? await walk(dir, options.mkdir === true) : await openPlain(dir, options.mkdir === true);
   try {
-    handle = await open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
-  } catch (error) {
-    if (errnoOf(error) === 'ELOOP' || errnoOf(error) === 'ENOTDIR')
-      throw new IoError('ERR_UNSAFE_TARGET', `${dir} is a symbolic link or not a directory: give the directory itself`, { cause: error });
-    throw new IoError('ERR_READ_FAILED', `cannot open directory ${dir}: ${messageOf(error)}`, { cause: error });
-  }
-  try {
-    if (process.geteuid?.() === 0 && options.trustParent !== true) await refuseForeignPath(dir, handle);
+    if (process.geteuid?.() === 0) await refuseSharedDirectory(dir, handle);
     pausePoint('dir-checked');
   } catch (error) {
     await handle.close();
     throw error;
   }
-  const base = (await (procFdWorks ??= stat('/proc/self/fd').then(
-    () => true,
-    () => false,
-  )))
-    ? `/proc/self/fd/${handle.fd}`
-    : dir;
-  const prefix = `${base}/`;
+  const base = useProc ? `/proc/self/fd/${handle.fd}` : dir.replace(/\/$/, '');
+  // The descriptor's path, not a longer number that starts with it.
+  const pinnedPath = new RegExp(`${base}(?![0-9])`, 'g');
   return {
     dir,
     at: (name) => `${base}/${name}`,
-    relabel: (error) =>
-      error instanceof IoError && error.message.includes(prefix)
-        ? new IoError(error.code, error.message.replaceAll(prefix, `${dir.replace(/\/$/, '')}/`), { cause: error.cause })
-        : error,
+    relabel: (error) => {
+      if (useProc && error instanceof PromfileError) error.message = error.message.replace(pinnedPath, dir.replace(/\/$/, ''));
+      return error;
+    },
     close: () => handle.close(),
   };
 }
 
-/**
- * Root writes only where nobody else can move things: every directory from /
- * down to the pinned one must belong to root (or the caller) and be writable
- * by nobody else, except a sticky directory (such as /tmp) whose entry on our
- * path belongs to root or the caller. Walks the path the descriptor really has.
- */
-async function refuseForeignPath(dir: string, handle: FileHandle): Promise<void> {
-  const uid = process.geteuid?.() ?? 0;
-  const pinned = await handle.stat();
-  const real = await readlink(`/proc/self/fd/${handle.fd}`).catch(() => dir);
-  const components = real.split('/').filter(Boolean);
-  const paths = ['/', ...components.map((_, i) => `/${components.slice(0, i + 1).join('/')}`)];
-  const infos = await Promise.all(paths.map((path) => lstat(path)));
-  const last = infos[infos.length - 1] as Stats;
-  if (last.ino !== pinned.ino || last.dev !== pinned.dev)
-    throw new IoError('ERR_UNTRUSTED_DIR', `${dir} was moved while promfile checked it: refusing to write there as root`);
-  const trusted = (info: Stats): boolean => info.uid === 0 || info.uid === uid;
-  for (const [i, info] of infos.entries()) {
-    const path = paths[i] as string;
-    const next = infos[i + 1];
-    const othersWrite = (info.mode & 0o022) !== 0;
-    const stickyShield = (info.mode & 0o1000) !== 0 && (next === undefined || trusted(next));
-    let problem: string | undefined;
-    if (!trusted(info)) problem = `is owned by uid ${info.uid}`;
-    else if (othersWrite && !stickyShield) problem = `is writable by ${(info.mode & 0o002) !== 0 ? 'every user' : `group ${info.gid}`}`;
-    if (problem)
-      throw new IoError(
-        'ERR_UNTRUSTED_DIR',
-        `refusing to write as root into ${dir}: ${path} ${problem}, who can swap the directory for a link to anywhere; ` +
-          `fix it with "chown root:root ${path}" (and "chmod go-w ${path}"), use a directory elsewhere, or accept the risk explicitly`,
-      );
+/** Open each component of `dir` relative to the one before, refusing a link anywhere. */
+async function walk(dir: string, create: boolean): Promise<FileHandle> {
+  const names = resolve(dir).split('/').filter(Boolean);
+  let handle = await open('/', O_PATH | O_RDONLY | O_DIRECTORY);
+  try {
+    for (const [i, name] of names.entries()) {
+      const reached = `/${names.slice(0, i + 1).join('/')}`;
+      const next = await openComponent(`/proc/self/fd/${handle.fd}/${name}`, reached, dir, create);
+      await handle.close();
+      handle = next;
+    }
+    return handle;
+  } catch (error) {
+    await handle.close();
+    throw error;
   }
+}
+
+async function openComponent(at: string, reached: string, dir: string, create: boolean): Promise<FileHandle> {
+  try {
+    return await open(at, DIRECTORY_FLAGS);
+  } catch (error) {
+    if (errnoOf(error) !== 'ENOENT' || !create) throw await componentError(error, at, reached, dir);
+  }
+  await mkdir(at, { mode: 0o755 }).catch((error: unknown) => {
+    if (errnoOf(error) !== 'EEXIST') throw ioError('ERR_WRITE_FAILED', `cannot create directory ${reached}`, error);
+  });
+  return open(at, DIRECTORY_FLAGS).catch(async (error: unknown) => {
+    throw await componentError(error, at, reached, dir);
+  });
+}
+
+/** Why `at` (shown as `reached`) cannot be opened as a directory; O_PATH opens a link itself, so ENOTDIR may mean a link too. */
+async function componentError(error: unknown, at: string, reached: string, dir: string): Promise<PromfileError> {
+  const errno = errnoOf(error);
+  const link = (errno === 'ELOOP' || errno === 'ENOTDIR') && (await lstat(at).catch(() => undefined))?.isSymbolicLink() === true;
+  switch (link ? 'ELOOP' : errno) {
+    case 'ELOOP':
+      return new IoError(
+        'ERR_UNSAFE_TARGET',
+        `${reached} is a symbolic link: promfile reaches the textfile directory without following links, so that nobody can redirect it; give the real path of ${dir}`,
+        { cause: error },
+      );
+    case 'ENOTDIR':
+      return new IoError('ERR_DIR_MISSING', `${reached} is not a directory`, { cause: error });
+    case 'ENOENT':
+      return new IoError('ERR_DIR_MISSING', `textfile directory ${dir} does not exist`, { cause: error });
+    default:
+      return ioError('ERR_READ_FAILED', `cannot access directory ${dir}`, error);
+  }
+}
+
+/** Without /proc: the directory itself, not through a link at its own name. */
+async function openPlain(dir: string, create: boolean): Promise<FileHandle> {
+  if (create) await mkdir(dir, { recursive: true, mode: 0o755 }).catch(() => undefined);
+  return open(dir, DIRECTORY_FLAGS).catch(async (error: unknown) => {
+    throw await componentError(error, dir, dir, dir);
+  });
+}
+
+/**
+ * What no descriptor can make safe: a directory where others may remove or
+ * replace any entry (writable by group or others, without the sticky bit).
+ * There, another account could take the lock file away from under a holder,
+ * or swap the file between our steps; root does not write there.
+ */
+async function refuseSharedDirectory(dir: string, handle: FileHandle): Promise<void> {
+  const info = await handle.stat().catch((error: unknown) => {
+    throw new IoError('ERR_READ_FAILED', `cannot stat directory ${dir}: ${messageOf(error)}`, { cause: error });
+  });
+  const sticky = (info.mode & 0o1000) !== 0;
+  const groupWrites = (info.mode & 0o020) !== 0 && info.gid !== 0;
+  const everyoneWrites = (info.mode & 0o002) !== 0;
+  if (sticky || !(groupWrites || everyoneWrites)) return;
+  const who = everyoneWrites ? 'every user' : `group ${info.gid}`;
+  throw new IoError(
+    'ERR_UNTRUSTED_DIR',
+    `refusing to write as root into ${dir}: it is writable by ${who} and not sticky, so another account could remove or replace ` +
+      `the file and its lock between promfile's steps; fix it with "chmod go-w ${dir}" (or "chmod +t ${dir}")`,
+  );
 }

@@ -10,28 +10,20 @@
 // file, read back from the same places once the input has ended; every other
 // family takes part in it by its name and type alone.
 import { closeSync, ftruncateSync, openSync, readSync, unlinkSync, writevSync } from 'node:fs';
-import type { FileHandle } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import { ExpositionError } from '../errors.js';
 import { FastScanner, type FastBlock, type FastScanOptions } from '../format/fast-scan.js';
 import { scanFile, splitFile } from '../format/fast-file.js';
 import { countSeries, familyStub } from '../format/model.js';
 import { parseExposition, type ReadOptions } from '../format/parse.js';
 import { compareNames } from '../format/names.js';
-import { judgeByProfile, type Profile, type ProfileChoice } from '../format/profile.js';
+import { judgeByProfile } from '../format/profile.js';
 import { renderChunks } from '../format/render.js';
 import type { MetricFamily, MetricType, Problem } from '../format/types.js';
-import { prepareDirectory, readTextfile, replaceFileAtomically, tempPathFor, type WriteOptions } from './files.js';
-import { withLock } from './lock.js';
-import { checkAgainstDirectory, readNeighbours, type Neighbours } from './neighbours.js';
+import { readTextfile, tempPathFor } from './files.js';
+import { checkAgainstDirectory, type Neighbours } from './neighbours.js';
+import { givenProfile, withLockedTarget, type PipelineOptions, type Reading } from './pipeline.js';
 
-export interface StreamWriteOptions extends WriteOptions, Omit<ReadOptions, 'profile'> {
-  /** Refuse what node_exporter's merge with the directory's other *.prom files would drop. Default true. */
-  readonly dirCheck?: boolean;
-  /** The node_exporter versions to judge by; a function finds them only when the strictest rules refuse. */
-  readonly profile?: ProfileChoice;
-  /** Lock wait in milliseconds. */
-  readonly lockTimeoutMs?: number;
+export interface StreamWriteOptions extends PipelineOptions, Omit<ReadOptions, 'profile'> {
   /** Write a file with no samples. Default false: empty input is refused. */
   readonly allowEmpty?: boolean;
   /** Names the input in messages (e.g. `<stdin>`). */
@@ -45,6 +37,8 @@ export interface StreamWriteResult {
   /** Families with samples, and samples, in the file written. */
   readonly families: number;
   readonly series: number;
+  /** What the directory check could not judge (another file too large to read). */
+  readonly warnings: readonly Problem[];
 }
 
 /**
@@ -81,20 +75,22 @@ export async function writeExpositionStream(
   const input = new Input(source);
   let started = false;
   try {
-    await prepareDirectory(dirname(path), options.mkdir);
-    return await withLock(
-      path,
-      async () => {
-        started = true;
-        let counts = { families: 0, series: 0 };
-        const neighbours = options.dirCheck === false ? undefined : await readNeighbours(path, givenProfile(options));
-        await replaceFileAtomically(path, options, async (handle) => {
-          counts = await streamInto(handle, path, input, options, neighbours);
+    return await withLockedTarget(path, options, async (target) => {
+      started = true;
+      let counts = { families: 0, series: 0 };
+      let file: BlockFile | undefined;
+      try {
+        await target.commit(async (handle) => {
+          file = new BlockFile(handle.fd, target.at);
+          const written = await streamInto(file, target.at, input, options, target.neighbours);
+          counts = written.counts;
+          return written.reading;
         });
-        return { path, ...counts };
-      },
-      options.lockTimeoutMs === undefined ? {} : { timeoutMs: options.lockTimeoutMs },
-    );
+      } finally {
+        file?.close();
+      }
+      return { path, ...counts, warnings: target.neighbours?.unread ?? [] };
+    });
   } catch (error) {
     // Bad input is reported before a missing directory or a busy lock, as when the input was read first.
     if (!started && !(error instanceof ExpositionError)) await validateOnly(input, options);
@@ -118,7 +114,7 @@ async function validateOnly(input: Input, options: StreamWriteOptions): Promise<
   } else if (result.error) throw new ExpositionError(result.error, options.source);
 }
 
-function strictOptions(options: StreamWriteOptions, profile = givenProfile(options)): ReadOptions & { source?: string } {
+function strictOptions(options: StreamWriteOptions, profile = givenProfile(options.profile)): ReadOptions & { source?: string } {
   const { stripTimestamps, allowMissingFinalNewline, source } = options;
   return {
     ...(stripTimestamps === undefined ? {} : { stripTimestamps }),
@@ -126,11 +122,6 @@ function strictOptions(options: StreamWriteOptions, profile = givenProfile(optio
     ...(source === undefined ? {} : { source }),
     ...(profile === undefined ? {} : { profile }),
   };
-}
-
-/** The profile given outright; undefined (the strictest rules) for one found on demand. */
-function givenProfile(options: StreamWriteOptions): Profile | undefined {
-  return typeof options.profile === 'function' ? undefined : options.profile;
 }
 
 /** The scanner judges by the given profile, and a block it refuses again by one found on demand. */
@@ -149,50 +140,33 @@ function parseStrictly(bytes: Uint8Array, options: StreamWriteOptions, onNotice?
   });
 }
 
+/** What streamInto wrote, and how the directory check reads it. */
+interface Streamed {
+  readonly counts: { families: number; series: number };
+  readonly reading: Reading;
+}
+
 async function streamInto(
-  handle: FileHandle,
-  path: string,
+  file: BlockFile,
+  at: string,
   input: Input,
   options: StreamWriteOptions,
   neighbours: Neighbours | undefined,
-): Promise<{ families: number; series: number }> {
-  const file = new BlockFile(handle.fd, path);
-  try {
-    const scanner = new FastScanner(scanOptions(options), (block) => file.add(block));
-    let more = true;
-    for await (const chunk of input) {
-      more = scanner.push(chunk);
-      if (!more) break;
-    }
-    const result = scanner.end();
-    if (result.wholeFile) return await file.rewriteStrictly(scanner.pending, input, options, neighbours);
-    if (result.error) throw new ExpositionError(result.error, options.source);
-    if (neighbours)
-      await checkDirectory(path, (wanted, profile) => file.familiesFor(wanted, strictOptions(options, profile)), neighbours, options);
-    refuseEmpty(result.series, options);
-    file.finish();
-    for (const notice of result.notices) options.onNotice?.(notice);
-    return { families: result.families, series: result.series };
-  } finally {
-    file.close();
-  }
-}
-
-/**
- * updateTextfile's directory check, on the families that share a name with
- * another file (read back by `familiesFor` for each reading of the other
- * files); the current file is read only if the new one would hurt another file.
- */
-async function checkDirectory(
-  path: string,
-  familiesFor: (wanted: ReadonlySet<string>, profile: Profile | undefined) => MetricFamily[],
-  neighbours: Neighbours,
-  options: StreamWriteOptions,
-): Promise<void> {
-  await checkAgainstDirectory(path, neighbours, options.profile, (others, profile) => ({
-    families: familiesFor(others.names, profile),
-    before: () => currentFamilies(path, others.names, strictOptions(options, profile)),
-  }));
+): Promise<Streamed> {
+  const scanner = new FastScanner(scanOptions(options), (block) => file.add(block));
+  for await (const chunk of input) if (!scanner.push(chunk)) break;
+  const result = scanner.end();
+  if (result.wholeFile) return file.rewriteStrictly(scanner.pending, input, options, neighbours);
+  if (result.error) throw new ExpositionError(result.error, options.source);
+  const reading: Reading = (others, profile) => ({
+    families: file.familiesFor(others.names, strictOptions(options, profile)),
+    before: () => currentFamilies(at, others.names, strictOptions(options, profile)),
+  });
+  if (neighbours) await checkAgainstDirectory(at, neighbours, options.profile, reading);
+  refuseEmpty(result.series, options);
+  file.finish();
+  for (const notice of result.notices) options.onNotice?.(notice);
+  return { counts: { families: result.families, series: result.series }, reading };
 }
 
 /** The target's families as they are now (the `wanted` ones in full), or undefined when it is absent or unreadable as exposition. */
@@ -365,7 +339,7 @@ class BlockFile {
     input: Input,
     options: StreamWriteOptions,
     neighbours: Neighbours | undefined,
-  ): Promise<{ families: number; series: number }> {
+  ): Promise<Streamed> {
     this.out.flush();
     this.spool?.flush();
     const parts: Uint8Array[] = this.recovered.map((_, index) => this.inputOf(index));
@@ -373,7 +347,12 @@ class BlockFile {
     for await (const chunk of input) parts.push(chunk);
     let notices: Problem[] = [];
     const families = parseStrictly(Buffer.concat(parts), options, (found) => (notices = found));
-    if (neighbours) await checkDirectory(this.path, () => families, neighbours, options);
+    const path = this.path;
+    const reading: Reading = (others, profile) => ({
+      families,
+      before: () => currentFamilies(path, others.names, strictOptions(options, profile)),
+    });
+    if (neighbours) await checkAgainstDirectory(path, neighbours, options.profile, reading);
     const series = countSeries(families);
     refuseEmpty(series, options);
     ftruncateSync(this.out.fd, 0);
@@ -381,7 +360,7 @@ class BlockFile {
     for (const text of renderChunks(families)) this.out.append([Buffer.from(text)]);
     this.out.flush();
     for (const notice of notices) options.onNotice?.(notice);
-    return { families: families.length, series };
+    return { counts: { families: families.length, series }, reading };
   }
 
   close(): void {

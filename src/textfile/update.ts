@@ -1,46 +1,29 @@
 // Locked read-modify-write of one textfile: the operation every command and
 // the library share, so none of them can lose another's update.
-import { basename, dirname } from 'node:path';
 import { errnoOf, ExpositionError, InputError, PromfileError } from '../errors.js';
 import type { Stats } from 'node:fs';
 import { lstat, unlink } from 'node:fs/promises';
-import { lockPathFor, withLock } from './lock.js';
-import { pinDirectory, type PinOptions } from './pin.js';
+import { lockPathFor } from './lock.js';
+import { withLockedTarget, type LockedTarget, type PipelineOptions, type Reading } from './pipeline.js';
 import { parseExposition } from '../format/parse.js';
 import { relatedNames, scanFile, spliceChunks, splitFile } from '../format/fast-file.js';
 import { renderChunks, renderExposition } from '../format/render.js';
-import { readTextfile, removeTextfile, writeFileAtomically, type WriteOptions } from './files.js';
-import type { ProfileChoice } from '../format/profile.js';
+import { assertRemovable, readTextfile, removeTextfile, writeContent } from './files.js';
 import type { MetricFamily, Problem } from '../format/types.js';
 import { assertWritable } from '../format/validate.js';
 import { compareNames } from '../format/names.js';
-import { checkAgainstDirectory, readNeighbours, type Neighbours } from './neighbours.js';
+import { checkAgainstDirectory, type Neighbours } from './neighbours.js';
 
-export interface UpdateOptions extends WriteOptions, PinOptions {
-  /** Lock wait in milliseconds. */
-  readonly lockTimeoutMs?: number;
+export interface UpdateOptions extends PipelineOptions {
   /** Ignore the current content (it may even be invalid) and start from nothing. */
   readonly replace?: boolean;
   /** Write a file with no samples. Default false: empty output is refused. */
   readonly allowEmpty?: boolean;
-  /** Render and validate, but write nothing. */
-  readonly dryRun?: boolean;
   /**
    * The new families come straight from parseExposition, which validated
    * them already: skip the second pass (a tenth of a large write).
    */
   readonly prevalidated?: boolean;
-  /**
-   * The node_exporter versions whose rules apply; default all known versions.
-   * A function is called only when the rules of all known versions refuse
-   * the directory (finding the running node_exporter's version has a cost).
-   */
-  readonly profile?: ProfileChoice;
-  /**
-   * Check the new file against the other *.prom files of its directory, and
-   * refuse what node_exporter's merge would drop. Default true.
-   */
-  readonly dirCheck?: boolean;
   /**
    * The metric names the change reads or changes. Given, the existing file is
    * checked as bytes, and only those families (with the histograms and
@@ -104,33 +87,33 @@ function assertNotEmpty(families: readonly MetricFamily[], allowEmpty: boolean |
 type Change = (current: MetricFamily[], neighbours: Neighbours) => MetricFamily[] | Promise<MetricFamily[]>;
 
 /** No other files: what a change sees with the directory check off. */
-const NO_NEIGHBOURS: Neighbours = { names: new Set(), filesFor: () => [], helpOf: () => undefined };
+const NO_NEIGHBOURS: Neighbours = { names: new Set(), filesFor: () => [], helpOf: () => undefined, unread: [], changed: () => false };
 
 /**
  * Under the target's lock: read the current families, compute the new ones,
- * validate, render and replace the file atomically. The directory is pinned
- * first (pin.ts): every step goes through its descriptor, never its name.
+ * validate, render and replace the file atomically, through the one write
+ * pipeline (pipeline.ts): the directory pinned, every step through its descriptor.
  */
 export async function updateTextfile(path: string, change: Change, options: UpdateOptions = {}): Promise<UpdateResult> {
-  const dirCheck = options.dirCheck !== false;
-  const run = async (at: string): Promise<UpdateResult> => {
-    const scanned = options.touches && !options.replace ? await updateByScan(at, path, change, options) : undefined;
+  return withLockedTarget(path, options, async (target) => {
+    const scanned = options.touches && !options.replace ? await updateByScan(target, path, change, options) : undefined;
     if (scanned) return scanned;
-    const existing = options.replace && !dirCheck ? undefined : await readExisting(at, path, options.replace === true);
+    const { at, neighbours } = target;
+    const existing = options.replace && !neighbours ? undefined : await readExisting(at, path, options.replace === true);
     const current = options.replace ? [] : (existing ?? []);
-    const given = typeof options.profile === 'function' ? undefined : options.profile;
-    const neighbours = dirCheck ? await readNeighbours(path, given) : NO_NEIGHBOURS;
-    const families = await change(current, neighbours);
+    const families = await change(current, neighbours ?? NO_NEIGHBOURS);
     const warnings = options.prevalidated ? [] : assertWritable(families.filter((family) => family.samples.length > 0));
-    if (dirCheck) await checkAgainstDirectory(path, neighbours, options.profile, () => ({ families, before: existing }));
+    const reading: Reading = () => ({ families, before: existing });
+    if (neighbours) await checkAgainstDirectory(at, neighbours, options.profile, reading);
     assertNotEmpty(families, options.allowEmpty);
-    if (options.dryRun) return { path, families, content: renderExposition(families), written: false, warnings };
     // Rendered family by family into the temp file: a large file is never held twice in memory.
-    await writeFileAtomically(at, renderChunks(families), { ...options, mkdir: false });
-    return { path, families, written: true, warnings };
-  };
-  if (options.dryRun) return run(path);
-  return inPinnedDirectory(path, options, (at) => withLock(at, () => run(at), lockOptions(options)));
+    await target.commit(async (handle) => {
+      await writeContent(handle, renderChunks(families));
+      return reading;
+    });
+    const content = options.dryRun ? { content: renderExposition(families) } : {};
+    return { path, families, ...content, written: !options.dryRun, warnings: [...warnings, ...(neighbours?.unread ?? [])] };
+  });
 }
 
 /**
@@ -143,35 +126,34 @@ export async function updateTextfile(path: string, change: Change, options: Upda
  * when only the strict path can decide (the scanner does not vouch for the
  * file, or the change reached beyond what it named).
  */
-async function updateByScan(at: string, path: string, change: Change, options: UpdateOptions): Promise<UpdateResult | undefined> {
+async function updateByScan(target: LockedTarget, path: string, change: Change, options: UpdateOptions): Promise<UpdateResult | undefined> {
+  const { at, neighbours } = target;
   const bytes = await readTextfile(at);
   const blocks = bytes === undefined ? undefined : scanFile(bytes)?.blocks;
   if (blocks === undefined) return undefined;
-  const dirCheck = options.dirCheck !== false;
-  const neighbours = dirCheck
-    ? await readNeighbours(path, typeof options.profile === 'function' ? undefined : options.profile)
-    : NO_NEIGHBOURS;
-  const { parsed, copied } = splitFile(blocks, new Set([...relatedNames(options.touches ?? []), ...neighbours.names]));
-  const families = await change(parsed, neighbours);
+  const { parsed, copied } = splitFile(blocks, new Set([...relatedNames(options.touches ?? []), ...(neighbours?.names ?? [])]));
+  const families = await change(parsed, neighbours ?? NO_NEIGHBOURS);
   if (families.some((family) => copied.has(family.name))) return undefined;
   const stubs = [...copied.values()].map((entry) => entry.stub);
   const warnings = options.prevalidated ? [] : assertWritable(withSamples(families), undefined, stubs);
   const byName = (list: MetricFamily[]): MetricFamily[] => list.sort((a, b) => compareNames(a.name, b.name));
   const reading = { families: byName([...families, ...stubs]), before: byName([...parsed, ...stubs]) };
   // Other files read under a found profile may name a family kept as bytes: then only the strict path can judge.
-  const target = (others: Neighbours) => ([...others.names].some((name) => copied.has(name)) ? undefined : reading);
-  if (dirCheck && !(await checkAgainstDirectory(path, neighbours, options.profile, target))) return undefined;
+  const judged: Reading = (others) => ([...others.names].some((name) => copied.has(name)) ? undefined : reading);
+  if (neighbours && !(await checkAgainstDirectory(at, neighbours, options.profile, judged))) return undefined;
   if (copied.size === 0) assertNotEmpty(families, options.allowEmpty);
   const chunks = [...spliceChunks(families, copied)];
   const text = (): Buffer => Buffer.concat(chunks.map((chunk) => (typeof chunk === 'string' ? Buffer.from(chunk) : chunk)));
-  const content = options.dryRun ? text().toString('utf8') : undefined;
-  if (!options.dryRun) await writeFileAtomically(at, chunks, { ...options, mkdir: false });
+  await target.commit(async (handle) => {
+    await writeContent(handle, chunks);
+    return judged;
+  });
   let readBack: MetricFamily[] | undefined;
   return {
     path,
-    ...(content === undefined ? {} : { content }),
+    ...(options.dryRun ? { content: text().toString('utf8') } : {}),
     written: !options.dryRun,
-    warnings,
+    warnings: [...warnings, ...(neighbours?.unread ?? [])],
     // What the strict path returns, read back from the new text (only a JSON report asks).
     get families(): MetricFamily[] {
       return (readBack ??= parseExposition(text()));
@@ -186,6 +168,7 @@ function withSamples(families: readonly MetricFamily[]): MetricFamily[] {
 /**
  * Delete the file (and its lock file) under its lock; false when it (or its
  * directory) did not exist, or `stillWanted` says, under the lock, to keep it.
+ * A dry run takes every step but the removal.
  */
 export async function deleteTextfile(
   path: string,
@@ -193,38 +176,17 @@ export async function deleteTextfile(
   stillWanted: (info: Stats) => boolean = () => false,
 ): Promise<boolean> {
   try {
-    return await inPinnedDirectory(path, { ...options, mkdir: false }, (at) =>
-      withLock(
-        at,
-        async () => {
-          const info = await lstat(at).catch(() => undefined);
-          if (!info || stillWanted(info)) return false;
-          const existed = await removeTextfile(at);
-          // Its lock goes too, removed while held: a waiter that opened it sees it is gone and opens a new one.
-          await unlink(lockPathFor(at)).catch(() => undefined);
-          return existed;
-        },
-        lockOptions(options),
-      ),
-    );
+    return await withLockedTarget(path, { ...options, mkdir: false, dirCheck: false }, async ({ at }) => {
+      const info = await lstat(at).catch(() => undefined);
+      if (!info || stillWanted(info)) return false;
+      if (options.dryRun) return assertRemovable(at, info);
+      const existed = await removeTextfile(at);
+      // Its lock goes too, removed while held: a waiter that opened it sees it is gone and opens a new one.
+      await unlink(lockPathFor(at)).catch(() => undefined);
+      return existed;
+    });
   } catch (error) {
     if ((error instanceof PromfileError && error.code === 'ERR_DIR_MISSING') || errnoOf(error) === 'ENOENT') return false;
     throw error;
-  }
-}
-
-function lockOptions(options: UpdateOptions): { timeoutMs?: number } {
-  return options.lockTimeoutMs === undefined ? {} : { timeoutMs: options.lockTimeoutMs };
-}
-
-/** Run `fn` with the target's path inside its pinned directory; errors name the real path. */
-export async function inPinnedDirectory<T>(path: string, options: PinOptions, fn: (at: string) => Promise<T>): Promise<T> {
-  const pinned = await pinDirectory(dirname(path), options);
-  try {
-    return await fn(pinned.at(basename(path)));
-  } catch (error) {
-    throw pinned.relabel(error);
-  } finally {
-    await pinned.close();
   }
 }

@@ -43,12 +43,6 @@ describe('cold start: Node.js modules loaded beyond node -e 0', () => {
     expect(modules.length).toBeLessThan(60);
   });
 
-  it('set --dry-run takes no lock, so loads no child_process (the node_exporter probe requires it only when it runs one)', () => {
-    const modules = extra(['set', '--dry-run', '--dir', dir, '-f', 'x', 'm', '1']);
-    expect(modules).not.toContain('NativeModule child_process');
-    expect(modules).not.toContain('NativeModule net');
-  });
-
   it('--version loads nothing beyond node itself: answered before the CLI is evaluated', () => {
     expect(extra(['--version'])).toEqual([]);
   });

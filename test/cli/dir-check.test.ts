@@ -1,14 +1,16 @@
 // Every write checks the new file against the other *.prom files of the
 // directory, as node_exporter merges them, and refuses what it would drop;
 // set adopts the HELP a metric already has there. node_exporter is the judge.
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readExposition } from '../../src/format/parse.js';
 import { writeTextfile } from '../../src/textfile/write.js';
 import { NODE_EXPORTERS } from '../helpers/binaries.js';
-import { promfile } from '../helpers/cli.js';
+import { BIN, NODE, promfile } from '../helpers/cli.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { samplesOf, scrapeError, useNodeExporter } from '../helpers/node-exporter.js';
 
 const APT = `# HELP apt_upgrades_pending Apt packages pending updates by origin.
@@ -114,5 +116,49 @@ describe.each(NODE_EXPORTERS)('writes against the other files of the directory (
     ];
     await expect(writeTextfile(suite.dir, families, { name: 'lib' })).rejects.toMatchObject({ code: 'ERR_DIRECTORY_CONFLICT' });
     expect(existsSync(join(suite.dir, 'lib.prom'))).toBe(false);
+  });
+});
+
+describe.each(NODE_EXPORTERS)('the directory as it is at the rename (node_exporter $version)', ({ path: binary }) => {
+  const suite = useNodeExporter('promfile-recheck-', { binary });
+
+  /** Start a stdin `write` and feed it `head`; it has read the other files once it holds its lock and a moment has passed. */
+  async function slowWrite(head: string): Promise<{ end(tail: string): void; result: Promise<{ status: number | null; stderr: string }> }> {
+    const child = spawn(NODE, [BIN, 'write', '--dir', suite.dir, '-f', 'custom'], {
+      env: { ...process.env, PROMFILE_DIR: '' },
+      stdio: ['pipe', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const result = new Promise<{ status: number | null; stderr: string }>((resolve) => {
+      const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+      child.on('close', (status) => {
+        clearTimeout(timer);
+        resolve({ status, stderr });
+      });
+    });
+    child.stdin.write(head);
+    for (let waited = 0; !existsSync(join(suite.dir, '.custom.prom.lock')) && waited < 30_000; waited += 20) await sleep(20);
+    await sleep(1000);
+    return { end: (tail) => child.stdin.end(tail), result };
+  }
+
+  it('a neighbour rewritten with another HELP while stdin was written is judged as it is now: refused, nothing written', async () => {
+    await writeFile(
+      join(suite.dir, 'apt.prom'),
+      APT.replace('apt_upgrades_pending{', 'apt_other{').replaceAll('apt_upgrades_pending', 'apt_other'),
+    );
+    const mine = APT.replace('{arch="amd64",origin="Debian:bookworm/stable"} 3', '{origin="local"} 0');
+    const write = await slowWrite(mine.slice(0, 20));
+    await writeFile(join(suite.dir, 'apt.prom'), APT.replace('Apt packages pending updates by origin.', 'Something else.'));
+    write.end(mine.slice(20));
+    const { status, stderr } = await write.result;
+    expect(status).toBe(2);
+    expect(stderr).toMatch(/^promfile: .*custom\.prom: .*HELP.*apt\.prom.*\(rule help-conflict/);
+    expect(existsSync(join(suite.dir, 'custom.prom'))).toBe(false);
+    expect((await readdir(suite.dir)).filter((name) => name.includes('.tmp-'))).toEqual([]);
+    const scrape = await suite.exporter.scrape();
+    expect(scrapeError(scrape)).toBe(0);
+    expect(samplesOf(scrape, 'apt_upgrades_pending')).toHaveLength(1);
   });
 });

@@ -352,19 +352,34 @@ describe.skipIf(!isRoot)('the directory cannot be swapped under root', () => {
   });
   afterAll(() => cleanup());
 
-  it("finding 9: refuses Debian's layout as root, naming the component and the fix; --trust-parent accepts the risk", () => {
-    const refused = promfile(['set', '--dir', textfiles, '-f', 'apt', 'apt_upgrades_pending', '1']);
-    expect(refused.status).toBe(1);
-    expect(refused.stderr).toBe(
-      `promfile: refusing to write as root into ${textfiles}: ${lib} is owned by uid 65534, who can swap the directory for a link to anywhere; ` +
-        `fix it with "chown root:root ${lib}" (and "chmod go-w ${lib}"), use a directory elsewhere, or accept the risk explicitly (--trust-parent or PROMFILE_TRUST_PARENT=1)\n`,
-    );
-    expect(readdirSync(textfiles)).toEqual([]); // not even a lock file
-    expect(promfile(['set', '--dir', textfiles, '-f', 'apt', '--trust-parent', 'apt_upgrades_pending', '1']).status).toBe(0);
-    expect(
-      promfile(['set', '--dir', textfiles, '-f', 'apt', 'apt_upgrades_pending', '2'], { env: { PROMFILE_TRUST_PARENT: '1' } }).status,
-    ).toBe(0);
+  it("finding 9, reversed: Debian's layout works as root without a flag; --trust-parent is a no-op with a notice", () => {
+    const written = promfile(['set', '--dir', textfiles, '-f', 'apt', 'apt_upgrades_pending', '1']);
+    expect(written).toMatchObject({ status: 0, stderr: '' });
+    const flagged = promfile(['set', '--dir', textfiles, '-f', 'apt', '--trust-parent', 'apt_upgrades_pending', '2']);
+    expect(flagged.status).toBe(0);
+    expect(flagged.stderr).toMatch(/^promfile: notice: --trust-parent is no longer needed and does nothing/);
     expect(readdirSync(textfiles).sort()).toEqual(['.apt.prom.lock', 'apt.prom']);
+    expect(readFileSync(join(textfiles, 'apt.prom'), 'utf8')).toMatch(/^apt_upgrades_pending 2$/m);
+  });
+
+  it("a link swapped in by the parent's owner between runs is refused, naming it; nothing reaches the link's target", () => {
+    const moved = swap();
+    try {
+      for (const args of [
+        ['set', '--dir', textfiles, '-f', 'backup', 'backup_ok', '1'],
+        ['set', '--dir', textfiles, '-f', 'backup', '--dry-run', 'backup_ok', '1'],
+        ['rm', '--dir', textfiles, '-f', 'apt'],
+      ]) {
+        const refused = promfile(args);
+        expect(refused.status, args.join(' ')).toBe(1);
+        expect(refused.stderr).toBe(
+          `promfile: ${textfiles} is a symbolic link: promfile reaches the textfile directory without following links, so that nobody can redirect it; give the real path of ${textfiles}\n`,
+        );
+      }
+      expect(readdirSync(elsewhere).filter((name) => name !== 'apt.prom')).toEqual([]);
+    } finally {
+      unswap(moved);
+    }
   });
 
   /** Rename the pinned directory away and put a symlink to `elsewhere` in its place. */
@@ -381,7 +396,7 @@ describe.skipIf(!isRoot)('the directory cannot be swapped under root', () => {
 
   it('finding 9: a swap after the check redirects neither a write nor an rm', async () => {
     writeFileSync(join(elsewhere, 'apt.prom'), 'root_only_secret 1\n');
-    const writer = await start(['set', '--dir', textfiles, '-f', 'apt', '--trust-parent', 'apt_upgrades_pending', '7'], 'dir-checked');
+    const writer = await start(['set', '--dir', textfiles, '-f', 'apt', 'apt_upgrades_pending', '7'], 'dir-checked');
     const moved = swap();
     writer.resume();
     try {
@@ -392,7 +407,7 @@ describe.skipIf(!isRoot)('the directory cannot be swapped under root', () => {
     } finally {
       unswap(moved);
     }
-    const remover = await start(['rm', '--dir', textfiles, '-f', 'apt', '--trust-parent'], 'dir-checked');
+    const remover = await start(['rm', '--dir', textfiles, '-f', 'apt'], 'dir-checked');
     const movedAgain = swap();
     remover.resume();
     try {

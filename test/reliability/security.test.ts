@@ -187,19 +187,22 @@ describe('security', () => {
         const { dir, victim } = fresh();
         chmodSync(dir, mode);
         if (isRoot && mode === 0o777) {
-          // Anyone could swap what is in it: root refuses unless told to accept the risk.
-          const refused = promfile(['set', '--dir', dir, '-f', 'shared', 'security_shared_dir', '1']);
-          expect(refused.status).toBe(1);
-          expect(refused.stderr).toContain(`${dir} is writable by every user`);
+          // Anyone could remove or swap what is in it, the lock included: root refuses, flag or not.
+          for (const trust of [[], ['--trust-parent']]) {
+            const refused = promfile(['set', '--dir', dir, '-f', 'shared', ...trust, 'security_shared_dir', '1']);
+            expect(refused.status).toBe(1);
+            expect(refused.stderr).toContain(`refusing to write as root into ${dir}: it is writable by every user and not sticky`);
+          }
+          expect(readdirSync(dir)).toEqual([]);
+          return;
         }
-        const trust = mode === 0o777 ? ['--trust-parent'] : [];
-        const result = promfile(['set', '--dir', dir, '-f', 'shared', ...trust, 'security_shared_dir', '1']);
+        const result = promfile(['set', '--dir', dir, '-f', 'shared', 'security_shared_dir', '1']);
         expect(result.status, result.stderr).toBe(0);
         const info = lstatSync(join(dir, 'shared.prom'));
         expect(info.isFile()).toBe(true);
         expect([info.uid, info.mode & 0o777]).toEqual([process.getuid?.(), 0o644]);
         symlinkSync(victim, join(dir, 'planted.prom'));
-        expect(promfile(['set', '--dir', dir, '-f', 'planted', ...trust, 'security_shared_dir', '1']).status).toBe(1);
+        expect(promfile(['set', '--dir', dir, '-f', 'planted', 'security_shared_dir', '1']).status).toBe(1);
         expect(readFileSync(victim, 'utf8')).toBe('precious data\n');
       });
     }

@@ -96,7 +96,7 @@ describe('readNeighbours and assertFitsDirectory', () => {
           scanned += others.filter((other) => scanFile(Buffer.from(other.text)) !== undefined).length;
           const path = join(dir, 'm-target.prom');
           const before = current === undefined ? undefined : parsedOrNothing(current);
-          const neighbours = await readNeighbours(path, profile, streamFrom);
+          const neighbours = readNeighbours(path, profile, streamFrom === undefined ? {} : { streamFrom });
           let got: string | undefined;
           try {
             await assertFitsDirectory(path, families, neighbours, async () => before, profile);

@@ -2,7 +2,7 @@ import { readdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PromfileError } from '../../src/errors.js';
-import { removeTextfileLocked, textfileExists } from '../../src/textfile/remove.js';
+import { removeTextfileLocked } from '../../src/textfile/remove.js';
 import { tempDir } from '../helpers/cli.js';
 import { holdLock } from '../helpers/locks.js';
 
@@ -21,14 +21,25 @@ describe('removeTextfileLocked', () => {
     expect(await removeTextfileLocked(path)).toBe(false);
   });
 
-  it('a dry run only says whether there is a file (a link counts, even a dangling one)', async () => {
+  it('a dry run takes the lock and says whether there is a file (a link counts, even a dangling one), removing nothing', async () => {
     const path = join(dir, 'job.prom');
     await writeFile(path, 'a 1\n');
     await symlink(join(dir, 'gone'), join(dir, 'link.prom'));
     expect(await removeTextfileLocked(path, { dryRun: true })).toBe(true);
     expect(await removeTextfileLocked(join(dir, 'link.prom'), { dryRun: true })).toBe(true);
-    expect(await textfileExists(join(dir, 'missing.prom'))).toBe(false);
+    expect(await removeTextfileLocked(join(dir, 'missing.prom'), { dryRun: true })).toBe(false);
     expect((await readdir(dir)).sort()).toEqual(['job.prom', 'link.prom']);
+  });
+
+  it('a dry run fails as the real run does while a writer holds the lock', async () => {
+    const path = join(dir, 'job.prom');
+    await writeFile(path, 'a 1\n');
+    const holder = await holdLock(join(dir, '.job.prom.lock'));
+    try {
+      await expect(removeTextfileLocked(path, { dryRun: true, lockTimeoutMs: 0 })).rejects.toMatchObject({ code: 'ERR_LOCK_BUSY' });
+    } finally {
+      await holder.release();
+    }
   });
 
   it('a missing directory is not an error: there was nothing to delete', async () => {

@@ -134,7 +134,7 @@ const options = fc.constantFrom<UpdateOptions>(
   { dryRun: true },
   { dryRun: true, profile: ALL_VERSIONS },
   { dryRun: true, profile: lazy15 },
-  { dryRun: true, profile: profileForVersion('1.9.0') as Profile },
+  { dryRun: true, profile: profileForVersion('1.9.0') },
   { dryRun: true, dirCheck: false },
   { dryRun: true, allowEmpty: true },
 );
@@ -152,7 +152,7 @@ describe('a change by scan and by the strict path', () => {
     );
     // Most generated files the scanner vouches for, so the scan path itself was judged.
     expect(scanned).toBeGreaterThan(RUNS / 3);
-  });
+  }, 180_000); // each dry run takes the lock, as the real run does
 
   it('write the same bytes, or refuse alike and keep the old file, leaving no temp file', async () => {
     await fc.assert(
@@ -233,5 +233,5 @@ describe.skipIf(!HAVE_PEERS)('a change by scan on the peer corpus', () => {
       }
     }
     expect(compared).toBeGreaterThan(900);
-  });
+  }, 180_000); // 1,800 dry runs, each taking the lock as the real run does
 });

@@ -143,7 +143,7 @@ async function streamStdin(
     }
   })();
   try {
-    await writeExpositionStream(path, watched, {
+    const { warnings } = await writeExpositionStream(path, watched, {
       ...options,
       source: '<stdin>',
       stripTimestamps: flags.stripTimestamps === true,
@@ -153,6 +153,7 @@ async function streamStdin(
         return flags.allowEmpty === true || seen;
       },
     });
+    reportNotices(warnings, io, path);
   } catch (error) {
     if (error instanceof ExpositionError && error.problem.rule === 'missing-final-newline')
       throw new ExpositionError(

@@ -1,0 +1,186 @@
+// Every writer, every input mode, every attack: the one write pipeline means a
+// new writer cannot skip a gate. Each case builds Debian's layout (the parent
+// belongs to the exporter's account, the textfile directory to root), lets
+// that account attack it, then runs the writer as root and checks that
+// nothing reached a place the attacker cannot write, no temp file stayed, and
+// a dry run ends exactly as the real run does.
+import { spawnSync } from 'node:child_process';
+import { chmodSync, chownSync, mkdirSync, readdirSync, readFileSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { updateTextfile, writeRegistry, writeTextfile } from '../../src/index.js';
+import { promfile, tempDir, type CliResult } from '../helpers/cli.js';
+
+const isRoot = process.getuid?.() === 0;
+const NOBODY = 65534;
+
+interface Layout {
+  readonly lib: string;
+  readonly textfiles: string;
+  /** Where the attacker would like root to write: root-only, it must stay as it is. */
+  readonly elsewhere: string;
+  readonly victim: string;
+}
+
+interface Attack {
+  readonly name: string;
+  /** Whether every writer must refuse (else it must succeed). */
+  readonly refused: boolean;
+  apply(layout: Layout): void;
+}
+
+const ATTACKS: readonly Attack[] = [
+  { name: "Debian's layout, untouched", refused: false, apply: () => undefined },
+  {
+    name: 'the textfile directory swapped for a link to a root-only directory',
+    refused: true,
+    apply: ({ textfiles, elsewhere }) => {
+      renameSync(textfiles, `${textfiles}.old`);
+      symlinkSync(elsewhere, textfiles);
+    },
+  },
+  {
+    name: 'a component above swapped for a link to a root-only tree',
+    refused: true,
+    apply: ({ lib, elsewhere }) => {
+      mkdirSync(join(elsewhere, 'node-exporter'));
+      renameSync(lib, `${lib}.old`);
+      symlinkSync(elsewhere, lib);
+    },
+  },
+  {
+    name: 'a FIFO at the lock name',
+    refused: true,
+    apply: ({ textfiles }) => {
+      expect(spawnSync('mkfifo', [join(textfiles, '.job.prom.lock')]).status).toBe(0);
+    },
+  },
+  {
+    name: 'a textfile directory every user may write, not sticky',
+    refused: true,
+    apply: ({ textfiles }) => chmodSync(textfiles, 0o777),
+  },
+];
+
+/** A command line per writer and input mode; `input` is its stdin. */
+const WRITERS: ReadonlyArray<{ readonly name: string; readonly args: (dir: string) => string[]; readonly input?: string }> = [
+  { name: 'set', args: (dir) => ['set', '--dir', dir, '-f', 'job', 'matrix_value', '1'] },
+  { name: 'inc', args: (dir) => ['inc', '--dir', dir, '-f', 'job', 'matrix_total'] },
+  { name: 'observe', args: (dir) => ['observe', '--dir', dir, '-f', 'job', 'matrix_seconds', '0.5'] },
+  { name: 'unset', args: (dir) => ['unset', '--dir', dir, '-f', 'job', 'matrix_value'] },
+  { name: 'rm', args: (dir) => ['rm', '--dir', dir, '-f', 'job'] },
+  { name: 'write from stdin', args: (dir) => ['write', '--dir', dir, '-f', 'job'], input: 'matrix_value 1\n' },
+  { name: 'write -- COMMAND', args: (dir) => ['write', '--dir', dir, '-f', 'job', '--', 'printf', 'matrix_value 1\\n'] },
+  { name: 'run', args: (dir) => ['run', '--dir', dir, '--job', 'job', '--', 'true'] },
+];
+
+/** What the real run and its dry run (where the command has one) did. */
+function runBoth(writer: (typeof WRITERS)[number], dir: string): { real: CliResult; dry: CliResult | undefined } {
+  const options = writer.input === undefined ? {} : { input: writer.input };
+  const args = writer.args(dir);
+  const hasDryRun = !['run', 'observe', 'inc'].includes(writer.name);
+  const split = args.indexOf('--');
+  const dryArgs = split < 0 ? [...args, '--dry-run'] : [...args.slice(0, split), '--dry-run', ...args.slice(split)];
+  const dry = hasDryRun ? promfile(dryArgs, options) : undefined;
+  return { real: promfile(args, options), dry };
+}
+
+/** Every entry under `dir`, recursively, with the content of each file. */
+function snapshot(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    const path = join(entry.parentPath, entry.name);
+    out[path] = entry.isFile() ? readFileSync(path, 'utf8') : entry.isFIFO() ? 'fifo' : 'dir';
+  }
+  return out;
+}
+
+describe.skipIf(!isRoot)('every writer and input mode against every attack', () => {
+  let base: string;
+  let cleanup: () => Promise<void>;
+  let counter = 0;
+  beforeAll(async () => ({ dir: base, cleanup } = await tempDir('promfile-matrix-')));
+  afterAll(() => cleanup());
+
+  function layout(): Layout {
+    const root = join(base, `case-${++counter}`);
+    const lib = join(root, 'prometheus');
+    const textfiles = join(lib, 'node-exporter');
+    const elsewhere = join(root, 'root-only');
+    mkdirSync(textfiles, { recursive: true, mode: 0o755 });
+    chmodSync(root, 0o755);
+    mkdirSync(elsewhere, { mode: 0o700 });
+    const victim = join(elsewhere, 'job.prom');
+    writeFileSync(victim, 'root_only_secret 1\n');
+    writeFileSync(join(textfiles, 'job.prom'), '# TYPE matrix_value gauge\nmatrix_value 0\n');
+    chownSync(lib, NOBODY, NOBODY);
+    return { lib, textfiles, elsewhere, victim };
+  }
+
+  for (const attack of ATTACKS)
+    for (const writer of WRITERS)
+      it(`${writer.name}: ${attack.name}`, () => {
+        const place = layout();
+        attack.apply(place);
+        const before = snapshot(place.elsewhere);
+        const { real, dry } = runBoth(writer, place.textfiles);
+        expect(real.signal, real.stderr).toBeNull();
+        // run records its job whatever happens to its metrics: a refused write is its warning, the job's status its exit.
+        if (writer.name === 'run') {
+          expect(real.status, real.stderr).toBe(0);
+          if (attack.refused) expect(real.stderr).toMatch(/^promfile: warning: .*(symbolic link|FIFO|writable by every user)/m);
+          else expect(real.stderr).toBe('');
+        } else if (attack.refused) {
+          expect(real.status, real.stderr).toBe(1);
+          expect(real.stderr.split('\n')).toHaveLength(2);
+        } else expect(real, real.stderr).toMatchObject({ status: 0 });
+        if (dry) expect({ status: dry.status, stderr: dry.stderr }).toEqual({ status: real.status, stderr: real.stderr });
+        expect(snapshot(place.elsewhere)).toEqual(before);
+        expect(readFileSync(place.victim, 'utf8')).toBe('root_only_secret 1\n');
+        const left = readdirSync(place.lib, { recursive: true }).map(String);
+        expect(left.filter((name) => name.includes('.tmp-'))).toEqual([]);
+      });
+});
+
+describe.skipIf(!isRoot)("the library's writers against the same attacks", () => {
+  let base: string;
+  let cleanup: () => Promise<void>;
+  let counter = 0;
+  beforeAll(async () => ({ dir: base, cleanup } = await tempDir('promfile-matrix-lib-')));
+  afterAll(() => cleanup());
+
+  const registry = { metrics: () => Promise.resolve('# TYPE matrix_value gauge\nmatrix_value 1\n') };
+  const family = {
+    name: 'matrix_value',
+    type: 'gauge',
+    help: undefined,
+    samples: [{ name: 'matrix_value', labels: {}, value: 1 }],
+  } as const;
+  const LIBRARY: ReadonlyArray<{ readonly name: string; write(dir: string): Promise<unknown> }> = [
+    { name: 'writeTextfile', write: (dir) => writeTextfile(dir, [family], { name: 'job' }) },
+    { name: 'updateTextfile', write: (dir) => updateTextfile(join(dir, 'job.prom'), () => [family]) },
+    { name: 'updateTextfile (dry run)', write: (dir) => updateTextfile(join(dir, 'job.prom'), () => [family], { dryRun: true }) },
+    { name: 'writeRegistry', write: (dir) => writeRegistry(registry, { dir, name: 'job' }) },
+  ];
+
+  for (const attack of ATTACKS)
+    for (const writer of LIBRARY)
+      it(`${writer.name}: ${attack.name}`, async () => {
+        const root = join(base, `case-${++counter}`);
+        const lib = join(root, 'prometheus');
+        const textfiles = join(lib, 'node-exporter');
+        const elsewhere = join(root, 'root-only');
+        mkdirSync(textfiles, { recursive: true });
+        mkdirSync(elsewhere, { mode: 0o700 });
+        writeFileSync(join(elsewhere, 'job.prom'), 'root_only_secret 1\n');
+        chownSync(lib, NOBODY, NOBODY);
+        attack.apply({ lib, textfiles, elsewhere, victim: join(elsewhere, 'job.prom') });
+        const before = snapshot(elsewhere);
+        const outcome = await writer.write(textfiles).then(
+          () => 'written',
+          (error: unknown) => (error instanceof Error ? error.constructor.name : 'thrown'),
+        );
+        expect(outcome).toBe(attack.refused ? 'IoError' : 'written');
+        expect(snapshot(elsewhere)).toEqual(before);
+      });
+});
