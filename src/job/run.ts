@@ -2,7 +2,7 @@
 // $PROMFILE_METRICS) and record its metrics (job-metrics.ts) in the textfile
 // or on a Pushgateway. Kept light (no prom-client): it wraps every cron job,
 // so its start-up time is overhead on every run.
-import { readFile, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname } from 'node:path';
 import { makeScratch, removeStaleScratch } from './scratch.js';
@@ -11,6 +11,7 @@ import { errnoOf, IoError, messageOf, PromfileError } from '../errors.js';
 import { acquireLock, lockPathFor, removeLockIfFree, type Lock } from '../textfile/lock.js';
 import { updateTextfile, type UpdateOptions } from '../textfile/update.js';
 import { pinDirectory, type PinnedDirectory } from '../textfile/pin.js';
+import { readRegularFileUpTo } from '../textfile/files.js';
 import {
   classifyExit,
   endFamilies,
@@ -221,14 +222,31 @@ function cannotRecord(options: RunJobOptions, what: 'start' | 'end'): (error: un
     );
 }
 
+/** Largest $PROMFILE_METRICS read: far more than a job's own metrics need, and a bound on memory whatever the job leaves there. */
+export const MAX_JOB_METRICS_BYTES = 16 * 1024 * 1024;
+
+/**
+ * The job's own metrics. The job may leave anything at that path (a FIFO, a
+ * link to /dev/zero or /dev/stdout, gigabytes): it is opened without
+ * following a link and without blocking, and read only if it is a regular
+ * file within the limit; otherwise a warning, and the run is recorded without them.
+ */
 async function readJobMetrics(file: string, options: RunJobOptions): Promise<MetricFamily[]> {
-  let bytes: Uint8Array;
+  const ignored = (why: string): MetricFamily[] => {
+    options.onWarning(`$PROMFILE_METRICS: ${why}; the job's own metrics are ignored`);
+    return [];
+  };
+  let bytes: Uint8Array | undefined;
   try {
-    bytes = await readFile(file);
+    bytes = await readRegularFileUpTo(file, { follow: false }, MAX_JOB_METRICS_BYTES);
   } catch (error) {
-    if (errnoOf(error) !== 'ENOENT') options.onWarning(`cannot read the job's own metrics: ${messageOf(error)}`);
+    if (errnoOf(error) === 'ENOENT') return [];
+    if (errnoOf(error) === 'ELOOP') return ignored(`${file} is a symbolic link, which is not followed`);
+    if (error instanceof IoError && error.code === 'ERR_UNSAFE_TARGET') return ignored(error.message);
+    options.onWarning(`cannot read the job's own metrics: ${messageOf(error)}`);
     return [];
   }
+  if (bytes === undefined) return ignored(`${file} is larger than ${MAX_JOB_METRICS_BYTES / 1024 / 1024} MiB (the limit)`);
   try {
     return parseJobMetrics(bytes, options.labels, (notice) =>
       options.onWarning(`$PROMFILE_METRICS: ${notice.line === undefined ? '' : `line ${notice.line}: `}${notice.message}`),
