@@ -2,10 +2,9 @@
 // $PROMFILE_METRICS) and record its metrics (job-metrics.ts) in the textfile
 // or on a Pushgateway. Kept light (no prom-client): it wraps every cron job,
 // so its start-up time is overhead on every run.
-import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname } from 'node:path';
-import { makeScratch, removeStaleScratch } from './scratch.js';
+import { makeScratch } from './scratch.js';
 import { startChild, type Child } from './spawn.js';
 import { errnoOf, IoError, messageOf, PromfileError } from '../errors.js';
 import { acquireLock, lockPathFor, removeLockIfFree, type Lock } from '../textfile/lock.js';
@@ -162,7 +161,6 @@ async function runAndRecord(
   // Subscribe before anything else so a signal during the start write is not lost: it is passed on once the job exists.
   const unsubscribe = options.signals?.((signal) => (job ? job.forward(signal) : pending.push(signal)));
   const scratchRoot = options.scratchRoot ?? tmpdir();
-  await removeStaleScratch(scratchRoot);
   const scratch = await makeScratch(scratchRoot).catch((error: unknown) => {
     options.onWarning(`cannot create the PROMFILE_METRICS scratch directory, the job's own metrics are off: ${messageOf(error)}`);
     return undefined;
@@ -200,7 +198,8 @@ async function runAndRecord(
     return outcome;
   } finally {
     unsubscribe?.();
-    if (scratch) await rm(scratch.dir, { recursive: true, force: true }).catch(() => undefined);
+    const left = await scratch?.remove();
+    if (left !== undefined) options.onWarning(left);
   }
 }
 
