@@ -2,15 +2,15 @@
 // $PROMFILE_METRICS) and record its metrics (job-metrics.ts) in the textfile
 // or on a Pushgateway. Kept light (no prom-client): it wraps every cron job,
 // so its start-up time is overhead on every run.
-import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
-import { readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname } from 'node:path';
-import { makeScratch, removeStaleScratch } from './scratch.js';
+import { makeScratch } from './scratch.js';
+import { startChild, type Child } from './spawn.js';
 import { errnoOf, IoError, messageOf, PromfileError } from '../errors.js';
 import { acquireLock, lockPathFor, removeLockIfFree, type Lock } from '../textfile/lock.js';
 import { updateTextfile, type UpdateOptions } from '../textfile/update.js';
 import { pinDirectory, type PinnedDirectory } from '../textfile/pin.js';
+import { readRegularFileUpTo } from '../textfile/files.js';
 import {
   classifyExit,
   endFamilies,
@@ -35,114 +35,6 @@ const SPAWN_ERRORS: Readonly<Record<string, string>> = {
 /** The --no-overlap lock of a target: `.<name>.prom.run.lock`, not ending in .prom. */
 export function runLockPathFor(targetPath: string): string {
   return lockPathFor(targetPath).replace(/\.lock$/, '.run.lock');
-}
-
-/** A started job: send it signals, await its exit. */
-export interface ChildJob {
-  /** Pass a signal on to the job (ignored once it has exited). */
-  forward(signal: NodeJS.Signals): void;
-  readonly exit: Promise<ProcessExit>;
-}
-
-export interface SpawnOptions {
-  readonly env: Readonly<Record<string, string | undefined>>;
-  /** SIGTERM after this many ms; then SIGKILL after `killAfterMs`. */
-  readonly timeoutMs?: number;
-  readonly killAfterMs?: number;
-  /** A locked descriptor the job inherits as its fd 3: the lock is held until the job's last process ends. */
-  readonly lockFd?: number;
-}
-
-/** Longest delay setTimeout takes; longer timeouts are re-armed. */
-const MAX_TIMER_MS = 2_147_483_647;
-
-function after(ms: number, fn: () => void): { cancel(): void } {
-  let timer: NodeJS.Timeout;
-  const arm = (remaining: number): void => {
-    timer = setTimeout(() => (remaining > MAX_TIMER_MS ? arm(remaining - MAX_TIMER_MS) : fn()), Math.min(remaining, MAX_TIMER_MS));
-  };
-  arm(ms);
-  return { cancel: () => clearTimeout(timer) };
-}
-
-/**
- * Start a command as the leader of its own process group (and session:
- * Node's `detached`), with promfile's stdin, stdout and stderr, so the whole
- * tree it starts can be signalled at once with killGroup. `extraFd` becomes its fd 3.
- */
-export function spawnGroup(
-  command: string,
-  args: readonly string[],
-  options: { env: Readonly<Record<string, string | undefined>>; stdio?: StdioOptions; extraFd?: number },
-): ChildProcess {
-  const env = Object.fromEntries(Object.entries(options.env).filter((entry): entry is [string, string] => entry[1] !== undefined));
-  const stdio = options.stdio ?? (options.extraFd === undefined ? 'inherit' : ['inherit', 'inherit', 'inherit', options.extraFd]);
-  return spawn(command, args, { stdio, env, detached: true });
-}
-
-/** Signal every process of the group led by `pid`; a group already gone is fine. */
-export function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
-  if (pid === undefined) return;
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    // ESRCH: nothing left of the group.
-  }
-}
-
-/**
- * Start the job in its own process group. A timeout and forwarded signals go
- * to the whole group; once the main process has exited after a timeout or a
- * signal, whatever is left of the group is killed (SIGKILL). After a plain
- * exit, processes the job left running are left alone (and keep its lock).
- */
-export function spawnJob(command: string, args: readonly string[], options: SpawnOptions): ChildJob {
-  let child: ChildProcess;
-  try {
-    child = spawnGroup(command, args, { env: options.env, ...(options.lockFd === undefined ? {} : { extraFd: options.lockFd }) });
-  } catch (error) {
-    // Arguments Node refuses outright (a NUL byte, say): the command cannot be run.
-    return {
-      forward: () => undefined,
-      exit: Promise.resolve({ code: null, signal: null, spawnError: errnoOf(error) ?? 'EINVAL', timedOut: false }),
-    };
-  }
-  let exited = false;
-  let timedOut = false;
-  let signalled = false;
-  const timers: Array<{ cancel(): void }> = [];
-  const exit = new Promise<ProcessExit>((resolve) => {
-    const settle = (result: ProcessExit): void => {
-      if (exited) return;
-      exited = true;
-      for (const timer of timers) timer.cancel();
-      if (timedOut || signalled) killGroup(child.pid, 'SIGKILL');
-      resolve(result);
-    };
-    child.once('error', (error: NodeJS.ErrnoException) => {
-      // Only a failed spawn ends the job here; a failed kill() of a live child is harmless.
-      if (child.pid === undefined) settle({ code: null, signal: null, spawnError: error.code ?? 'EACCES', timedOut: false });
-    });
-    child.once('exit', (code, signal) => settle({ code, signal, timedOut }));
-  });
-  if (options.timeoutMs !== undefined) {
-    const killAfterMs = options.killAfterMs ?? 10_000;
-    timers.push(
-      after(options.timeoutMs, () => {
-        timedOut = true;
-        killGroup(child.pid, 'SIGTERM');
-        timers.push(after(killAfterMs, () => killGroup(child.pid, 'SIGKILL')));
-      }),
-    );
-  }
-  return {
-    forward: (signal) => {
-      if (exited || child.pid === undefined) return;
-      signalled = true;
-      killGroup(child.pid, signal);
-    },
-    exit,
-  };
 }
 
 /** Subscribe to the signals promfile forwards; returns the unsubscribe function. */
@@ -265,11 +157,10 @@ async function runAndRecord(
   lockFd: number | undefined,
 ): Promise<JobOutcome> {
   const pending: NodeJS.Signals[] = [];
-  let job: ChildJob | undefined;
+  let job: Child | undefined;
   // Subscribe before anything else so a signal during the start write is not lost: it is passed on once the job exists.
   const unsubscribe = options.signals?.((signal) => (job ? job.forward(signal) : pending.push(signal)));
   const scratchRoot = options.scratchRoot ?? tmpdir();
-  await removeStaleScratch(scratchRoot);
   const scratch = await makeScratch(scratchRoot).catch((error: unknown) => {
     options.onWarning(`cannot create the PROMFILE_METRICS scratch directory, the job's own metrics are off: ${messageOf(error)}`);
     return undefined;
@@ -281,11 +172,11 @@ async function runAndRecord(
     await record(options, write, (current) => startFamilies(current, options.labels, startMs, atStart)).catch(
       cannotRecord(options, 'start'),
     );
-    job = spawnJob(options.command, options.args, {
+    job = startChild(options.command, options.args, {
       env: scratch ? { ...options.env, PROMFILE_METRICS: scratch.file } : options.env,
       ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
       ...(options.killAfterMs !== undefined ? { killAfterMs: options.killAfterMs } : {}),
-      ...(lockFd !== undefined ? { lockFd } : {}),
+      ...(lockFd !== undefined ? { extraFd: lockFd } : {}),
     });
     for (const signal of pending) job.forward(signal);
     const exit = await job.exit;
@@ -307,12 +198,13 @@ async function runAndRecord(
     return outcome;
   } finally {
     unsubscribe?.();
-    if (scratch) await rm(scratch.dir, { recursive: true, force: true }).catch(() => undefined);
+    const left = await scratch?.remove();
+    if (left !== undefined) options.onWarning(left);
   }
 }
 
 /** The run's outcome from the job's exit: result, status, times, and what went wrong where it can say. */
-function outcomeOf(exit: Awaited<ChildJob['exit']>, command: string, startMs: number, endMs: number): JobOutcome {
+function outcomeOf(exit: ProcessExit, command: string, startMs: number, endMs: number): JobOutcome {
   const { result, status } = classifyExit(exit);
   const detail =
     exit.spawnError !== undefined
@@ -329,14 +221,31 @@ function cannotRecord(options: RunJobOptions, what: 'start' | 'end'): (error: un
     );
 }
 
+/** Largest $PROMFILE_METRICS read: far more than a job's own metrics need, and a bound on memory whatever the job leaves there. */
+export const MAX_JOB_METRICS_BYTES = 16 * 1024 * 1024;
+
+/**
+ * The job's own metrics. The job may leave anything at that path (a FIFO, a
+ * link to /dev/zero or /dev/stdout, gigabytes): it is opened without
+ * following a link and without blocking, and read only if it is a regular
+ * file within the limit; otherwise a warning, and the run is recorded without them.
+ */
 async function readJobMetrics(file: string, options: RunJobOptions): Promise<MetricFamily[]> {
-  let bytes: Uint8Array;
+  const ignored = (why: string): MetricFamily[] => {
+    options.onWarning(`$PROMFILE_METRICS: ${why}; the job's own metrics are ignored`);
+    return [];
+  };
+  let bytes: Uint8Array | undefined;
   try {
-    bytes = await readFile(file);
+    bytes = await readRegularFileUpTo(file, { follow: false }, MAX_JOB_METRICS_BYTES);
   } catch (error) {
-    if (errnoOf(error) !== 'ENOENT') options.onWarning(`cannot read the job's own metrics: ${messageOf(error)}`);
+    if (errnoOf(error) === 'ENOENT') return [];
+    if (errnoOf(error) === 'ELOOP') return ignored(`${file} is a symbolic link, which is not followed`);
+    if (error instanceof IoError && error.code === 'ERR_UNSAFE_TARGET') return ignored(error.message);
+    options.onWarning(`cannot read the job's own metrics: ${messageOf(error)}`);
     return [];
   }
+  if (bytes === undefined) return ignored(`${file} is larger than ${MAX_JOB_METRICS_BYTES / 1024 / 1024} MiB (the limit)`);
   try {
     return parseJobMetrics(bytes, options.labels, (notice) =>
       options.onWarning(`$PROMFILE_METRICS: ${notice.line === undefined ? '' : `line ${notice.line}: `}${notice.message}`),

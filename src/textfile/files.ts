@@ -101,6 +101,31 @@ export async function readRegularFile(path: string, options: { follow: boolean }
 }
 
 /**
+ * readRegularFile for a file another program fills (a job's
+ * $PROMFILE_METRICS): undefined when it is larger than `maxBytes`, and never
+ * more read than its size at the fstat, so one that keeps growing cannot
+ * make the read unbounded either.
+ */
+export async function readRegularFileUpTo(path: string, options: { follow: boolean }, maxBytes: number): Promise<Uint8Array | undefined> {
+  const handle = await open(path, readFlags(options));
+  try {
+    const info = await handle.stat();
+    refuseIrregular(path, info);
+    if (info.size > maxBytes) return undefined;
+    const bytes = Buffer.alloc(info.size);
+    let filled = 0;
+    while (filled < bytes.length) {
+      const { bytesRead } = await handle.read(bytes, filled, bytes.length - filled, filled);
+      if (bytesRead === 0) break; // it shrank since the fstat
+      filled += bytesRead;
+    }
+    return bytes.subarray(0, filled);
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
  * readRegularFile without the event loop, for many small files read one after
  * another (the other textfiles of a directory, before every write): four
  * syscalls each instead of four round trips to the thread pool; and for a

@@ -75,8 +75,13 @@ async function generatorOutput(
   const timeoutMs = flags.timeout === undefined ? undefined : positiveDuration(flags.timeout, '--timeout', false);
   const killAfterMs = positiveDuration(flags.killAfter, '--kill-after', true);
   const [executable, ...args] = command as [string, ...string[]];
-  const { startGenerator } = await import('../../job/generator.js');
-  const generator = startGenerator(executable, args, { env: io.env, ...(timeoutMs === undefined ? {} : { timeoutMs }), killAfterMs });
+  const { startChild, DRAIN_AFTER_EXIT_MS } = await import('../../job/spawn.js');
+  const generator = startChild(executable, args, {
+    env: io.env,
+    captureStdout: true,
+    ...(timeoutMs === undefined ? {} : { timeoutMs }),
+    killAfterMs,
+  });
   const off = (['SIGINT', 'SIGTERM', 'SIGHUP'] as const).map((signal) => io.onSignal(signal, () => generator.forward(signal)));
   try {
     // Output refused half-way (invalid UTF-8, too large) is the reason, not the
@@ -87,6 +92,10 @@ async function generatorOutput(
     });
     const [output, exit] = await Promise.all([text, generator.exit]);
     if (typeof output === 'object' && 'error' in output) throw output.error;
+    if (exit.outputHeld)
+      io.stderr.write(
+        `promfile: warning: ${executable} exited, but a process outside its process group still held its stdout open; stopped reading after ${DRAIN_AFTER_EXIT_MS / 1000}s\n`,
+      );
     if (exit.status !== 0) {
       io.stderr.write(`promfile: ${executable} ${generatorFailure(exit, flags.timeout)}; ${path} was not changed\n`);
       context.exitCode = exit.status;
