@@ -16,6 +16,7 @@
 // removing a lock file never lets two holders in.
 import { constants } from 'node:fs';
 import { lstat, open, unlink, type FileHandle } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { errnoOf, IoError, messageOf } from '../errors.js';
 import { describeFileKind } from './files.js';
 import { pausePoint } from './pause.js';
@@ -148,6 +149,13 @@ async function openLockFile(path: string, flags: number): Promise<FileHandle> {
     handle = await open(path, flags, 0o644);
   } catch (error) {
     const errno = errnoOf(error) ?? '';
+    if ((errno === 'EACCES' || errno === 'EPERM') && (await lstat(path).catch(() => undefined)) === undefined)
+      throw new IoError(
+        'ERR_WRITE_FAILED',
+        `cannot create lock ${path}: ${dirname(path)} is not writable by this user (${errno === 'EACCES' ? 'permission denied' : 'operation not permitted'}); ` +
+          'run as a user who may write there (often root), or choose another directory',
+        { cause: error },
+      );
     const code = errno === 'ENOENT' ? 'ERR_DIR_MISSING' : errno in OPEN_REFUSALS ? 'ERR_UNSAFE_TARGET' : 'ERR_WRITE_FAILED';
     const why = OPEN_REFUSALS[errno] ?? `cannot be opened: ${messageOf(error)}`;
     throw new IoError(code, `lock ${path} ${why}${code === 'ERR_UNSAFE_TARGET' ? ': remove it' : ''}`, { cause: error });

@@ -2,6 +2,7 @@
 // speaks its own terms, ambiguous input is refused, and commander's errors
 // look like ours.
 import { spawnSync } from 'node:child_process';
+import { chmodSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Gauge, Registry } from 'prom-client';
@@ -133,5 +134,43 @@ describe('the command line itself (item 10)', () => {
     );
     // Another metric: p in a second file would be a duplicate series, which the directory check refuses.
     expect(promfile(['set', '--dir', dir, '-f', 'public', '--mode', '0644', 'q', '1']).stderr).toBe('');
+  });
+});
+
+describe('real use, round 2: messages that say it once and name the right fix', () => {
+  it('empty input names --allow-empty once', () => {
+    for (const args of [[], ['--', 'true']]) {
+      const result = promfile(['write', '--dir', dir, '-f', 'empty', ...args], { input: '' });
+      expect(result.status, result.stderr).toBe(2);
+      expect(result.stderr.match(/--allow-empty/g)).toHaveLength(1);
+      expect(result.stderr.split('\n')).toHaveLength(2);
+    }
+  });
+
+  it.skipIf(process.getuid?.() !== 0)('a directory the user cannot write: the message says so instead of "remove it"', async () => {
+    const { dir: rootOnly, cleanup: done } = await tempDir();
+    chmodSync(rootOnly, 0o755); // others may search it, not write it
+    const bin = join(ROOT, 'bin', 'promfile.js');
+    const args = [
+      '--reuid=65534',
+      '--regid=65534',
+      '--clear-groups',
+      process.execPath,
+      bin,
+      'set',
+      '--dir',
+      rootOnly,
+      '-f',
+      'nope',
+      'm',
+      '1',
+    ];
+    const result = spawnSync('setpriv', args, { encoding: 'utf8', timeout: 30_000 });
+    await done();
+    expect(result.status).toBe(1);
+    expect(result.stderr).toBe(
+      `promfile: cannot create lock ${join(rootOnly, '.nope.prom.lock')}: ${rootOnly} is not writable by this user (permission denied); ` +
+        'run as a user who may write there (often root), or choose another directory\n',
+    );
   });
 });

@@ -179,7 +179,7 @@ async function streamStdin(
 function emptyInput(source: string): InputError {
   return new InputError(
     'ERR_EMPTY_INPUT',
-    `${source}: the input is empty; nothing was written (pass --allow-empty to write an empty file)`,
+    `${source}: the input is empty; nothing was written`, // the CLI's hint names --allow-empty
   );
 }
 
