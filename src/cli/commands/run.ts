@@ -7,9 +7,8 @@ import { checkPush, groupUrl, pushFamilies, redactUrl, type PushOptions } from '
 import { resolveTarget } from '../../textfile/files.js';
 import { targetPath, writeOptions, type WriteFlags } from '../common.js';
 import { positiveDuration } from '../duration.js';
-import type { CliIo, CommandContext } from '../io.js';
+import { EXIT, type CliIo, type CommandContext } from '../io.js';
 import { parseGrouping, warnPushPersistence } from '../push-options.js';
-import { EXIT_SKIPPED } from '../run-commands.js';
 import { printReport, sameSeries, seriesBefore, seriesOfFile, type OutputFlags } from '../report.js';
 import { scheduleSettings, type ScheduleFlags } from '../schedule-options.js';
 import { parseLabelOptions } from '../series.js';
@@ -71,7 +70,7 @@ export async function runAction(io: CliIo, context: CommandContext, command: str
   const run = await runJob(job);
   if (run.skipped) {
     io.stderr.write(`promfile: job ${flags.job} is still running, this run is skipped (--no-overlap): ${run.reason}\n`);
-    context.exitCode = EXIT_SKIPPED;
+    context.exitCode = EXIT.skipped;
     return;
   }
   await reportRun(io, context, flags, run.outcome, { path, push, before });
