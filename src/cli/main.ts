@@ -38,16 +38,13 @@ const MODULE_OF: Readonly<Record<string, () => Promise<Registers>>> = {
   completion: loadCompletion,
 };
 
-const VERSION_FLAGS = new Set(['-V', '--version']);
-
-/** The register functions `args` needs: the named command's, none for --version, else all (help, suggestions, completion). */
+/** The register functions `args` needs: the named command's, else all (help, suggestions, completion). */
 async function registersFor(args: readonly string[]): Promise<Register[]> {
   const name = args[0];
   // Own keys only: `promfile toString` is an unknown command, not Object.prototype's.
   const load = name !== undefined && Object.hasOwn(MODULE_OF, name) ? MODULE_OF[name] : undefined;
   // The completion script lists every command.
   if (load && name !== 'completion') return [(await load())[name as string] as Register];
-  if (args.length === 1 && VERSION_FLAGS.has(name as string)) return [];
   const modules = await Promise.all(ALL_MODULES.map((loadModule) => loadModule()));
   return modules.flatMap((registers) => Object.values(registers));
 }
