@@ -226,14 +226,23 @@ async function scheduleOverhead() {
   const r = await compare(commands, rounds);
   const instructions = Object.fromEntries(Object.entries(commands).map(([name, [, commandArgs]]) => [name, callgrindCount(commandArgs)]));
   const counted = instructions.plain !== undefined;
-  const worst = Math.max(...SCHEDULES.map(([name]) => r[name].ms));
-  goals.push(['`run --schedule`/`--every` ≤ 1.05× `run`', ratio(worst, r.plain.ms), verdict(worst <= 1.05 * r.plain.ms)]);
+  // --every must cost at most 5%. --schedule is recorded without a gate: compiling croner (about 6% of
+  // a run's instructions) is accepted (issue 22), so mechanisms to get under 5% went.
+  const cron = SCHEDULES.filter(([name]) => name !== 'every').map(([name]) => name);
+  const worstCron = Math.max(...cron.map((name) => r[name].ms));
+  goals.push(['`run --every` ≤ 1.05× `run`', ratio(r.every.ms, r.plain.ms), verdict(r.every.ms <= 1.05 * r.plain.ms)]);
+  goals.push(["`run --schedule` against `run` (croner's compile accepted: no gate)", ratio(worstCron, r.plain.ms), 'recorded']);
   if (counted) {
-    const most = Math.max(...SCHEDULES.map(([name]) => instructions[name]));
+    const mostCron = Math.max(...cron.map((name) => instructions[name]));
     goals.push([
-      '`run --schedule`/`--every` ≤ 1.05× `run` (instructions)',
-      ratio(most, instructions.plain),
-      verdict(most <= 1.05 * instructions.plain),
+      '`run --every` ≤ 1.05× `run` (instructions)',
+      ratio(instructions.every, instructions.plain),
+      verdict(instructions.every <= 1.05 * instructions.plain),
+    ]);
+    goals.push([
+      "`run --schedule` against `run` (instructions; croner's compile accepted: no gate)",
+      ratio(mostCron, instructions.plain),
+      'recorded',
     ]);
   }
   const shell = (flags) => flags.map((flag) => (flag.includes(' ') ? `'${flag}'` : flag)).join(' ');
@@ -667,23 +676,16 @@ async function main() {
     '  instruction counts. Above `--version`, `set` spends about 125M instructions: child_process for the',
     '  flock(1) lock 55M, fs/promises 18M, the fork/exec 3M, and about 50M for commander, our modules and',
     "  the work. Python's `write_to_textfile` parses nothing, takes no lock and does not fsync.",
-    "- **`run --schedule`** (goal ≤ 1.05× `run`): a zone is read from the system's tz files, so that away",
-    '  from DST changes croner computes at a fixed offset and Intl (ICU time-zone data, +40 ms of CPU) is',
-    '  not loaded. What is left, +21M instructions in local time and +23M with `CRON_TZ` on a 353M `run`',
+    "- **`run --schedule`** (no gate: croner's compile is accepted, issue 22; `--every` keeps ≤ 1.05× `run`): a",
+    "  zone is read from the system's tz files, so that away from DST changes croner computes at a fixed offset",
+    '  and Intl (ICU time-zone data) is not loaded: without it `run --schedule` with `CRON_TZ` runs 36% more',
+    '  instructions (see "Mechanisms kept for speed"). What is left, about +33M instructions on a 302M `run`',
     "  (instructions count node's own work only, not the job's fork/exec or flock(1), so the wall ratio is",
-    '  lower), is mostly V8 compiling croner: its 34 kB parsed when first used ≈ 5M, then each function',
-    '  compiled at its first call: the constructor ≈ 3.5M, the first `nextRun` 4-5M, the first',
-    '  `previousRuns` 1.5M, while running them costs about 0.5M each. The run calling croner directly (one',
-    '  constructor, `nextRun` and `previousRuns`; nothing of ours but the three metrics written, ≈ 1.2M as',
-    '  `--every`) measured +19.9M, 1.056×: on Node 20 the 5% is less than compiling croner costs. Ours: the',
-    "  checks of the spec ≈ 0.9M, the zone's tz file ≈ 1.5M. Already done: croner compiled with `new",
-    "  Function` (`node:vm` cost 2.7M), from its ES module build (esbuild's CommonJS wrapper had V8 parse it",
-    '  twice, 5.4M), as a double-quoted literal (a template literal scans slower: 0.8M, and 0.8M at every',
-    "  start); the tz file read without fstat or Buffer's read methods and looked up in place (1.8M); the",
-    "  next run computed once for the check and the run. What would remove the compile: V8's code cache,",
-    "  which needs a cache file written at run time (Node 22's `module.enableCompileCache`) or one built for",
-    '  the exact Node that runs promfile. A matcher of our own for the common case measured +3% on a branch,',
-    '  but the rule is a well-kept cron library rather than our own parser.',
+    '  lower), is mostly V8 compiling croner: its 34 kB parsed when first used, then each function compiled at',
+    '  its first call. The mechanisms that only shaved that compile (croner by `new Function` from its ES',
+    '  module build as a double-quoted literal, the next run computed once for the check and the run) bought',
+    "  3% together and went. What would remove the compile: V8's code cache, which needs a cache file written",
+    "  at run time (Node 22's `module.enableCompileCache`) or one built for the exact Node that runs promfile.",
     '- **100 concurrent `inc`** runs 100 Node processes on 2 CPUs under a 30 s lock wait; on this loaded machine',
     '  some waited longer than that (not touched by this change).',
     '',

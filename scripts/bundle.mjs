@@ -66,50 +66,30 @@ module.exports = new Proxy({}, { get: (_, key) => (loaded ??= require('node:${ar
 // Packages that only one command uses (prom-client for push, croner for run --schedule) go into
 // the bundle as text, compiled on first use: V8 parses every function of a script when it loads
 // it, and these two (with prom-client's dependencies) were a third of the bundle, parsed at every
-// start of every command. Still one file; `inputs` collects what went in, for the notices.
-// - `new Function`, not node:vm's compileFunction: loading vm costs about as much as a tenth of
-//   croner's compile (vm stays the fallback where code generation from strings is disallowed).
-//   The text is our own build's output, never anything from outside.
-// - A package with an ES module build (croner) is bundled from it: its code then sits at the top
-//   level of the text, where V8 parses it once, instead of in esbuild's CommonJS wrapper, a function
-//   parsed again on its call (about a fifth of what `run --schedule` spent on croner).
-// - The text is put in after esbuild (see embedText) as a double-quoted literal: esbuild would
-//   print it as a template literal, which V8 scans more slowly at every start.
-function embedLazily(packages, inputs, texts) {
-  const filter = new RegExp(`^(${Object.keys(packages).join('|')})$`);
+// start of every command (without it `set` runs 5.5% more instructions, `--version` 11%: BENCHMARKS.md,
+// "Mechanisms kept for speed"). Still one file; `inputs` collects what went in, for the notices.
+// node:vm compiles the text: it also works where code generation from strings is disallowed.
+// The text is our own build's output, never anything from outside.
+function embedLazily(packages, inputs) {
+  const filter = new RegExp(`^(${packages.join('|')})$`);
   return {
     name: 'embed-lazily',
     setup(builder) {
       builder.onResolve({ filter }, (args) => ({ path: args.path, namespace: 'embedded' }));
       builder.onLoad({ filter: /.*/, namespace: 'embedded' }, async (args) => {
-        const name = JSON.stringify(args.path);
         const inner = await build({
           ...common,
-          stdin: {
-            contents: packages[args.path] === 'esm' ? `export * from ${name};` : `module.exports = require(${name});`,
-            resolveDir: ROOT,
-            loader: 'js',
-          },
+          stdin: { contents: `module.exports = require(${JSON.stringify(args.path)});`, resolveDir: ROOT, loader: 'js' },
           minify: true,
           metafile: true,
           write: false,
         });
         for (const input of Object.keys(inner.metafile.inputs)) inputs.add(input);
         // Stack traces name it promfile.cjs/embedded/croner (a sourceURL cannot contain spaces).
-        const placeholder = `PROMFILE_EMBEDDED_TEXT_${texts.size}`;
-        texts.set(placeholder, `${inner.outputFiles[0].text}//# sourceURL=promfile.cjs/embedded/${args.path}\n`);
+        const text = `${inner.outputFiles[0].text}//# sourceURL=promfile.cjs/embedded/${args.path}\n`;
         return {
           contents: `const embedded = { exports: {} };
-const text = ${placeholder};
-let compiled;
-try {
-  compiled = new Function('exports', 'require', 'module', text);
-} catch (error) {
-  // node --disallow-code-generation-from-strings (NODE_OPTIONS, for hardening) forbids new Function, not vm.
-  if (!(error instanceof EvalError)) throw error;
-  compiled = require('node:vm').compileFunction(text, ['exports', 'require', 'module']);
-}
-compiled(embedded.exports, require, embedded);
+require('node:vm').compileFunction(${JSON.stringify(text)}, ['exports', 'require', 'module'])(embedded.exports, require, embedded);
 module.exports = embedded.exports;`,
           loader: 'js',
           resolveDir: ROOT,
@@ -117,16 +97,6 @@ module.exports = embedded.exports;`,
       });
     },
   };
-}
-
-/** The bundle with each placeholder of embedLazily replaced by its text. */
-function embedText(bundle, texts) {
-  for (const [placeholder, text] of texts) {
-    const parts = bundle.split(placeholder);
-    if (parts.length !== 2) throw new Error(`${placeholder} occurs ${parts.length - 1} times in the bundle, not once`);
-    bundle = parts.join(JSON.stringify(text));
-  }
-  return bundle;
 }
 
 const common = {
@@ -142,7 +112,6 @@ const common = {
 };
 
 const embeddedInputs = new Set();
-const embeddedTexts = new Map();
 const cli = await build({
   ...common,
   metafile: true,
@@ -176,9 +145,8 @@ if (major < ${floor[0]} || (major === ${floor[0]} && minor < ${floor[1]})) {
   minifyWhitespace: true,
   // readVersion()'s import.meta.url is dead code here: PROMFILE_VERSION is defined.
   logOverride: { 'empty-import-meta': 'silent' },
-  plugins: [lazyChildProcess, embedLazily({ 'prom-client': 'cjs', croner: 'esm' }, embeddedInputs, embeddedTexts)],
+  plugins: [lazyChildProcess, embedLazily(['prom-client', 'croner'], embeddedInputs)],
 });
-writeFileSync(join(DIST, 'promfile.cjs'), embedText(readFileSync(join(DIST, 'promfile.cjs'), 'utf8'), embeddedTexts));
 
 writeFileSync(join(DIST, 'THIRD-PARTY-NOTICES.txt'), thirdPartyNotices([...Object.keys(cli.metafile.inputs), ...embeddedInputs]));
 

@@ -1,5 +1,5 @@
 // What the CLI layer gets from the process, injected so commands can be
-// tested in-process. Only src/cli.ts builds the real one.
+// tested in-process (only main.ts builds the real one), and the exit statuses it gives back.
 import type { Command } from 'commander';
 
 export interface CliIo {
@@ -16,6 +16,16 @@ export interface CliIo {
   /** Subscribe to a process signal; returns the unsubscribe function. */
   onSignal(signal: NodeJS.Signals, handler: () => void): () => void;
 }
+
+/** Exit statuses of promfile itself, documented in README.md (`run` also exits with the job's). */
+export const EXIT = {
+  ok: 0,
+  failure: 1,
+  usage: 2,
+  internal: 70,
+  /** `run --no-overlap` skipped the run (EX_TEMPFAIL: try again later). */
+  skipped: 75,
+} as const;
 
 /** The exit status a command wants, set by its action. */
 export interface CommandContext {

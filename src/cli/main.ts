@@ -3,7 +3,7 @@
 import { readFileSync, writeSync } from 'node:fs';
 import { Command as CommandClass, CommanderError, type Command } from 'commander';
 import { errnoOf, InputError, IoError, PromfileError } from '../errors.js';
-import type { CliIo, CommandContext, Register, Registers } from './io.js';
+import { EXIT, type CliIo, type CommandContext, type Register, type Registers } from './io.js';
 import { addExamples } from './examples.js';
 import { setPausePoints } from '../textfile/pause.js';
 import { withHint } from './hints.js';
@@ -38,22 +38,16 @@ const MODULE_OF: Readonly<Record<string, () => Promise<Registers>>> = {
   completion: loadCompletion,
 };
 
-const VERSION_FLAGS = new Set(['-V', '--version']);
-
-/** The register functions `args` needs: the named command's, none for --version, else all (help, suggestions, completion). */
+/** The register functions `args` needs: the named command's, else all (help, suggestions, completion). */
 async function registersFor(args: readonly string[]): Promise<Register[]> {
   const name = args[0];
   // Own keys only: `promfile toString` is an unknown command, not Object.prototype's.
   const load = name !== undefined && Object.hasOwn(MODULE_OF, name) ? MODULE_OF[name] : undefined;
   // The completion script lists every command.
   if (load && name !== 'completion') return [(await load())[name as string] as Register];
-  if (args.length === 1 && VERSION_FLAGS.has(name as string)) return [];
   const modules = await Promise.all(ALL_MODULES.map((loadModule) => loadModule()));
   return modules.flatMap((registers) => Object.values(registers));
 }
-
-/** Exit statuses, documented in README.md. */
-export const EXIT = { ok: 0, failure: 1, usage: 2, internal: 70 } as const;
 
 /** The program with the commands `args` can need: the one named, or all (for help and suggestions). */
 export async function createProgram(io: CliIo, context: CommandContext, args: readonly string[] = []): Promise<Command> {

@@ -2,13 +2,10 @@
 // runs. This module declares them; each action is in commands/<name>.ts, loaded when it runs.
 import type { Command } from 'commander';
 import { addDirCheckOptions, addWriteOptions, collect, formatOption } from './common.js';
-import type { CliIo, CommandContext, Registers } from './io.js';
+import { EXIT, type CliIo, type CommandContext, type Registers } from './io.js';
 import { addScheduleOptions } from './schedule-options.js';
 import type { IncFlags } from './commands/inc.js';
 import type { RunFlags } from './commands/run.js';
-
-/** Exit status when --no-overlap skips a run (EX_TEMPFAIL: try again later). */
-export const EXIT_SKIPPED = 75;
 
 function registerRun(program: Command, io: CliIo, context: CommandContext): void {
   addDirCheckOptions(
@@ -29,7 +26,7 @@ function registerRun(program: Command, io: CliIo, context: CommandContext): void
     .option('--kill-after <duration>', 'after a timeout, send SIGKILL if the command is still running this much later', '10s')
     .option(
       '--no-overlap',
-      `if the previous run of this job is still going, skip this one (exit ${EXIT_SKIPPED}) and count it in promfile_job_skipped_total`,
+      `if the previous run of this job is still going, skip this one (exit ${EXIT.skipped}) and count it in promfile_job_skipped_total`,
     )
     .option('-l, --label <name=value>', 'add a label to every series (repeatable; not job, instance, job_name or result)', collect)
     .option(

@@ -143,27 +143,6 @@ function cronMaker(text: string, spec: string): CronMaker {
 }
 
 /**
- * The schedule, remembering its last `next` answer: for any time from the one
- * asked up to (not including) that answer no slot lies between, so the answer
- * is the same. The check of a new schedule asks for the next run from now,
- * and the run asks again from its start a moment later: croner computes once.
- */
-function rememberingNext(schedule: Schedule): Schedule {
-  let askedMs = Infinity;
-  let answerMs: number | undefined;
-  return {
-    text: schedule.text,
-    next: (afterMs) => {
-      if (answerMs !== undefined && askedMs <= afterMs && afterMs < answerMs) return answerMs;
-      askedMs = afterMs;
-      answerMs = schedule.next(afterMs);
-      return answerMs;
-    },
-    previous: (beforeMs) => schedule.previous(beforeMs),
-  };
-}
-
-/**
  * A crontab time spec (5 fields or an @alias) in `zone` (default: this
  * process's local zone, which is what Debian's cron uses).
  */
@@ -177,7 +156,7 @@ export function parseCronSchedule(text: string, zone?: string): Schedule {
   }
   const make = cronMaker(text, spec);
   if (zone !== undefined) checkTimeZone(zone, 'time zone');
-  const schedule = rememberingNext(zone === undefined ? localSchedule(text, make) : zonedSchedule(text, make, zone));
+  const schedule = zone === undefined ? localSchedule(text, make) : zonedSchedule(text, make, zone);
   if (schedule.next(Date.now()) === undefined) throw invalid(text, 'it never comes round (no such date)');
   return schedule;
 }

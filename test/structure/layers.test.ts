@@ -1,5 +1,6 @@
 // Imports go one way: cli → inspect, job, push → textfile → format. This
-// reads every import in src/ and fails on one that points up or sideways.
+// reads every import in src/ and fails on one that points up or sideways,
+// and on any cycle of imports (within a folder too).
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, posix, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -37,12 +38,74 @@ function importsOf(file: string): string[] {
   return specifiers.map((spec) => posix.normalize(posix.join(dirname(file), spec)).replace(/\.js$/, '.ts'));
 }
 
+/**
+ * The import cycles of `graph` (file → the files it imports), each once, as
+ * the files along it from its first file (in sort order) back to that file.
+ */
+export function importCycles(graph: ReadonlyMap<string, readonly string[]>): string[][] {
+  const cycles = new Map<string, string[]>();
+  const visit = (path: readonly string[]): void => {
+    for (const next of graph.get(path[path.length - 1] as string) ?? []) {
+      const at = path.indexOf(next);
+      if (at === -1) {
+        visit([...path, next]);
+        continue;
+      }
+      const cycle = path.slice(at);
+      // The same cycle starts from its smallest file, however it was entered.
+      const first = cycle.indexOf([...cycle].sort()[0] as string);
+      const rotated = [...cycle.slice(first), ...cycle.slice(0, first)];
+      cycles.set(rotated.join(' → '), [...rotated, rotated[0] as string]);
+    }
+  };
+  for (const file of [...graph.keys()].sort()) visit([file]);
+  return [...cycles.values()];
+}
+
 describe('layers', () => {
   it('every import in src/ points down a layer or stays in its folder', () => {
     const files = sourceFiles('src');
     expect(files.length).toBeGreaterThan(20);
     const violations = files.flatMap((file) => importsOf(file).flatMap((target) => importViolation(file, target) ?? []));
     expect(violations).toEqual([]);
+  });
+
+  it('no import cycle in src/ (type-only and dynamic imports count)', () => {
+    const files = sourceFiles('src');
+    const graph = new Map(files.map((file) => [file, importsOf(file)]));
+    expect(importCycles(graph).map((cycle) => cycle.join(' → '))).toEqual([]);
+  });
+
+  it('the cycle check finds every cycle once, and none in a graph without one', () => {
+    const graph = new Map([
+      ['a', ['b']],
+      ['b', ['c', 'd']],
+      ['c', ['a']],
+      ['d', ['d']],
+      ['e', ['a', 'b']],
+    ]);
+    expect(importCycles(graph)).toEqual([
+      ['a', 'b', 'c', 'a'],
+      ['d', 'd'],
+    ]);
+    expect(
+      importCycles(
+        new Map([
+          ['b', ['c']],
+          ['c', ['a']],
+          ['a', ['b']],
+        ]),
+      ),
+    ).toEqual([['a', 'b', 'c', 'a']]);
+    expect(
+      importCycles(
+        new Map([
+          ['a', ['b', 'c']],
+          ['b', ['c']],
+          ['c', []],
+        ]),
+      ),
+    ).toEqual([]);
   });
 
   it('the check catches an upward and a sideways import', () => {

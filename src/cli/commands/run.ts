@@ -2,14 +2,13 @@
 import { InputError } from '../../errors.js';
 import type { MetricFamily } from '../../format/types.js';
 import { startFamilies, type JobOutcome } from '../../job/metrics.js';
-import type { RunJobOptions } from '../../job/run.js';
+import { pushableFamilies, runJob, type RunJobOptions } from '../../job/run.js';
 import { checkPush, groupUrl, pushFamilies, redactUrl, type PushOptions } from '../../push/gateway.js';
 import { resolveTarget } from '../../textfile/files.js';
 import { targetPath, writeOptions, type WriteFlags } from '../common.js';
 import { positiveDuration } from '../duration.js';
-import type { CliIo, CommandContext } from '../io.js';
+import { EXIT, type CliIo, type CommandContext } from '../io.js';
 import { parseGrouping, warnPushPersistence } from '../push-options.js';
-import { EXIT_SKIPPED } from '../run-commands.js';
 import { printReport, sameSeries, seriesBefore, seriesOfFile, type OutputFlags } from '../report.js';
 import { scheduleSettings, type ScheduleFlags } from '../schedule-options.js';
 import { parseLabelOptions } from '../series.js';
@@ -66,12 +65,10 @@ export async function runAction(io: CliIo, context: CommandContext, command: str
   // The guard rails stop the run before the job starts, not as a warning after it.
   if (push) checkPush(startFamilies([], labels, 0), push);
   const job = await jobOptions(io, command, flags, { path, labels, push });
-  // Loaded here, not at start-up: the other commands never need child_process.
-  const { runJob } = await import('../../job/run.js');
   const run = await runJob(job);
   if (run.skipped) {
     io.stderr.write(`promfile: job ${flags.job} is still running, this run is skipped (--no-overlap): ${run.reason}\n`);
-    context.exitCode = EXIT_SKIPPED;
+    context.exitCode = EXIT.skipped;
     return;
   }
   await reportRun(io, context, flags, run.outcome, { path, push, before });
@@ -101,7 +98,7 @@ async function jobOptions(
     noOverlap: flags.overlap === false,
     ...scheduling,
     write,
-    ...(push ? { publish: await pushSink(push) } : {}),
+    ...(push ? { publish: pushSink(push) } : {}),
     now: () => io.now(),
     onWarning: (message) => io.stderr.write(`promfile: warning: ${message}\n`),
     signals: (forward) => {
@@ -112,8 +109,7 @@ async function jobOptions(
 }
 
 /** --push: the run's metrics go to the Pushgateway instead of the textfile. */
-async function pushSink(push: PushOptions): Promise<NonNullable<RunJobOptions['publish']>> {
-  const { pushableFamilies } = await import('../../job/run.js');
+function pushSink(push: PushOptions): NonNullable<RunJobOptions['publish']> {
   return {
     where: redactUrl(push.gateway),
     send: (families: MetricFamily[], succeeded: boolean) =>
