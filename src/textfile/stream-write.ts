@@ -9,7 +9,7 @@
 // The directory check needs only the families that share a name with another
 // file, read back from the same places once the input has ended; every other
 // family takes part in it by its name and type alone.
-import { closeSync, ftruncateSync, openSync, readSync, unlinkSync, writevSync } from 'node:fs';
+import { closeSync, ftruncateSync, openSync, readSync, unlinkSync, writeSync, writevSync } from 'node:fs';
 import { ExpositionError } from '../errors.js';
 import { FastScanner, type FastBlock, type FastScanOptions } from '../format/fast-scan.js';
 import { scanFile, splitFile } from '../format/fast-file.js';
@@ -267,7 +267,7 @@ class BlockFile {
   private readonly out: Appender;
   private readonly placed: Placed[] = [];
   private sorted = true;
-  private readonly recovered: Recovered[] = [];
+  private recovered: Recovered[] = [];
   private readonly named: Named[] = [];
   private spool: Appender | undefined;
 
@@ -321,16 +321,21 @@ class BlockFile {
     if (this.sorted) return;
     const order = [...this.placed].sort((a, b) => compareNames(a.name, b.name));
     const scratch = openSpool(this.path);
+    // One buffer for every copy: a buffer per range would be garbage V8 does not count, and RSS would grow with the file.
+    const buffer = Buffer.allocUnsafeSlow(BATCH_BYTES);
+    const moved = new Map<number, number>();
     try {
-      const copy = new Appender(scratch);
-      for (const block of order) copyRange(this.out.fd, block.start, block.length, copy);
-      copy.flush();
-      this.out.restart();
-      copyRange(scratch, 0, copy.offset, this.out);
-      this.out.flush();
+      let end = 0;
+      for (const block of order) {
+        moved.set(block.start, end);
+        end = copyRange(this.out.fd, block.start, block.length, scratch, end, buffer);
+      }
+      copyRange(scratch, 0, end, this.out.fd, 0, buffer);
     } finally {
       closeSync(scratch);
     }
+    // The input of a block copied unchanged is read back from its new place (the directory is judged again before the rename).
+    this.recovered = this.recovered.map((range) => (range.fromSpool ? range : { ...range, start: moved.get(range.start) ?? range.start }));
   }
 
   /** The scanner gave up: parse the whole input strictly and write its rendering instead. */
@@ -393,10 +398,13 @@ function readRange(fd: number, start: number, length: number): Uint8Array {
   return buffer;
 }
 
-function copyRange(fd: number, start: number, length: number, to: Appender): void {
-  for (let done = 0; done < length;) {
-    const piece = readRange(fd, start + done, Math.min(BATCH_BYTES, length - done));
-    to.append([piece]);
-    done += piece.length;
+/** Copy `length` bytes at `start` of `from` to `at` of `to`, through `buffer`; returns where the copy ends. */
+function copyRange(from: number, start: number, length: number, to: number, at: number, buffer: Buffer): number {
+  for (let done = 0; done < length; ) {
+    const read = readSync(from, buffer, 0, Math.min(buffer.length, length - done), start + done);
+    if (read === 0) throw new Error(`short read at ${start + done}`);
+    for (let written = 0; written < read; ) written += writeSync(to, buffer, written, read - written, at + done + written);
+    done += read;
   }
+  return at + length;
 }

@@ -161,4 +161,32 @@ describe.each(NODE_EXPORTERS)('the directory as it is at the rename (node_export
     expect(scrapeError(scrape)).toBe(0);
     expect(samplesOf(scrape, 'apt_upgrades_pending')).toHaveLength(1);
   });
+
+  it('families that came out of order are judged again from where the reordering put them', async () => {
+    const shared = (help: string, value: string): string =>
+      `# HELP zz_shared ${help}\n# TYPE zz_shared gauge\nzz_shared{from="${value}"} 1\n`;
+    await writeFile(join(suite.dir, 'apt.prom'), shared('Shared.', 'apt'));
+    // Out of name order: zz_shared first, then the a_* families the writer must put before it.
+    const families = Array.from(
+      { length: 40 },
+      (_, i) => `# TYPE a_${String(i).padStart(2, '0')} gauge\na_${String(i).padStart(2, '0')} ${i}\n`,
+    );
+    const input = `${shared('Shared.', 'custom')}${families.join('')}`;
+    for (const [help, status] of [
+      ['Shared.', 0],
+      ['Other.', 2],
+    ] as const) {
+      const write = await slowWrite(input.slice(0, 20));
+      await writeFile(join(suite.dir, 'apt.prom'), `${shared(help, 'apt')}# TYPE apt_new gauge\napt_new 1\n`);
+      write.end(input.slice(20));
+      const result = await write.result;
+      expect(result.status, result.stderr).toBe(status);
+      if (status === 2) expect(result.stderr).toMatch(/HELP "Shared\." here but HELP "Other\." in apt\.prom/);
+    }
+    const written = await readFile(join(suite.dir, 'custom.prom'), 'utf8');
+    expect(written.indexOf('a_39')).toBeLessThan(written.indexOf('zz_shared'));
+    const scrape = await suite.exporter.scrape();
+    expect(scrapeError(scrape)).toBe(0);
+    expect(samplesOf(scrape, 'a_07')).toEqual(['a_07 7']);
+  });
 });
