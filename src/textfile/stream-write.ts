@@ -400,10 +400,10 @@ function readRange(fd: number, start: number, length: number): Uint8Array {
 
 /** Copy `length` bytes at `start` of `from` to `at` of `to`, through `buffer`; returns where the copy ends. */
 function copyRange(from: number, start: number, length: number, to: number, at: number, buffer: Buffer): number {
-  for (let done = 0; done < length; ) {
+  for (let done = 0; done < length;) {
     const read = readSync(from, buffer, 0, Math.min(buffer.length, length - done), start + done);
     if (read === 0) throw new Error(`short read at ${start + done}`);
-    for (let written = 0; written < read; ) written += writeSync(to, buffer, written, read - written, at + done + written);
+    for (let written = 0; written < read;) written += writeSync(to, buffer, written, read - written, at + done + written);
     done += read;
   }
   return at + length;
