@@ -5,7 +5,16 @@ import { InputError } from '../errors.js';
 import { observeHistogram, parseBuckets } from '../format/histogram.js';
 import { parseGoFloat } from '../format/number.js';
 import { updateTextfile } from '../textfile/update.js';
-import { addWriteOptions, collect, resolveDirectory, targetPath, writeOptions, type WriteFlags } from './common.js';
+import {
+  addDirCheckOptions,
+  addWriteOptions,
+  collect,
+  reportNotices,
+  resolveDirectory,
+  targetPath,
+  writeOptions,
+  type WriteFlags,
+} from './common.js';
 import { parseDuration } from './duration.js';
 import type { CliIo, Registers } from './io.js';
 import { parseLabelOptions, parseSeriesSelector, withLabels } from './series.js';
@@ -35,12 +44,15 @@ function finite(text: string, what: string): number {
 }
 
 function registerObserve(program: Command, io: CliIo): void {
-  addWriteOptions(
-    program
-      .command('observe')
-      .description('add one observation to a histogram series, creating it if needed; safe under concurrency')
-      .argument('<series>', 'name or name{label="value",...}')
-      .argument('<value>', 'the observed value'),
+  addDirCheckOptions(
+    addWriteOptions(
+      program
+        .command('observe')
+        .description('add one observation to a histogram series, creating it if needed; safe under concurrency')
+        .argument('<series>', 'name or name{label="value",...}')
+        .argument('<value>', 'the observed value'),
+    ),
+    program,
   )
     .option('--buckets <bound,...>', "upper bounds (default: the series' own, else 0.005,...,10); other bounds restart the series")
     .option('-l, --label <name=value>', 'add a label to the series (repeatable)', collect)
@@ -52,7 +64,7 @@ function registerObserve(program: Command, io: CliIo): void {
       const value = finite(valueText, 'value');
       const buckets = flags.buckets === undefined ? undefined : parseBuckets(flags.buckets, '--buckets');
       let reset = false;
-      await updateTextfile(
+      const result = await updateTextfile(
         path,
         (current) => {
           const result = observeHistogram(current, {
@@ -64,8 +76,9 @@ function registerObserve(program: Command, io: CliIo): void {
           reset = result.reset;
           return result.families;
         },
-        { ...(await writeOptions(flags, io)), touches: [series.name] },
+        { ...(await writeOptions(flags, io, path)), touches: [series.name] },
       );
+      reportNotices(result.warnings, io, path);
       if (reset) io.stderr.write(`promfile: warning: ${series.name}: the bucket layout changed, so its counts started again from zero\n`);
     });
 }

@@ -5,12 +5,13 @@ import { countSeries } from '../format/model.js';
 import { formatGoFloat } from '../format/number.js';
 import { readExposition } from '../format/parse.js';
 import type { Profile } from '../format/profile.js';
-import type { MetricFamily, Severity } from '../format/types.js';
+import type { MetricFamily, Problem, Severity } from '../format/types.js';
 import type { CheckResult } from '../inspect/check-target.js';
 import type { FileRow } from '../inspect/ls.js';
 import { formatAge } from '../textfile/inventory.js';
 import { seriesKey } from '../format/validate.js';
 import { readTextfile } from '../textfile/files.js';
+import { reportNotices } from './common.js';
 import type { CliIo, CommandContext } from './io.js';
 
 /** The file's content as series: HELP, TYPE and every series with its value, order and formatting aside. */
@@ -58,8 +59,9 @@ export function reportUpdate(
   context: CommandContext,
   flags: OutputFlags,
   before: ReadonlySet<string> | undefined,
-  result: { path: string; families: readonly MetricFamily[]; content?: string; written: boolean },
+  result: { path: string; families: readonly MetricFamily[]; content?: string; written: boolean; warnings?: readonly Problem[] },
 ): void {
+  reportNotices(result.warnings ?? [], io, result.path);
   if (flags.format !== 'json') {
     if (flags.dryRun) io.stdout.write(result.content ?? '');
     return;

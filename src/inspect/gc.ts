@@ -7,6 +7,8 @@ import { isLockHeld, removeLockIfFree } from '../textfile/lock.js';
 import { pausePoint } from '../textfile/pause.js';
 import { removeTextfile } from '../textfile/files.js';
 import { deleteTextfile } from '../textfile/update.js';
+import { pinDirectory } from '../textfile/pin.js';
+import { join } from 'node:path';
 import { TEMP_GRACE_MS } from './check.js';
 
 /** Why an entry is garbage: a writer's leftover temp file, an old lock file, a .prom not rewritten for too long. */
@@ -26,13 +28,18 @@ export async function listTextfileDirectory(dir: string): Promise<DirectoryEntry
   try {
     return await listDirectory(dir);
   } catch (error) {
-    const code = errnoOf(error);
-    if (code === 'ENOENT')
-      throw new IoError('ERR_DIR_MISSING', `textfile directory ${dir} does not exist (choose one with --dir or PROMFILE_DIR)`, {
-        cause: error,
-      });
-    throw new IoError('ERR_READ_FAILED', `cannot list ${dir}: ${code ?? messageOf(error)}`, { cause: error });
+    throw listingError(dir, error);
   }
+}
+
+/** Why `dir` cannot be listed, in gc's and ls's terms. */
+function listingError(dir: string, error: unknown): IoError {
+  const code = errnoOf(error instanceof PromfileError && error.cause !== undefined ? error.cause : error);
+  if (code === 'ENOENT')
+    return new IoError('ERR_DIR_MISSING', `textfile directory ${dir} does not exist (choose one with --dir or PROMFILE_DIR)`, {
+      cause: error,
+    });
+  return new IoError('ERR_READ_FAILED', `cannot list ${dir}: ${code ?? messageOf(error)}`, { cause: error });
 }
 
 /**
@@ -40,13 +47,22 @@ export async function listTextfileDirectory(dir: string): Promise<DirectoryEntry
  * yielding each path as it is deleted; an entry found in use is kept.
  */
 export async function* collectGarbage(dir: string, options: GcOptions): AsyncGenerator<string> {
-  for (const entry of await listTextfileDirectory(dir)) {
-    const reason = garbageReason(entry, options.now, options.olderThanMs);
-    if (reason === undefined) continue;
-    if (!options.dryRun || reason === 'lock') {
-      if (!(await removeGarbage(entry, reason, options))) continue;
+  // Listed and removed through the pinned directory: a link swapped in for it (or above it) makes root delete nothing elsewhere.
+  const pinned = await pinDirectory(dir).catch((error: unknown) => {
+    throw error instanceof PromfileError && error.code === 'ERR_UNSAFE_TARGET' ? error : listingError(dir, error);
+  });
+  try {
+    for (const entry of await listTextfileDirectory(pinned.at('.'))) {
+      const reason = garbageReason(entry, options.now, options.olderThanMs);
+      if (reason === undefined) continue;
+      const shown = join(dir, entry.name);
+      if ((!options.dryRun || reason === 'lock') && !(await removeGarbage(entry, shown, reason, options))) continue;
+      yield shown;
     }
-    yield entry.path;
+  } catch (error) {
+    throw pinned.relabel(error);
+  } finally {
+    await pinned.close();
   }
 }
 
@@ -62,14 +78,15 @@ export function garbageReason(entry: DirectoryEntry, now: number, olderThanMs: n
 }
 
 /** Remove one piece of garbage; false when it turned out to be in use. A dry run only probes locks. */
-async function removeGarbage(entry: DirectoryEntry, reason: GarbageReason, options: GcOptions): Promise<boolean> {
+async function removeGarbage(entry: DirectoryEntry, shown: string, reason: GarbageReason, options: GcOptions): Promise<boolean> {
   pausePoint('gc-judged');
   if (reason === 'lock') {
     // Taken before it is removed, so a writer holding it (or about to) is never cut off.
     if (options.dryRun) return !(await isLockHeld(entry.path).catch(() => true));
     return removeLockIfFree(entry.path).catch(() => false);
   }
-  if (reason === 'stale') return removeIfStillStale(entry.path, options.now, options.olderThanMs ?? Infinity);
+  // deleteTextfile pins the directory again, walking the path as given: a swap since our pin is refused there.
+  if (reason === 'stale') return removeIfStillStale(shown, options.now, options.olderThanMs ?? Infinity);
   return removeTextfile(entry.path);
 }
 

@@ -92,15 +92,22 @@ export function pushableFamilies(families: readonly MetricFamily[], succeeded: b
   );
 }
 
+/** What a run has said about its textfile already: the start and the end write judge the same directory. */
+const warned = new WeakMap<RunJobOptions, Set<string>>();
+
 /** Record a state change: in the textfile (locked read-modify-write), or published elsewhere (from nothing). */
-function record(
+async function record(
   options: RunJobOptions,
   write: UpdateOptions,
   change: (current: MetricFamily[]) => MetricFamily[],
   succeeded = false,
 ): Promise<unknown> {
   if (options.publish) return options.publish.send(change([]), succeeded);
-  return updateTextfile(options.path, change, write);
+  const result = await updateTextfile(options.path, change, write);
+  const seen = warned.get(options) ?? new Set<string>();
+  warned.set(options, seen);
+  for (const { message } of result.warnings) if (!seen.has(message) && seen.add(message)) options.onWarning(`${options.path}: ${message}`);
+  return result;
 }
 
 export type RunJobResult = { readonly skipped: false; readonly outcome: JobOutcome } | { readonly skipped: true; readonly reason: string };

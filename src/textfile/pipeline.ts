@@ -6,7 +6,9 @@
 //   → the writer validates and fills a temp file → judge the directory again if
 //   another file changed meanwhile → rename → fsync the directory.
 //
-// A dry run takes every step but the rename (the temp file is removed), so
+// Writers that only take away (unset, rm) skip reading the other files:
+// removing series cannot make node_exporter drop more, and a file already
+// in conflict must stay fixable. A dry run takes every step but the rename (the temp file is removed), so
 // its exit status and message are those of the real run. Each step reaches
 // the directory only through the pinned descriptor: the target, its lock,
 // its temp file and the other files alike.

@@ -5,7 +5,7 @@
 // nothing reached a place the attacker cannot write, no temp file stayed, and
 // a dry run ends exactly as the real run does.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, mkdirSync, readdirSync, readFileSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, readdirSync, readFileSync, renameSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { updateTextfile, writeRegistry, writeTextfile } from '../../src/index.js';
@@ -26,6 +26,8 @@ interface Attack {
   readonly name: string;
   /** Whether every writer must refuse (else it must succeed). */
   readonly refused: boolean;
+  /** What a writer that checks the directory must say when it succeeds anyway. */
+  readonly warns?: RegExp;
   apply(layout: Layout): void;
 }
 
@@ -54,6 +56,18 @@ const ATTACKS: readonly Attack[] = [
     apply: ({ textfiles }) => {
       expect(spawnSync('mkfifo', [join(textfiles, '.job.prom.lock')]).status).toBe(0);
     },
+  },
+  {
+    name: 'a sparse 2 GiB *.prom beside the target',
+    refused: false,
+    warns: /^promfile: warning: .*huge\.prom was not read for the directory check/m,
+    apply: ({ textfiles }) => expect(spawnSync('truncate', ['-s', '2G', join(textfiles, 'huge.prom')]).status).toBe(0),
+  },
+  {
+    name: 'a *.prom whose name is not UTF-8 beside the target',
+    refused: false,
+    warns: /^promfile: warning: .*whose name is not valid UTF-8/m,
+    apply: ({ textfiles }) => writeFileSync(Buffer.from(`${textfiles}/bad\xff.prom`, 'latin1'), 'hostile 1\n'),
   },
   {
     name: 'a textfile directory every user may write, not sticky',
@@ -129,11 +143,17 @@ describe.skipIf(!isRoot)('every writer and input mode against every attack', () 
         if (writer.name === 'run') {
           expect(real.status, real.stderr).toBe(0);
           if (attack.refused) expect(real.stderr).toMatch(/^promfile: warning: .*(symbolic link|FIFO|writable by every user)/m);
+          else if (attack.warns) expect(real.stderr).toMatch(attack.warns);
           else expect(real.stderr).toBe('');
         } else if (attack.refused) {
           expect(real.status, real.stderr).toBe(1);
           expect(real.stderr.split('\n')).toHaveLength(2);
-        } else expect(real, real.stderr).toMatchObject({ status: 0 });
+        } else {
+          expect(real, real.stderr).toMatchObject({ status: 0 });
+          // rm and unset only take away, which cannot make node_exporter drop more: they read no other file.
+          // Every writer that adds judges the directory and says what it could not.
+          if (attack.warns && !['rm', 'unset'].includes(writer.name)) expect(real.stderr).toMatch(attack.warns);
+        }
         if (dry) expect({ status: dry.status, stderr: dry.stderr }).toEqual({ status: real.status, stderr: real.stderr });
         expect(snapshot(place.elsewhere)).toEqual(before);
         expect(readFileSync(place.victim, 'utf8')).toBe('root_only_secret 1\n');
@@ -183,4 +203,32 @@ describe.skipIf(!isRoot)("the library's writers against the same attacks", () =>
         expect(outcome).toBe(attack.refused ? 'IoError' : 'written');
         expect(snapshot(elsewhere)).toEqual(before);
       });
+});
+
+describe.skipIf(!isRoot)('gc against the same swaps', () => {
+  let base: string;
+  let cleanup: () => Promise<void>;
+  beforeAll(async () => ({ dir: base, cleanup } = await tempDir('promfile-matrix-gc-')));
+  afterAll(() => cleanup());
+
+  it('a link swapped in for the textfile directory makes root delete nothing where it points', () => {
+    const lib = join(base, 'prometheus');
+    const textfiles = join(lib, 'node-exporter');
+    const elsewhere = join(base, 'root-only');
+    mkdirSync(textfiles, { recursive: true });
+    mkdirSync(elsewhere, { mode: 0o700 });
+    const old = new Date(Date.now() - 3_600_000);
+    for (const name of ['precious.prom.tmp-0123456789abcdef', '.precious.prom.lock', 'precious.prom']) {
+      writeFileSync(join(elsewhere, name), 'root_only_secret 1\n');
+      utimesSync(join(elsewhere, name), old, old);
+    }
+    chownSync(lib, NOBODY, NOBODY);
+    renameSync(textfiles, `${textfiles}.old`);
+    symlinkSync(elsewhere, textfiles);
+    const before = snapshot(elsewhere);
+    const result = promfile(['gc', '--dir', textfiles, '--older-than', '1m']);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/is a symbolic link/);
+    expect(snapshot(elsewhere)).toEqual(before);
+  });
 });

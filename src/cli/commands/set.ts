@@ -2,7 +2,7 @@
 import { setSeries } from '../../format/model.js';
 import type { MetricType } from '../../format/types.js';
 import { updateTextfile } from '../../textfile/update.js';
-import { reportNotices, targetPath, writeOptions, type WriteFlags } from '../common.js';
+import { targetPath, writeOptions, type WriteFlags } from '../common.js';
 import type { CliIo, CommandContext } from '../io.js';
 import { reportUpdate, seriesBefore, type OutputFlags } from '../report.js';
 import { parseLabelOptions, parseSeriesValues } from '../series.js';
@@ -34,6 +34,5 @@ export async function setAction(io: CliIo, context: CommandContext, args: string
       touches: values.map((value) => value.name),
     },
   );
-  reportNotices(result.warnings, io, path);
   reportUpdate(io, context, flags, before, result);
 }
