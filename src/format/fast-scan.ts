@@ -20,19 +20,9 @@
 // so (`wholeFile`), and the caller parses everything strictly.
 import { isUtf8 } from 'node:buffer';
 import { ByteRuns } from './byte-runs.js';
-import {
-  Byte,
-  canonicalValue,
-  compareRanges,
-  isBlankByte,
-  isCanonicalHelp,
-  isValidValue,
-  labelCount,
-  labelSpans,
-  metricNameEnd,
-  readLabels,
-  startsWith,
-} from './fast-line.js';
+import { compareRanges, isCanonicalHelp, labelCount, labelSpans, metricNameEnd, readLabels, startsWith } from './fast-line.js';
+import { Byte, isBlank, typeWord } from './lex.js';
+import { canonicalValue, isValidValue } from './number.js';
 import { readSegment, type ReadOptions, type SegmentResult } from './parse.js';
 import { familyStub } from './model.js';
 import { compareNames } from './names.js';
@@ -40,7 +30,7 @@ import { stripMemberSuffix } from './shape.js';
 import { renderFamily } from './render.js';
 import { SeriesTable } from './series-table.js';
 import type { Profile } from './profile.js';
-import { METRIC_TYPES, type MetricFamily, type MetricType, type Problem } from './types.js';
+import type { MetricFamily, MetricType, Problem } from './types.js';
 import { validateFamilies } from './validate.js';
 
 /** One family's share of the input and of the output, in input order. */
@@ -322,7 +312,7 @@ export class FastScanner {
    */
   private classify(buf: Buffer, start: number, end: number): FamilyState | undefined {
     let p = start;
-    while (p < end && isBlankByte(buf[p] as number)) p++;
+    while (p < end && isBlank(buf[p] as number)) p++;
     if (p === end) return undefined;
     if (buf[p] === Byte.Hash) return this.classifyComment(buf, p + 1, end);
     const nameEnd = metricNameEnd(buf, p, end);
@@ -341,30 +331,30 @@ export class FastScanner {
 
   private classifyComment(buf: Buffer, start: number, end: number): FamilyState | undefined {
     let p = start;
-    while (p < end && isBlankByte(buf[p] as number)) p++;
+    while (p < end && isBlank(buf[p] as number)) p++;
     let tokenEnd = p;
-    while (tokenEnd < end && !isBlankByte(buf[tokenEnd] as number)) tokenEnd++;
+    while (tokenEnd < end && !isBlank(buf[tokenEnd] as number)) tokenEnd++;
     const length = tokenEnd - p;
     const help = length === 4 && startsWith(buf, p, end, HELP_WORD);
     if (tokenEnd === end || !(help || (length === 4 && startsWith(buf, p, end, TYPE_WORD)))) return undefined;
     p = tokenEnd;
-    while (p < end && isBlankByte(buf[p] as number)) p++;
+    while (p < end && isBlank(buf[p] as number)) p++;
     const nameEnd = metricNameEnd(buf, p, end);
     if (nameEnd === end) return undefined;
-    if (nameEnd === p || !isBlankByte(buf[nameEnd] as number)) {
+    if (nameEnd === p || !isBlank(buf[nameEnd] as number)) {
       this.strict = true;
       return undefined;
     }
     const family = this.lookup(buf.toString('latin1', p, nameEnd));
     let rest = nameEnd;
-    while (rest < end && isBlankByte(buf[rest] as number)) rest++;
+    while (rest < end && isBlank(buf[rest] as number)) rest++;
     if (rest === end) return family;
     if (help) family.hasHelp = true;
     else if (family.type === undefined) {
-      const type = buf.toString('latin1', rest, end).toLowerCase();
-      if ((METRIC_TYPES as readonly string[]).includes(type)) family.type = type as MetricType;
+      const type = typeWord(buf.toString('latin1', rest, end));
       // node_exporter regroups a gauge histogram's series as untyped families: the strict parser does that.
-      else if (type === 'gauge_histogram' || type === 'gaugehistogram') this.wholeFile = true;
+      if (type === 'gauge_histogram') this.wholeFile = true;
+      else if (type !== undefined) family.type = type;
     }
     return family;
   }

@@ -8,9 +8,10 @@ import { constants } from 'node:buffer';
 import { errnoOf, ExpositionError } from '../errors.js';
 import { describeBadFloat, parseGoFloat } from './number.js';
 import { ALL_VERSIONS, crashMessage, versionGap, type Profile } from './profile.js';
-import { describeChar, isBlank, LineCursor, ScanError, unescapeHelp } from './scan.js';
-import { METRIC_TYPES, type MetricFamily, type MetricType, type Problem, type Rule, type Sample } from './types.js';
-import { METRIC_NAME, validateFamilies, validateFamily } from './validate.js';
+import { isBlank, isMetricName, typeWord } from './lex.js';
+import { describeChar, LineCursor, ScanError, unescapeHelp } from './scan.js';
+import type { MetricFamily, MetricType, Problem, Rule, Sample } from './types.js';
+import { validateFamilies, validateFamily } from './validate.js';
 import { boundLabel, stripMemberSuffix } from './shape.js';
 
 export interface ReadOptions {
@@ -228,7 +229,7 @@ class Parser {
     }
     const start = cursor.pos;
     const raw = cursor.readQuotedValue(last);
-    if (!METRIC_NAME.test(raw)) throw crash(`quoted metric name "${raw}" (not a legacy name)`);
+    if (!isMetricName(raw)) throw crash(`quoted metric name "${raw}" (not a legacy name)`);
     cursor.pos = start;
     const name = cursor.readQuotedName('metric name');
     cursor.skipBlanks();
@@ -279,12 +280,12 @@ class Parser {
       return;
     }
     if (family.type !== undefined) throw new ScanError(`second TYPE line for metric name "${family.name}", or TYPE reported after samples`);
-    const type = rest.toLowerCase();
-    if ((METRIC_TYPES as readonly string[]).includes(type)) family.type = type as MetricType;
-    else if (type === 'gauge_histogram') {
+    const type = typeWord(rest);
+    if (type === 'gauge_histogram') {
       family.type = 'histogram';
       family.gaugeHistogram = true;
-    } else if (rest.endsWith('\r'))
+    } else if (type !== undefined) family.type = type;
+    else if (rest.endsWith('\r'))
       throw new ScanError('carriage return after the type (CRLF line endings); node_exporter needs LF line endings', 'crlf');
     else if (/[ \t]$/.test(rest)) throw new ScanError(`trailing whitespace after TYPE "${rest.trimEnd()}"`);
     else throw new ScanError(`unknown metric type "${rest}" (node_exporter reads counter, gauge, histogram, summary and untyped)`);

@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import { ExpositionError } from '../../src/errors.js';
 import { FastScanner, scanChunks, type ScanMode } from '../../src/format/fast-scan.js';
-import { isValidValue } from '../../src/format/fast-line.js';
+import { isValidValue } from '../../src/format/number.js';
 import { parseGoFloat } from '../../src/format/number.js';
 import { parseExposition, type ReadOptions } from '../../src/format/parse.js';
 import { renderExposition } from '../../src/format/render.js';
