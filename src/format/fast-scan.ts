@@ -26,7 +26,7 @@ import { canonicalValue, isValidValue } from './number.js';
 import { readSegment, type ReadOptions, type SegmentResult } from './parse.js';
 import { familyStub } from './model.js';
 import { compareNames } from './names.js';
-import { stripMemberSuffix } from './shape.js';
+import { owningFamily } from './shape.js';
 import { renderFamily } from './render.js';
 import { SeriesTable } from './series-table.js';
 import type { Profile } from './profile.js';
@@ -361,8 +361,7 @@ export class FastScanner {
 
   /** The strict parser's family lookup: exact name, else a summary's or histogram's suffixed series. */
   private lookup(name: string): FamilyState {
-    const exact = this.families.get(name);
-    const found = exact ?? owner(this.families, name, 'summary') ?? owner(this.families, name, 'histogram');
+    const found = owningFamily(this.families, name);
     if (found) {
       if (found.closed) this.wholeFile = true;
       return found;
@@ -544,13 +543,6 @@ export class FastScanner {
       if (problem.severity !== 'error') this.validationNotices.push({ family: '', problem });
     }
   }
-}
-
-function owner(families: Map<string, FamilyState>, name: string, type: 'histogram' | 'summary'): FamilyState | undefined {
-  const base = stripMemberSuffix(type, name);
-  if (base === name) return undefined;
-  const family = families.get(base);
-  return family?.type === type ? family : undefined;
 }
 
 const scratchOrder = new Int32Array(32);

@@ -12,7 +12,7 @@ import { isBlank, isMetricName, typeWord } from './lex.js';
 import { describeChar, LineCursor, ScanError, unescapeHelp } from './scan.js';
 import type { MetricFamily, MetricType, Problem, Rule, Sample } from './types.js';
 import { validateFamilies, validateFamily } from './validate.js';
-import { boundLabel, stripMemberSuffix } from './shape.js';
+import { boundLabel, owningFamily } from './shape.js';
 
 export interface ReadOptions {
   /** Drop sample timestamps with a notice instead of reporting an error. */
@@ -371,12 +371,8 @@ class Parser {
 
   /** Which family a name belongs to, as node_exporter's parser decides it. */
   private family(name: string, lineNo: number): FamilyBuilder {
-    const exact = this.byName.get(name);
-    if (exact) return exact;
-    const summary = this.byName.get(stripMemberSuffix('summary', name));
-    if (summary?.type === 'summary') return summary;
-    const histogram = this.byName.get(stripMemberSuffix('histogram', name));
-    if (histogram?.type === 'histogram') return histogram;
+    const found = owningFamily(this.byName, name);
+    if (found) return found;
     const created: FamilyBuilder = {
       name,
       help: undefined,
