@@ -21,7 +21,7 @@
 import { isUtf8 } from 'node:buffer';
 import { ByteRuns } from './byte-runs.js';
 import { compareRanges, isCanonicalHelp, labelCount, labelSpans, metricNameEnd, readLabels, startsWith } from './fast-line.js';
-import { Byte, isBlank, typeWord } from './lex.js';
+import { Byte, isBlank, readDirective, skipBlanks, typeWord } from './lex.js';
 import { canonicalValue, isValidValue } from './number.js';
 import { readSegment, type ReadOptions, type SegmentResult } from './parse.js';
 import { familyStub } from './model.js';
@@ -81,15 +81,12 @@ interface FamilyState {
   readonly name: string;
   readonly bytes: Uint8Array;
   type: MetricType | undefined;
-  hasHelp: boolean;
   /** Its block has ended. */
   closed: boolean;
 }
 
 const HELP_PREFIX = Buffer.from('# HELP ', 'latin1');
 const TYPE_PREFIX = Buffer.from('# TYPE ', 'latin1');
-const HELP_WORD = Buffer.from('HELP', 'latin1');
-const TYPE_WORD = Buffer.from('TYPE', 'latin1');
 const FAST_TYPES: Partial<Record<MetricType, Uint8Array>> = {
   counter: Buffer.from('counter', 'latin1'),
   gauge: Buffer.from('gauge', 'latin1'),
@@ -330,32 +327,21 @@ export class FastScanner {
   }
 
   private classifyComment(buf: Buffer, start: number, end: number): FamilyState | undefined {
-    let p = start;
-    while (p < end && isBlank(buf[p] as number)) p++;
-    let tokenEnd = p;
-    while (tokenEnd < end && !isBlank(buf[tokenEnd] as number)) tokenEnd++;
-    const length = tokenEnd - p;
-    const help = length === 4 && startsWith(buf, p, end, HELP_WORD);
-    if (tokenEnd === end || !(help || (length === 4 && startsWith(buf, p, end, TYPE_WORD)))) return undefined;
-    p = tokenEnd;
-    while (p < end && isBlank(buf[p] as number)) p++;
-    const nameEnd = metricNameEnd(buf, p, end);
-    if (nameEnd === end) return undefined;
-    if (nameEnd === p || !isBlank(buf[nameEnd] as number)) {
+    const directive = readDirective(buf, start, end);
+    if (directive === undefined) return undefined;
+    const { nameStart, nameEnd } = directive;
+    // A quoted name, or none where one must be: the strict parser reads it (or words the error).
+    if (nameEnd === -1 || !isBlank(buf[nameEnd] as number)) {
       this.strict = true;
       return undefined;
     }
-    const family = this.lookup(buf.toString('latin1', p, nameEnd));
-    let rest = nameEnd;
-    while (rest < end && isBlank(buf[rest] as number)) rest++;
-    if (rest === end) return family;
-    if (help) family.hasHelp = true;
-    else if (family.type === undefined) {
-      const type = typeWord(buf.toString('latin1', rest, end));
-      // node_exporter regroups a gauge histogram's series as untyped families: the strict parser does that.
-      if (type === 'gauge_histogram') this.wholeFile = true;
-      else if (type !== undefined) family.type = type;
-    }
+    const family = this.lookup(buf.toString('latin1', nameStart, nameEnd));
+    const rest = skipBlanks(buf, nameEnd, end);
+    if (rest === end || directive.help || family.type !== undefined) return family;
+    const type = typeWord(buf.toString('latin1', rest, end));
+    // node_exporter regroups a gauge histogram's series as untyped families: the strict parser does that.
+    if (type === 'gauge_histogram') this.wholeFile = true;
+    else if (type !== undefined) family.type = type;
     return family;
   }
 
@@ -366,7 +352,7 @@ export class FastScanner {
       if (found.closed) this.wholeFile = true;
       return found;
     }
-    const created: FamilyState = { name, bytes: Buffer.from(name, 'latin1'), type: undefined, hasHelp: false, closed: false };
+    const created: FamilyState = { name, bytes: Buffer.from(name, 'latin1'), type: undefined, closed: false };
     this.families.set(name, created);
     return created;
   }

@@ -78,6 +78,47 @@ export function isBlank(code: number): boolean {
   return code === Byte.Space || code === Byte.Tab;
 }
 
+/** The first position from `pos` that is not a blank. */
+export function skipBlanks(codes: Codes, pos: number, end: number): number {
+  let p = pos;
+  while (p < end && isBlank(codeAt(codes, p))) p++;
+  return p;
+}
+
+/** A `# HELP name …` or `# TYPE name …` line, up to its name. */
+export interface Directive {
+  readonly help: boolean;
+  readonly nameStart: number;
+  /** Where a legacy name ends (`nameStart` when none starts there); -1 for a quoted name, which the reader reads. */
+  readonly nameEnd: number;
+}
+
+const HELP = [72, 69, 76, 80];
+const TYPE = [84, 89, 80, 69];
+
+function isWord(codes: Codes, pos: number, word: readonly number[]): boolean {
+  return word.every((code, i) => codeAt(codes, pos + i) === code);
+}
+
+/**
+ * The keyword and name of a comment whose text starts at `pos` (after its
+ * '#'), as node_exporter reads them: blanks, HELP or TYPE, blanks, the name.
+ * Undefined for a comment node_exporter ignores: another word, or a line
+ * that ends before a blank follows the word, or with the name.
+ */
+export function readDirective(codes: Codes, pos: number, end: number): Directive | undefined {
+  const word = skipBlanks(codes, pos, end);
+  let p = word;
+  while (p < end && !isBlank(codeAt(codes, p))) p++;
+  if (p === end || p - word !== 4) return undefined;
+  const help = isWord(codes, word, HELP);
+  if (!help && !isWord(codes, word, TYPE)) return undefined;
+  const nameStart = skipBlanks(codes, p, end);
+  if (nameStart < end && codeAt(codes, nameStart) === Byte.Quote) return { help, nameStart, nameEnd: -1 };
+  const legacyEnd = nameEnd(codes, nameStart, end, NameKind.Metric);
+  return legacyEnd === end ? undefined : { help, nameStart, nameEnd: legacyEnd };
+}
+
 /** What `\x` stands for in a label value (x as a code); undefined for an escape node_exporter refuses. */
 export function labelValueEscape(code: number): string | undefined {
   if (code === Byte.Backslash) return '\\';

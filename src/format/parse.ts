@@ -8,7 +8,7 @@ import { constants } from 'node:buffer';
 import { errnoOf, ExpositionError } from '../errors.js';
 import { describeBadFloat, parseGoFloat } from './number.js';
 import { ALL_VERSIONS, crashMessage, versionGap, type Profile } from './profile.js';
-import { isBlank, isMetricName, typeWord } from './lex.js';
+import { isBlank, isMetricName, readDirective, typeWord } from './lex.js';
 import { describeChar, LineCursor, ScanError, unescapeHelp } from './scan.js';
 import type { MetricFamily, MetricType, Problem, Rule, Sample } from './types.js';
 import { validateFamilies, validateFamily } from './validate.js';
@@ -246,13 +246,11 @@ class Parser {
   }
 
   private comment(cursor: LineCursor, lineNo: number): void {
-    cursor.pos++; // '#'
-    cursor.skipBlanks();
-    if (cursor.done) return;
-    const keyword = cursor.readToken();
-    if (cursor.done || (keyword !== 'HELP' && keyword !== 'TYPE')) return;
-    cursor.skipBlanks();
-    const name = cursor.peek() === 34 /* " */ ? cursor.readQuotedName('metric name') : cursor.readMetricName();
+    const directive = readDirective(cursor.text, cursor.pos + 1, cursor.text.length); // after '#'
+    if (directive === undefined) return;
+    const keyword = directive.help ? 'HELP' : 'TYPE';
+    cursor.pos = directive.nameStart;
+    const name = directive.nameEnd === -1 ? cursor.readQuotedName('metric name') : cursor.readMetricName();
     if (cursor.done) return;
     if (!isBlank(cursor.peek()))
       throw new ScanError(`invalid metric name in ${keyword} line (at ${describeChar(cursor.text, cursor.pos)})`);

@@ -2,7 +2,16 @@
 // and on bytes, and as node_exporter's legacy-name patterns define them.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { helpEscape, isLabelName, isMetricName, labelValueEscape, nameEnd, NameKind, typeWord } from '../../src/format/lex.js';
+import {
+  helpEscape,
+  isLabelName,
+  isMetricName,
+  labelValueEscape,
+  nameEnd,
+  NameKind,
+  readDirective,
+  typeWord,
+} from '../../src/format/lex.js';
 
 const METRIC = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const LABEL = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
@@ -61,5 +70,40 @@ describe('TYPE words', () => {
     ['gauge ', undefined],
   ])('%j is %j', (word, type) => {
     expect(typeWord(word)).toBe(type);
+  });
+});
+
+describe('HELP and TYPE lines', () => {
+  const read = (line: string): [string, string] | 'comment' | 'quoted' => {
+    const directive = readDirective(line, 1, line.length);
+    const bytes = readDirective(Buffer.from(line), 1, line.length);
+    expect(bytes).toEqual(directive);
+    if (directive === undefined) return 'comment';
+    if (directive.nameEnd === -1) return 'quoted';
+    return [directive.help ? 'HELP' : 'TYPE', line.slice(directive.nameStart, directive.nameEnd)];
+  };
+
+  it.each([
+    ['# HELP m text', ['HELP', 'm']],
+    ['#\tTYPE \t m_1:x gauge', ['TYPE', 'm_1:x']],
+    ['# TYPE m\t', ['TYPE', 'm']],
+    ['# HELP 1m x', ['HELP', '']],
+    ['# HELP m-x y', ['HELP', 'm']],
+    ['# HELP "m" x', 'quoted'],
+    ['# HELP m', 'comment'],
+    ['# HELP ', 'comment'],
+    ['# HELP', 'comment'],
+    ['# help m x', 'comment'],
+    ['# HELPS m x', 'comment'],
+    ['# UNIT m s', 'comment'],
+    ['#', 'comment'],
+  ] as const)('%j', (line, expected) => {
+    expect(read(line)).toEqual(expected);
+  });
+
+  it('never reads past the end it is given', () => {
+    const bytes = Buffer.from('# HELP "x" y');
+    expect(readDirective(bytes, 1, 7)).toBeUndefined();
+    expect(readDirective(bytes, 1, 8)).toEqual({ help: true, nameStart: 7, nameEnd: -1 });
   });
 });
