@@ -8,7 +8,9 @@
 // checked on bytes and rendered by copying its input; any other block is
 // handed whole to the strict parser (readSegment), which reports problems
 // with the lines of the whole input. So correctness stays with the strict
-// parser: the fast path only takes what it recognises exactly.
+// parser: the fast path only takes what it recognises exactly. A line with
+// invalid UTF-8 sends its block there too, with the line's number: the
+// strict parser's rule decides (an error in a sample, a warning in HELP).
 //
 // Two modes serve callers that need less (ScanMode): `check` keeps no output
 // (no ranges to copy, no values respelled), and `reusedChunks` lets the caller
@@ -16,8 +18,9 @@
 // size in fresh pages, which on this kind of machine was a third of a check).
 //
 // A family that resumes after another began (non-contiguous samples, a late
-// HELP or TYPE) needs the whole input regrouped: the scanner stops and says
-// so (`wholeFile`), and the caller parses everything strictly.
+// HELP or TYPE), or a gauge histogram, needs the whole input regrouped: the
+// scanner stops and says so (`wholeFile`), and the caller parses everything
+// strictly.
 import { isUtf8 } from 'node:buffer';
 import { ByteRuns } from './byte-runs.js';
 import { compareRanges, isCanonicalHelp, labelCount, labelSpans, metricNameEnd, readLabels, startsWith } from './fast-line.js';
@@ -157,7 +160,8 @@ export class FastScanner {
   private lineNo = 0;
   /** An unfinished line's pieces, joined once its newline (or the end) comes: joining per chunk made a long line quadratic. */
   private carry: Buffer[] | undefined;
-  private utf8Error: Problem | undefined;
+  /** Lines holding invalid UTF-8 (few: a set of their numbers). */
+  private readonly badLines = new Set<number>();
   /** A syntax error was found: the rest of the input is only checked for UTF-8. */
   private draining = false;
   private wholeFile = false;
@@ -230,32 +234,34 @@ export class FastScanner {
     if (!this.stopped && !this.draining) this.crossFamily();
     const validation = [...this.validationNotices].sort((a, b) => compareNames(a.family, b.family)).map((entry) => entry.problem);
     return {
-      error: this.utf8Error ?? this.verdict.first,
+      error: this.verdict.first,
       notices: [...this.parseNotices, ...validation],
-      wholeFile: this.wholeFile && this.utf8Error === undefined,
+      wholeFile: this.wholeFile,
       families: this.withSamples.size,
       series: this.totalSeries,
       strictBlocks: this.strictBlocks,
     };
   }
 
+  /** The current line holds invalid UTF-8. */
+  private isBadLine(): boolean {
+    return this.badLines.size > 0 && this.badLines.has(this.lineNo);
+  }
+
   private get stopped(): boolean {
-    return this.wholeFile || this.utf8Error !== undefined;
+    return this.wholeFile;
   }
 
   /** Whole lines buf[start, end); the last one may lack its newline (end of input). */
   private region(buf: Buffer, start: number, end: number): void {
-    if (!isUtf8(buf.subarray(start, end))) {
-      // node_exporter takes invalid UTF-8 in comments and HELP, not in samples: the strict parser decides.
-      this.wholeFile = true;
-      this.pending.push(...this.raw.take(), buf.subarray(start, end));
-      return;
-    }
+    const valid = isUtf8(buf.subarray(start, end));
     let pos = start;
     while (pos < end) {
       let newline = buf.indexOf(Byte.Newline, pos);
       if (newline === -1 || newline >= end) newline = end;
       this.lineNo++;
+      // node_exporter takes invalid UTF-8 in comments and HELP, not in samples: the strict parser decides, for its block.
+      if (!valid && !isUtf8(buf.subarray(pos, newline))) this.badLines.add(this.lineNo);
       if (!this.draining) this.line(buf, pos, newline, newline < end);
       if (this.wholeFile) {
         this.pending.push(...this.raw.take(), buf.subarray(pos, end));
@@ -267,7 +273,7 @@ export class FastScanner {
 
   private line(buf: Buffer, start: number, end: number, terminated: boolean): void {
     const current = this.family;
-    if (current !== undefined && !this.strict && terminated && this.isOwnSample(buf, start, end, current)) {
+    if (current !== undefined && !this.strict && terminated && this.isOwnSample(buf, start, end, current) && !this.isBadLine()) {
       this.raw.add(buf, start, end + 1);
       this.fastSample(buf, start, end, current);
       return;
@@ -280,7 +286,8 @@ export class FastScanner {
       this.openBlock(family);
     }
     this.raw.add(buf, start, terminated ? end + 1 : end);
-    if (!terminated) this.strict = true; // the strict parser owns the missing-final-newline rule
+    // The strict parser owns the rules of a missing final newline and of invalid UTF-8.
+    if (!terminated || this.isBadLine()) this.strict = true;
     if (this.strict) return;
     if (family === undefined)
       this.identical = false; // blank or comment: not in the output
@@ -503,10 +510,10 @@ export class FastScanner {
   }
 
   private readStrictly(text: string): SegmentResult {
-    const result = readSegment(text, this.startLine, this.options);
+    const result = readSegment(text, this.startLine, this.options, this.badLines);
     const retry = this.options.retryProfile;
     if (retry === undefined || !result.problems.some((problem) => problem.severity === 'error')) return result;
-    return readSegment(text, this.startLine, { ...this.options, profile: retry() });
+    return readSegment(text, this.startLine, { ...this.options, profile: retry() }, this.badLines);
   }
 
   private record(result: SegmentResult): void {

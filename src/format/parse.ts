@@ -63,10 +63,16 @@ export interface SegmentResult extends Exposition {
 /**
  * Parse `text` as the lines of a larger input starting at line `firstLine`:
  * the fast path hands over the families it does not handle itself, and
- * problems then carry the lines of the whole input.
+ * problems then carry the lines of the whole input. `badLines`: the lines
+ * (of the whole input) that hold invalid UTF-8.
  */
-export function readSegment(text: string, firstLine: number, options: ReadOptions = {}): SegmentResult {
-  return new Parser(text, options, firstLine).runSegment();
+export function readSegment(
+  text: string,
+  firstLine: number,
+  options: ReadOptions = {},
+  badLines: ReadonlySet<number> = new Set(),
+): SegmentResult {
+  return new Parser(text, options, firstLine, badLines).runSegment();
 }
 
 /**
