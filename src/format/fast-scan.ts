@@ -24,7 +24,7 @@
 import { isUtf8 } from 'node:buffer';
 import { ByteRuns } from './byte-runs.js';
 import { compareRanges, isCanonicalHelp, labelCount, labelSpans, metricNameEnd, readLabels, startsWith } from './fast-line.js';
-import { Byte, isBlank, readDirective, skipBlanks, typeWord } from './lex.js';
+import { Byte, invalidUtf8Lines, isBlank, readDirective, skipBlanks, typeWord } from './lex.js';
 import { canonicalValue, isValidValue } from './number.js';
 import { readSegment, type ReadOptions, type SegmentResult } from './parse.js';
 import { familyStub } from './model.js';
@@ -254,14 +254,13 @@ export class FastScanner {
 
   /** Whole lines buf[start, end); the last one may lack its newline (end of input). */
   private region(buf: Buffer, start: number, end: number): void {
-    const valid = isUtf8(buf.subarray(start, end));
+    // node_exporter takes invalid UTF-8 in comments and HELP, not in samples: the strict parser decides, for the block.
+    if (!isUtf8(buf.subarray(start, end))) invalidUtf8Lines(buf.subarray(start, end), this.lineNo + 1, this.badLines);
     let pos = start;
     while (pos < end) {
       let newline = buf.indexOf(Byte.Newline, pos);
       if (newline === -1 || newline >= end) newline = end;
       this.lineNo++;
-      // node_exporter takes invalid UTF-8 in comments and HELP, not in samples: the strict parser decides, for its block.
-      if (!valid && !isUtf8(buf.subarray(pos, newline))) this.badLines.add(this.lineNo);
       if (!this.draining) this.line(buf, pos, newline, newline < end);
       if (this.wholeFile) {
         this.pending.push(...this.raw.take(), buf.subarray(pos, end));

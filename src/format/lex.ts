@@ -3,6 +3,7 @@
 // path (fast-line.ts, over the bytes of a chunk). Names are ASCII, so a
 // character code and a byte look up the same table; a name is never longer
 // in one reader than in the other.
+import { isUtf8 } from 'node:buffer';
 import { METRIC_TYPES, type MetricType } from './types.js';
 
 export const enum Byte {
@@ -117,6 +118,23 @@ export function readDirective(codes: Codes, pos: number, end: number): Directive
   if (nameStart < end && codeAt(codes, nameStart) === Byte.Quote) return { help, nameStart, nameEnd: -1 };
   const legacyEnd = nameEnd(codes, nameStart, end, NameKind.Metric);
   return legacyEnd === end ? undefined : { help, nameStart, nameEnd: legacyEnd };
+}
+
+/**
+ * Add to `into` the numbers of the lines of `bytes` that hold invalid UTF-8,
+ * its first line being `firstLine`: node_exporter refuses them in samples only.
+ */
+export function invalidUtf8Lines(bytes: Uint8Array, firstLine: number, into: Set<number>): Set<number> {
+  let line = firstLine;
+  let start = 0;
+  for (;;) {
+    const end = bytes.indexOf(Byte.Newline, start);
+    const stop = end === -1 ? bytes.length : end;
+    if (!isUtf8(bytes.subarray(start, stop))) into.add(line);
+    if (end === -1) return into;
+    start = end + 1;
+    line++;
+  }
 }
 
 /** What `\x` stands for in a label value (x as a code); undefined for an escape node_exporter refuses. */

@@ -8,7 +8,7 @@ import { constants } from 'node:buffer';
 import { errnoOf, ExpositionError } from '../errors.js';
 import { describeBadFloat, parseGoFloat } from './number.js';
 import { ALL_VERSIONS, crashMessage, versionGap, type Profile } from './profile.js';
-import { isBlank, isMetricName, readDirective, typeWord } from './lex.js';
+import { invalidUtf8Lines, isBlank, isMetricName, readDirective, typeWord } from './lex.js';
 import { describeChar, LineCursor, ScanError, unescapeHelp } from './scan.js';
 import type { MetricFamily, MetricType, Problem, Rule, Sample } from './types.js';
 import { validateFamilies, validateFamily } from './validate.js';
@@ -118,27 +118,7 @@ function decode(input: string | Uint8Array): { text: string; badLines?: Readonly
     return { text: new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(input) };
   } catch (error) {
     if (errnoOf(error) === 'ERR_STRING_TOO_LONG' || input.length > MAX_TEXT_CHARS) return tooLargeProblem();
-    return { text: new TextDecoder('utf-8', { ignoreBOM: true }).decode(input), badLines: invalidUtf8Lines(input) };
-  }
-}
-
-/** The 1-based lines of `bytes` that hold invalid UTF-8. */
-export function invalidUtf8Lines(bytes: Uint8Array): Set<number> {
-  const decoder = new TextDecoder('utf-8', { fatal: true });
-  const lines = new Set<number>();
-  let line = 1;
-  let start = 0;
-  for (;;) {
-    const end = bytes.indexOf(10, start);
-    const stop = end === -1 ? bytes.length : end;
-    try {
-      decoder.decode(bytes.subarray(start, stop));
-    } catch {
-      lines.add(line);
-    }
-    if (end === -1) return lines;
-    start = end + 1;
-    line++;
+    return { text: new TextDecoder('utf-8', { ignoreBOM: true }).decode(input), badLines: invalidUtf8Lines(input, 1, new Set()) };
   }
 }
 
