@@ -23,6 +23,7 @@
 // strictly.
 import { isUtf8 } from 'node:buffer';
 import { ByteRuns } from './byte-runs.js';
+import { asBuffer, ChunkLines } from './lines.js';
 import { compareRanges, isCanonicalHelp, labelCount, labelSpans, metricNameEnd, readLabels, startsWith } from './fast-line.js';
 import { Byte, invalidUtf8Lines, isBlank, readDirective, skipBlanks, typeWord } from './lex.js';
 import { canonicalValue, isValidValue } from './number.js';
@@ -158,8 +159,7 @@ export class FastScanner {
   private readonly parseNotices: Problem[] = [];
   private readonly validationNotices: Array<{ family: string; problem: Problem }> = [];
   private lineNo = 0;
-  /** An unfinished line's pieces, joined once its newline (or the end) comes: joining per chunk made a long line quadratic. */
-  private carry: Buffer[] | undefined;
+  private readonly lines: ChunkLines;
   /** Lines holding invalid UTF-8 (few: a set of their numbers). */
   private readonly badLines = new Set<number>();
   /** A syntax error was found: the rest of the input is only checked for UTF-8. */
@@ -184,32 +184,16 @@ export class FastScanner {
     private readonly options: FastScanOptions,
     private readonly onBlock: (block: FastBlock) => void,
     private readonly mode: ScanMode = {},
-  ) {}
+  ) {
+    this.lines = new ChunkLines((buf, start, end) => this.region(buf, start, end), mode.reusedChunks === true);
+  }
 
   /** Feed the next chunk; false once more input cannot change the outcome (or the scanner stopped for the whole-file parse). */
   push(chunk: Uint8Array): boolean {
     if (this.stopped) return false;
-    const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
-    let start = 0;
-    if (this.carry !== undefined) {
-      const newline = buf.indexOf(Byte.Newline);
-      if (newline === -1) {
-        this.carry.push(this.mode.reusedChunks === true ? Buffer.from(buf) : buf);
-        return true;
-      }
-      const line = Buffer.concat([...this.carry, buf.subarray(0, newline + 1)]);
-      this.carry = undefined;
-      start = newline + 1;
-      this.region(line, 0, line.length);
-    }
-    const last = buf.lastIndexOf(Byte.Newline);
-    if (last >= start && !this.stopped) {
-      this.region(buf, start, last + 1);
-      start = last + 1;
-    }
-    if (this.wholeFile) this.pending.push(buf.subarray(start));
-    else if (start < buf.length) this.carry = [buf.subarray(start)];
-    if (this.mode.reusedChunks === true) this.release(buf);
+    const rest = this.lines.push(chunk);
+    if (rest !== undefined) this.pending.push(...this.raw.take(), ...rest);
+    if (this.mode.reusedChunks === true) this.release(asBuffer(chunk));
     return !this.stopped;
   }
 
@@ -218,17 +202,14 @@ export class FastScanner {
     const own = (piece: Uint8Array): Uint8Array => (piece.buffer === buf.buffer ? Buffer.from(piece) : piece);
     this.raw.copyFrom(buf);
     this.out.copyFrom(buf);
-    if (this.carry !== undefined) this.carry = this.carry.map((piece) => own(piece) as Buffer);
     this.pending.splice(0, this.pending.length, ...this.pending.map(own));
   }
 
   /** The input ended: close the last block and give the verdict. */
   end(): FastResult {
-    if (this.carry !== undefined && !this.stopped) {
-      const tail = Buffer.concat(this.carry);
-      this.carry = undefined;
-      if (this.wholeFile) this.pending.push(tail);
-      else this.region(tail, 0, tail.length);
+    if (!this.stopped) {
+      const rest = this.lines.end();
+      if (rest !== undefined) this.pending.push(...this.raw.take(), ...rest);
     }
     if (!this.stopped && !this.draining) this.closeBlock();
     if (!this.stopped && !this.draining) this.crossFamily();
@@ -252,8 +233,8 @@ export class FastScanner {
     return this.wholeFile;
   }
 
-  /** Whole lines buf[start, end); the last one may lack its newline (end of input). */
-  private region(buf: Buffer, start: number, end: number): void {
+  /** Whole lines buf[start, end) (ChunkLines' ReadLines): where it stopped, for the whole-file parse. */
+  private region(buf: Buffer, start: number, end: number): number {
     // node_exporter takes invalid UTF-8 in comments and HELP, not in samples: the strict parser decides, for the block.
     if (!isUtf8(buf.subarray(start, end))) invalidUtf8Lines(buf.subarray(start, end), this.lineNo + 1, this.badLines);
     let pos = start;
@@ -262,12 +243,10 @@ export class FastScanner {
       if (newline === -1 || newline >= end) newline = end;
       this.lineNo++;
       if (!this.draining) this.line(buf, pos, newline, newline < end);
-      if (this.wholeFile) {
-        this.pending.push(...this.raw.take(), buf.subarray(pos, end));
-        return;
-      }
+      if (this.wholeFile) return pos;
       pos = newline + 1;
     }
+    return end;
   }
 
   private line(buf: Buffer, start: number, end: number, terminated: boolean): void {
