@@ -140,8 +140,6 @@ function before(a: readonly number[], b: readonly number[]): boolean {
   return false;
 }
 
-const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
-
 export interface FastScanOptions extends ReadOptions {
   /**
    * The rules to judge a block by when the given ones refuse it: judgeByProfile's
@@ -459,8 +457,7 @@ export class FastScanner {
   private closeStrict(raw: Uint8Array[]): void {
     this.out.take();
     this.strictBlocks++;
-    const bytes = raw.length === 1 ? (raw[0] as Uint8Array) : Buffer.concat(raw);
-    const result = this.readStrictly(decoder.decode(bytes));
+    const result = this.readStrictly(raw);
     this.record(result);
     if (result.fatal) {
       this.draining = true;
@@ -487,11 +484,11 @@ export class FastScanner {
     });
   }
 
-  private readStrictly(text: string): SegmentResult {
-    const result = readSegment(text, this.startLine, this.options, this.badLines);
+  private readStrictly(raw: readonly Uint8Array[]): SegmentResult {
+    const result = readSegment(raw, this.startLine, this.options);
     const retry = this.options.retryProfile;
     if (retry === undefined || !result.problems.some((problem) => problem.severity === 'error')) return result;
-    return readSegment(text, this.startLine, { ...this.options, profile: retry() }, this.badLines);
+    return readSegment(raw, this.startLine, { ...this.options, profile: retry() });
   }
 
   private record(result: SegmentResult): void {
