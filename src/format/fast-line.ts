@@ -2,7 +2,8 @@
 // (fast-scan.ts). Every function here either recognises a line exactly as the
 // strict parser would read it, in canonical form (or with a value to respell),
 // or says "not mine" and leaves the line to the strict parser.
-import { Byte, helpEscape, isBlank, labelValueEscape, nameEnd, NameKind } from './lex.js';
+import { LabelReader, LabelStep } from './labels.js';
+import { Byte, helpEscape, isBlank, nameEnd, NameKind } from './lex.js';
 
 export { Byte, isBlank as isBlankByte } from './lex.js';
 
@@ -15,37 +16,31 @@ export function metricNameEnd(buf: Uint8Array, pos: number, end: number): number
 export const MAX_LABELS = 32;
 export const labelSpans = new Int32Array(MAX_LABELS * 4);
 
+const reader = new LabelReader();
+
 /**
- * Read `{name="value",...}` from `pos` (at '{') in canonical form: no blanks, no
- * trailing comma, valid escapes, no NUL, no reserved or bucket-bound names.
- * Returns the position after '}' and fills labelSpans, or -1 when the strict parser must read it.
+ * Read `{name="value",...}` from `pos` (at '{') to the line's `end` in canonical
+ * form: no blanks, no trailing comma, no quoted name, valid escapes, no NUL,
+ * no reserved or bucket-bound names. Returns the position after '}' and fills
+ * labelSpans, or -1 when the strict parser must read it.
  */
-export function readLabels(buf: Uint8Array, pos: number): number {
-  let p = pos + 1;
+export function readLabels(buf: Uint8Array, pos: number, end: number): number {
+  reader.start(pos);
   let count = 0;
   for (;;) {
-    const nameStart = p;
-    p = nameEnd(buf, p, buf.length, NameKind.Label);
-    if (count === MAX_LABELS || p === nameStart) return -1;
-    const labelEnd = p;
-    if (buf[p] !== Byte.Equals || buf[p + 1] !== Byte.Quote || isSpecialLabel(buf, nameStart, labelEnd)) return -1;
-    p += 2;
-    const valueStart = p;
-    p = quotedValueEnd(buf, p);
-    if (p === -1) return -1;
+    const step = reader.next(buf, end);
+    if (step !== LabelStep.Label && step !== LabelStep.LastLabel) return -1;
+    if (count === MAX_LABELS || reader.blanks || reader.quotedName || isSpecialLabel(buf, reader.nameStart, reader.nameEnd)) return -1;
     const at = count * 4;
-    labelSpans[at] = nameStart;
-    labelSpans[at + 1] = labelEnd;
-    labelSpans[at + 2] = valueStart;
-    labelSpans[at + 3] = p;
+    labelSpans[at] = reader.nameStart;
+    labelSpans[at + 1] = reader.nameEnd;
+    labelSpans[at + 2] = reader.valueStart;
+    labelSpans[at + 3] = reader.valueEnd;
     count++;
-    p++; // closing quote
-    const next = buf[p++];
-    if (next === Byte.CloseBrace) {
+    if (step === LabelStep.LastLabel) {
       labelCount = count;
-      return p;
+      return reader.pos;
     }
-    if (next !== Byte.Comma) return -1;
   }
 }
 
@@ -61,7 +56,7 @@ export function sampleHasLabel(buf: Uint8Array, start: number, end: number, name
   const nameEnd = metricNameEnd(buf, start, end);
   if (nameEnd === start) return undefined;
   if (buf[nameEnd] === Byte.Space) return false;
-  if (buf[nameEnd] !== Byte.OpenBrace || readLabels(buf, nameEnd) === -1) return undefined;
+  if (buf[nameEnd] !== Byte.OpenBrace || readLabels(buf, nameEnd, end) === -1) return undefined;
   for (let i = 0; i < labelCount; i++) {
     const at = i * 4;
     const nameStart = labelSpans[at] as number;
@@ -72,23 +67,6 @@ export function sampleHasLabel(buf: Uint8Array, start: number, end: number, name
 
 /** How many labels the last successful readLabels found. */
 export let labelCount = 0;
-
-/** Bytes that end the plain run of a label value: quote, backslash, newline, NUL. */
-const VALUE_STOP = new Uint8Array(256);
-for (const b of [Byte.Quote, Byte.Backslash, Byte.Newline, 0]) VALUE_STOP[b] = 1;
-
-/** Position of the closing quote of a value starting at `pos`, or -1 when it holds anything unusual. */
-function quotedValueEnd(buf: Uint8Array, pos: number): number {
-  let p = pos;
-  for (;;) {
-    while (VALUE_STOP[buf[p] as number] === 0) p++;
-    const b = buf[p];
-    if (b === Byte.Quote) return p;
-    if (b !== Byte.Backslash) return -1; // newline, NUL, or the end of the buffer
-    if (labelValueEscape(buf[p + 1] as number) === undefined) return -1;
-    p += 2;
-  }
-}
 
 /**
  * `__`-names are refused; `le` and `quantile` values are compared as numbers

@@ -371,7 +371,7 @@ export class FastScanner {
     const nameLength = family.bytes.length;
     let p = start + nameLength;
     const hasLabels = buf[p] === Byte.OpenBrace;
-    if (hasLabels) p = readLabels(buf, p);
+    if (hasLabels) p = readLabels(buf, p, end);
     const valueStart = p + 1;
     const counter = family.type === 'counter';
     const checkOnly = this.mode.checkOnly === true;

@@ -3,6 +3,7 @@
 // parser (prometheus/common expfmt): legacy names, and quoted names where the
 // profile's node_exporter versions all read them.
 import { crashMessage } from './profile.js';
+import { LabelReader, LabelStep } from './labels.js';
 import { Byte, helpEscape, isBlank, isLabelName, labelValueEscape, nameEnd, NameKind } from './lex.js';
 import type { Rule } from './types.js';
 
@@ -156,49 +157,56 @@ export class LineCursor {
   }
 
   /**
-   * A label set starting at `{`, as node_exporter reads it: blanks allowed
-   * around names, `=` and values; a trailing comma is allowed.
+   * A label set starting at `{`, as node_exporter reads it (labels.ts reads
+   * its grammar): the labels, or the first thing wrong with them, worded.
    */
   readLabels(metricName: string, atEndOfInput: boolean): Record<string, string> {
     const labels: Record<string, string> = {};
-    this.pos++; // '{'
+    const { text } = this;
+    const reader = labelReader;
+    reader.start(this.pos);
     for (;;) {
-      this.skipBlanks();
-      if (this.done) throw new ScanError(`unexpected end of line in the labels of "${metricName}"`);
-      if (this.peek() === Byte.CloseBrace) {
-        this.pos++;
-        return labels;
+      const step = reader.next(text, text.length);
+      this.pos = reader.pos;
+      if (step === LabelStep.Close) return labels;
+      if (step === LabelStep.EndOfLine) throw new ScanError(`unexpected end of line in the labels of "${metricName}"`);
+      const name = this.labelName(reader, step, metricName);
+      if (step === LabelStep.NoEquals) {
+        throw new ScanError(`expected '=' after label name "${name}", found ${describeChar(text, reader.pos)}`);
       }
-      const name = this.intern(this.peek() === Byte.Quote ? this.quotedLabelName() : this.readLabelName());
-      if (name === '') throw new ScanError(`invalid label name for metric "${metricName}"`);
-      this.skipBlanks();
-      if (this.peek() !== Byte.Equals) {
-        throw new ScanError(`expected '=' after label name "${name}", found ${describeChar(this.text, this.pos)}`);
-      }
-      this.pos++;
       if (name === '__name__') throw new ScanError(`label name "__name__" is reserved`);
       if (Object.hasOwn(labels, name)) throw new ScanError(`duplicate label name "${name}" for metric "${metricName}"`);
-      this.skipBlanks();
-      if (this.peek() !== Byte.Quote) {
-        throw new ScanError(`expected '"' at start of the value of label "${name}", found ${describeChar(this.text, this.pos)}`);
+      if (step === LabelStep.NoQuote) {
+        throw new ScanError(`expected '"' at start of the value of label "${name}", found ${describeChar(text, reader.pos)}`);
       }
+      // The value, unescaped; a bad one is worded by readQuotedValue.
+      this.pos = reader.valueStart - 1;
       labels[name] = this.internValue(this.readQuotedValue(atEndOfInput));
-      this.skipBlanks();
-      const next = this.peek();
-      if (next === Byte.Comma) {
-        this.pos++;
-        continue;
+      this.pos = reader.pos;
+      if (step === LabelStep.LastLabel) return labels;
+      if (step === LabelStep.NoSeparator) {
+        throw new ScanError(
+          `unexpected ${describeChar(text, reader.pos)} after the value of label "${name}" (an unescaped '"' inside a value?)`,
+        );
       }
-      if (next === Byte.CloseBrace) {
-        this.pos++;
-        return labels;
-      }
-      throw new ScanError(
-        `unexpected ${describeChar(this.text, this.pos)} after the value of label "${name}" (an unescaped '"' inside a value?)`,
-      );
     }
   }
+
+  /** The name of the label the reader is at (a quoted one read and judged here); a missing one is an error. */
+  private labelName(reader: LabelReader, step: LabelStep, metricName: string): string {
+    if (reader.quotedName) {
+      // quotedLabelName words what is wrong with the quotes (the reader found no closing one: NoName).
+      this.pos = reader.nameStart;
+      const name = this.intern(this.quotedLabelName());
+      if (step !== LabelStep.NoName) return name;
+    }
+    if (step === LabelStep.NoName) throw new ScanError(`invalid label name for metric "${metricName}"`);
+    return this.intern(this.text.slice(reader.nameStart, reader.nameEnd));
+  }
 }
+
+/** One reader serves every line: a label set is read to its end before the next begins. */
+const labelReader = new LabelReader();
 
 /** Quoted names (and `\"` in HELP) where no version of the profile reads them. */
 const QUOTED_NAMES_UNSUPPORTED = "node_exporter's legacy-name parser rejects the whole file";
