@@ -3,6 +3,7 @@
 // strict parser would read it, in canonical form (or with a value to respell),
 // or says "not mine" and leaves the line to the strict parser.
 import { LabelReader, LabelStep } from './labels.js';
+import { boundLabel } from './shape.js';
 import { Byte, helpEscape, isBlank, nameEnd, NameKind } from './lex.js';
 
 export { Byte, isBlank as isBlankByte } from './lex.js';
@@ -69,17 +70,19 @@ export function sampleHasLabel(buf: Uint8Array, start: number, end: number, name
 export let labelCount = 0;
 
 /**
- * `__`-names are refused; `le` and `quantile` values are compared as numbers
- * in series keys: the strict path handles all three.
+ * `__`-names are refused; the bound labels (`le`, `quantile`: shape.ts) are
+ * compared as numbers in series keys: the strict path handles all three.
  */
 function isSpecialLabel(buf: Uint8Array, start: number, end: number): boolean {
-  const length = end - start;
-  if (length >= 2 && buf[start] === Byte.Underscore && buf[start + 1] === Byte.Underscore) return true;
-  if (length === 2) return buf[start] === 108 && buf[start + 1] === 101; // le
-  return length === QUANTILE.length && startsWith(buf, start, end, QUANTILE);
+  if (end - start >= 2 && buf[start] === Byte.Underscore && buf[start + 1] === Byte.Underscore) return true;
+  for (let i = 0; i < BOUND_LABELS.length; i++) {
+    const bound = BOUND_LABELS[i] as Uint8Array;
+    if (end - start === bound.length && startsWith(buf, start, end, bound)) return true;
+  }
+  return false;
 }
 
-const QUANTILE = Buffer.from('quantile', 'latin1');
+const BOUND_LABELS = (['histogram', 'summary'] as const).map((type) => Buffer.from(boundLabel(type) as string, 'latin1'));
 
 /** Byte order of two ranges of `buf` (as Go and JS compare ASCII names). */
 export function compareRanges(buf: Uint8Array, a: number, aEnd: number, b: number, bEnd: number): number {

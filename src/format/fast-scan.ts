@@ -291,8 +291,7 @@ export class FastScanner {
    * comment lines. A line the strict parser refuses marks the block strict.
    */
   private classify(buf: Buffer, start: number, end: number): FamilyState | undefined {
-    let p = start;
-    while (p < end && isBlank(buf[p] as number)) p++;
+    const p = skipBlanks(buf, start, end);
     if (p === end) return undefined;
     if (buf[p] === Byte.Hash) return this.classifyComment(buf, p + 1, end);
     const nameEnd = metricNameEnd(buf, p, end);
