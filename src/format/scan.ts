@@ -55,17 +55,8 @@ export class LineCursor {
 
   /** A metric name (lex.ts); returns '' when none starts here. */
   readMetricName(): string {
-    return this.readName(NameKind.Metric);
-  }
-
-  /** A label name (lex.ts); returns '' when none starts here. */
-  readLabelName(): string {
-    return this.readName(NameKind.Label);
-  }
-
-  private readName(kind: NameKind): string {
     const start = this.pos;
-    this.pos = nameEnd(this.text, start, this.text.length, kind);
+    this.pos = nameEnd(this.text, start, this.text.length, NameKind.Metric);
     return this.text.slice(start, this.pos);
   }
 
