@@ -1,12 +1,15 @@
 // Byte-level reading of the common line shapes, for the fast path
 // (fast-scan.ts). Every function here either recognises a line exactly as the
 // strict parser would read it, in canonical form (or with a value to respell),
-// or says "not mine" and leaves the line to the strict parser.
+// or says "not mine" and leaves the line to the strict parser. The grammar
+// itself (names, escapes, label sets) is read by lex.ts and labels.ts, as the
+// strict parser reads it; what is here is the test for canonical form.
 import { LabelReader, LabelStep } from './labels.js';
 import { boundLabel } from './shape.js';
 import { Byte, helpEscape, isBlank, nameEnd, NameKind } from './lex.js';
 
-export { Byte, isBlank as isBlankByte } from './lex.js';
+// Byte stays importable from here for check.ts, which reads sample lines with sampleHasLabel.
+export { Byte } from './lex.js';
 
 /** End of the metric name starting at `pos` (`pos` itself when there is none). */
 export function metricNameEnd(buf: Uint8Array, pos: number, end: number): number {
