@@ -3,7 +3,7 @@
 // One reader for both readers of the format: the strict parser (scan.ts)
 // words the errors and unescapes the values, the fast path (fast-line.ts)
 // takes only the canonical form and copies it.
-import { Byte, type Codes, isBlank, labelValueEscape, nameEnd, NameKind, skipBlanks } from './lex.js';
+import { Byte, codeAt, type Codes, isBlank, labelValueEscape, nameEnd, NameKind, skipBlanks } from './lex.js';
 
 /** What one step through a label set found. */
 export const enum LabelStep {
@@ -52,7 +52,7 @@ export class LabelReader {
     this.blanks = p !== this.pos;
     this.pos = p;
     if (p >= end) return LabelStep.EndOfLine;
-    const first = at(codes, p);
+    const first = codeAt(codes, p);
     if (first === Byte.CloseBrace) {
       this.pos = p + 1;
       return LabelStep.Close;
@@ -73,17 +73,17 @@ export class LabelReader {
   private afterName(codes: Codes, end: number): LabelStep {
     let p = this.skip(codes, this.nameEnd, end);
     this.pos = p;
-    if (p >= end || at(codes, p) !== Byte.Equals) return LabelStep.NoEquals;
+    if (p >= end || codeAt(codes, p) !== Byte.Equals) return LabelStep.NoEquals;
     p = this.skip(codes, p + 1, end);
     this.pos = p;
-    if (p >= end || at(codes, p) !== Byte.Quote) return LabelStep.NoQuote;
+    if (p >= end || codeAt(codes, p) !== Byte.Quote) return LabelStep.NoQuote;
     this.valueStart = p + 1;
     const close = quotedEnd(codes, p + 1, end);
     if (close === -1) return LabelStep.BadValue;
     this.valueEnd = close;
     p = this.skip(codes, close + 1, end);
     this.pos = p + 1;
-    const separator = p < end ? at(codes, p) : -1;
+    const separator = p < end ? codeAt(codes, p) : -1;
     if (separator === Byte.Comma) return LabelStep.Label;
     if (separator === Byte.CloseBrace) return LabelStep.LastLabel;
     this.pos = p;
@@ -91,15 +91,11 @@ export class LabelReader {
   }
 
   private skip(codes: Codes, pos: number, end: number): number {
-    if (pos < end && !isBlank(at(codes, pos))) return pos;
+    if (pos < end && !isBlank(codeAt(codes, pos))) return pos;
     const p = skipBlanks(codes, pos, end);
     if (p !== pos) this.blanks = true;
     return p;
   }
-}
-
-function at(codes: Codes, pos: number): number {
-  return typeof codes === 'string' ? codes.charCodeAt(pos) : (codes[pos] as number);
 }
 
 /** Bytes that end a plain run of a value: quote, backslash, newline, NUL (which the fast path leaves to the strict parser). */

@@ -48,7 +48,8 @@ for (let code = 0; code < 128; code++) {
 /** Characters of a line as codes: a string's char codes or a buffer's bytes. */
 export type Codes = string | Uint8Array;
 
-function codeAt(codes: Codes, pos: number): number {
+/** The code at `pos`: a character's, or a byte. */
+export function codeAt(codes: Codes, pos: number): number {
   return typeof codes === 'string' ? codes.charCodeAt(pos) : (codes[pos] as number);
 }
 
