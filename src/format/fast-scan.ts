@@ -8,7 +8,9 @@
 // checked on bytes and rendered by copying its input; any other block is
 // handed whole to the strict parser (readSegment), which reports problems
 // with the lines of the whole input. So correctness stays with the strict
-// parser: the fast path only takes what it recognises exactly.
+// parser: the fast path only takes what it recognises exactly. A line with
+// invalid UTF-8 sends its block there too, with the line's number: the
+// strict parser's rule decides (an error in a sample, a warning in HELP).
 //
 // Two modes serve callers that need less (ScanMode): `check` keeps no output
 // (no ranges to copy, no values respelled), and `reusedChunks` lets the caller
@@ -16,31 +18,23 @@
 // size in fresh pages, which on this kind of machine was a third of a check).
 //
 // A family that resumes after another began (non-contiguous samples, a late
-// HELP or TYPE) needs the whole input regrouped: the scanner stops and says
-// so (`wholeFile`), and the caller parses everything strictly.
+// HELP or TYPE), or a gauge histogram, needs the whole input regrouped: the
+// scanner stops and says so (`wholeFile`), and the caller parses everything
+// strictly.
 import { isUtf8 } from 'node:buffer';
 import { ByteRuns } from './byte-runs.js';
-import {
-  Byte,
-  canonicalValue,
-  compareRanges,
-  isBlankByte,
-  isCanonicalHelp,
-  isValidValue,
-  labelCount,
-  labelSpans,
-  metricNameEnd,
-  readLabels,
-  startsWith,
-} from './fast-line.js';
+import { asBuffer, ChunkLines } from './lines.js';
+import { compareRanges, isCanonicalHelp, labelCount, labelSpans, metricNameEnd, readLabels, startsWith } from './fast-line.js';
+import { Byte, invalidUtf8Lines, isBlank, readDirective, skipBlanks, typeWord } from './lex.js';
+import { canonicalValue, isValidValue } from './number.js';
 import { readSegment, type ReadOptions, type SegmentResult } from './parse.js';
 import { familyStub } from './model.js';
 import { compareNames } from './names.js';
-import { stripMemberSuffix } from './shape.js';
+import { owningFamily } from './shape.js';
 import { renderFamily } from './render.js';
 import { SeriesTable } from './series-table.js';
 import type { Profile } from './profile.js';
-import { METRIC_TYPES, type MetricFamily, type MetricType, type Problem } from './types.js';
+import type { MetricFamily, MetricType, Problem } from './types.js';
 import { validateFamilies } from './validate.js';
 
 /** One family's share of the input and of the output, in input order. */
@@ -91,15 +85,12 @@ interface FamilyState {
   readonly name: string;
   readonly bytes: Uint8Array;
   type: MetricType | undefined;
-  hasHelp: boolean;
   /** Its block has ended. */
   closed: boolean;
 }
 
 const HELP_PREFIX = Buffer.from('# HELP ', 'latin1');
 const TYPE_PREFIX = Buffer.from('# TYPE ', 'latin1');
-const HELP_WORD = Buffer.from('HELP', 'latin1');
-const TYPE_WORD = Buffer.from('TYPE', 'latin1');
 const FAST_TYPES: Partial<Record<MetricType, Uint8Array>> = {
   counter: Buffer.from('counter', 'latin1'),
   gauge: Buffer.from('gauge', 'latin1'),
@@ -149,8 +140,6 @@ function before(a: readonly number[], b: readonly number[]): boolean {
   return false;
 }
 
-const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
-
 export interface FastScanOptions extends ReadOptions {
   /**
    * The rules to judge a block by when the given ones refuse it: judgeByProfile's
@@ -168,9 +157,9 @@ export class FastScanner {
   private readonly parseNotices: Problem[] = [];
   private readonly validationNotices: Array<{ family: string; problem: Problem }> = [];
   private lineNo = 0;
-  /** An unfinished line's pieces, joined once its newline (or the end) comes: joining per chunk made a long line quadratic. */
-  private carry: Buffer[] | undefined;
-  private utf8Error: Problem | undefined;
+  private readonly lines: ChunkLines;
+  /** Lines holding invalid UTF-8 (few: a set of their numbers). */
+  private readonly badLines = new Set<number>();
   /** A syntax error was found: the rest of the input is only checked for UTF-8. */
   private draining = false;
   private wholeFile = false;
@@ -193,32 +182,16 @@ export class FastScanner {
     private readonly options: FastScanOptions,
     private readonly onBlock: (block: FastBlock) => void,
     private readonly mode: ScanMode = {},
-  ) {}
+  ) {
+    this.lines = new ChunkLines((buf, start, end) => this.region(buf, start, end), mode.reusedChunks === true);
+  }
 
   /** Feed the next chunk; false once more input cannot change the outcome (or the scanner stopped for the whole-file parse). */
   push(chunk: Uint8Array): boolean {
     if (this.stopped) return false;
-    const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
-    let start = 0;
-    if (this.carry !== undefined) {
-      const newline = buf.indexOf(Byte.Newline);
-      if (newline === -1) {
-        this.carry.push(this.mode.reusedChunks === true ? Buffer.from(buf) : buf);
-        return true;
-      }
-      const line = Buffer.concat([...this.carry, buf.subarray(0, newline + 1)]);
-      this.carry = undefined;
-      start = newline + 1;
-      this.region(line, 0, line.length);
-    }
-    const last = buf.lastIndexOf(Byte.Newline);
-    if (last >= start && !this.stopped) {
-      this.region(buf, start, last + 1);
-      start = last + 1;
-    }
-    if (this.wholeFile) this.pending.push(buf.subarray(start));
-    else if (start < buf.length) this.carry = [buf.subarray(start)];
-    if (this.mode.reusedChunks === true) this.release(buf);
+    const rest = this.lines.push(chunk);
+    if (rest !== undefined) this.pending.push(...this.raw.take(), ...rest);
+    if (this.mode.reusedChunks === true) this.release(asBuffer(chunk));
     return !this.stopped;
   }
 
@@ -227,60 +200,56 @@ export class FastScanner {
     const own = (piece: Uint8Array): Uint8Array => (piece.buffer === buf.buffer ? Buffer.from(piece) : piece);
     this.raw.copyFrom(buf);
     this.out.copyFrom(buf);
-    if (this.carry !== undefined) this.carry = this.carry.map((piece) => own(piece) as Buffer);
     this.pending.splice(0, this.pending.length, ...this.pending.map(own));
   }
 
   /** The input ended: close the last block and give the verdict. */
   end(): FastResult {
-    if (this.carry !== undefined && !this.stopped) {
-      const tail = Buffer.concat(this.carry);
-      this.carry = undefined;
-      if (this.wholeFile) this.pending.push(tail);
-      else this.region(tail, 0, tail.length);
+    if (!this.stopped) {
+      const rest = this.lines.end();
+      if (rest !== undefined) this.pending.push(...this.raw.take(), ...rest);
     }
     if (!this.stopped && !this.draining) this.closeBlock();
     if (!this.stopped && !this.draining) this.crossFamily();
     const validation = [...this.validationNotices].sort((a, b) => compareNames(a.family, b.family)).map((entry) => entry.problem);
     return {
-      error: this.utf8Error ?? this.verdict.first,
+      error: this.verdict.first,
       notices: [...this.parseNotices, ...validation],
-      wholeFile: this.wholeFile && this.utf8Error === undefined,
+      wholeFile: this.wholeFile,
       families: this.withSamples.size,
       series: this.totalSeries,
       strictBlocks: this.strictBlocks,
     };
   }
 
-  private get stopped(): boolean {
-    return this.wholeFile || this.utf8Error !== undefined;
+  /** The current line holds invalid UTF-8. */
+  private isBadLine(): boolean {
+    return this.badLines.size > 0 && this.badLines.has(this.lineNo);
   }
 
-  /** Whole lines buf[start, end); the last one may lack its newline (end of input). */
-  private region(buf: Buffer, start: number, end: number): void {
-    if (!isUtf8(buf.subarray(start, end))) {
-      // node_exporter takes invalid UTF-8 in comments and HELP, not in samples: the strict parser decides.
-      this.wholeFile = true;
-      this.pending.push(...this.raw.take(), buf.subarray(start, end));
-      return;
-    }
+  private get stopped(): boolean {
+    return this.wholeFile;
+  }
+
+  /** Whole lines buf[start, end) (ChunkLines' ReadLines): where it stopped, for the whole-file parse. */
+  private region(buf: Buffer, start: number, end: number): number {
+    // node_exporter takes invalid UTF-8 in comments and HELP, not in samples: the strict parser decides, for the block.
+    if (!isUtf8(buf.subarray(start, end))) invalidUtf8Lines(buf.subarray(start, end), this.lineNo + 1, this.badLines);
     let pos = start;
     while (pos < end) {
       let newline = buf.indexOf(Byte.Newline, pos);
       if (newline === -1 || newline >= end) newline = end;
       this.lineNo++;
       if (!this.draining) this.line(buf, pos, newline, newline < end);
-      if (this.wholeFile) {
-        this.pending.push(...this.raw.take(), buf.subarray(pos, end));
-        return;
-      }
+      if (this.wholeFile) return pos;
       pos = newline + 1;
     }
+    return end;
   }
 
   private line(buf: Buffer, start: number, end: number, terminated: boolean): void {
     const current = this.family;
-    if (current !== undefined && !this.strict && terminated && this.isOwnSample(buf, start, end, current)) {
+    if (current !== undefined && !this.strict && terminated && this.isOwnSample(buf, start, end, current) && !this.isBadLine()) {
       this.raw.add(buf, start, end + 1);
       this.fastSample(buf, start, end, current);
       return;
@@ -293,7 +262,8 @@ export class FastScanner {
       this.openBlock(family);
     }
     this.raw.add(buf, start, terminated ? end + 1 : end);
-    if (!terminated) this.strict = true; // the strict parser owns the missing-final-newline rule
+    // The strict parser owns the rules of a missing final newline and of invalid UTF-8.
+    if (!terminated || this.isBadLine()) this.strict = true;
     if (this.strict) return;
     if (family === undefined)
       this.identical = false; // blank or comment: not in the output
@@ -321,8 +291,7 @@ export class FastScanner {
    * comment lines. A line the strict parser refuses marks the block strict.
    */
   private classify(buf: Buffer, start: number, end: number): FamilyState | undefined {
-    let p = start;
-    while (p < end && isBlankByte(buf[p] as number)) p++;
+    const p = skipBlanks(buf, start, end);
     if (p === end) return undefined;
     if (buf[p] === Byte.Hash) return this.classifyComment(buf, p + 1, end);
     const nameEnd = metricNameEnd(buf, p, end);
@@ -340,44 +309,32 @@ export class FastScanner {
   }
 
   private classifyComment(buf: Buffer, start: number, end: number): FamilyState | undefined {
-    let p = start;
-    while (p < end && isBlankByte(buf[p] as number)) p++;
-    let tokenEnd = p;
-    while (tokenEnd < end && !isBlankByte(buf[tokenEnd] as number)) tokenEnd++;
-    const length = tokenEnd - p;
-    const help = length === 4 && startsWith(buf, p, end, HELP_WORD);
-    if (tokenEnd === end || !(help || (length === 4 && startsWith(buf, p, end, TYPE_WORD)))) return undefined;
-    p = tokenEnd;
-    while (p < end && isBlankByte(buf[p] as number)) p++;
-    const nameEnd = metricNameEnd(buf, p, end);
-    if (nameEnd === end) return undefined;
-    if (nameEnd === p || !isBlankByte(buf[nameEnd] as number)) {
+    const directive = readDirective(buf, start, end);
+    if (directive === undefined) return undefined;
+    const { nameStart, nameEnd } = directive;
+    // A quoted name, or none where one must be: the strict parser reads it (or words the error).
+    if (nameEnd === -1 || !isBlank(buf[nameEnd] as number)) {
       this.strict = true;
       return undefined;
     }
-    const family = this.lookup(buf.toString('latin1', p, nameEnd));
-    let rest = nameEnd;
-    while (rest < end && isBlankByte(buf[rest] as number)) rest++;
-    if (rest === end) return family;
-    if (help) family.hasHelp = true;
-    else if (family.type === undefined) {
-      const type = buf.toString('latin1', rest, end).toLowerCase();
-      if ((METRIC_TYPES as readonly string[]).includes(type)) family.type = type as MetricType;
-      // node_exporter regroups a gauge histogram's series as untyped families: the strict parser does that.
-      else if (type === 'gauge_histogram' || type === 'gaugehistogram') this.wholeFile = true;
-    }
+    const family = this.lookup(buf.toString('latin1', nameStart, nameEnd));
+    const rest = skipBlanks(buf, nameEnd, end);
+    if (rest === end || directive.help || family.type !== undefined) return family;
+    const type = typeWord(buf.toString('latin1', rest, end));
+    // node_exporter regroups a gauge histogram's series as untyped families: the strict parser does that.
+    if (type === 'gauge_histogram') this.wholeFile = true;
+    else if (type !== undefined) family.type = type;
     return family;
   }
 
   /** The strict parser's family lookup: exact name, else a summary's or histogram's suffixed series. */
   private lookup(name: string): FamilyState {
-    const exact = this.families.get(name);
-    const found = exact ?? owner(this.families, name, 'summary') ?? owner(this.families, name, 'histogram');
+    const found = owningFamily(this.families, name);
     if (found) {
       if (found.closed) this.wholeFile = true;
       return found;
     }
-    const created: FamilyState = { name, bytes: Buffer.from(name, 'latin1'), type: undefined, hasHelp: false, closed: false };
+    const created: FamilyState = { name, bytes: Buffer.from(name, 'latin1'), type: undefined, closed: false };
     this.families.set(name, created);
     return created;
   }
@@ -413,7 +370,7 @@ export class FastScanner {
     const nameLength = family.bytes.length;
     let p = start + nameLength;
     const hasLabels = buf[p] === Byte.OpenBrace;
-    if (hasLabels) p = readLabels(buf, p);
+    if (hasLabels) p = readLabels(buf, p, end);
     const valueStart = p + 1;
     const counter = family.type === 'counter';
     const checkOnly = this.mode.checkOnly === true;
@@ -499,8 +456,7 @@ export class FastScanner {
   private closeStrict(raw: Uint8Array[]): void {
     this.out.take();
     this.strictBlocks++;
-    const bytes = raw.length === 1 ? (raw[0] as Uint8Array) : Buffer.concat(raw);
-    const result = this.readStrictly(decoder.decode(bytes));
+    const result = this.readStrictly(raw);
     this.record(result);
     if (result.fatal) {
       this.draining = true;
@@ -527,11 +483,11 @@ export class FastScanner {
     });
   }
 
-  private readStrictly(text: string): SegmentResult {
-    const result = readSegment(text, this.startLine, this.options);
+  private readStrictly(raw: readonly Uint8Array[]): SegmentResult {
+    const result = readSegment(raw, this.startLine, this.options);
     const retry = this.options.retryProfile;
     if (retry === undefined || !result.problems.some((problem) => problem.severity === 'error')) return result;
-    return readSegment(text, this.startLine, { ...this.options, profile: retry() });
+    return readSegment(raw, this.startLine, { ...this.options, profile: retry() });
   }
 
   private record(result: SegmentResult): void {
@@ -554,13 +510,6 @@ export class FastScanner {
       if (problem.severity !== 'error') this.validationNotices.push({ family: '', problem });
     }
   }
-}
-
-function owner(families: Map<string, FamilyState>, name: string, type: 'histogram' | 'summary'): FamilyState | undefined {
-  const base = stripMemberSuffix(type, name);
-  if (base === name) return undefined;
-  const family = families.get(base);
-  return family?.type === type ? family : undefined;
 }
 
 const scratchOrder = new Int32Array(32);

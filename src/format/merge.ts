@@ -7,6 +7,7 @@ import { basename } from 'node:path';
 import { ALL_VERSIONS, crashMessage, describeVersions, exportersOf, verb, versionsWhere, type Profile } from './profile.js';
 import type { Labels, MetricFamily, MetricType, Rule, Severity } from './types.js';
 import { describeSeries, seriesKey } from './validate.js';
+import { familyShape, splitCompositeSuffix } from './shape.js';
 
 /** A file's families as parsed, under the path node_exporter knows it by. */
 export interface MergeFile {
@@ -148,27 +149,23 @@ function suffixCollision(
     const entry = registered.get(name);
     return entry && entry.file !== file ? entry : undefined;
   };
-  const suffix = ['_count', '_sum', '_bucket'].find((s) => family.name.endsWith(s) && family.name.length > s.length);
-  if (suffix) {
-    const base = family.name.slice(0, -suffix.length);
-    const owner = other(base);
-    if (owner && (owner.type === 'histogram' || (owner.type === 'summary' && suffix !== '_bucket'))) {
+  const split = splitCompositeSuffix(family.name);
+  if (split) {
+    const owner = other(split.base);
+    if (owner && familyShape(owner.type)?.collisions.includes(split.suffix)) {
       return {
-        message: `metric "${family.name}" collides with ${owner.type} "${base}" in ${basename(owner.file)} (read first): node_exporter drops "${family.name}" from this file`,
+        message: `metric "${family.name}" collides with ${owner.type} "${split.base}" in ${basename(owner.file)} (read first): node_exporter drops "${family.name}" from this file`,
         other: owner.file,
       };
     }
   }
-  if (family.type === 'histogram' || family.type === 'summary') {
-    const suffixes = family.type === 'histogram' ? ['_count', '_sum', '_bucket'] : ['_count', '_sum'];
-    for (const s of suffixes) {
-      const owner = other(family.name + s);
-      if (owner)
-        return {
-          message: `${family.type} "${family.name}" collides with metric "${family.name}${s}" in ${basename(owner.file)} (read first): node_exporter drops the ${family.type} from this file`,
-          other: owner.file,
-        };
-    }
+  for (const s of familyShape(family.type)?.collisions ?? []) {
+    const owner = other(family.name + s);
+    if (owner)
+      return {
+        message: `${family.type} "${family.name}" collides with metric "${family.name}${s}" in ${basename(owner.file)} (read first): node_exporter drops the ${family.type} from this file`,
+        other: owner.file,
+      };
   }
   return undefined;
 }

@@ -4,7 +4,7 @@ import { InputError } from '../errors.js';
 import { compareNames } from './names.js';
 import type { Labels, MetricFamily, MetricType, Sample } from './types.js';
 import { describeSeries, seriesKey } from './validate.js';
-import { boundLabel, memberSuffix } from './shape.js';
+import { boundLabel, owningFamily } from './shape.js';
 
 /** HELP used when none is given: node_exporter merges files best when every family has one. */
 export const DEFAULT_HELP = 'Written by promfile.';
@@ -79,17 +79,14 @@ export function mergeFamilies(base: readonly MetricFamily[], incoming: readonly 
   return [...byName.values()].sort((a, b) => compareNames(a.name, b.name));
 }
 
-/** The family a series name would land in, if it belongs to a histogram or summary of `families`. */
-function complexOwner(families: readonly MetricFamily[], name: string): MetricFamily | undefined {
-  return families.find((family) => name !== family.name && memberSuffix(family.type, family.name, name) !== undefined);
-}
-
 /** Set series values (counter, gauge or untyped), keeping everything else. */
 export function setSeries(families: readonly MetricFamily[], values: readonly SeriesValue[], options: SetOptions = {}): MetricFamily[] {
   const updates = new Map<string, { type: MetricType; help: string | undefined; samples: Sample[] }>();
+  const byName = new Map(families.map((family) => [family.name, family]));
   for (const series of values) {
-    const existing = families.find((family) => family.name === series.name);
-    const owner = existing ?? complexOwner(families, series.name);
+    const existing = byName.get(series.name);
+    // The family the series would land in, as node_exporter reads the file.
+    const owner = owningFamily(byName, series.name);
     if (owner && (owner.type === 'histogram' || owner.type === 'summary')) {
       throw new InputError(
         'ERR_CONFLICT',

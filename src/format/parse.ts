@@ -4,14 +4,16 @@
 // One syntax error ends the parse, as it ends node_exporter's reading of the
 // whole file.
 import { compareNames } from './names.js';
-import { constants } from 'node:buffer';
-import { errnoOf, ExpositionError } from '../errors.js';
+import { constants, isUtf8 } from 'node:buffer';
+import { ExpositionError } from '../errors.js';
 import { describeBadFloat, parseGoFloat } from './number.js';
 import { ALL_VERSIONS, crashMessage, versionGap, type Profile } from './profile.js';
-import { describeChar, isBlank, LineCursor, ScanError, unescapeHelp } from './scan.js';
-import { METRIC_TYPES, type MetricFamily, type MetricType, type Problem, type Rule, type Sample } from './types.js';
-import { METRIC_NAME, validateFamilies, validateFamily } from './validate.js';
-import { boundLabel, stripMemberSuffix } from './shape.js';
+import { ChunkLines } from './lines.js';
+import { invalidUtf8Lines, isBlank, isMetricName, readDirective, typeWord } from './lex.js';
+import { describeChar, LineCursor, ScanError, unescapeHelp } from './scan.js';
+import type { MetricFamily, MetricType, Problem, Rule, Sample } from './types.js';
+import { validateFamilies, validateFamily } from './validate.js';
+import { boundLabel, owningFamily } from './shape.js';
 
 export interface ReadOptions {
   /** Drop sample timestamps with a notice instead of reporting an error. */
@@ -46,9 +48,14 @@ const INT64_MIN = -9223372036854775808n;
 
 /** Read exposition text and report every problem found; never throws on content. */
 export function readExposition(input: string | Uint8Array, options: ReadOptions = {}): Exposition {
-  const decoded = decode(input);
-  if (!('text' in decoded)) return { families: [], problems: [decoded] };
-  return new Parser(decoded.text, options, 1, decoded.badLines).run();
+  const parser = new Parser(options);
+  if (typeof input === 'string') parser.read(input);
+  else {
+    const tooLarge = sizeProblem(input);
+    if (tooLarge !== undefined) return { families: [], problems: [tooLarge] };
+    parser.readChunks([input]);
+  }
+  return parser.finish();
 }
 
 /** What the strict parser makes of one stretch of lines, for the byte-level fast path (fast-scan.ts). */
@@ -60,12 +67,14 @@ export interface SegmentResult extends Exposition {
 }
 
 /**
- * Parse `text` as the lines of a larger input starting at line `firstLine`:
+ * Parse `chunks` as the lines of a larger input starting at line `firstLine`:
  * the fast path hands over the families it does not handle itself, and
  * problems then carry the lines of the whole input.
  */
-export function readSegment(text: string, firstLine: number, options: ReadOptions = {}): SegmentResult {
-  return new Parser(text, options, firstLine).runSegment();
+export function readSegment(chunks: readonly Uint8Array[], firstLine: number, options: ReadOptions = {}): SegmentResult {
+  const parser = new Parser(options, firstLine);
+  parser.readChunks(chunks);
+  return parser.finishSegment();
 }
 
 /**
@@ -100,40 +109,29 @@ export function tooLargeProblem(limit = MAX_TEXT_CHARS): Problem {
 }
 
 /**
- * Text from bytes. Invalid UTF-8 is decoded as U+FFFD and its lines are
- * listed: node_exporter only objects to it in a label value. Text over V8's
- * string limit is a problem, not a crash.
+ * Bytes whose text V8 cannot hold as one string: a problem, not a crash nor
+ * invalid UTF-8. (Up to that size the parser decodes them whole; invalid
+ * UTF-8 is read as U+FFFD and its lines are noted: node_exporter only
+ * objects to it in a sample.)
  */
-function decode(input: string | Uint8Array): { text: string; badLines?: ReadonlySet<number> } | Problem {
-  if (typeof input === 'string') return { text: input };
-  if (input.length > MAX_TEXT_CHARS * 3) return tooLargeProblem();
-  try {
-    return { text: new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(input) };
-  } catch (error) {
-    if (errnoOf(error) === 'ERR_STRING_TOO_LONG' || input.length > MAX_TEXT_CHARS) return tooLargeProblem();
-    return { text: new TextDecoder('utf-8', { ignoreBOM: true }).decode(input), badLines: invalidUtf8Lines(input) };
-  }
+function sizeProblem(input: Uint8Array): Problem | undefined {
+  if (input.length <= MAX_TEXT_CHARS) return undefined;
+  const fits = input.length <= MAX_TEXT_CHARS * 3 && isUtf8(input) && utf16Length(input) <= MAX_TEXT_CHARS;
+  return fits ? undefined : tooLargeProblem();
 }
 
-/** The 1-based lines of `bytes` that hold invalid UTF-8. */
-export function invalidUtf8Lines(bytes: Uint8Array): Set<number> {
-  const decoder = new TextDecoder('utf-8', { fatal: true });
-  const lines = new Set<number>();
-  let line = 1;
-  let start = 0;
-  for (;;) {
-    const end = bytes.indexOf(10, start);
-    const stop = end === -1 ? bytes.length : end;
-    try {
-      decoder.decode(bytes.subarray(start, stop));
-    } catch {
-      lines.add(line);
-    }
-    if (end === -1) return lines;
-    start = end + 1;
-    line++;
+/** The length of the string valid UTF-8 decodes to: a unit per sequence, two for the four-byte ones. */
+function utf16Length(bytes: Uint8Array): number {
+  let length = 0;
+  for (const byte of bytes) {
+    if ((byte & 0xc0) !== 0x80) length++;
+    if (byte >= 0xf0) length++;
   }
+  return length;
 }
+
+const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
+const NO_LINES: ReadonlySet<number> = new Set();
 
 class Parser {
   private readonly byName = new Map<string, FamilyBuilder>();
@@ -142,33 +140,59 @@ class Parser {
   private readonly names = new Map<string, string>();
   private lastFamily: FamilyBuilder | undefined;
   private parseProblems = 0;
-  private stopped = false;
+  /** What a syntax error left: the parse ended there. */
+  private stoppedWith: Exposition | undefined;
+  /** Lines before the ones read next. */
+  private lineNo: number;
+  /** Lines of the text read now that hold invalid UTF-8. */
+  private badLines = NO_LINES;
   /** Why the profile refuses quoted names and `\"` in HELP; null when every version reads them. */
   private readonly quotedRefusal: string | null;
 
   constructor(
-    private readonly text: string,
     private readonly options: ReadOptions,
-    private readonly firstLine = 1,
-    private readonly badLines: ReadonlySet<number> = new Set(),
+    firstLine = 1,
   ) {
+    this.lineNo = firstLine - 1;
     this.quotedRefusal = versionGap(options.profile ?? ALL_VERSIONS, (rules) => rules.quotedNames);
   }
 
-  runSegment(): SegmentResult {
-    const result = this.run();
-    return { ...result, fatal: this.stopped, parseProblems: this.stopped ? result.problems.length : this.parseProblems };
+  /** Bytes in chunks, cut into lines by ChunkLines as the fast path cuts them. */
+  readChunks(chunks: readonly Uint8Array[]): void {
+    const lines = new ChunkLines((buf, start, end) => {
+      const bytes = buf.subarray(start, end);
+      this.read(decoder.decode(bytes), isUtf8(bytes) ? NO_LINES : invalidUtf8Lines(bytes, this.lineNo + 1, new Set()));
+      return end;
+    });
+    for (const chunk of chunks) lines.push(chunk);
+    lines.end();
   }
 
-  run(): Exposition {
-    const { text } = this;
-    if (this.firstLine === 1 && text.charCodeAt(0) === 0xfeff) {
-      return this.fatal(1, 'bom', 'the file starts with a byte-order mark (BOM); node_exporter reads it as part of the first metric name');
+  finish(): Exposition {
+    return this.stoppedWith ?? this.validate();
+  }
+
+  finishSegment(): SegmentResult {
+    const result = this.finish();
+    const fatal = this.stoppedWith !== undefined;
+    return { ...result, fatal, parseProblems: fatal ? result.problems.length : this.parseProblems };
+  }
+
+  /** Whole lines of text (the last may lack its newline: the input ended); `badLines` hold invalid UTF-8. */
+  read(text: string, badLines = NO_LINES): void {
+    if (this.stoppedWith !== undefined) return;
+    this.badLines = badLines;
+    if (this.lineNo === 0 && text.charCodeAt(0) === 0xfeff) {
+      this.stoppedWith = this.fatal(
+        1,
+        'bom',
+        'the file starts with a byte-order mark (BOM); node_exporter reads it as part of the first metric name',
+      );
+      return;
     }
     let pos = 0;
-    let lineNo = this.firstLine - 1;
     while (pos < text.length) {
-      lineNo++;
+      const lineNo = ++this.lineNo;
       let end = text.indexOf('\n', pos);
       const last = end === -1;
       if (last) end = text.length;
@@ -178,7 +202,8 @@ class Parser {
         this.line(line, lineNo, last);
       } catch (error) {
         if (!(error instanceof ScanError)) throw error;
-        return this.fatal(lineNo, error.rule, error.message);
+        this.stoppedWith = this.fatal(lineNo, error.rule, error.message);
+        return;
       }
       if (last && !/^[ \t]*$/.test(line)) {
         this.problems.push({
@@ -190,11 +215,9 @@ class Parser {
         });
       }
     }
-    return this.finish();
   }
 
   private fatal(line: number, rule: Rule, message: string): Exposition {
-    this.stopped = true;
     const problems = [
       ...this.problems.filter((p) => p.severity !== 'notice'),
       { severity: 'error' as const, rule, message, line, wholeFile: true },
@@ -228,7 +251,7 @@ class Parser {
     }
     const start = cursor.pos;
     const raw = cursor.readQuotedValue(last);
-    if (!METRIC_NAME.test(raw)) throw crash(`quoted metric name "${raw}" (not a legacy name)`);
+    if (!isMetricName(raw)) throw crash(`quoted metric name "${raw}" (not a legacy name)`);
     cursor.pos = start;
     const name = cursor.readQuotedName('metric name');
     cursor.skipBlanks();
@@ -245,13 +268,11 @@ class Parser {
   }
 
   private comment(cursor: LineCursor, lineNo: number): void {
-    cursor.pos++; // '#'
-    cursor.skipBlanks();
-    if (cursor.done) return;
-    const keyword = cursor.readToken();
-    if (cursor.done || (keyword !== 'HELP' && keyword !== 'TYPE')) return;
-    cursor.skipBlanks();
-    const name = cursor.peek() === 34 /* " */ ? cursor.readQuotedName('metric name') : cursor.readMetricName();
+    const directive = readDirective(cursor.text, cursor.pos + 1, cursor.text.length); // after '#'
+    if (directive === undefined) return;
+    const keyword = directive.help ? 'HELP' : 'TYPE';
+    cursor.pos = directive.nameStart;
+    const name = directive.nameEnd === -1 ? cursor.readQuotedName('metric name') : cursor.readMetricName();
     if (cursor.done) return;
     if (!isBlank(cursor.peek()))
       throw new ScanError(`invalid metric name in ${keyword} line (at ${describeChar(cursor.text, cursor.pos)})`);
@@ -279,12 +300,12 @@ class Parser {
       return;
     }
     if (family.type !== undefined) throw new ScanError(`second TYPE line for metric name "${family.name}", or TYPE reported after samples`);
-    const type = rest.toLowerCase();
-    if ((METRIC_TYPES as readonly string[]).includes(type)) family.type = type as MetricType;
-    else if (type === 'gauge_histogram') {
+    const type = typeWord(rest);
+    if (type === 'gauge_histogram') {
       family.type = 'histogram';
       family.gaugeHistogram = true;
-    } else if (rest.endsWith('\r'))
+    } else if (type !== undefined) family.type = type;
+    else if (rest.endsWith('\r'))
       throw new ScanError('carriage return after the type (CRLF line endings); node_exporter needs LF line endings', 'crlf');
     else if (/[ \t]$/.test(rest)) throw new ScanError(`trailing whitespace after TYPE "${rest.trimEnd()}"`);
     else throw new ScanError(`unknown metric type "${rest}" (node_exporter reads counter, gauge, histogram, summary and untyped)`);
@@ -370,12 +391,8 @@ class Parser {
 
   /** Which family a name belongs to, as node_exporter's parser decides it. */
   private family(name: string, lineNo: number): FamilyBuilder {
-    const exact = this.byName.get(name);
-    if (exact) return exact;
-    const summary = this.byName.get(stripMemberSuffix('summary', name));
-    if (summary?.type === 'summary') return summary;
-    const histogram = this.byName.get(stripMemberSuffix('histogram', name));
-    if (histogram?.type === 'histogram') return histogram;
+    const found = owningFamily(this.byName, name);
+    if (found) return found;
     const created: FamilyBuilder = {
       name,
       help: undefined,
@@ -390,7 +407,7 @@ class Parser {
     return created;
   }
 
-  private finish(): Exposition {
+  private validate(): Exposition {
     this.parseProblems = this.problems.length;
     const families: MetricFamily[] = [];
     const builders = [...this.byName.values()]

@@ -1,24 +1,14 @@
 // Canonical exposition text: families sorted by name, one HELP and TYPE each,
 // histogram and summary series grouped with their buckets or quantiles in
 // ascending order, Go-compatible numbers, LF line endings and a final newline.
+import { escapeHelp, escapeLabelValue } from './lex.js';
 import { formatGoFloat, parseGoFloat } from './number.js';
 import { compareNames } from './names.js';
 import type { Labels, MetricFamily, Sample } from './types.js';
 import { seriesKey } from './validate.js';
 import { familyShape, type FamilyShape } from './shape.js';
 
-const LABEL_VALUE_SPECIAL = /[\\"\n]/;
-const HELP_SPECIAL = /[\\\n]/;
-
-export function escapeLabelValue(value: string): string {
-  if (!LABEL_VALUE_SPECIAL.test(value)) return value;
-  return value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
-}
-
-export function escapeHelp(help: string): string {
-  if (!HELP_SPECIAL.test(help)) return help;
-  return help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
-}
+export { escapeHelp, escapeLabelValue };
 
 export function renderLabels(labels: Labels): string {
   let out = '';

@@ -3,7 +3,8 @@
 // parser (prometheus/common expfmt): legacy names, and quoted names where the
 // profile's node_exporter versions all read them.
 import { crashMessage } from './profile.js';
-import { LABEL_NAME } from './validate.js';
+import { LabelReader, LabelStep } from './labels.js';
+import { Byte, helpEscape, isBlank, isLabelName, labelValueEscape, nameEnd, NameKind } from './lex.js';
 import type { Rule } from './types.js';
 
 /** Thrown inside a line; the caller adds the line number. */
@@ -14,31 +15,6 @@ export class ScanError extends Error {
   ) {
     super(message);
   }
-}
-
-const enum Char {
-  Tab = 9,
-  Space = 32,
-  Quote = 34,
-  Colon = 58,
-  Equals = 61,
-  Backslash = 92,
-  Underscore = 95,
-  OpenBrace = 123,
-  Comma = 44,
-  CloseBrace = 125,
-}
-
-export function isBlank(code: number): boolean {
-  return code === Char.Space || code === Char.Tab;
-}
-
-function isLetter(code: number): boolean {
-  return (code >= 97 && code <= 122) || (code >= 65 && code <= 90) || code === Char.Underscore;
-}
-
-function isDigit(code: number): boolean {
-  return code >= 48 && code <= 57;
 }
 
 const MAX_SHARED_VALUES = 1 << 16;
@@ -77,30 +53,10 @@ export class LineCursor {
     while (this.pos < this.text.length && isBlank(this.text.charCodeAt(this.pos))) this.pos++;
   }
 
-  /** `[a-zA-Z_:][a-zA-Z0-9_:]*`; returns '' when none starts here. */
+  /** A metric name (lex.ts); returns '' when none starts here. */
   readMetricName(): string {
     const start = this.pos;
-    const first = this.peek();
-    if (!(isLetter(first) || first === Char.Colon)) return '';
-    this.pos++;
-    while (this.pos < this.text.length) {
-      const code = this.text.charCodeAt(this.pos);
-      if (!(isLetter(code) || isDigit(code) || code === Char.Colon)) break;
-      this.pos++;
-    }
-    return this.text.slice(start, this.pos);
-  }
-
-  /** `[a-zA-Z_][a-zA-Z0-9_]*`; returns '' when none starts here. */
-  readLabelName(): string {
-    const start = this.pos;
-    if (!isLetter(this.peek())) return '';
-    this.pos++;
-    while (this.pos < this.text.length) {
-      const code = this.text.charCodeAt(this.pos);
-      if (!(isLetter(code) || isDigit(code))) break;
-      this.pos++;
-    }
+    this.pos = nameEnd(this.text, start, this.text.length, NameKind.Metric);
     return this.text.slice(start, this.pos);
   }
 
@@ -160,16 +116,16 @@ export class LineCursor {
     let value = '';
     while (pos < text.length) {
       const code = text.charCodeAt(pos);
-      if (code === Char.Quote) {
+      if (code === Byte.Quote) {
         this.pos = pos + 1;
         return value + text.slice(start, pos);
       }
-      if (code === Char.Backslash) {
+      if (code === Byte.Backslash) {
         value += text.slice(start, pos);
         const next = text[pos + 1];
-        if (next === '\\' || next === '"') value += next;
-        else if (next === 'n') value += '\n';
-        else if (next === undefined) break;
+        if (next === undefined) break;
+        const escaped = labelValueEscape(next.charCodeAt(0));
+        if (escaped !== undefined) value += escaped;
         else throw new ScanError(`invalid escape sequence '\\${next}' in label value (only \\\\, \\" and \\n are allowed)`);
         pos += 2;
         start = pos;
@@ -185,56 +141,63 @@ export class LineCursor {
   private quotedLabelName(): string {
     const start = this.pos;
     const name = this.readQuotedValue(false);
-    const crash = LABEL_NAME.test(name) ? undefined : crashMessage((rules) => rules.quotedNames, `quoted label name "${name}"`);
+    const crash = isLabelName(name) ? undefined : crashMessage((rules) => rules.quotedNames, `quoted label name "${name}"`);
     if (crash !== undefined) throw new ScanError(crash, 'crash');
     this.pos = start;
     return this.readQuotedName('label name');
   }
 
   /**
-   * A label set starting at `{`, as node_exporter reads it: blanks allowed
-   * around names, `=` and values; a trailing comma is allowed.
+   * A label set starting at `{`, as node_exporter reads it (labels.ts reads
+   * its grammar): the labels, or the first thing wrong with them, worded.
    */
   readLabels(metricName: string, atEndOfInput: boolean): Record<string, string> {
     const labels: Record<string, string> = {};
-    this.pos++; // '{'
+    const { text } = this;
+    const reader = labelReader;
+    reader.start(this.pos);
     for (;;) {
-      this.skipBlanks();
-      if (this.done) throw new ScanError(`unexpected end of line in the labels of "${metricName}"`);
-      if (this.peek() === Char.CloseBrace) {
-        this.pos++;
-        return labels;
+      const step = reader.next(text, text.length);
+      this.pos = reader.pos;
+      if (step === LabelStep.Close) return labels;
+      if (step === LabelStep.EndOfLine) throw new ScanError(`unexpected end of line in the labels of "${metricName}"`);
+      const name = this.labelName(reader, step, metricName);
+      if (step === LabelStep.NoEquals) {
+        throw new ScanError(`expected '=' after label name "${name}", found ${describeChar(text, reader.pos)}`);
       }
-      const name = this.intern(this.peek() === Char.Quote ? this.quotedLabelName() : this.readLabelName());
-      if (name === '') throw new ScanError(`invalid label name for metric "${metricName}"`);
-      this.skipBlanks();
-      if (this.peek() !== Char.Equals) {
-        throw new ScanError(`expected '=' after label name "${name}", found ${describeChar(this.text, this.pos)}`);
-      }
-      this.pos++;
       if (name === '__name__') throw new ScanError(`label name "__name__" is reserved`);
       if (Object.hasOwn(labels, name)) throw new ScanError(`duplicate label name "${name}" for metric "${metricName}"`);
-      this.skipBlanks();
-      if (this.peek() !== Char.Quote) {
-        throw new ScanError(`expected '"' at start of the value of label "${name}", found ${describeChar(this.text, this.pos)}`);
+      if (step === LabelStep.NoQuote) {
+        throw new ScanError(`expected '"' at start of the value of label "${name}", found ${describeChar(text, reader.pos)}`);
       }
+      // The value, unescaped; a bad one is worded by readQuotedValue.
+      this.pos = reader.valueStart - 1;
       labels[name] = this.internValue(this.readQuotedValue(atEndOfInput));
-      this.skipBlanks();
-      const next = this.peek();
-      if (next === Char.Comma) {
-        this.pos++;
-        continue;
+      this.pos = reader.pos;
+      if (step === LabelStep.LastLabel) return labels;
+      if (step === LabelStep.NoSeparator) {
+        throw new ScanError(
+          `unexpected ${describeChar(text, reader.pos)} after the value of label "${name}" (an unescaped '"' inside a value?)`,
+        );
       }
-      if (next === Char.CloseBrace) {
-        this.pos++;
-        return labels;
-      }
-      throw new ScanError(
-        `unexpected ${describeChar(this.text, this.pos)} after the value of label "${name}" (an unescaped '"' inside a value?)`,
-      );
     }
   }
+
+  /** The name of the label the reader is at (a quoted one read and judged here); a missing one is an error. */
+  private labelName(reader: LabelReader, step: LabelStep, metricName: string): string {
+    if (reader.quotedName) {
+      // quotedLabelName words what is wrong with the quotes (the reader found no closing one: NoName).
+      this.pos = reader.nameStart;
+      const name = this.intern(this.quotedLabelName());
+      if (step !== LabelStep.NoName) return name;
+    }
+    if (step === LabelStep.NoName) throw new ScanError(`invalid label name for metric "${metricName}"`);
+    return this.intern(this.text.slice(reader.nameStart, reader.nameEnd));
+  }
 }
+
+/** One reader serves every line: a label set is read to its end before the next begins. */
+const labelReader = new LabelReader();
 
 /** Quoted names (and `\"` in HELP) where no version of the profile reads them. */
 const QUOTED_NAMES_UNSUPPORTED = "node_exporter's legacy-name parser rejects the whole file";
@@ -260,9 +223,8 @@ export function unescapeHelp(raw: string, quoteRefusal: string | null = QUOTED_N
       continue;
     }
     const next = raw[i + 1];
-    if (next === '\\') out += '\\';
-    else if (next === 'n') out += '\n';
-    else if (next === '"' && quoteRefusal === null) out += '"';
+    const escaped = next === undefined ? undefined : helpEscape(next.charCodeAt(0), quoteRefusal === null);
+    if (escaped !== undefined) out += escaped;
     else if (next === '"') throw new ScanError(`escape sequence '\\"' in HELP text: ${quoteRefusal}`, 'help-escape');
     else if (next === undefined) throw new ScanError(`HELP text ends with a lone backslash`);
     else throw new ScanError(`invalid escape sequence '\\${next}' in HELP text (only \\\\ and \\n are allowed)`);

@@ -70,6 +70,23 @@ export function stripMemberSuffix(type: 'histogram' | 'summary', name: string): 
   return name;
 }
 
+/**
+ * The family a line naming `name` belongs to, as node_exporter's parser
+ * assigns it: the family of that name, else the summary, else the histogram
+ * whose series it is (`x_sum` of summary `x`); undefined for a new family.
+ */
+export function owningFamily<F extends { readonly type: MetricType | undefined }>(
+  families: ReadonlyMap<string, F>,
+  name: string,
+): F | undefined {
+  const exact = families.get(name);
+  if (exact !== undefined) return exact;
+  const summary = families.get(stripMemberSuffix('summary', name));
+  if (summary?.type === 'summary') return summary;
+  const histogram = families.get(stripMemberSuffix('histogram', name));
+  return histogram?.type === 'histogram' ? histogram : undefined;
+}
+
 /** A name ending in a histogram's suffix: the base name and that suffix. */
 export function splitCompositeSuffix(name: string): { base: string; suffix: string } | undefined {
   const suffix = HISTOGRAM.suffixes.find((s) => name.length > s.length && name.endsWith(s));

@@ -4,12 +4,10 @@
 import { ExpositionError } from '../errors.js';
 import { formatGoFloat, parseGoFloat } from './number.js';
 import { compareNames } from './names.js';
+import { isLabelName, isMetricName } from './lex.js';
 import { crashMessage } from './profile.js';
 import type { Labels, MetricFamily, Problem, Rule, Sample, Severity } from './types.js';
 import { boundLabel, familyShape, isBoundLabel, memberSuffix, type FamilyShape } from './shape.js';
-
-export const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
-export const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
 /** A problem found in a family, pointing at a sample by index where it can. */
 export interface FamilyProblem extends Problem {
@@ -73,7 +71,7 @@ function normalizeBound(value: string): string {
 
 /** Why a label name is refused, or undefined when it is fine. */
 export function labelNameProblem(name: string): string | undefined {
-  if (!LABEL_NAME.test(name)) return `invalid label name "${name}" (must match [a-zA-Z_][a-zA-Z0-9_]*)`;
+  if (!isLabelName(name)) return `invalid label name "${name}" (must match [a-zA-Z_][a-zA-Z0-9_]*)`;
   if (name.startsWith('__'))
     return (
       crashMessage(() => true, `label name "${name}" is reserved (names starting with "__" are for Prometheus' internal use)`) ??
@@ -84,7 +82,7 @@ export function labelNameProblem(name: string): string | undefined {
 
 /** Why a metric name is refused, or undefined when it is fine. */
 export function metricNameProblem(name: string): string | undefined {
-  if (!METRIC_NAME.test(name)) return `invalid metric name "${name}" (must match [a-zA-Z_:][a-zA-Z0-9_:]*)`;
+  if (!isMetricName(name)) return `invalid metric name "${name}" (must match [a-zA-Z_:][a-zA-Z0-9_:]*)`;
   return undefined;
 }
 

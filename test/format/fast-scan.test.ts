@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import { ExpositionError } from '../../src/errors.js';
 import { FastScanner, scanChunks, type ScanMode } from '../../src/format/fast-scan.js';
-import { isValidValue } from '../../src/format/fast-line.js';
+import { isValidValue } from '../../src/format/number.js';
 import { parseGoFloat } from '../../src/format/number.js';
 import { parseExposition, type ReadOptions } from '../../src/format/parse.js';
 import { renderExposition } from '../../src/format/render.js';
@@ -55,24 +55,28 @@ function cutsFor(length: number): fc.Arbitrary<number[]> {
   return fc.array(fc.nat(Math.max(0, length)), { maxLength: 6 });
 }
 
+/** The fast path agrees with the strict parser wherever it decides, however the input is cut: how many it decided. */
+function agreement(documents: fc.Arbitrary<Uint8Array>): number {
+  let decided = 0;
+  fc.assert(
+    fc.property(
+      documents.chain((bytes) => fc.tuple(fc.constant(bytes), cutsFor(bytes.length), fc.constantFrom(...OPTION_SETS))),
+      ([bytes, cuts, options]) => {
+        const fast = fastOutcome(bytes, cuts, options);
+        if (fast === undefined) return;
+        decided++;
+        expect(fast).toEqual(strictOutcome(bytes, options));
+      },
+    ),
+    { numRuns: RUNS },
+  );
+  return decided;
+}
+
 describe('fast path and strict parser agree', () => {
   it('on generated documents, cut into chunks anywhere', () => {
-    let decided = 0;
-    fc.assert(
-      fc.property(
-        documentText.chain((text) => fc.tuple(fc.constant(text), cutsFor(Buffer.byteLength(text)), fc.constantFrom(...OPTION_SETS))),
-        ([text, cuts, options]) => {
-          const bytes = Buffer.from(text);
-          const fast = fastOutcome(bytes, cuts, options);
-          if (fast === undefined) return;
-          decided++;
-          expect(fast).toEqual(strictOutcome(bytes, options));
-        },
-      ),
-      { numRuns: RUNS },
-    );
     // Most documents are decided without the whole-file parse.
-    expect(decided).toBeGreaterThan(RUNS / 2);
+    expect(agreement(documentText.map((text) => Buffer.from(text)))).toBeGreaterThan(RUNS / 2);
   });
 
   it('on canonical documents, which it copies without the strict parser', () => {
@@ -93,14 +97,25 @@ describe('fast path and strict parser agree', () => {
     );
   });
 
-  it('on invalid UTF-8, by leaving it to the strict parser, which names the line', () => {
-    // node_exporter takes invalid UTF-8 in comments and HELP but not in samples: only the strict parser decides.
+  it('on invalid UTF-8, by handing the block that holds it to the strict parser, which names the line', () => {
+    // node_exporter takes invalid UTF-8 in comments and HELP but not in samples: the strict parser's rule decides, block by block.
     const bytes = Buffer.concat([Buffer.from('a 1\n# HELP b x\nb{x="'), Buffer.from([0xc3, 0x28]), Buffer.from('"} 1\n{bad\n')]);
     for (const size of [1, 3, 64]) {
       const cuts = Array.from({ length: Math.ceil(bytes.length / size) }, (_, i) => i * size);
-      expect(scanChunks(cuts.map((cut) => bytes.subarray(cut, cut + size))).wholeFile).toBe(true);
+      const result = scanChunks(cuts.map((cut) => bytes.subarray(cut, cut + size)));
+      expect(result.wholeFile).toBe(false);
+      expect(result.error).toMatchObject({ rule: 'invalid-utf8', line: 3 });
     }
     expect(strictOutcome(bytes, {}).error).toMatchObject({ rule: 'invalid-utf8', line: 3 });
+  });
+
+  it('on documents with invalid UTF-8 anywhere, cut into chunks anywhere', () => {
+    const bad = fc.constantFrom([0xff], [0xc3, 0x28], [0xe2, 0x82], [0xed, 0xa0, 0x80], [0xc0, 0xaf]);
+    const documents = documentText
+      .chain((text) => fc.tuple(fc.constant(Buffer.from(text)), fc.nat(Buffer.byteLength(text)), bad))
+      .map(([good, at, invalid]) => Buffer.concat([good.subarray(0, at), Buffer.from(invalid), good.subarray(at)]));
+    // Invalid UTF-8 no longer sends the whole input to the strict parser.
+    expect(agreement(documents)).toBeGreaterThan(RUNS / 2);
   });
 
   it('asks for the whole-file parse when a family resumes, and the strict parser regroups it', () => {

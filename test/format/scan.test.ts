@@ -4,11 +4,10 @@ import { describeChar, LineCursor, ScanError, unescapeHelp } from '../../src/for
 const labelsOf = (text: string): Record<string, string> => new LineCursor(text).readLabels('m', false);
 
 describe('LineCursor', () => {
-  it('reads legacy metric and label names, and nothing where none starts', () => {
+  it('reads legacy metric names, and nothing where none starts', () => {
     const cursor = new LineCursor('a:b_1{x="1"} 2');
     expect(cursor.readMetricName()).toBe('a:b_1');
     expect(new LineCursor('1abc').readMetricName()).toBe('');
-    expect(new LineCursor('a:b').readLabelName()).toBe('a'); // ':' is not allowed in label names
   });
 
   it('reads labels with blanks around names, = and values, and a trailing comma', () => {

@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { boundLabel, familyShape, isBoundLabel, memberSuffix, splitCompositeSuffix, stripMemberSuffix } from '../../src/format/shape.js';
+import {
+  boundLabel,
+  familyShape,
+  isBoundLabel,
+  memberSuffix,
+  owningFamily,
+  splitCompositeSuffix,
+  stripMemberSuffix,
+} from '../../src/format/shape.js';
+import type { MetricType } from '../../src/format/types.js';
 
 describe('familyShape', () => {
   it('knows the members and bound label of histograms and summaries, and nothing for the other types', () => {
@@ -46,5 +55,31 @@ describe('member names', () => {
 
   it('bound labels are exactly le and quantile', () => {
     expect(['le', 'quantile', 'lE', 'q'].map(isBoundLabel)).toEqual([true, true, false, false]);
+  });
+});
+
+describe('owningFamily', () => {
+  const families = new Map<string, { name: string; type: MetricType | undefined }>(
+    [
+      ['h', 'histogram'],
+      ['s', 'summary'],
+      ['g', 'gauge'],
+      ['g_sum', 'gauge'],
+      ['t', undefined],
+    ].map(([name, type]) => [name as string, { name: name as string, type: type as MetricType | undefined }]),
+  );
+
+  it.each([
+    ['h_bucket', 'h'],
+    ['h_sum', 'h'],
+    ['h', 'h'],
+    ['s_count', 's'],
+    ['s_bucket', undefined],
+    ['g_sum', 'g_sum'],
+    ['g_count', undefined],
+    ['t_sum', undefined],
+    ['new', undefined],
+  ])('a line of %s belongs to %s, as node_exporter assigns it', (name, owner) => {
+    expect(owningFamily(families, name)?.name).toBe(owner);
   });
 });
