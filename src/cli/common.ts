@@ -95,7 +95,12 @@ export function judgeBy(flags: { nodeExporter?: string }, io: CliIo, path?: stri
 
 /** The profile to judge by: --node-exporter, else the running node_exporter's version, else all known versions. */
 export function resolveProfile(flags: { nodeExporter?: string }, io: CliIo, dir?: string): ChosenProfile {
-  return chooseProfile({ flag: flags.nodeExporter, env: io.env, uid: io.uid, ...(dir === undefined ? {} : { dir }) });
+  return chooseProfile({ flag: flags.nodeExporter, ...discovery(io), ...(dir === undefined ? {} : { dir }) });
+}
+
+/** What discovery of the running node_exporter takes from the CLI's process: its environment, uid, and (in tests) /proc. */
+export function discovery(io: CliIo): { env: CliIo['env']; uid: number | undefined; procRoot?: string } {
+  return { env: io.env, uid: io.uid, ...(io.procRoot === undefined ? {} : { procRoot: io.procRoot }) };
 }
 
 export function formatOption(program: Command): Option {
@@ -116,7 +121,7 @@ export function typeOption(program: Command): Option {
  * running node_exporter reads (/proc/<pid>/cmdline), then the Debian default.
  */
 export function resolveDirectory(flags: TargetFlags, io: CliIo): string {
-  return chooseDirectory({ flag: flags.dir, env: io.env, uid: io.uid }).dir;
+  return chooseDirectory({ flag: flags.dir, ...discovery(io) }).dir;
 }
 
 /** The target path from -f or --file-path (exactly one). */
