@@ -2,6 +2,7 @@
 import { dirname } from 'node:path';
 import type { Command, Option } from 'commander';
 import { InputError } from '../errors.js';
+import { collectorNamesFor } from '../inspect/collectors.js';
 import { chooseDirectory, chooseProfile, type ChosenProfile } from '../inspect/discover.js';
 import { parseDuration } from './duration.js';
 import { resolveOwner } from './owner.js';
@@ -158,6 +159,8 @@ export async function writeOptions(flags: WriteFlags, io: CliIo, path?: string):
   return {
     dirCheck,
     profile: judgeBy(flags, io, path),
+    // A new family must not take a name the running node_exporter's own collectors export.
+    ...(path === undefined ? {} : { collectorNames: collectorNamesFor(dirname(path), discovery(io)) }),
     mode: parseInt(mode, 8),
     mkdir: flags.mkdir === true,
     lockTimeoutMs: parseDuration(flags.lockTimeout ?? LOCK_TIMEOUT_DEFAULT, '--lock-timeout'),

@@ -1,7 +1,8 @@
 // check: which target, which rules, then inspect/check-target.ts does the work.
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { InputError } from '../../errors.js';
 import { checkTarget, type CheckTarget } from '../../inspect/check-target.js';
+import { collectorNamesFor } from '../../inspect/collectors.js';
 import { chooseDirectory, type ChosenDirectory } from '../../inspect/discover.js';
 import { discovery, resolveProfile } from '../common.js';
 import { parseDuration } from '../duration.js';
@@ -37,6 +38,15 @@ export async function checkAction(io: CliIo, context: CommandContext, source: st
     profile,
     ...(maxAgeMs === undefined ? {} : { maxAgeMs }),
     ...(flags.against === undefined ? {} : { against: { url: flags.against, timeoutMs } }),
+    // The node_exporter reading the files (or the one --against names) says which names its collectors take.
+    ...(target.kind === 'text'
+      ? {}
+      : {
+          collectors: collectorNamesFor(target.kind === 'directory' ? target.dir : dirname(target.path), {
+            ...discovery(io),
+            url: flags.against,
+          }),
+        }),
   });
   renderCheck(io, flags.format, result, { ...(directory ? { directory } : {}), profile, rules });
   context.exitCode = result.ok ? 0 : 1;
