@@ -248,6 +248,11 @@ describe('discovery from a fake /proc', () => {
     expect(refusal).toThrow(expect.objectContaining({ code: 'ERR_AMBIGUOUS_DIR' }));
     // --dir and $PROMFILE_DIR still decide.
     expect(chooseDirectory({ env: { PROMFILE_DIR: '/env' }, procRoot: several })).toMatchObject({ dir: '/env' });
+    // Every command that would have guessed refuses: exit 2, nothing written.
+    const set = createTestIo({ uid: 0, procRoot: several });
+    expect(await main(['set', '-f', 'guessed', 'guessed_metric', '1'], set.io)).toBe(2);
+    expect(set.stderr()).toMatch(/^promfile: node_exporters read different textfile directories: .*say which with --dir/);
+    expect(existsSync(join(textfiles, 'guessed.prom'))).toBe(false);
     // One directory read by several processes is no choice at all.
     const shared = await tree('proc-shared', [
       [
