@@ -297,6 +297,9 @@ describe('discovery from a fake /proc', () => {
       // In the directory's group, the same account reads it.
       const member = await tree('proc-member', [[723, names(groupOnly), { ...www, groups: [4321] }]]);
       expect(chooseDirectory({ env: {}, procRoot: member, uid: 0 })).toMatchObject({ dir: groupOnly, source: 'node_exporter' });
+      // Under cgroup v1, systemd's own hierarchy names the unit.
+      await writeFile(join(member, '723', 'cgroup'), `4:memory:/system.slice/x.service\n1:name=systemd:${DEBIAN_UNIT}\n`);
+      expect(discoverExporters(member, 0)[0]?.unit).toBe('prometheus-node-exporter.service');
       // check says why it ignored them.
       const t = createTestIo({ uid: 0, procRoot: hostile });
       await main(['check'], t.io);
