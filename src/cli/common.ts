@@ -2,6 +2,7 @@
 import { dirname } from 'node:path';
 import type { Command, Option } from 'commander';
 import { InputError } from '../errors.js';
+import { collectorNamesFor } from '../inspect/collectors.js';
 import { chooseDirectory, chooseProfile, type ChosenProfile } from '../inspect/discover.js';
 import { parseDuration } from './duration.js';
 import { resolveOwner } from './owner.js';
@@ -95,7 +96,12 @@ export function judgeBy(flags: { nodeExporter?: string }, io: CliIo, path?: stri
 
 /** The profile to judge by: --node-exporter, else the running node_exporter's version, else all known versions. */
 export function resolveProfile(flags: { nodeExporter?: string }, io: CliIo, dir?: string): ChosenProfile {
-  return chooseProfile({ flag: flags.nodeExporter, env: io.env, uid: io.uid, ...(dir === undefined ? {} : { dir }) });
+  return chooseProfile({ flag: flags.nodeExporter, ...discovery(io), ...(dir === undefined ? {} : { dir }) });
+}
+
+/** What discovery of the running node_exporter takes from the CLI's process: its environment, uid, and (in tests) /proc. */
+export function discovery(io: CliIo): { env: CliIo['env']; uid: number | undefined; procRoot?: string } {
+  return { env: io.env, uid: io.uid, ...(io.procRoot === undefined ? {} : { procRoot: io.procRoot }) };
 }
 
 export function formatOption(program: Command): Option {
@@ -116,7 +122,7 @@ export function typeOption(program: Command): Option {
  * running node_exporter reads (/proc/<pid>/cmdline), then the Debian default.
  */
 export function resolveDirectory(flags: TargetFlags, io: CliIo): string {
-  return chooseDirectory({ flag: flags.dir, env: io.env, uid: io.uid }).dir;
+  return chooseDirectory({ flag: flags.dir, ...discovery(io) }).dir;
 }
 
 /** The target path from -f or --file-path (exactly one). */
@@ -153,6 +159,8 @@ export async function writeOptions(flags: WriteFlags, io: CliIo, path?: string):
   return {
     dirCheck,
     profile: judgeBy(flags, io, path),
+    // A new family must not take a name the running node_exporter's own collectors export.
+    ...(path === undefined ? {} : { collectorNames: collectorNamesFor(dirname(path), discovery(io)) }),
     mode: parseInt(mode, 8),
     mkdir: flags.mkdir === true,
     lockTimeoutMs: parseDuration(flags.lockTimeout ?? LOCK_TIMEOUT_DEFAULT, '--lock-timeout'),

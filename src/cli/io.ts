@@ -13,6 +13,12 @@ export interface CliIo {
   /** Effective uid, or undefined where there is none. */
   readonly uid: number | undefined;
   readonly pid: number;
+  /**
+   * Where the kernel shows processes (discovery reads node_exporter's command
+   * line there); /proc when absent. Only in-process tests set it: the shipped
+   * CLI takes it from no argument and no environment variable.
+   */
+  readonly procRoot?: string;
   /** Subscribe to a process signal; returns the unsubscribe function. */
   onSignal(signal: NodeJS.Signals, handler: () => void): () => void;
 }

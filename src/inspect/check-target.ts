@@ -3,6 +3,7 @@
 // running node_exporter's scrape to compare with.
 import { IoError } from '../errors.js';
 import { resolveTarget } from '../textfile/files.js';
+import type { CollectorNames } from '../textfile/neighbours.js';
 import type { Severity } from '../format/types.js';
 import {
   checkDirectory,
@@ -14,6 +15,7 @@ import {
   type Analysis,
   type CheckOptions,
   type Finding,
+  type ParsedFile,
 } from './check.js';
 
 export type CheckTarget =
@@ -27,6 +29,8 @@ export type CheckTarget =
 export interface CheckTargetOptions extends CheckOptions {
   /** Compare with this node_exporter's /metrics, waiting at most `timeoutMs`. */
   readonly against?: { readonly url: string; readonly timeoutMs: number };
+  /** The names node_exporter's own collectors export (collectors.ts): a file's family of one of them is an error. */
+  readonly collectors?: CollectorNames | undefined;
 }
 
 export interface CheckResult extends Analysis {
@@ -44,6 +48,7 @@ export async function checkTarget(target: CheckTarget, options: CheckTargetOptio
     const { url, timeoutMs } = options.against;
     findings.push(...compareWithScrape(files, await fetchScrape(url, timeoutMs), url));
   }
+  if (options.collectors !== undefined) findings.push(...(await collectorFindings(files, findings, options.collectors)));
   const series = files.reduce((sum, file) => sum + file.series, 0);
   return { findings, files, series, ok: !losesData(findings), summary: countBySeverity(findings) };
 }
@@ -58,6 +63,28 @@ async function analyse(target: CheckTarget, options: CheckOptions): Promise<Anal
   const files = report.files.filter((file) => file.path === only);
   if (files.length === 0 && !report.findings.some(concerns)) throw new IoError('ERR_READ_FAILED', `${only} does not exist`);
   return { files, findings: report.findings.filter(concerns) };
+}
+
+/** Families named like a metric of node_exporter's own collectors (unless the merge rules flagged them already). */
+async function collectorFindings(
+  files: readonly ParsedFile[],
+  findings: readonly Finding[],
+  collectors: CollectorNames,
+): Promise<Finding[]> {
+  const found = await collectors();
+  if (found === undefined) return [];
+  const flagged = (file: string, name: string): boolean =>
+    findings.some((f) => f.file === file && f.rule === 'node-collision' && f.message.includes(`"${name}"`));
+  return files
+    .filter((file) => file.accepted)
+    .flatMap((file) => file.families.map((family) => ({ file: file.path, name: family.name })))
+    .filter(({ file, name }) => found.names.has(name) && !flagged(file, name))
+    .map(({ file, name }) => ({
+      file,
+      severity: 'error' as const,
+      rule: 'node-collision' as const,
+      message: `metric "${name}" is also exported by node_exporter's own collectors (${found.source}): one of the two is dropped at every scrape; rename it`,
+    }));
 }
 
 function countBySeverity(findings: readonly Finding[]): Record<Severity, number> {

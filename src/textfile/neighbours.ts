@@ -267,28 +267,70 @@ export interface TargetReading {
   readonly before: FamiliesBefore;
 }
 
+/** Names node_exporter's own collectors export, and where they were learnt (for the message). */
+export interface FoundCollectorNames {
+  readonly names: ReadonlySet<string>;
+  readonly source: string;
+}
+
+/**
+ * The names the running node_exporter's own collectors export, found only
+ * when a write brings a name new to the directory (asking costs a scrape);
+ * undefined when they cannot be had.
+ */
+export type CollectorNames = () => Promise<FoundCollectorNames | undefined>;
+
 /**
  * The directory check by the strictest rules first and, only if they refuse,
  * by a lazily found profile's, with the other files read again under it.
  * `target` gives the target for each reading of the other files, or
  * undefined when it cannot: then false (the caller takes another path).
+ * With `collectors`, a family new to the directory must not be named like
+ * one of node_exporter's own collectors' metrics.
  */
 export async function checkAgainstDirectory(
   path: string,
   neighbours: Neighbours,
   profile: ProfileChoice | undefined,
   target: (others: Neighbours, profile: Profile | undefined) => TargetReading | undefined,
+  collectors?: CollectorNames,
 ): Promise<boolean> {
+  let judged: { reading: TargetReading; others: Neighbours } | undefined;
   const judge = async (others: Neighbours, given: Profile | undefined): Promise<boolean> => {
     const reading = target(others, given);
     if (reading === undefined) return false;
     await assertFitsDirectory(path, reading.families, others, reading.before, given);
+    judged = { reading, others };
     return true;
   };
-  return judgeByProfile<Promise<boolean>>(
+  const fits = await judgeByProfile<Promise<boolean>>(
     profile,
     (given) => judge(neighbours, given),
     async (found) => judge(readNeighbours(path, found), found),
+  );
+  if (fits && judged && collectors) await assertNoCollectorName(path, judged.reading, judged.others, collectors);
+  return fits;
+}
+
+/**
+ * Refuse a family that no *.prom file of the directory has yet (the other
+ * files, the target as it is) when node_exporter's own collectors export its
+ * name: the collector's and the file's collide at every scrape.
+ */
+async function assertNoCollectorName(path: string, reading: TargetReading, others: Neighbours, collectors: CollectorNames): Promise<void> {
+  const namesOf = (family: MetricFamily): string[] => [family.name, ...new Set(family.samples.map((sample) => sample.name))];
+  let fresh = reading.families.filter((family) => !others.names.has(family.name));
+  if (fresh.length === 0) return;
+  const before = typeof reading.before === 'function' ? await reading.before() : reading.before;
+  const current = new Set((before ?? []).map((family) => family.name));
+  fresh = fresh.filter((family) => !current.has(family.name));
+  if (fresh.length === 0) return;
+  const found = await collectors();
+  const clash = found && fresh.flatMap(namesOf).find((name) => found.names.has(name));
+  if (!found || clash === undefined) return;
+  throw new InputError(
+    'ERR_DIRECTORY_CONFLICT',
+    `${path}: metric "${clash}" is also exported by node_exporter's own collectors (${found.source}): one of the two is dropped at every scrape; rename it (rule node-collision; nothing written)`,
   );
 }
 

@@ -18,7 +18,7 @@ import { InputError } from '../errors.js';
 import type { Profile, ProfileChoice } from '../format/profile.js';
 import { replaceFileAtomically, type WriteOptions } from './files.js';
 import { lockPathFor, withLock } from './lock.js';
-import { checkAgainstDirectory, readNeighbours, type Neighbours, type TargetReading } from './neighbours.js';
+import { checkAgainstDirectory, readNeighbours, type CollectorNames, type Neighbours, type TargetReading } from './neighbours.js';
 import { pinDirectory, type PinOptions } from './pin.js';
 
 export interface PipelineOptions extends WriteOptions, PinOptions {
@@ -30,6 +30,11 @@ export interface PipelineOptions extends WriteOptions, PinOptions {
   readonly dirCheck?: boolean | undefined;
   /** The node_exporter versions to judge by; a function finds them only when the strictest rules refuse. */
   readonly profile?: ProfileChoice | undefined;
+  /**
+   * The names the running node_exporter's own collectors export (asked only
+   * when a family new to the directory is written): such a family is refused.
+   */
+  readonly collectorNames?: CollectorNames | undefined;
 }
 
 /** How the directory check reads the new content, under each reading of the other files. */
@@ -82,7 +87,7 @@ async function commit(
       ...options,
       mkdir: false,
       dryRun: options.dryRun === true,
-      beforeRename: () => (neighbours && reading ? recheck(at, neighbours, options.profile, reading) : Promise.resolve()),
+      beforeRename: () => (neighbours && reading ? recheck(at, neighbours, options, reading) : Promise.resolve()),
     },
     async (handle) => {
       reading = await fill(handle);
@@ -94,9 +99,10 @@ async function commit(
  * The other files were judged as they were when read; one rewritten since
  * (another HELP, a new family) is judged as it is now, right before the rename.
  */
-async function recheck(at: string, neighbours: Neighbours, profile: ProfileChoice | undefined, reading: Reading): Promise<void> {
+async function recheck(at: string, neighbours: Neighbours, options: PipelineOptions, reading: Reading): Promise<void> {
   if (!neighbours.changed()) return;
-  if (!(await checkAgainstDirectory(at, readNeighbours(at, givenProfile(profile)), profile, reading)))
+  const { profile, collectorNames } = options;
+  if (!(await checkAgainstDirectory(at, readNeighbours(at, givenProfile(profile)), profile, reading, collectorNames)))
     throw new InputError(
       'ERR_DIRECTORY_CONFLICT',
       `${at}: another *.prom file of ${dirname(at)} changed while promfile wrote, in a way only a new run can judge; nothing written (run again)`,

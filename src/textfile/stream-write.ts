@@ -162,7 +162,7 @@ async function streamInto(
     families: file.familiesFor(others.names, strictOptions(options, profile)),
     before: () => currentFamilies(at, others.names, strictOptions(options, profile)),
   });
-  if (neighbours) await checkAgainstDirectory(at, neighbours, options.profile, reading);
+  if (neighbours) await checkAgainstDirectory(at, neighbours, options.profile, reading, options.collectorNames);
   refuseEmpty(result.series, options);
   file.finish();
   for (const notice of result.notices) options.onNotice?.(notice);
@@ -357,7 +357,7 @@ class BlockFile {
       families,
       before: () => currentFamilies(path, others.names, strictOptions(options, profile)),
     });
-    if (neighbours) await checkAgainstDirectory(path, neighbours, options.profile, reading);
+    if (neighbours) await checkAgainstDirectory(path, neighbours, options.profile, reading, options.collectorNames);
     const series = countSeries(families);
     refuseEmpty(series, options);
     ftruncateSync(this.out.fd, 0);

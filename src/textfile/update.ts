@@ -104,7 +104,7 @@ export async function updateTextfile(path: string, change: Change, options: Upda
     const families = await change(current, neighbours ?? NO_NEIGHBOURS);
     const warnings = options.prevalidated ? [] : assertWritable(families.filter((family) => family.samples.length > 0));
     const reading: Reading = () => ({ families, before: existing });
-    if (neighbours) await checkAgainstDirectory(at, neighbours, options.profile, reading);
+    if (neighbours) await checkAgainstDirectory(at, neighbours, options.profile, reading, options.collectorNames);
     assertNotEmpty(families, options.allowEmpty);
     // Rendered family by family into the temp file: a large file is never held twice in memory.
     await target.commit(async (handle) => {
@@ -140,7 +140,7 @@ async function updateByScan(target: LockedTarget, path: string, change: Change, 
   const reading = { families: byName([...families, ...stubs]), before: byName([...parsed, ...stubs]) };
   // Other files read under a found profile may name a family kept as bytes: then only the strict path can judge.
   const judged: Reading = (others) => ([...others.names].some((name) => copied.has(name)) ? undefined : reading);
-  if (neighbours && !(await checkAgainstDirectory(at, neighbours, options.profile, judged))) return undefined;
+  if (neighbours && !(await checkAgainstDirectory(at, neighbours, options.profile, judged, options.collectorNames))) return undefined;
   if (copied.size === 0) assertNotEmpty(families, options.allowEmpty);
   const chunks = [...spliceChunks(families, copied)];
   const text = (): Buffer => Buffer.concat(chunks.map((chunk) => (typeof chunk === 'string' ? Buffer.from(chunk) : chunk)));

@@ -8,7 +8,7 @@ export interface TestIo {
 }
 
 export function createTestIo(
-  options: { stdin?: string; isTTY?: boolean; env?: Record<string, string>; now?: number; uid?: number } = {},
+  options: { stdin?: string; isTTY?: boolean; env?: Record<string, string>; now?: number; uid?: number; procRoot?: string } = {},
 ): TestIo {
   let out = '';
   let err = '';
@@ -28,6 +28,7 @@ export function createTestIo(
     now: () => options.now ?? 1_700_000_000_000,
     uid: options.uid ?? 1000,
     pid: 12345,
+    ...(options.procRoot === undefined ? {} : { procRoot: options.procRoot }),
     onSignal: () => () => undefined,
   };
   return { io, stdout: () => out, stderr: () => err };

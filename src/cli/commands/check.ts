@@ -1,9 +1,10 @@
 // check: which target, which rules, then inspect/check-target.ts does the work.
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { InputError } from '../../errors.js';
 import { checkTarget, type CheckTarget } from '../../inspect/check-target.js';
+import { collectorNamesFor } from '../../inspect/collectors.js';
 import { chooseDirectory, type ChosenDirectory } from '../../inspect/discover.js';
-import { resolveProfile } from '../common.js';
+import { discovery, resolveProfile } from '../common.js';
 import { parseDuration } from '../duration.js';
 import { readAll } from '../input.js';
 import type { CliIo, CommandContext } from '../io.js';
@@ -28,8 +29,7 @@ export async function checkAction(io: CliIo, context: CommandContext, source: st
     throw new InputError('ERR_INVALID_ARGUMENT', `check "${source}": give "-" for stdin, --file-path PATH for a file, or --dir DIR`);
   const given = [source !== undefined, flags.file !== undefined, flags.filePath !== undefined].filter(Boolean).length;
   if (given > 1) throw new InputError('ERR_INVALID_ARGUMENT', 'give only one of -, -f/--file and --file-path');
-  const chosen =
-    source === undefined && flags.filePath === undefined ? chooseDirectory({ flag: flags.dir, env: io.env, uid: io.uid }) : undefined;
+  const chosen = source === undefined && flags.filePath === undefined ? chooseDirectory({ flag: flags.dir, ...discovery(io) }) : undefined;
   const directory = chosen === undefined ? undefined : { dir: resolve(chosen.dir), reason: chosen.reason };
   const { profile, reason: rules } = resolveProfile(flags, io, directory?.dir);
   const target = await checkedTarget(io, source, flags, chosen, rules);
@@ -38,6 +38,15 @@ export async function checkAction(io: CliIo, context: CommandContext, source: st
     profile,
     ...(maxAgeMs === undefined ? {} : { maxAgeMs }),
     ...(flags.against === undefined ? {} : { against: { url: flags.against, timeoutMs } }),
+    // The node_exporter reading the files (or the one --against names) says which names its collectors take.
+    ...(target.kind === 'text'
+      ? {}
+      : {
+          collectors: collectorNamesFor(target.kind === 'directory' ? target.dir : dirname(target.path), {
+            ...discovery(io),
+            url: flags.against,
+          }),
+        }),
   });
   renderCheck(io, flags.format, result, { ...(directory ? { directory } : {}), profile, rules });
   context.exitCode = result.ok ? 0 : 1;
