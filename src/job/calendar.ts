@@ -108,10 +108,10 @@ export class CalendarSpec {
       { needs: 'a systemd calendar expression', instead: 'give the schedule as a crontab line with --schedule' },
     );
     if (status !== 0) {
-      const why = stderr.trim().split('\n')[0] ?? '';
+      const why = (stderr.trim().split('\n')[0] ?? '').replace(/^Failed to parse calendar specification '.*': /, '');
       throw new InputError(
         'ERR_INVALID_ARGUMENT',
-        `calendar expression "${this.text}": ${why.replace(/^Failed to parse calendar specification '.*': /, '') || `systemd-analyze exited ${status}`}`,
+        `calendar expression "${this.text}": systemd does not accept it (${why || `systemd-analyze exited ${status}`})`,
       );
     }
     return parseCalendarOutput(stdout);

@@ -2,17 +2,15 @@
 // fixed base time (DST changes of Berlin and New York included), the elapses
 // promfile computes equal the ones `systemd-analyze calendar` lists when the
 // test asks it directly (a text base time, its own reading of the output).
-import { spawnSync } from 'node:child_process';
 import { chmod, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InputError, IoError } from '../../src/errors.js';
 import { parseCalendarOutput, parseCalendarSchedule } from '../../src/job/calendar.js';
 import { scheduleTimes } from '../../src/job/schedule.js';
-import { findBinary } from '../helpers/binaries.js';
 import { tempDir } from '../helpers/cli.js';
+import { SYSTEMD_ANALYZE, systemdElapses } from '../helpers/systemd.js';
 
-const SYSTEMD_ANALYZE = findBinary('systemd-analyze');
 const BERLIN = 'Europe/Berlin';
 const NEW_YORK = 'America/New_York';
 const H = 3_600_000;
@@ -58,21 +56,6 @@ const CASES: ReadonlyArray<[string, string, string]> = [
   ['Sun 02:15', BERLIN, '2026-03-22T12:00:00Z'],
   ['Fri *-*-13 09:00', NEW_YORK, '2026-01-01T00:00:00Z'],
 ];
-
-/** What systemd-analyze itself lists, read by the test: each `(in UTC):` line, or the elapse line in a UTC zone. */
-function systemdElapses(expression: string, zone: string, base: string, iterations: number): number[] {
-  const baseText = `${base.slice(0, 10)} ${base.slice(11, 19)} UTC`;
-  const result = spawnSync(SYSTEMD_ANALYZE as string, ['calendar', `--iterations=${iterations}`, `--base-time=${baseText}`, expression], {
-    encoding: 'utf8',
-    env: { ...process.env, LC_ALL: 'C', TZ: zone },
-    timeout: 10_000,
-  });
-  expect(result.status, result.stderr).toBe(0);
-  const times = [...result.stdout.matchAll(/(?:\(in UTC\)|Next elapse|Iter\. #\d+): \w+ (\S+) (\S+) UTC$/gm)];
-  // In a UTC zone the elapse line is UTC already; elsewhere only the (in UTC) lines are.
-  const utc = zone === 'UTC' ? times : times.filter((match) => match[0].startsWith('(in UTC)'));
-  return utc.map((match) => Date.parse(`${match[1]}T${match[2]}Z`));
-}
 
 describe.skipIf(!SYSTEMD_ANALYZE)('OnCalendar schedules computed as systemd-analyze calendar computes them', () => {
   it.each(CASES)('%s in %s after %s', (expression, zone, base) => {
