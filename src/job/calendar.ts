@@ -168,7 +168,8 @@ export function parseCalendarSchedule(
   const hint = second === undefined ? undefined : second - first;
   return {
     text,
-    next: (afterMs) => spec.next(afterMs),
+    // Between the time it was checked at and its first elapse, the next elapse is known already.
+    next: (afterMs) => (afterMs >= options.nowMs && afterMs < first ? first : spec.next(afterMs)),
     previous: (beforeMs) => spec.previous(beforeMs, hint),
   };
 }
