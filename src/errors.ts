@@ -22,7 +22,8 @@ export type ErrorCode =
   | 'ERR_MACHINE_LABEL'
   | 'ERR_NETWORK'
   | 'ERR_PUSH_REJECTED'
-  | 'ERR_TIMEOUT';
+  | 'ERR_TIMEOUT'
+  | 'ERR_SYSTEMD_UNAVAILABLE';
 
 /** Base class of every error promfile throws on purpose. */
 export class PromfileError extends Error {

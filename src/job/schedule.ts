@@ -1,6 +1,7 @@
 // When a scheduled job is next due, and how long its slots are: `run
 // --every`, and the times `run --schedule` records (cron.ts reads crontab
-// syntax; it is loaded only when --schedule is given).
+// syntax; it is loaded only when --schedule is given; calendar.ts and
+// timer.ts ask systemd for --on-calendar and --timer).
 import { InputError } from '../errors.js';
 import { systemZone } from './zone.js';
 
@@ -12,6 +13,11 @@ export interface Schedule {
   next(afterMs: number): number | undefined;
   /** Unix ms of the last slot strictly before `beforeMs`; undefined when there is none. */
   previous(beforeMs: number): number | undefined;
+  /**
+   * How late after its slot the scheduler itself may start the job, in ms (a
+   * systemd timer's RandomizedDelaySec + AccuracySec); the default grace adds it.
+   */
+  readonly slackMs?: number;
 }
 
 /** The schedule metrics of one run, in ms. */
@@ -63,5 +69,5 @@ export function scheduleTimes(schedule: Schedule, startMs: number, graceMs?: num
   if (nextMs === undefined) return undefined;
   const previousMs = schedule.previous(nextMs);
   const intervalMs = previousMs === undefined ? nextMs - startMs : nextMs - previousMs;
-  return { nextMs, intervalMs, graceMs: graceMs ?? defaultGraceMs(intervalMs) };
+  return { nextMs, intervalMs, graceMs: graceMs ?? defaultGraceMs(intervalMs) + (schedule.slackMs ?? 0) };
 }

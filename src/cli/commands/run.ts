@@ -85,7 +85,11 @@ async function jobOptions(
   const timeoutMs = flags.timeout === undefined ? undefined : positiveDuration(flags.timeout, '--timeout', false);
   const killAfterMs = positiveDuration(flags.killAfter, '--kill-after', true);
   const write = { ...(await writeOptions(flags, io, path)), allowEmpty: true };
-  const scheduling = await scheduleSettings(flags);
+  const scheduling = await scheduleSettings(flags, {
+    env: io.env,
+    now: () => io.now(),
+    warn: (message) => io.stderr.write(`promfile: warning: ${message}\n`),
+  });
   const [executable, ...args] = command as [string, ...string[]];
   return {
     path,
