@@ -81,7 +81,7 @@ function scannedFile(path: string, blocks: ReadonlyMap<string, FastBlock>): Othe
  * in chunks, never held whole.
  */
 export function readNeighbours(path: string, profile?: Profile, bounds: NeighbourBounds = {}): Neighbours {
-  const { streamFrom = STREAM_FROM, readAtMost = READ_AT_MOST } = bounds;
+  const { streamFrom = STREAM_FROM, readAtMost = READ_AT_MOST, readWholeAtMost = READ_WHOLE_AT_MOST } = bounds;
   const dir = dirname(path);
   const before = snapshot(path);
   const read: ReadOptions = profile ? { profile } : {};
@@ -95,7 +95,8 @@ export function readNeighbours(path: string, profile?: Profile, bounds: Neighbou
       continue;
     }
     // Never blocks: a FIFO named *.prom is skipped like a directory, a file gone or unreadable (`check` reports them).
-    const file = attempt(() => (size < streamFrom ? wholeFile(other, read) : streamedFile(other, read)));
+    const whole = size < streamFrom;
+    const file = attempt(() => (whole ? wholeFile(other, read) : streamedFile(other, read, size < readWholeAtMost)));
     if (file === 'unjudged') unread.push(unjudged(entry, size));
     else if (file !== undefined) files.push(file);
   }
@@ -129,11 +130,21 @@ const STREAM_FROM = 4 << 20;
  */
 const READ_AT_MOST = 1 << 30;
 
+/**
+ * A file the chunked scan does not vouch for (a family that resumes, a
+ * duplicate) is judged by the strict parser, which needs it whole: up to
+ * this size. Larger, it is reported, never read whole (a sparse file of
+ * gigabytes would be).
+ */
+const READ_WHOLE_AT_MOST = 64 << 20;
+
 export interface NeighbourBounds {
   /** Files from this size on are scanned in chunks. */
   readonly streamFrom?: number;
   /** Files from this size on are not read, only reported. */
   readonly readAtMost?: number;
+  /** Files the chunked scan does not vouch for are read whole below this size, else reported. */
+  readonly readWholeAtMost?: number;
 }
 
 interface Snapshot {
@@ -182,7 +193,7 @@ function unjudged(entry: string, size: number): Problem {
   return {
     severity: 'warning',
     rule: 'too-large',
-    message: `${entry} could not be judged for the directory check within bounds: it holds ${mebibytes(size)} and is not in the shape promfile checks in chunks ("promfile check" reports why), so conflicts with it are not checked`,
+    message: `${entry} could not be judged for the directory check within bounds: it holds ${mebibytes(size)} and is not in the shape promfile checks in chunks, and promfile reads at most ${mebibytes(READ_WHOLE_AT_MOST)} of such a file whole ("promfile check" reports why), so conflicts with it are not checked`,
   };
 }
 
@@ -208,14 +219,14 @@ function wholeFile(path: string, read: ReadOptions): OtherFile | undefined {
 /**
  * A large file scanned in chunks for its names and types; the families the
  * check wants are read in a second scan, when it asks. A file the scanner
- * does not vouch for is never read whole (a sparse file of gigabytes would
- * be): it is 'unjudged', and the write says so.
+ * does not vouch for is read whole only when `mayReadWhole` (below
+ * READ_WHOLE_AT_MOST); else it is 'unjudged', and the write says so.
  */
-function streamedFile(path: string, read: ReadOptions): OtherFile | 'unjudged' {
+function streamedFile(path: string, read: ReadOptions, mayReadWhole: boolean): OtherFile | 'unjudged' | undefined {
   const types = new Map<string, MetricType>();
   const scan = new FileScan(read, (name, block) => types.set(name, block.type ?? 'untyped'), { reusedChunks: true, checkOnly: true });
   readRegularFileChunksSync(path, { follow: true }, (chunk) => scan.push(chunk));
-  if (scan.end() === undefined) return 'unjudged';
+  if (scan.end() === undefined) return mayReadWhole ? wholeFile(path, read) : 'unjudged';
   const parsed = new Map<string, MetricFamily | undefined>();
   const readFamilies = (wanted: ReadonlySet<string>): void => {
     const missing = new Set([...wanted].filter((name) => types.has(name) && !parsed.has(name)));
