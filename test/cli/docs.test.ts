@@ -2,7 +2,7 @@
 // same definitions), and the completion scripts, each checked through the real tool
 // that reads it (man, bash, zsh).
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { requireBinary } from '../helpers/binaries.js';
@@ -16,6 +16,13 @@ const ZSH = requireBinary('zsh');
 function examplesOf(help: string): string[] {
   const block = help.split('\nExamples:\n')[1] ?? '';
   return block.split('\n').filter((line) => line.startsWith('  promfile ') || line.includes('| promfile '));
+}
+
+/** Every .ts file under a directory. */
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
+    entry.isDirectory() ? sourceFiles(join(dir, entry.name)) : entry.name.endsWith('.ts') ? [join(dir, entry.name)] : [],
+  );
 }
 
 const squeeze = (text: string): string => text.replace(/\u2010/g, '-').replace(/\s+/g, ' ');
@@ -61,7 +68,21 @@ describe.skipIf(!MAN)('the man page', () => {
     }
   });
 
-  it('has the exit statuses of the README', () => {
+  it('names in ENVIRONMENT every variable promfile reads, and PROMFILE_TRUST_PARENT as ignored', () => {
+    const man = rendered();
+    const environment = man.slice(man.indexOf('ENVIRONMENT'), man.indexOf('SEE ALSO'));
+    // Read through io.env / env[...] / env.NAME anywhere in src/ (the CLI hands its environment down);
+    // os.tmpdir() reads TMPDIR. Test hooks (PROMFILE_TEST_*, PROMFILE_PROC_ROOT) are not for users.
+    const read = new Set(['TMPDIR']);
+    for (const file of sourceFiles(join(ROOT, 'src')))
+      for (const match of readFileSync(file, 'utf8').matchAll(/\benv(?:\?\.)?(?:\.|\[')([A-Z][A-Z0-9_]+)/g)) read.add(match[1] as string);
+    const forUsers = [...read].filter((name) => !/^PROMFILE_TEST_|^PROMFILE_PROC_ROOT$/.test(name));
+    expect(forUsers).toEqual(expect.arrayContaining(['PROMFILE_DIR', 'PROMFILE_DEBUG', 'NO_COLOR', 'TZDIR']));
+    for (const name of forUsers) expect(environment, name).toMatch(new RegExp(`\\b${name}\\b`));
+    expect(environment).toMatch(/PROMFILE_TRUST_PARENT ignored/);
+  });
+
+  it('has the exit statuses of docs/exit-codes.md', () => {
     const man = rendered();
     expect(man).toMatch(/EXIT STATUS 0 success/);
     expect(man).toContain('124 the job was stopped by --timeout');

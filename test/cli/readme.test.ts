@@ -1,5 +1,5 @@
-// The README is part of the product: its alert rules must load in Prometheus
-// and name metrics promfile really writes.
+// The README and docs/ are part of the product: their alert rules must load in
+// Prometheus and name metrics promfile really writes; the quick start from a clone works.
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -7,12 +7,15 @@ import { describe, expect, it } from 'vitest';
 import { JOB_METRICS } from '../../src/job/metrics.js';
 import { PROMTOOL } from '../helpers/binaries.js';
 import { BIN, NODE, ROOT, tempDir } from '../helpers/cli.js';
+import { allBlocks, DOC_FILES, findBlock, readDoc } from '../helpers/docs.js';
 
 const COLLECTORS = '/usr/share/prometheus-node-exporter-collectors';
-const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-const ruleFiles = [...readme.matchAll(/```yaml\n(groups:\n[\s\S]*?)```/g)].map((match) => match[1] as string);
+const docs = DOC_FILES.map(readDoc).join('\n');
+const ruleFiles = allBlocks()
+  .filter((block) => block.language === 'yaml' && block.code.startsWith('groups:\n'))
+  .map((block) => block.code);
 
-describe('README', () => {
+describe('README and docs/', () => {
   it('has a rule file for the cronjob alerts', () => {
     expect(ruleFiles.length).toBeGreaterThan(0);
   });
@@ -43,13 +46,13 @@ describe('README', () => {
   });
 
   it.skipIf(!existsSync(COLLECTORS))("names only collector scripts that Debian's package ships", () => {
-    const named = [...readme.matchAll(/\/usr\/share\/prometheus-node-exporter-collectors\/[\w.-]+/g)].map((match) => match[0]);
+    const named = [...docs.matchAll(/\/usr\/share\/prometheus-node-exporter-collectors\/[\w.-]+/g)].map((match) => match[0]);
     expect(named.length).toBeGreaterThan(0);
     for (const path of named) expect(existsSync(path), path).toBe(true);
   });
 
-  it('quick start: two commands in a clone, npm ci (which builds) then the promfile line', async () => {
-    const block = /## Quick start\n[\s\S]*?```sh\n([\s\S]*?)```/.exec(readme)?.[1] ?? '';
+  it('from a clone (docs/install.md): two commands, npm ci (which builds) then the promfile line', async () => {
+    const block = findBlock('sh', /^npm ci\nnpx promfile /)?.code ?? '';
     const [install, command, ...rest] = block.trim().split('\n');
     expect(install).toBe('npm ci');
     expect(rest).toEqual([]);

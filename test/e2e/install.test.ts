@@ -1,4 +1,4 @@
-// The three install routes of README.md, each installed as a user would and then used
+// The three install routes of docs/install.md, each installed as a user would and then used
 // for real: `promfile set` read back through node_exporter, `promfile check` clean.
 // - the one-file build: dist/promfile.cjs copied alone;
 // - npm: the packed tarball installed globally into a prefix (its man page too), and
