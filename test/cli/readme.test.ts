@@ -71,6 +71,21 @@ describe('README and docs/', () => {
     }
   });
 
+  it('promises only install routes that exist: nothing from the npm registry, where promfile is not published', () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { homepage?: string; files: string[] };
+    expect(pkg.homepage ?? '').not.toMatch(/npmjs/);
+    expect(pkg.files).toContain('docs');
+    for (const file of DOC_FILES) {
+      // A block that starts with `npm ci` runs in a clone, where npx finds promfile itself.
+      const lines = readDoc(file)
+        .replace(/```sh\nnpm ci\n[\s\S]*?```/g, '')
+        .split('\n');
+      // Lines that mention installing "promfile" by name from the registry must say that it is not there.
+      const registry = lines.filter((line) => /npm (install|i) (--global|-g) promfile\b(?![-.\w])|npx promfile\b/.test(line));
+      for (const line of registry) expect(/not (published|on the npm registry)|clone/.test(line), `${file}: ${line}`).toBe(true);
+    }
+  });
+
   it('before npm ci (no dist/), the command says to run it, in one line', async () => {
     const { dir, cleanup } = await tempDir('promfile-unbuilt-');
     try {
