@@ -86,6 +86,20 @@ describe('README and docs/', () => {
     }
   });
 
+  it('the writeRegistry example of docs/library.md runs as shown, creating the directory it is given', async () => {
+    const command = /`npm run build && node (examples\/write-registry\.mjs) (\S+)`/.exec(readDoc('docs/library.md'));
+    expect(command?.[2]).toBe('/tmp/metrics');
+    const { dir, cleanup } = await tempDir('promfile-example-');
+    try {
+      const target = join(dir, 'metrics');
+      const result = spawnSync(NODE, [join(ROOT, command?.[1] as string), target], { cwd: ROOT, encoding: 'utf8', timeout: 30_000 });
+      expect(result.status, result.stderr).toBe(0);
+      expect(readFileSync(join(target, 'backup.prom'), 'utf8')).toMatch(/^backup_size_bytes\{volume="home"\} 1200000000$/m);
+    } finally {
+      await cleanup();
+    }
+  });
+
   it('before npm ci (no dist/), the command says to run it, in one line', async () => {
     const { dir, cleanup } = await tempDir('promfile-unbuilt-');
     try {
