@@ -2,11 +2,11 @@
 // same definitions), and the completion scripts, each checked through the real tool
 // that reads it (man, bash, zsh).
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { requireBinary } from '../helpers/binaries.js';
-import { ROOT, promfile } from '../helpers/cli.js';
+import { ROOT, promfile, tempDir } from '../helpers/cli.js';
 
 const COMMANDS = ['set', 'write', 'unset', 'rm', 'run', 'inc', 'check', 'ls', 'gc', 'push', 'completion'];
 const MAN = requireBinary('man');
@@ -92,16 +92,63 @@ describe.skipIf(!MAN)('the man page', () => {
 
 describe('promfile completion', () => {
   /** The words bash offers for the command line `line` (cursor at its end). */
-  function bashComplete(line: string): string[] {
+  function bashComplete(line: string, env: Record<string, string> = {}): string[] {
     const script = promfile(['completion', 'bash']).stdout;
     const words = line.split(' ');
     const program = `${script}
 COMP_WORDS=(${words.map((word) => `'${word}'`).join(' ')}); COMP_CWORD=${words.length - 1}
 _promfile; printf '%s\\n' "\${COMPREPLY[@]}"`;
-    const result = spawnSync('bash', ['--norc', '-c', program], { encoding: 'utf8' });
+    const result = spawnSync('bash', ['--norc', '-c', program], { encoding: 'utf8', env: { ...process.env, PROMFILE_DIR: '', ...env } });
     expect(result.stderr).toBe('');
     return result.stdout.split('\n').filter(Boolean);
   }
+
+  /** A textfile directory holding a.prom, b.x.prom, and what -f cannot name: c.txt, .d.prom, a directory e.prom. */
+  async function textfiles(): Promise<{ dir: string; cleanup: () => Promise<void> }> {
+    const made = await tempDir('promfile-completion-');
+    for (const name of ['a.prom', 'b.x.prom', 'c.txt', '.d.prom']) writeFileSync(join(made.dir, name), 'm 1\n');
+    mkdirSync(join(made.dir, 'e.prom'));
+    return made;
+  }
+
+  it('bash: the shell after completion, and after -f the textfiles of --dir, else $PROMFILE_DIR', async () => {
+    expect(bashComplete('promfile completion ')).toEqual(['bash', 'zsh']);
+    expect(bashComplete('promfile completion z')).toEqual(['zsh']);
+    const { dir, cleanup } = await textfiles();
+    try {
+      expect(bashComplete(`promfile set --dir ${dir} -f `).sort()).toEqual(['a', 'b.x']);
+      expect(bashComplete(`promfile check --dir ${dir} --file b`)).toEqual(['b.x']);
+      expect(bashComplete('promfile rm -f ', { PROMFILE_DIR: dir }).sort()).toEqual(['a', 'b.x']);
+      expect(bashComplete(`promfile run --dir ${dir} --job x -f a`)).toEqual(['a']);
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it.skipIf(!ZSH)('zsh: the shell after completion, and after -f the textfiles of --dir, else $PROMFILE_DIR', async () => {
+    const script = promfile(['completion', 'zsh']).stdout;
+    expect(script).toContain("'1:argument:(bash zsh)'");
+    expect(script).toMatch(/'-f\[[^']*\]:name:_promfile_textfiles'/);
+    const { dir, cleanup } = await textfiles();
+    // Sourced with compdef and compadd stubbed: _promfile_textfiles offers what compadd -a gets.
+    const offered = (words: string, env: Record<string, string> = {}): string[] => {
+      const program = `compdef() { :; }; compadd() { print -l -- \${(P)2}; }
+${script}
+words=(${words}); _promfile_textfiles`;
+      const result = spawnSync(ZSH as string, ['-f', '-c', program], {
+        encoding: 'utf8',
+        env: { ...process.env, PROMFILE_DIR: '', ...env },
+      });
+      expect(result.stderr).toBe('');
+      return result.stdout.split('\n').filter(Boolean).sort();
+    };
+    try {
+      expect(offered(`set --dir ${dir} -f ''`)).toEqual(['a', 'b.x']);
+      expect(offered(`rm -f ''`, { PROMFILE_DIR: dir })).toEqual(['a', 'b.x']);
+    } finally {
+      await cleanup();
+    }
+  });
 
   it('bash: completes commands, their options, option values and the command run runs', () => {
     expect(bashComplete('promfile s')).toEqual(['set']);
