@@ -4,11 +4,13 @@
 // block that cannot run says why in a `<!-- not run: WHY -->` comment just before it;
 // one that shows a failure says `<!-- exit N: WHY -->`. The README's first block must
 // also work as root with no flag and no variable on Debian's layout: under CI, as root,
-// it runs against the real /var/lib/prometheus/node-exporter, which is then restored.
+// it runs against the real /var/lib/prometheus/node-exporter, with Debian's node_exporter
+// running over it as its own account, and the directory is restored afterwards.
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { NODE_EXPORTER } from '../helpers/binaries.js';
 import { BIN, NODE, tempDir } from '../helpers/cli.js';
 import { allBlocks, DOC_FILES, fencedBlocks, type FencedBlock } from '../helpers/docs.js';
 
@@ -57,13 +59,16 @@ async function sandbox(cleanups: (() => Promise<void>)[]): Promise<Sandbox> {
   return { work, env };
 }
 
+const BASH = ['bash', '--noprofile', '--norc', '-e', '-o', 'pipefail', '-c'];
+
 /** Run a block with bash -e (the first failing command ends it), bounded; its whole process group is killed at the limit. */
-function runBlock(code: string, cwd: string, env: NodeJS.ProcessEnv, prefix: string[] = []) {
-  const result = spawnSync(
-    'timeout',
-    ['-k', '2s', `${BLOCK_SECONDS}s`, ...prefix, 'bash', '--noprofile', '--norc', '-e', '-o', 'pipefail', '-c', code],
-    { cwd, env, encoding: 'utf8', timeout: (BLOCK_SECONDS + 5) * 1000 },
-  );
+function runBlock(code: string, cwd: string, env: NodeJS.ProcessEnv, prefix: string[] = BASH) {
+  const result = spawnSync('timeout', ['-k', '2s', `${BLOCK_SECONDS}s`, ...prefix, code], {
+    cwd,
+    env,
+    encoding: 'utf8',
+    timeout: (BLOCK_SECONDS + 5) * 1000,
+  });
   return { status: result.status, output: `${result.stdout}${result.stderr}` };
 }
 
@@ -156,8 +161,25 @@ describe.skipIf(!asRootOnDebian)("the README's first block, as root on Debian's 
     const before = snapshot(DEBIAN_DIR);
     try {
       // Its own PID namespace: the node_exporters other tests start over temp directories
-      // are not there to be discovered, as on a host whose only node_exporter is Debian's.
-      const result = runBlock(first.code, box.work, env, ['unshare', '--pid', '--fork', '--mount-proc']);
+      // are not there to be discovered, as on a host whose only node_exporter is Debian's,
+      // which runs beside the block: Debian's binary, as its account, over Debian's directory.
+      const exporter = NODE_EXPORTER
+        ? `runuser -u prometheus -- ${NODE_EXPORTER} --collector.textfile.directory=${DEBIAN_DIR} ` +
+          '--web.listen-address=127.0.0.1:0 --collector.disable-defaults --collector.textfile 2>/dev/null & exporter=$!; ' +
+          "trap 'kill $exporter 2>/dev/null; wait' EXIT; " +
+          'for i in $(seq 50); do pgrep -u prometheus -f collector.textfile.directory >/dev/null && break; sleep 0.1; done; '
+        : '';
+      const wrapper = `${exporter}${BASH.map((word) => `'${word}'`).join(' ')} "$1"`;
+      const result = runBlock(first.code, box.work, env, [
+        'unshare',
+        '--pid',
+        '--fork',
+        '--mount-proc',
+        'bash',
+        '-c',
+        wrapper,
+        'first-block',
+      ]);
       expect(result.status, result.output).toBe(0);
       expect(readFileSync(join(DEBIAN_DIR, `${written as string}.prom`), 'utf8')).toMatch(/^\w+ \d+(\.\d+)?$/m);
     } finally {
