@@ -2,7 +2,7 @@
 // Prometheus and name metrics promfile really writes; the quick start from a clone works.
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { JOB_METRICS } from '../../src/job/metrics.js';
 import { PROMTOOL } from '../helpers/binaries.js';
@@ -97,6 +97,36 @@ describe('README and docs/', () => {
       expect(readFileSync(join(target, 'backup.prom'), 'utf8')).toMatch(/^backup_size_bytes\{volume="home"\} 1200000000$/m);
     } finally {
       await cleanup();
+    }
+  });
+
+  it("README is a user's first ten minutes: at most 250 lines, opening on a block that needs no flag", () => {
+    const readme = readDoc('README.md');
+    expect(readme.split('\n').length).toBeLessThanOrEqual(250);
+    const first = allBlocks().find((block) => block.file === 'README.md' && block.language === 'sh');
+    expect(first?.line).toBeLessThan(25);
+    expect(first?.code).toMatch(/^promfile set -f /);
+    expect(first?.code).not.toMatch(/--dir|PROMFILE_DIR|--mkdir|--file-path/);
+  });
+
+  it('every relative link in README and docs/ reaches a file, and a heading when it names one', () => {
+    /** GitHub's anchor for a heading: lower case, punctuation dropped, spaces as hyphens. */
+    const slug = (heading: string): string =>
+      heading
+        .toLowerCase()
+        .replace(/[^\p{L}\p{N} _-]/gu, '')
+        .replace(/ /g, '-');
+    const links = DOC_FILES.flatMap((file) =>
+      [...readDoc(file).matchAll(/\]\(([^)\s]+)\)/g)].map((match) => ({ file, target: match[1] as string })),
+    );
+    expect(links.length).toBeGreaterThan(10);
+    for (const { file, target } of links.filter((link) => !/^[a-z]+:/.test(link.target))) {
+      const [path, anchor] = target.split('#') as [string, string | undefined];
+      const resolved = path === '' ? join(ROOT, file) : join(ROOT, dirname(file), path);
+      expect(existsSync(resolved), `${file}: ${target}`).toBe(true);
+      if (anchor === undefined) continue;
+      const headings = [...readFileSync(resolved, 'utf8').matchAll(/^#+ (.+)$/gm)].map((match) => slug(match[1] as string));
+      expect(headings, `${file}: ${target}`).toContain(anchor);
     }
   });
 
