@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { NODE_EXPORTER } from '../helpers/binaries.js';
+import { NODE_EXPORTER, PROMTOOL } from '../helpers/binaries.js';
 import { BIN, NODE, tempDir } from '../helpers/cli.js';
 import { allBlocks, DOC_FILES, fencedBlocks, type FencedBlock } from '../helpers/docs.js';
 
@@ -29,6 +29,19 @@ function planOf(block: FencedBlock): Plan {
   if (skip) return { skip: (skip[1] as string).trim(), exit: 0 };
   const exit = /^exit (\d+):/.exec(note);
   return { exit: exit ? Number(exit[1]) : 0 };
+}
+
+/**
+ * What a block runs that a developer's machine may lack (promtool, Debian's collector scripts):
+ * outside CI such a block is skipped, under CI a missing one fails (as test/helpers/binaries.ts does).
+ */
+function missingFor(block: FencedBlock): string[] {
+  const missing = /^promtool /m.test(block.code) && !PROMTOOL ? ['promtool'] : [];
+  const scripts = block.code.match(/\/usr\/share\/prometheus-node-exporter-collectors\/[\w.-]+/g) ?? [];
+  const lacking = [...missing, ...scripts.filter((path) => !existsSync(path))];
+  if (lacking.length > 0 && process.env['CI'] === 'true')
+    throw new Error(`${block.file}:${block.line} needs ${lacking.join(', ')} (see .ci/run)`);
+  return lacking;
 }
 
 const shellBlocks = (file: string): FencedBlock[] => fencedBlocks(file).filter((block) => block.language === 'sh');
@@ -106,7 +119,7 @@ for (const file of DOC_FILES) {
 
     for (const block of blocks) {
       const plan = planOf(block);
-      it.skipIf(plan.skip !== undefined)(
+      it.skipIf(plan.skip !== undefined || missingFor(block).length > 0)(
         `line ${block.line}${plan.exit ? ` exits ${plan.exit}` : ''}`,
         { timeout: (BLOCK_SECONDS + 10) * 1000 },
         async () => {
