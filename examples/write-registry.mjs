@@ -3,13 +3,16 @@
 //
 //   npm run build && node examples/write-registry.mjs [DIR]
 //
-// DIR defaults to $PROMFILE_DIR, else /var/lib/prometheus/node-exporter.
+// DIR defaults to $PROMFILE_DIR, else /var/lib/prometheus/node-exporter. A DIR
+// given here is created if missing (a scratch directory to try the example in);
+// the textfile directory itself is not: node_exporter does not create it either.
 // `promfile` resolves to this package itself (package self-reference), as it
 // would from node_modules in your own project.
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { writeRegistry } from 'promfile';
 
 const dir = process.argv[2] ?? process.env.PROMFILE_DIR ?? '/var/lib/prometheus/node-exporter';
+const options = process.argv[2] === undefined ? {} : { mkdir: true };
 
 // A registry of its own: no collectDefaultMetrics() (writeRegistry refuses
 // process_*/nodejs_* metrics, which would describe this short-lived script).
@@ -45,7 +48,7 @@ for (const seconds of [0.004, 0.05, 0.05, 0.3, 2.5]) fileSeconds.observe(seconds
 lastSuccess.set(Date.now() / 1000);
 
 try {
-  console.log(await writeRegistry(registry, { dir, name: 'backup' }));
+  console.log(await writeRegistry(registry, { dir, name: 'backup' }, options));
 } catch (error) {
   // promfile's errors are one line each, with a stable code to branch on.
   console.error(`write-registry: ${error.message}${error.code ? ` [${error.code}]` : ''}`);

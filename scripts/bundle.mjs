@@ -200,19 +200,20 @@ const quiet = { write: () => true };
 const io = { argv: [], env: {}, stdin: [], stdout: quiet, stderr: quiet, now: Date.now, uid: 0, pid: 0, onSignal: () => () => {} };
 const program = await createProgram(io, { exitCode: 0 });
 mkdirSync(join(DIST, 'man'), { recursive: true });
-writeFileSync(join(DIST, 'man', 'promfile.1'), renderManPage(program, version, readmeSections()));
+writeFileSync(join(DIST, 'man', 'promfile.1'), renderManPage(program, version, docSections()));
 mkdirSync(join(DIST, 'completions'), { recursive: true });
 writeFileSync(join(DIST, 'completions', 'promfile.bash'), completionScript(program, 'bash'));
 writeFileSync(join(DIST, 'completions', '_promfile'), completionScript(program, 'zsh'));
 
-/** EXIT STATUS and the rest from README.md, where they are documented. */
-function readmeSections() {
-  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-  const exitCodes = /\n## Exit codes\n([\s\S]*?)\n## /.exec(readme)?.[1];
-  if (!exitCodes) throw new Error('README.md has no "## Exit codes" section');
+/** EXIT STATUS from docs/exit-codes.md (its text before the first subsection), where it is documented. */
+function docSections() {
+  const doc = readFileSync(join(ROOT, 'docs', 'exit-codes.md'), 'utf8');
+  const exitCodes = /^# Exit codes\n([\s\S]*?)(?:\n## |$)/.exec(doc)?.[1];
+  if (!exitCodes) throw new Error('docs/exit-codes.md does not start with "# Exit codes"');
   // Table rows become tagged paragraphs, other text paragraphs; header rows are dropped.
   const items = exitCodes
     .replace(/`/g, '')
+    .replace(/\[([^\]]+)\]\([^)]+\)/g, '$1')
     .split(/\n\s*\n/)
     .map((block) => block.trim())
     .filter(Boolean)
@@ -229,10 +230,26 @@ function readmeSections() {
     {
       title: 'Environment',
       items: [
-        ['PROMFILE_DIR', 'the textfile directory when --dir is not given'],
+        [
+          'PROMFILE_DIR',
+          "the textfile directory when --dir is not given (before a running node_exporter's directory and the Debian default)",
+        ],
         ['PROMFILE_DEBUG', 'set to 1 to print the stack trace of an internal error'],
+        ['NO_COLOR', 'when set (to anything), promfile prints no colour, even on a terminal'],
+        ['TMPDIR', 'where run makes the private directory of $PROMFILE_METRICS (default /tmp)'],
+        ['TZDIR', 'the time zone files read for run --schedule and --tz (default /usr/share/zoneinfo)'],
+        ['PROMFILE_METRICS', 'not read but set, by run, for the job: the file the job writes its own metrics to'],
+        [
+          'PROMFILE_TRUST_PARENT',
+          "ignored: earlier versions needed it (or --trust-parent, now a hidden option that does nothing) to write as root into a directory whose parent another account owns; the directory is now reached without following links, so that layout (Debian's) needs nothing",
+        ],
       ],
     },
-    { title: 'See also', items: ['prometheus-node-exporter(1), promtool(1); README.md in /usr/share/doc/promfile.'] },
+    {
+      title: 'See also',
+      items: [
+        'prometheus-node-exporter(1), promtool(1); README.md and docs/ (cron jobs, checks, security, node_exporter versions, the library) in /usr/share/doc/promfile.',
+      ],
+    },
   ];
 }

@@ -102,8 +102,7 @@ function copyright() {
       .join('\n');
   return `Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/
 Upstream-Name: ${pkg.name}
-Source: ${pkg.homepage}
-Comment: usr/lib/promfile/promfile.cjs also holds the packages listed, with their
+${pkg.homepage ? `Source: ${pkg.homepage}\n` : ''}Comment: usr/lib/promfile/promfile.cjs also holds the packages listed, with their
  licence texts, in the last paragraph.
 
 Files: *
@@ -129,8 +128,7 @@ Installed-Size: ${duKib(stage)}
 Depends: nodejs (>= ${floor})
 Section: admin
 Priority: optional
-Homepage: ${pkg.homepage}
-Description: write Prometheus metrics into node_exporter's textfile directory
+${pkg.homepage ? `Homepage: ${pkg.homepage}\n` : ''}Description: write Prometheus metrics into node_exporter's textfile directory
  promfile writes metrics for the textfile collector of the Prometheus node
  exporter: validated against node_exporter's own rules, replaced atomically,
  merged under a lock. It records cronjob runs (promfile run), checks the
@@ -151,6 +149,9 @@ put('usr/share/man/man1/promfile.1.gz', gzip(readFileSync(join(DIST, 'man', 'pro
 put('usr/share/bash-completion/completions/promfile', readFileSync(join(DIST, 'completions', 'promfile.bash')));
 put('usr/share/zsh/vendor-completions/_promfile', readFileSync(join(DIST, 'completions', '_promfile')));
 put('usr/share/doc/promfile/README.md.gz', gzip(readFileSync(join(ROOT, 'README.md'))));
+// The reference the README links to (docs/NAME.md), beside it.
+for (const name of readdirSync(join(ROOT, 'docs')).filter((file) => file.endsWith('.md')))
+  put(`usr/share/doc/promfile/docs/${name}.gz`, gzip(readFileSync(join(ROOT, 'docs', name))));
 put('usr/share/doc/promfile/CHANGELOG.md.gz', gzip(readFileSync(join(ROOT, 'CHANGELOG.md'))));
 put('usr/share/doc/promfile/changelog.gz', gzip(debianChangelog()));
 put('usr/share/doc/promfile/LICENSE', readFileSync(join(ROOT, 'LICENSE')));

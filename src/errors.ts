@@ -57,6 +57,11 @@ export class ExpositionError extends InputError {
     super(code, `${source ? `${source}: ` : ''}${where}${problem.message}`);
     this.problem = problem;
   }
+
+  /** The 1-based line of the input that breaks the rule, when the problem has one (`problem.line`). */
+  get line(): number | undefined {
+    return this.problem.line;
+  }
 }
 
 /** Reading, writing or locking the filesystem failed. */

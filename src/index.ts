@@ -1,5 +1,5 @@
-// The promfile library: the documented API and nothing else (README.md,
-// "Library"). Everything not exported here is internal and may change.
+// The promfile library: the documented API and nothing else (docs/library.md).
+// Everything not exported here is internal and may change.
 // Nothing here touches process or prints.
 export type { Labels, MetricFamily, MetricType, Problem, Rule, Sample, Severity } from './format/types.js';
 export { ExpositionError, InputError, IoError, PromfileError, type ErrorCode } from './errors.js';

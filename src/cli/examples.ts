@@ -13,7 +13,7 @@ export const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
     'promfile set -f deploy app_version_info 1 -l version=1.4.2 --replace',
   ],
   write: [
-    '/usr/share/prometheus-node-exporter-collectors/apt_info.py | promfile write -f apt',
+    'promfile write -f apt --timeout 5m -- /usr/share/prometheus-node-exporter-collectors/apt_info.py',
     'my-collector | promfile write --dir /srv/textfile -f mine --mode 0640',
     'promfile write -f x --dry-run < metrics.prom',
   ],
@@ -32,6 +32,14 @@ export const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
     'promfile push --gateway http://127.0.0.1:9091 --job nightly_etl etl_rows_total 1200',
     'my-collector | promfile push --gateway http://127.0.0.1:9091 --job etl --grouping shard=3',
     'promfile push --gateway http://127.0.0.1:9091 --job nightly_etl --delete',
+  ],
+  observe: [
+    'promfile observe -f backup backup_size_bytes 1.2e9 --buckets 1e6,1e8,1e10',
+    'promfile observe -f probes \'probe_seconds{site="a"}\' 0.21',
+  ],
+  rules: [
+    'promfile rules > /etc/prometheus/rules/promfile.yml',
+    'promfile rules --job backup --format prometheus-operator --runbook-url https://wiki.example.org/runbooks',
   ],
   completion: ['promfile completion bash > /etc/bash_completion.d/promfile', 'promfile completion zsh > "${fpath[1]}/_promfile"'],
 };

@@ -23,7 +23,7 @@ export interface CliIo {
   onSignal(signal: NodeJS.Signals, handler: () => void): () => void;
 }
 
-/** Exit statuses of promfile itself, documented in README.md (`run` also exits with the job's). */
+/** Exit statuses of promfile itself, documented in docs/exit-codes.md (`run` also exits with the job's). */
 export const EXIT = {
   ok: 0,
   failure: 1,

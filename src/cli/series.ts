@@ -23,7 +23,7 @@ function scanSeries(text: string, what: string): { selector: SeriesSelector; res
     try {
       labels = cursor.readLabels(name, true);
     } catch (error) {
-      if (error instanceof ScanError) throw new InputError('ERR_INVALID_ARGUMENT', `${what}: ${error.message}`);
+      if (error instanceof ScanError) throw new InputError('ERR_INVALID_ARGUMENT', `${what}: ${error.message}${quotingHint(text)}`);
       throw error;
     }
   }
@@ -32,6 +32,32 @@ function scanSeries(text: string, what: string): { selector: SeriesSelector; res
     if (problem) throw new InputError('ERR_INVALID_ARGUMENT', `${what}: ${problem}`);
   }
   return { selector: { name, labels }, rest: text.slice(cursor.pos) };
+}
+
+/** `name{a=b,c="d"}` with its bare label values quoted; undefined when there is none to quote. */
+function withQuotedValues(text: string): string | undefined {
+  const open = text.indexOf('{');
+  const close = text.lastIndexOf('}');
+  if (open < 0 || close < open) return undefined;
+  const labels = text
+    .slice(open + 1, close)
+    .replace(/(^|,)\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*=\s*([^",{}=]*?)\s*(?=,|$)/g, (_all, comma: string, name: string, value: string) =>
+      value === '' ? `${comma}${name}=` : `${comma}${name}="${value}"`,
+    );
+  const fixed = `${text.slice(0, open + 1)}${labels}${text.slice(close)}`;
+  return fixed === text ? undefined : fixed;
+}
+
+/** The corrected series for a label value written without its quotes (`m{origin=security}`), as a hint. */
+function quotingHint(text: string): string {
+  const fixed = withQuotedValues(text);
+  if (fixed === undefined) return '';
+  try {
+    scanSeries(fixed, 'series');
+  } catch {
+    return '';
+  }
+  return `; write '${fixed}' (label values in double quotes, the whole series in single quotes for the shell)`;
 }
 
 /** Why the text after a metric name cannot follow it: a character no name may hold, named. */

@@ -2,13 +2,13 @@
 // same definitions), and the completion scripts, each checked through the real tool
 // that reads it (man, bash, zsh).
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { requireBinary } from '../helpers/binaries.js';
-import { ROOT, promfile } from '../helpers/cli.js';
+import { ROOT, promfile, tempDir } from '../helpers/cli.js';
 
-const COMMANDS = ['set', 'write', 'unset', 'rm', 'run', 'inc', 'check', 'ls', 'gc', 'push', 'completion'];
+const COMMANDS = ['set', 'write', 'unset', 'rm', 'run', 'inc', 'check', 'ls', 'gc', 'push', 'observe', 'rules', 'completion'];
 const MAN = requireBinary('man');
 const ZSH = requireBinary('zsh');
 
@@ -16,6 +16,13 @@ const ZSH = requireBinary('zsh');
 function examplesOf(help: string): string[] {
   const block = help.split('\nExamples:\n')[1] ?? '';
   return block.split('\n').filter((line) => line.startsWith('  promfile ') || line.includes('| promfile '));
+}
+
+/** Every .ts file under a directory. */
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
+    entry.isDirectory() ? sourceFiles(join(dir, entry.name)) : entry.name.endsWith('.ts') ? [join(dir, entry.name)] : [],
+  );
 }
 
 const squeeze = (text: string): string => text.replace(/\u2010/g, '-').replace(/\s+/g, ' ');
@@ -61,7 +68,21 @@ describe.skipIf(!MAN)('the man page', () => {
     }
   });
 
-  it('has the exit statuses of the README', () => {
+  it('names in ENVIRONMENT every variable promfile reads, and PROMFILE_TRUST_PARENT as ignored', () => {
+    const man = rendered();
+    const environment = man.slice(man.indexOf('ENVIRONMENT'), man.indexOf('SEE ALSO'));
+    // Read through io.env / env[...] / env.NAME anywhere in src/ (the CLI hands its environment down);
+    // os.tmpdir() reads TMPDIR. Test hooks (PROMFILE_TEST_*, PROMFILE_PROC_ROOT) are not for users.
+    const read = new Set(['TMPDIR']);
+    for (const file of sourceFiles(join(ROOT, 'src')))
+      for (const match of readFileSync(file, 'utf8').matchAll(/\benv(?:\?\.)?(?:\.|\[')([A-Z][A-Z0-9_]+)/g)) read.add(match[1] as string);
+    const forUsers = [...read].filter((name) => !/^PROMFILE_TEST_|^PROMFILE_PROC_ROOT$/.test(name));
+    expect(forUsers).toEqual(expect.arrayContaining(['PROMFILE_DIR', 'PROMFILE_DEBUG', 'NO_COLOR', 'TZDIR']));
+    for (const name of forUsers) expect(environment, name).toMatch(new RegExp(`\\b${name}\\b`));
+    expect(environment).toMatch(/PROMFILE_TRUST_PARENT ignored/);
+  });
+
+  it('has the exit statuses of docs/exit-codes.md', () => {
     const man = rendered();
     expect(man).toMatch(/EXIT STATUS 0 success/);
     expect(man).toContain('124 the job was stopped by --timeout');
@@ -71,16 +92,63 @@ describe.skipIf(!MAN)('the man page', () => {
 
 describe('promfile completion', () => {
   /** The words bash offers for the command line `line` (cursor at its end). */
-  function bashComplete(line: string): string[] {
+  function bashComplete(line: string, env: Record<string, string> = {}): string[] {
     const script = promfile(['completion', 'bash']).stdout;
     const words = line.split(' ');
     const program = `${script}
 COMP_WORDS=(${words.map((word) => `'${word}'`).join(' ')}); COMP_CWORD=${words.length - 1}
 _promfile; printf '%s\\n' "\${COMPREPLY[@]}"`;
-    const result = spawnSync('bash', ['--norc', '-c', program], { encoding: 'utf8' });
+    const result = spawnSync('bash', ['--norc', '-c', program], { encoding: 'utf8', env: { ...process.env, PROMFILE_DIR: '', ...env } });
     expect(result.stderr).toBe('');
     return result.stdout.split('\n').filter(Boolean);
   }
+
+  /** A textfile directory holding a.prom, b.x.prom, and what -f cannot name: c.txt, .d.prom, a directory e.prom. */
+  async function textfiles(): Promise<{ dir: string; cleanup: () => Promise<void> }> {
+    const made = await tempDir('promfile-completion-');
+    for (const name of ['a.prom', 'b.x.prom', 'c.txt', '.d.prom']) writeFileSync(join(made.dir, name), 'm 1\n');
+    mkdirSync(join(made.dir, 'e.prom'));
+    return made;
+  }
+
+  it('bash: the shell after completion, and after -f the textfiles of --dir, else $PROMFILE_DIR', async () => {
+    expect(bashComplete('promfile completion ')).toEqual(['bash', 'zsh']);
+    expect(bashComplete('promfile completion z')).toEqual(['zsh']);
+    const { dir, cleanup } = await textfiles();
+    try {
+      expect(bashComplete(`promfile set --dir ${dir} -f `).sort()).toEqual(['a', 'b.x']);
+      expect(bashComplete(`promfile check --dir ${dir} --file b`)).toEqual(['b.x']);
+      expect(bashComplete('promfile rm -f ', { PROMFILE_DIR: dir }).sort()).toEqual(['a', 'b.x']);
+      expect(bashComplete(`promfile run --dir ${dir} --job x -f a`)).toEqual(['a']);
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it.skipIf(!ZSH)('zsh: the shell after completion, and after -f the textfiles of --dir, else $PROMFILE_DIR', async () => {
+    const script = promfile(['completion', 'zsh']).stdout;
+    expect(script).toContain("'1:argument:(bash zsh)'");
+    expect(script).toMatch(/'-f\[[^']*\]:name:_promfile_textfiles'/);
+    const { dir, cleanup } = await textfiles();
+    // Sourced with compdef and compadd stubbed: _promfile_textfiles offers what compadd -a gets.
+    const offered = (words: string, env: Record<string, string> = {}): string[] => {
+      const program = `compdef() { :; }; compadd() { print -l -- \${(P)2}; }
+${script}
+words=(${words}); _promfile_textfiles`;
+      const result = spawnSync(ZSH as string, ['-f', '-c', program], {
+        encoding: 'utf8',
+        env: { ...process.env, PROMFILE_DIR: '', ...env },
+      });
+      expect(result.stderr).toBe('');
+      return result.stdout.split('\n').filter(Boolean).sort();
+    };
+    try {
+      expect(offered(`set --dir ${dir} -f ''`)).toEqual(['a', 'b.x']);
+      expect(offered(`rm -f ''`, { PROMFILE_DIR: dir })).toEqual(['a', 'b.x']);
+    } finally {
+      await cleanup();
+    }
+  });
 
   it('bash: completes commands, their options, option values and the command run runs', () => {
     expect(bashComplete('promfile s')).toEqual(['set']);

@@ -1,4 +1,4 @@
-// The three install routes of README.md, each installed as a user would and then used
+// The three install routes of docs/install.md, each installed as a user would and then used
 // for real: `promfile set` read back through node_exporter, `promfile check` clean.
 // - the one-file build: dist/promfile.cjs copied alone;
 // - npm: the packed tarball installed globally into a prefix (its man page too), and
@@ -77,7 +77,15 @@ describe.skipIf(!NODE_EXPORTER)('install routes', () => {
     const tarball = join(work, (JSON.parse(packed) as { filename: string }[])[0]?.filename as string);
     const files = (JSON.parse(packed) as { files: { path: string }[] }[])[0]?.files.map((file) => file.path) ?? [];
     expect(files).toEqual(
-      expect.arrayContaining(['bin/promfile.js', 'dist/promfile.cjs', 'dist/cjs/index.js', 'dist/man/promfile.1', 'LICENSE']),
+      expect.arrayContaining([
+        'bin/promfile.js',
+        'dist/promfile.cjs',
+        'dist/cjs/index.js',
+        'dist/man/promfile.1',
+        'LICENSE',
+        'README.md',
+        'docs/install.md',
+      ]),
     );
     expect(files.filter((file) => file.endsWith('.map') || file.startsWith('src/'))).toEqual([]);
     const prefix = join(work, 'prefix');
@@ -119,6 +127,7 @@ describe.skipIf(!NODE_EXPORTER)('install routes', () => {
         expect(ok(run('man', ['-w', 'promfile'])).trim()).toBe('/usr/share/man/man1/promfile.1.gz');
         expect(existsSync('/usr/share/bash-completion/completions/promfile')).toBe(true);
         expect(existsSync('/usr/share/doc/promfile/copyright')).toBe(true);
+        expect(existsSync('/usr/share/doc/promfile/docs/cron-jobs.md.gz')).toBe(true);
       } finally {
         ok(await dpkg(['-r', 'promfile']));
       }

@@ -169,7 +169,7 @@ describe.skipIf(!NODE_EXPORTER)('run: the file shows the last run', () => {
     expect(run('new', 'echo "items_done 4" >> "$PROMFILE_METRICS"')).toBe(0);
     const scrape = await scrapeOnce(dir);
     {
-      // One last-success series, the new one: the README's JobNotSucceeding alert cannot fire for the old label set.
+      // One last-success series, the new one: the JobNotSucceeding alert of docs/cron-jobs.md cannot fire for the old label set.
       const lastSuccess = samplesOf(scrape, 'promfile_job_last_success_timestamp_seconds').filter((line) => line.includes('"relabel"'));
       expect(lastSuccess).toEqual([
         expect.stringMatching(/^promfile_job_last_success_timestamp_seconds\{job_name="relabel",origin="new"\} \d/),

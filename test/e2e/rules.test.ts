@@ -164,13 +164,13 @@ describe.skipIf(!PROMTOOL)('promfile rules (promtool)', () => {
     }
   });
 
-  it('the README shows what promfile rules prints for its cron line', async () => {
+  it('docs/cron-jobs.md shows what promfile rules prints for its cron line', async () => {
     const dir = join(root, 'readme');
     await mkdir(dir);
     await run(dir, ['--job', 'backup', '--schedule', '17 3 * * *'], ['true'], 0, 1000);
     const printed = await rulesFor(dir);
-    const readme = await readFile(join(ROOT, 'README.md'), 'utf8');
-    expect(readme).toContain(`\`\`\`yaml\n${printed.slice(printed.indexOf('groups:'))}\`\`\`\n`);
+    const doc = await readFile(join(ROOT, 'docs', 'cron-jobs.md'), 'utf8');
+    expect(doc).toContain(`\`\`\`yaml\n${printed.slice(printed.indexOf('groups:'))}\`\`\`\n`);
   });
 
   it('missed run: quiet until next run + grace has passed, then firing; the file goes stale later', async () => {

@@ -270,7 +270,7 @@ describe.each(NODE_EXPORTERS)('promfile run (through node_exporter $version)', (
     expect(existsSync(join(dir, 'labelled.prom'))).toBe(false);
   });
 
-  describe.skipIf(!PROMTOOL)('the alert rules in the README', () => {
+  describe.skipIf(!PROMTOOL)('the alert rules in docs/cron-jobs.md', () => {
     it('pass promtool check rules and promtool test rules', () => {
       const check = spawnSync(PROMTOOL as string, ['check', 'rules', join(FIXTURES, 'alerts.yml')], { encoding: 'utf8' });
       expect(check.status, `${check.stdout}${check.stderr}`).toBe(0);
