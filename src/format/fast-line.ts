@@ -6,6 +6,7 @@
 // strict parser reads it; what is here is the test for canonical form.
 import { LabelReader, LabelStep } from './labels.js';
 import { boundLabel } from './shape.js';
+import { MAX_SERIES_LABEL_CHARS } from './validate.js';
 import { Byte, helpEscape, isBlank, nameEnd, NameKind } from './lex.js';
 
 // Byte stays importable from here for check.ts, which reads sample lines with sampleHasLabel.
@@ -29,6 +30,8 @@ const reader = new LabelReader();
  * labelSpans, or -1 when the strict parser must read it.
  */
 export function readLabels(buf: Uint8Array, pos: number, end: number): number {
+  // A label set this long is the strict parser's, which judges whether the series would make a scrape slow.
+  if (end - pos > MAX_SERIES_LABEL_CHARS) return -1;
   reader.start(pos);
   let count = 0;
   for (;;) {
