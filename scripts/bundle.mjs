@@ -239,6 +239,11 @@ function docSections() {
         ['TMPDIR', 'where run makes the private directory of $PROMFILE_METRICS (default /tmp)'],
         ['TZDIR', 'the time zone files read for run --schedule and --tz (default /usr/share/zoneinfo)'],
         ['PROMFILE_METRICS', 'not read but set, by run, for the job: the file the job writes its own metrics to'],
+        ['TRIGGER_UNIT', 'set by systemd in a service a timer started: the timer run --timer reads when no unit is given'],
+        [
+          'TRIGGER_TIMER_REALTIME_USEC',
+          'set by systemd with TRIGGER_UNIT: when the timer fired, from which run --timer computes the next elapse',
+        ],
         [
           'PROMFILE_TRUST_PARENT',
           "ignored: earlier versions needed it (or --trust-parent, now a hidden option that does nothing) to write as root into a directory whose parent another account owns; the directory is now reached without following links, so that layout (Debian's) needs nothing",

@@ -77,7 +77,11 @@ describe('the library speaks its own terms; the CLI adds the flags (item 8)', ()
   });
 
   it('examples/write-registry.mjs on a missing directory prints one line', () => {
-    const result = spawnSync(process.execPath, [join(ROOT, 'examples', 'write-registry.mjs'), join(dir, 'nope')], { encoding: 'utf8' });
+    // Given by PROMFILE_DIR, the textfile directory itself: not created (a directory given as an argument is).
+    const result = spawnSync(process.execPath, [join(ROOT, 'examples', 'write-registry.mjs')], {
+      encoding: 'utf8',
+      env: { ...process.env, PROMFILE_DIR: join(dir, 'nope') },
+    });
     expect(result.status).toBe(1);
     expect(result.stderr).toMatch(/^write-registry: textfile directory .*nope does not exist \[ERR_DIR_MISSING\]\n$/);
   });
