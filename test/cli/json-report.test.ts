@@ -61,6 +61,57 @@ describe('--format json', () => {
   });
 });
 
+describe('--format json on failure', () => {
+  // Configuration management parses stdout; an empty stdout made from_json fail instead of the task.
+  function failure(args: string[]): { status: number | null; report: Record<string, unknown>; stderr: string } {
+    const result = promfile(args);
+    expect(result.stdout.trim().split('\n'), result.stdout).toHaveLength(1);
+    return { status: result.status, report: JSON.parse(result.stdout) as Record<string, unknown>, stderr: result.stderr };
+  }
+
+  it('prints one object with the error code, message and exit status; stderr keeps its one line', () => {
+    const missing = join(dir, 'missing');
+    const run = failure(['set', '--format', 'json', '--dir', missing, '-f', 'a', 'm', '1']);
+    expect(run.status).toBe(1);
+    expect(run.report).toEqual({
+      error: { code: 'ERR_DIR_MISSING', message: expect.stringContaining(missing) as unknown },
+      exitStatus: 1,
+      warnings: [],
+    });
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    expect(run.stderr).toMatch(/^promfile: .*missing/);
+  });
+
+  it('covers input errors, usage errors and every command with --format json', () => {
+    expect(failure(['set', '--format', 'json', '--dir', dir, '-f', 'a', '1bad', '1'])).toMatchObject({
+      status: 2,
+      report: { error: { code: 'ERR_INVALID_ARGUMENT' }, exitStatus: 2 },
+    });
+    expect(failure(['set', '--format=json', '--dir', dir, '-f', 'a', 'm', '1', '--no-such-flag'])).toMatchObject({
+      status: 2,
+      report: { error: { code: 'ERR_USAGE', message: expect.stringMatching(/no-such-flag/) as unknown }, exitStatus: 2 },
+    });
+    for (const args of [
+      ['ls', '--format', 'json', '--dir', join(dir, 'missing')],
+      ['write', '--format', 'json', '--dir', dir, '-f', 'w'],
+      ['inc', '--format', 'json', '--dir', join(dir, 'missing'), '-f', 'w', 'c_total'],
+    ]) {
+      const run = failure(args);
+      expect(run.status, args.join(' ')).not.toBe(0);
+      expect(run.report, args.join(' ')).toMatchObject({
+        error: { code: expect.stringMatching(/^ERR_/) as unknown },
+        exitStatus: run.status,
+      });
+    }
+  });
+
+  it('prints nothing on stdout on failure without --format json', () => {
+    const result = promfile(['set', '--dir', join(dir, 'missing'), '-f', 'a', 'm', '1']);
+    expect(result.status).toBe(1);
+    expect(result.stdout).toBe('');
+  });
+});
+
 describe.skipIf(!ANSIBLE)('the README Ansible task, run by ansible-playbook -c local', () => {
   it('reports changed on the first run and ok on the second', async () => {
     const readme = await readFile(join(BIN, '..', '..', 'README.md'), 'utf8');
