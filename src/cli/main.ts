@@ -2,7 +2,7 @@
 // the one place where errors become exit codes.
 import { readFileSync, writeSync } from 'node:fs';
 import { Command as CommandClass, CommanderError, type Command } from 'commander';
-import { errnoOf, InputError, PromfileError } from '../errors.js';
+import { errnoOf, InputError, printable, printableLines, PromfileError } from '../errors.js';
 import { EXIT, type CliIo, type CommandContext, type Register, type Registers } from './io.js';
 import { addExamples } from './examples.js';
 import { setPausePoints } from '../textfile/pause.js';
@@ -116,7 +116,7 @@ function failed(error: unknown, io: CliIo, context: CommandContext, command?: st
       exitStatus: failure.status,
       warnings: context.warnings ?? [],
     };
-    io.stdout.write(`${JSON.stringify(report)}\n`);
+    io.stdout.write(`${printable(JSON.stringify(report))}\n`);
   }
   return failure.status;
 }
@@ -135,7 +135,9 @@ export async function main(args: readonly string[], io: CliIo): Promise<number> 
     get isTTY() {
       return io.stderr.isTTY === true;
     },
-    write: (text: string) => {
+    // Every diagnostic line is printable: a name in it cannot act on root's terminal.
+    write: (raw: string) => {
+      const text = printableLines(raw);
       if (text.startsWith('promfile: warning: ')) warnings.push(text.slice('promfile: warning: '.length).trimEnd());
       return io.stderr.write(text);
     },
@@ -149,7 +151,7 @@ export async function main(args: readonly string[], io: CliIo): Promise<number> 
     await program.parseAsync([...args], { from: 'user' });
     return context.exitCode;
   } catch (error) {
-    return failed(error, io, context, args[0]);
+    return failed(error, teeIo, context, args[0]);
   }
 }
 

@@ -3,7 +3,7 @@
 // (format/merge.ts), then what the filesystem adds (modes, symlinks,
 // leftovers, age). Rules are those of the profile's node_exporter versions.
 import { lstat, readlink, stat } from 'node:fs/promises';
-import { errnoOf, IoError, messageOf, PromfileError } from '../errors.js';
+import { errnoOf, IoError, listed, messageOf, PromfileError } from '../errors.js';
 import { formatAge, formatMode, listDirectory, readableByNonRoot, type DirectoryEntry } from '../textfile/inventory.js';
 import { describeFileKind, readRegularFile, readRegularFileChunks, readRegularFileSync } from '../textfile/files.js';
 import { mergeProblems } from '../format/merge.js';
@@ -506,7 +506,7 @@ export function compareWithScrape(files: readonly ParsedFile[], scrapeText: stri
       }
     }
     if (missing.length > 0) {
-      const examples = missing.slice(0, 3).join(', ') + (missing.length > 3 ? ', ...' : '');
+      const examples = listed(missing, 3);
       findings.push(
         finding(file.path, 'error', 'missing-from-scrape', `${missing.length} of ${total} series are missing from ${source}: ${examples}`),
       );
