@@ -52,7 +52,7 @@ function registerObserve(program: Command, io: CliIo): void {
       const value = finite(valueText, 'value');
       const buckets = flags.buckets === undefined ? undefined : parseBuckets(flags.buckets, '--buckets');
       let reset = false;
-      await updateTextfile(
+      const written = await updateTextfile(
         path,
         (current) => {
           const result = observeHistogram(current, {
@@ -66,6 +66,8 @@ function registerObserve(program: Command, io: CliIo): void {
         },
         { ...(await writeOptions(flags, io)), touches: [series.name] },
       );
+      const { warnTargetLabels } = await import('./report.js');
+      warnTargetLabels(io, path, written.families, [series.name]);
       if (reset) io.stderr.write(`promfile: warning: ${series.name}: the bucket layout changed, so its counts started again from zero\n`);
     });
 }

@@ -12,6 +12,7 @@ import { formatAge } from '../textfile/inventory.js';
 import { seriesKey } from '../format/validate.js';
 import { readTextfile } from '../textfile/files.js';
 import { printable, printableLines } from '../errors.js';
+import { targetLabelsOf } from '../inspect/target-labels.js';
 import type { CliIo, CommandContext } from './io.js';
 
 /** The file's content as series: HELP, TYPE and every series with its value, order and formatting aside. */
@@ -78,6 +79,18 @@ export function reportUpdate(
     series: countSeries(result.families),
     ...(flags.dryRun ? { content: result.content ?? '' } : {}),
   });
+}
+
+/**
+ * What check warns about the families a writer wrote (all, or those named in `touches`), said when
+ * writing: a `job` or `instance` label that Prometheus renames.
+ */
+export function warnTargetLabels(io: CliIo, path: string, families: readonly MetricFamily[], touches?: readonly string[]): void {
+  const touched = touches && new Set(touches);
+  for (const family of families) {
+    if (touched && !touched.has(family.name) && !family.samples.some((sample) => touched.has(sample.name))) continue;
+    for (const { message } of targetLabelsOf(family)) io.stderr.write(`promfile: warning: ${path}: ${message}\n`);
+  }
 }
 
 /** The series before an update, when --format json will compare them. */

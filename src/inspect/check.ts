@@ -9,9 +9,8 @@ import { describeFileKind, readRegularFile, readRegularFileChunks, readRegularFi
 import { mergeProblems } from '../format/merge.js';
 import { countSeries, familyStub } from '../format/model.js';
 import { readExposition } from '../format/parse.js';
-import type { FastBlock } from '../format/fast-scan.js';
 import { FileScan, scanFile } from '../format/fast-file.js';
-import { Byte, sampleHasLabel } from '../format/fast-line.js';
+import { targetLabelLines, targetLabelsOf } from './target-labels.js';
 import { ALL_VERSIONS, type Profile } from '../format/profile.js';
 import { escapeLabelValue } from '../format/render.js';
 import type { Labels, MetricFamily, Rule, Severity } from '../format/types.js';
@@ -84,8 +83,6 @@ export interface DirectoryReport extends Analysis {
 /** Temp files younger than this may belong to a write in progress. */
 export const TEMP_GRACE_MS = 60_000;
 
-const TARGET_LABELS = ['job', 'instance'] as const;
-
 /** Per-file rules, then node_exporter's merge across the files in the order given. */
 export function analyseTextfiles(sources: readonly SourceFile[], profile: Profile = ALL_VERSIONS): Analysis {
   const findings: Finding[] = [];
@@ -119,9 +116,8 @@ function mergeFindings(files: readonly ParsedFile[], texts: Map<string, TextInde
   for (const file of accepted) {
     const text = texts.get(file.path) as TextIndex;
     for (const family of file.families)
-      targetLabelFindings(family, text, (rule, message, line, severity = 'error') =>
-        findings.push(finding(file.path, severity, rule, message, line)),
-      );
+      for (const { sample, message } of targetLabelsOf(family))
+        findings.push(finding(file.path, 'warning', 'target-label', message, text.sampleLine(sample.name, sample.labels)));
   }
   for (const problem of mergeProblems(accepted, profile)) {
     // Lines are looked up only for findings: decoding every file again would double the work.
@@ -130,21 +126,6 @@ function mergeFindings(files: readonly ParsedFile[], texts: Map<string, TextInde
     findings.push(finding(problem.file, problem.severity, problem.rule, problem.message, line));
   }
   return findings;
-}
-
-function targetLabelFindings(
-  family: MetricFamily,
-  text: TextIndex,
-  add: (rule: CheckRule, message: string, line?: number, severity?: Severity) => void,
-): void {
-  for (const label of TARGET_LABELS) {
-    const sample = family.samples.find((s) => label in s.labels);
-    if (sample) add('target-label', targetLabelMessage(label, family.name), text.sampleLine(sample.name, sample.labels), 'warning');
-  }
-}
-
-function targetLabelMessage(label: string, family: string): string {
-  return `label "${label}" of "${family}" collides with the "${label}" target label: Prometheus renames it to "exported_${label}" (unless honor_labels is set)`;
 }
 
 function emptyFileFinding(path: string): Finding {
@@ -173,7 +154,9 @@ async function streamedAnalysis(path: string, profile: Profile): Promise<Analysi
     { profile },
     (name, block) => {
       stubs.push(familyStub(name, block.type));
-      findings.push(...targetLabelLines(path, name, block, profile));
+      findings.push(
+        ...targetLabelLines(name, block, profile).map(({ message, line }) => finding(path, 'warning', 'target-label', message, line)),
+      );
     },
     { reusedChunks: true, checkOnly: true },
   );
@@ -196,7 +179,10 @@ function quickAnalysis(source: SourceFile, profile: Profile): Analysis | undefin
   if (scanned === undefined) return undefined;
   const { path } = source;
   const findings: Finding[] = scanned.blocks.size === 0 ? [emptyFileFinding(path)] : [];
-  for (const [name, block] of scanned.blocks) findings.push(...targetLabelLines(path, name, block, profile));
+  for (const [name, block] of scanned.blocks)
+    findings.push(
+      ...targetLabelLines(name, block, profile).map(({ message, line }) => finding(path, 'warning', 'target-label', message, line)),
+    );
   const stubs = [...scanned.blocks].map(([name, block]) => familyStub(name, block.type));
   const text = new TextIndex(source.bytes);
   for (const problem of mergeProblems([{ path, families: stubs }], profile))
@@ -215,51 +201,6 @@ function scannedFile(path: string, series: number, bytes: () => Uint8Array, prof
       return (families ??= readExposition(bytes(), { profile }).families);
     },
   };
-}
-
-/** The target-label warnings of one family block. */
-function targetLabelLines(path: string, name: string, block: FastBlock, profile: Profile): Finding[] {
-  const findings: Finding[] = [];
-  for (const label of TARGET_LABELS) {
-    const line = firstLineWithLabel(block, label, profile);
-    if (line !== undefined) findings.push(finding(path, 'warning', 'target-label', targetLabelMessage(label, name), line));
-  }
-  return findings;
-}
-
-/** The line of a block's first sample with `label`: only lines that name it are parsed. */
-function firstLineWithLabel(block: FastBlock, label: string, profile: Profile): number | undefined {
-  const word = Buffer.from(label, 'latin1');
-  let line = block.line;
-  for (const piece of block.raw) {
-    const bytes = Buffer.from(piece.buffer, piece.byteOffset, piece.length);
-    let counted = 0;
-    for (let at = bytes.indexOf(word); at !== -1;) {
-      const start = bytes.lastIndexOf(Byte.Newline, at) + 1;
-      const end = bytes.indexOf(Byte.Newline, at);
-      line += countNewlines(bytes, counted, start);
-      counted = start;
-      const lineEnd = end === -1 ? bytes.length : end;
-      // A block checked on bytes has canonical sample lines: their label names are read without a parse.
-      const known = block.parsed === undefined ? sampleHasLabel(bytes, start, lineEnd, word) : undefined;
-      if (known ?? hasLabelByParse(bytes.toString('utf8', start, lineEnd), label, profile)) return line;
-      if (end === -1) break;
-      at = bytes.indexOf(word, end);
-    }
-    line += countNewlines(bytes, counted, bytes.length);
-  }
-  return undefined;
-}
-
-function hasLabelByParse(line: string, label: string, profile: Profile): boolean {
-  const sample = readExposition(`${line}\n`, { profile }).families[0]?.samples[0];
-  return sample !== undefined && label in sample.labels;
-}
-
-function countNewlines(bytes: Buffer, start: number, end: number): number {
-  let count = 0;
-  for (let at = bytes.indexOf(Byte.Newline, start); at !== -1 && at < end; at = bytes.indexOf(Byte.Newline, at + 1)) count++;
-  return count;
 }
 
 /** Lines of a file's text, looked up lazily for cross-file findings. */
