@@ -2,7 +2,9 @@
 // of the parser, then the merge of all *.prom files in node_exporter's order
 // (format/merge.ts), then what the filesystem adds (modes, symlinks,
 // leftovers, age). Rules are those of the profile's node_exporter versions.
+import type { Stats } from 'node:fs';
 import { lstat, readlink, stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { errnoOf, IoError, listed, messageOf, PromfileError } from '../errors.js';
 import { formatAge, formatMode, listDirectory, readableByNonRoot, type DirectoryEntry } from '../textfile/inventory.js';
 import { describeFileKind, readRegularFile, readRegularFileChunks, readRegularFileSync } from '../textfile/files.js';
@@ -28,6 +30,7 @@ export type CheckRule =
   | 'unreadable'
   | 'dangling-symlink'
   | 'symlink'
+  | 'untrusted-symlink'
   | 'other-directory'
   | 'not-a-file'
   | 'lock-not-a-file'
@@ -74,6 +77,23 @@ export interface CheckOptions {
   readonly maxAgeMs?: number;
   /** The node_exporter versions whose rules apply; default all known versions. */
   readonly profile?: Profile;
+  /** Whose check it is: links owned by root or this uid may be read through; default this process's. */
+  readonly uid?: number | undefined;
+}
+
+/**
+ * Why a link in `dirInfo` may have been planted by another account (it is owned by one, or sits in
+ * a directory another can write), or undefined. promfile does not read through such a link: as
+ * root, check would quote the first line of any file the link's owner names.
+ */
+export function untrustedLink(link: Stats, dirInfo: Stats | undefined, uid: number | undefined): string | undefined {
+  const trusted = (owner: number): boolean => owner === 0 || owner === uid;
+  if (!trusted(link.uid)) return `owned by uid ${link.uid}`;
+  if (dirInfo === undefined) return undefined;
+  if (!trusted(dirInfo.uid)) return `in a directory owned by uid ${dirInfo.uid}`;
+  if ((dirInfo.mode & 0o002) !== 0 || ((dirInfo.mode & 0o020) !== 0 && dirInfo.gid !== 0))
+    return `in a directory others can write (mode ${formatMode(dirInfo.mode)})`;
+  return undefined;
 }
 
 export interface DirectoryReport extends Analysis {
@@ -281,7 +301,7 @@ export async function checkDirectory(dir: string, options: CheckOptions = {}): P
   });
   const sources: SourceFile[] = [];
   for (const entry of entries) {
-    const source = (await inspectEntry(entry, now, options, findings)) ? await readSource(entry.path, findings) : undefined;
+    const source = (await inspectEntry(entry, now, { ...options, dirInfo }, findings)) ? await readSource(entry.path, findings) : undefined;
     if (source) sources.push(source);
   }
   const analysis = analyseTextfiles(sources, options.profile);
@@ -298,7 +318,9 @@ export async function checkFile(path: string, options: CheckOptions = {}): Promi
   const target = symlink ? await stat(path).catch(() => undefined) : link;
   const name = path.slice(path.lastIndexOf('/') + 1);
   const findings: Finding[] = [];
-  const analysis = (await inspectEntry({ name, path, kind: 'textfile', link, target, symlink }, now, options, findings))
+  const dirInfo = symlink ? await stat(dirname(path)).catch(() => undefined) : undefined;
+  const entryOptions = { ...options, ...(dirInfo ? { dirInfo } : {}) };
+  const analysis = (await inspectEntry({ name, path, kind: 'textfile', link, target, symlink }, now, entryOptions, findings))
     ? await analyseFile(path, options.profile ?? ALL_VERSIONS, findings)
     : { findings: [], files: [] };
   return { findings: sortFindings([...findings, ...analysis.findings], [path]), files: analysis.files };
@@ -341,9 +363,46 @@ function leftoverFindings(entry: DirectoryEntry, now: number, add: (severity: Se
   }
 }
 
+/** A symlink's findings; true when its target may be read (it exists and no other account may have planted the link). */
+async function linkReadable(
+  entry: DirectoryEntry,
+  options: CheckOptions & { readonly dirInfo?: Stats },
+  add: (severity: Severity, rule: CheckRule, message: string) => void,
+): Promise<boolean> {
+  const to = await readlink(entry.path).catch(() => '?');
+  if (!entry.target) {
+    add(
+      'error',
+      'dangling-symlink',
+      `symbolic link to ${to}, which does not exist: node_exporter fails to open it (node_textfile_scrape_error 1)`,
+    );
+    return false;
+  }
+  const why = untrustedLink(entry.link, options.dirInfo, 'uid' in options ? options.uid : process.getuid?.());
+  if (why) {
+    add(
+      'warning',
+      'untrusted-symlink',
+      `symbolic link to ${to}, ${why}: not read, since another account may have planted it (node_exporter reads the target)`,
+    );
+    return false;
+  }
+  add(
+    'warning',
+    'symlink',
+    `symbolic link to ${to}: node_exporter reads the target (and its mtime), but promfile will not write through a link`,
+  );
+  return true;
+}
+
 /** Filesystem findings of one entry; the source to parse when it is a readable .prom file. */
 /** An entry's own state (kind, link, mode, age) as findings; true when it is a file to read. */
-async function inspectEntry(entry: DirectoryEntry, now: number, options: CheckOptions, findings: Finding[]): Promise<boolean> {
+async function inspectEntry(
+  entry: DirectoryEntry,
+  now: number,
+  options: CheckOptions & { readonly dirInfo?: Stats },
+  findings: Finding[],
+): Promise<boolean> {
   const add = (severity: Severity, rule: CheckRule, message: string): void =>
     void findings.push(finding(entry.path, severity, rule, message));
   if (entry.kind === 'temp' || entry.kind === 'lock') {
@@ -355,22 +414,7 @@ async function inspectEntry(entry: DirectoryEntry, now: number, options: CheckOp
     add('error', 'invalid-utf8', 'the file name is not valid UTF-8: node_exporter 1.5 fails at every scrape on such a name; rename it');
     return false;
   }
-  if (entry.symlink) {
-    const to = await readlink(entry.path).catch(() => '?');
-    if (!entry.target) {
-      add(
-        'error',
-        'dangling-symlink',
-        `symbolic link to ${to}, which does not exist: node_exporter fails to open it (node_textfile_scrape_error 1)`,
-      );
-      return false;
-    }
-    add(
-      'warning',
-      'symlink',
-      `symbolic link to ${to}: node_exporter reads the target (and its mtime), but promfile will not write through a link`,
-    );
-  }
+  if (entry.symlink && !(await linkReadable(entry, options, add))) return false;
   const target = entry.target as NonNullable<DirectoryEntry['target']>;
   if (!target.isFile()) {
     add('error', 'not-a-file', 'not a regular file: node_exporter fails to read it (node_textfile_scrape_error 1)');

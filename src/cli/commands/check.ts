@@ -36,6 +36,7 @@ export async function checkAction(io: CliIo, context: CommandContext, source: st
   const result = await checkTarget(target, {
     now,
     profile,
+    uid: io.uid,
     ...(maxAgeMs === undefined ? {} : { maxAgeMs }),
     ...(flags.against === undefined ? {} : { against: { url: flags.against, timeoutMs } }),
   });
