@@ -139,4 +139,33 @@ describe.skipIf(!ANSIBLE)('the README Ansible task, run by ansible-playbook -c l
     expect(play()).toMatch(/localhost\s*: ok=1\s+changed=0 /);
     expect(await readFile(join(dir, 'backup.prom'), 'utf8')).toMatch(/^backup_retention_days 14$/m);
   }, 300_000);
+
+  it("a task that checks the JSON error fails with promfile's message, not a from_json error", async () => {
+    // The task the docs show for failures: changed_when and failed_when both read the one object.
+    const task = [
+      '- name: Record the backup retention',
+      `  ansible.builtin.command: ${process.execPath} ${BIN} set -f backup backup_retention_days not-a-number --format json`,
+      '  register: promfile',
+      '  changed_when: (promfile.stdout | from_json).changed | default(false)',
+      '  failed_when: (promfile.stdout | from_json).error is defined',
+    ].join('\n');
+    const playbook = join(dir, 'fail.yml');
+    await writeFile(playbook, `- hosts: localhost\n  gather_facts: false\n  tasks:\n${task.replace(/^/gm, '    ')}\n`);
+    const result = spawnSync(ANSIBLE as string, ['-c', 'local', '-i', 'localhost,', playbook], {
+      encoding: 'utf8',
+      env: {
+        ...process.env,
+        PROMFILE_DIR: dir,
+        ANSIBLE_NOCOLOR: '1',
+        ANSIBLE_LOCAL_TEMP: join(dir, '.ansible'),
+        ANSIBLE_HOME: join(dir, '.ansible'),
+      },
+      timeout: 120_000,
+    });
+    expect(result.status).not.toBe(0);
+    expect(result.stdout).toMatch(/localhost\s*: ok=0\s+changed=0\s+unreachable=0\s+failed=1 /);
+    expect(result.stdout).toMatch(/"failed_when_result": true/);
+    expect(result.stdout).toMatch(/ERR_INVALID_ARGUMENT/);
+    expect(result.stdout).not.toMatch(/from_json|Expecting value/);
+  }, 300_000);
 });
