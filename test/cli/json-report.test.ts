@@ -112,31 +112,36 @@ describe('--format json on failure', () => {
   });
 });
 
+/** Run one play of `tasks` (YAML, promfile already spelt as node and the bundle) against localhost. */
+async function playTasks(name: string, tasks: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const playbook = join(dir, `${name}.yml`);
+  await writeFile(playbook, `- hosts: localhost\n  gather_facts: false\n  tasks:\n${tasks.replace(/^/gm, '    ')}\n`);
+  return spawnSync(ANSIBLE as string, ['-c', 'local', '-i', 'localhost,', playbook], {
+    encoding: 'utf8',
+    env: {
+      ...process.env,
+      PROMFILE_DIR: dir,
+      ANSIBLE_NOCOLOR: '1',
+      ANSIBLE_LOCAL_TEMP: join(dir, '.ansible'),
+      ANSIBLE_HOME: join(dir, '.ansible'),
+    },
+    timeout: 120_000,
+  });
+}
+
 describe.skipIf(!ANSIBLE)('the README Ansible task, run by ansible-playbook -c local', () => {
   it('reports changed on the first run and ok on the second', async () => {
     const readme = await readFile(join(BIN, '..', '..', 'README.md'), 'utf8');
     const task = /```yaml\n(- name: Record[\s\S]*?)```/.exec(readme)?.[1];
     expect(task).toBeDefined();
-    const playbook = join(dir, 'play.yml');
-    const tasks = (task as string).replaceAll('promfile ', `${process.execPath} ${BIN} `).replace(/^/gm, '    ');
-    await writeFile(playbook, `- hosts: localhost\n  gather_facts: false\n  tasks:\n${tasks}`);
-    const play = (): string => {
-      const result = spawnSync(ANSIBLE as string, ['-c', 'local', '-i', 'localhost,', playbook], {
-        encoding: 'utf8',
-        env: {
-          ...process.env,
-          PROMFILE_DIR: dir,
-          ANSIBLE_NOCOLOR: '1',
-          ANSIBLE_LOCAL_TEMP: join(dir, '.ansible'),
-          ANSIBLE_HOME: join(dir, '.ansible'),
-        },
-        timeout: 120_000,
-      });
+    const tasks = (task as string).replaceAll('promfile ', `${process.execPath} ${BIN} `);
+    const play = async (): Promise<string> => {
+      const result = await playTasks('play', tasks);
       expect(result.status, `${result.stdout}${result.stderr}`).toBe(0);
       return result.stdout;
     };
-    expect(play()).toMatch(/localhost\s*: ok=1\s+changed=1 /);
-    expect(play()).toMatch(/localhost\s*: ok=1\s+changed=0 /);
+    expect(await play()).toMatch(/localhost\s*: ok=1\s+changed=1 /);
+    expect(await play()).toMatch(/localhost\s*: ok=1\s+changed=0 /);
     expect(await readFile(join(dir, 'backup.prom'), 'utf8')).toMatch(/^backup_retention_days 14$/m);
   }, 300_000);
 
@@ -149,19 +154,7 @@ describe.skipIf(!ANSIBLE)('the README Ansible task, run by ansible-playbook -c l
       '  changed_when: (promfile.stdout | from_json).changed | default(false)',
       '  failed_when: (promfile.stdout | from_json).error is defined',
     ].join('\n');
-    const playbook = join(dir, 'fail.yml');
-    await writeFile(playbook, `- hosts: localhost\n  gather_facts: false\n  tasks:\n${task.replace(/^/gm, '    ')}\n`);
-    const result = spawnSync(ANSIBLE as string, ['-c', 'local', '-i', 'localhost,', playbook], {
-      encoding: 'utf8',
-      env: {
-        ...process.env,
-        PROMFILE_DIR: dir,
-        ANSIBLE_NOCOLOR: '1',
-        ANSIBLE_LOCAL_TEMP: join(dir, '.ansible'),
-        ANSIBLE_HOME: join(dir, '.ansible'),
-      },
-      timeout: 120_000,
-    });
+    const result = await playTasks('fail', task);
     expect(result.status).not.toBe(0);
     expect(result.stdout).toMatch(/localhost\s*: ok=0\s+changed=0\s+unreachable=0\s+failed=1 /);
     expect(result.stdout).toMatch(/"failed_when_result": true/);
