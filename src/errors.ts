@@ -36,10 +36,46 @@ export class PromfileError extends Error {
   }
 }
 
-/** Messages quote user input (names, label values): keep them to one line by escaping control characters. */
+/** Messages quote user input (names, label values): keep them to one line and inert on a terminal. */
 function oneLine(message: string): string {
-  // eslint-disable-next-line no-control-regex -- control characters are exactly what this escapes
-  return message.replace(/[\u0000-\u001f\u007f]/g, (char) => JSON.stringify(char).slice(1, -1));
+  return printable(message);
+}
+
+/**
+ * What a terminal would act on or not show: C0 controls, DEL, C1 controls, line and paragraph
+ * separators, format characters (bidi overrides, zero-width) and lone surrogates.
+ */
+const NON_PRINTING = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]/gu;
+const SHORT: Readonly<Record<string, string>> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+/**
+ * Text from names, files and label values made safe to print: every non-printing character becomes
+ * its `\uXXXX` escape (a pair of them above U+FFFF), exactly as JSON writes it, so a name cannot hide
+ * text, set the title or erase lines, and serialized JSON stays valid with the same value. The one
+ * escaping function for everything promfile prints.
+ */
+export function printable(text: string): string {
+  return text.replace(NON_PRINTING, (char) => {
+    const short = SHORT[char];
+    if (short !== undefined) return short;
+    let escaped = '';
+    for (let i = 0; i < char.length; i++) escaped += `\\u${char.charCodeAt(i).toString(16).padStart(4, '0')}`;
+    return escaped;
+  });
+}
+
+/** Text of several lines (diagnostics, indented JSON), each line made printable. */
+export function printableLines(text: string): string {
+  return text.split('\n').map(printable).join('\n');
+}
+
+/** How many items a message lists before "and N more". */
+export const LISTED_ITEMS = 5;
+
+/** Items for a message: printable, at most LISTED_ITEMS of them, then "and N more". */
+export function listed(items: readonly string[], max = LISTED_ITEMS): string {
+  const shown = items.slice(0, max).map(printable).join(', ');
+  return items.length > max ? `${shown} and ${items.length - max} more` : shown;
 }
 
 /** The input (arguments, exposition text, names) breaks a rule. */

@@ -79,6 +79,8 @@ function registerObserve(program: Command, io: CliIo): void {
         { ...(await writeOptions(flags, io, path)), touches: [series.name] },
       );
       reportNotices(result.warnings, io, path);
+      const { warnTargetLabels } = await import('./report.js');
+      warnTargetLabels(io, path, result.families, [series.name]);
       if (reset) io.stderr.write(`promfile: warning: ${series.name}: the bucket layout changed, so its counts started again from zero\n`);
     });
 }

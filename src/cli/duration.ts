@@ -4,10 +4,13 @@ const UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 
 
 /**
  * Parse a duration such as `500ms`, `30s`, `2h`, `7d` or `1h30m` into
- * milliseconds. A bare number means seconds.
+ * milliseconds. A number needs its unit (0 aside): `--timeout 2` read as seconds
+ * came back as "timed out after 2", and minutes were as likely meant.
  */
 export function parseDuration(text: string, what = 'duration'): number {
-  if (/^\d+(\.\d+)?$/.test(text)) return Number(text) * 1000;
+  if (/^0+(\.0+)?$/.test(text)) return 0;
+  if (/^\d+(\.\d+)?$/.test(text))
+    throw new InputError('ERR_INVALID_ARGUMENT', `${what} "${text}" needs a unit, e.g. ${text}s or ${text}m (ms, s, m, h, d, w)`);
   const parts = /^(?:\d+(?:\.\d+)?(?:ms|s|m|h|d|w))+$/.test(text) ? text.match(/\d+(?:\.\d+)?(?:ms|s|m|h|d|w)/g) : null;
   if (!parts) throw new InputError('ERR_INVALID_ARGUMENT', `${what} "${text}" is not a duration (e.g. 500ms, 30s, 5m, 2h, 7d)`);
   let total = 0;

@@ -38,6 +38,8 @@ export interface CommandContext {
   exitCode: number;
   /** The warnings printed so far (for `--format json`). */
   warnings?: string[];
+  /** The --format given, once Commander has read it (a failure under `json` is also reported on stdout). */
+  format?: string;
 }
 
 /** Declares one command (its options, help and action) on the program. */

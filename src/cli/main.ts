@@ -2,7 +2,7 @@
 // the one place where errors become exit codes.
 import { readFileSync, writeSync } from 'node:fs';
 import { Command as CommandClass, CommanderError, type Command } from 'commander';
-import { errnoOf, InputError, IoError, PromfileError } from '../errors.js';
+import { errnoOf, InputError, printable, printableLines, PromfileError } from '../errors.js';
 import { EXIT, type CliIo, type CommandContext, type Register, type Registers } from './io.js';
 import { addExamples } from './examples.js';
 import { setPausePoints } from '../textfile/pause.js';
@@ -70,24 +70,60 @@ export async function createProgram(io: CliIo, context: CommandContext, args: re
   return program;
 }
 
-/** Map any error to its exit status, printing one line on stderr (with the CLI's hint for `command`). */
-export function exitCodeFor(error: unknown, io: CliIo, command?: string): number {
+/** What a failure prints: its exit status, its stable code and its one line (none for Commander's, printed already). */
+interface Failure {
+  readonly status: number;
+  readonly code: string;
+  readonly message: string;
+  readonly printed: boolean;
+}
+
+function failureOf(error: unknown, io: CliIo, command?: string): Failure {
   if (error instanceof CommanderError) {
     // Commander has printed its message already; help and version are successes.
-    return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    const status = error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    return { status, code: 'ERR_USAGE', message: error.message.replace(/^error: /, ''), printed: true };
   }
   if (error instanceof PromfileError) {
-    io.stderr.write(`promfile: ${withHint(error, command)}\n`);
-    if (error instanceof InputError) return EXIT.usage;
-    if (error instanceof IoError) return EXIT.failure;
-    return EXIT.failure;
+    const status = error instanceof InputError ? EXIT.usage : EXIT.failure;
+    return { status, code: error.code, message: withHint(error, command), printed: false };
   }
   const detail =
     io.env['PROMFILE_DEBUG'] && error instanceof Error
       ? (error.stack ?? error.message)
       : String(error instanceof Error ? error.message : error);
-  io.stderr.write(`promfile: internal error: ${detail}\n`);
-  return EXIT.internal;
+  return { status: EXIT.internal, code: 'ERR_INTERNAL', message: `internal error: ${detail}`, printed: false };
+}
+
+/** Map any error to its exit status, printing one line on stderr (with the CLI's hint for `command`). */
+export function exitCodeFor(error: unknown, io: CliIo, command?: string): number {
+  const failure = failureOf(error, io, command);
+  if (!failure.printed) io.stderr.write(`promfile: ${failure.message}\n`);
+  return failure.status;
+}
+
+/**
+ * Under --format json a failure is also one object on stdout (the error's code and message, the
+ * exit status, the warnings so far): configuration management parses stdout, and an empty one
+ * failed its parser instead of the task.
+ */
+function failed(error: unknown, io: CliIo, context: CommandContext, command?: string): number {
+  const failure = failureOf(error, io, command);
+  if (!failure.printed) io.stderr.write(`promfile: ${failure.message}\n`);
+  if (context.format === 'json' && failure.status !== EXIT.ok) {
+    const report = {
+      error: { code: failure.code, message: failure.message },
+      exitStatus: failure.status,
+      warnings: context.warnings ?? [],
+    };
+    io.stdout.write(`${printable(JSON.stringify(report))}\n`);
+  }
+  return failure.status;
+}
+
+/** Note `--format json` as Commander reads it (a valid value, before any later error), for `failed`. */
+function noteFormat(program: Command, context: CommandContext): void {
+  for (const command of program.commands) command.on('option:format', (value: unknown) => (context.format = String(value)));
 }
 
 export async function main(args: readonly string[], io: CliIo): Promise<number> {
@@ -99,7 +135,9 @@ export async function main(args: readonly string[], io: CliIo): Promise<number> 
     get isTTY() {
       return io.stderr.isTTY === true;
     },
-    write: (text: string) => {
+    // Every diagnostic line is printable: a name in it cannot act on root's terminal.
+    write: (raw: string) => {
+      const text = printableLines(raw);
       if (text.startsWith('promfile: warning: ')) warnings.push(text.slice('promfile: warning: '.length).trimEnd());
       return io.stderr.write(text);
     },
@@ -109,10 +147,11 @@ export async function main(args: readonly string[], io: CliIo): Promise<number> 
   const teeIo = Object.create(io, { stderr: { value: stderr, enumerable: true } }) as CliIo;
   try {
     const program = await createProgram(teeIo, context, args);
+    noteFormat(program, context);
     await program.parseAsync([...args], { from: 'user' });
     return context.exitCode;
   } catch (error) {
-    return exitCodeFor(error, io, args[0]);
+    return failed(error, teeIo, context, args[0]);
   }
 }
 

@@ -12,6 +12,8 @@ import { formatAge } from '../textfile/inventory.js';
 import { seriesKey } from '../format/validate.js';
 import { readTextfile } from '../textfile/files.js';
 import { reportNotices } from './common.js';
+import { printable, printableLines } from '../errors.js';
+import { targetLabelsOf } from '../inspect/target-labels.js';
 import type { CliIo, CommandContext } from './io.js';
 
 /** The file's content as series: HELP, TYPE and every series with its value, order and formatting aside. */
@@ -45,7 +47,12 @@ export interface WriteReport {
 
 /** Print the report as one JSON line, with the warnings printed on stderr during the command. */
 export function printReport(io: CliIo, context: CommandContext, report: WriteReport): void {
-  io.stdout.write(`${JSON.stringify({ ...report, warnings: context.warnings ?? [] })}\n`);
+  printJson(io, { ...report, warnings: context.warnings ?? [] });
+}
+
+/** A JSON report on stdout, its strings printable (escaped as JSON escapes them: the same value). */
+export function printJson(io: CliIo, value: unknown, indent?: number): void {
+  io.stdout.write(`${printableLines(JSON.stringify(value, null, indent))}\n`);
 }
 
 export interface OutputFlags {
@@ -74,6 +81,18 @@ export function reportUpdate(
     series: countSeries(result.families),
     ...(flags.dryRun ? { content: result.content ?? '' } : {}),
   });
+}
+
+/**
+ * What check warns about the families a writer wrote (all, or those named in `touches`), said when
+ * writing: a `job` or `instance` label that Prometheus renames.
+ */
+export function warnTargetLabels(io: CliIo, path: string, families: readonly MetricFamily[], touches?: readonly string[]): void {
+  const touched = touches && new Set(touches);
+  for (const family of families) {
+    if (touched && !touched.has(family.name) && !family.samples.some((sample) => touched.has(sample.name))) continue;
+    for (const { message } of targetLabelsOf(family)) io.stderr.write(`promfile: warning: ${path}: ${message}\n`);
+  }
 }
 
 /** The series before an update, when --format json will compare them. */
@@ -116,14 +135,14 @@ export function renderCheck(io: CliIo, format: 'text' | 'json', result: CheckRes
       summary: counts,
       findings,
     };
-    io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    printJson(io, report, 2);
     return;
   }
   const paint = painter(io);
   for (const f of findings) {
     if (f.severity === 'notice') continue;
     io.stdout.write(
-      `${paint.bold(`${f.file}${f.line === undefined ? '' : `:${f.line}`}:`)} ${paint[f.severity](f.severity)}: ${f.message}\n`,
+      `${paint.bold(`${printable(f.file)}${f.line === undefined ? '' : `:${f.line}`}:`)} ${paint[f.severity](f.severity)}: ${printable(f.message)}\n`,
     );
   }
   const what = `${files.length} file${files.length === 1 ? '' : 's'}, ${series} series`;
@@ -137,7 +156,7 @@ export function renderCheck(io: CliIo, format: 'text' | 'json', result: CheckRes
 /** ls's rows: one JSON object, or an aligned table (numbers right-aligned, the status column unpadded). */
 export function renderListing(io: CliIo, format: 'text' | 'json', dir: string, rows: readonly FileRow[]): void {
   if (format === 'json') {
-    io.stdout.write(`${JSON.stringify({ directory: dir, files: rows }, null, 2)}\n`);
+    printJson(io, { directory: dir, files: rows }, 2);
     return;
   }
   const table = [['FILE', 'SERIES', 'FAMILIES', 'AGE', 'SIZE', 'OWNER', 'MODE', 'STATUS'], ...rows.map(listingCells)];
@@ -154,7 +173,7 @@ export function renderListing(io: CliIo, format: 'text' | 'json', dir: string, r
 }
 
 function listingCells(row: FileRow): string[] {
-  return [
+  const cells = [
     row.name,
     String(row.series ?? '-'),
     String(row.families ?? '-'),
@@ -164,4 +183,5 @@ function listingCells(row: FileRow): string[] {
     row.mode ?? '-',
     row.status + (row.problem ? ` (${row.problem})` : '') + (row.symlinkTo ? ` -> ${row.symlinkTo}` : ''),
   ];
+  return cells.map(printable);
 }

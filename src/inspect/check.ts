@@ -2,16 +2,17 @@
 // of the parser, then the merge of all *.prom files in node_exporter's order
 // (format/merge.ts), then what the filesystem adds (modes, symlinks,
 // leftovers, age). Rules are those of the profile's node_exporter versions.
+import type { Stats } from 'node:fs';
 import { lstat, readlink, stat } from 'node:fs/promises';
-import { errnoOf, IoError, messageOf, PromfileError } from '../errors.js';
+import { dirname } from 'node:path';
+import { errnoOf, IoError, listed, messageOf, PromfileError } from '../errors.js';
 import { formatAge, formatMode, listDirectory, readableByNonRoot, type DirectoryEntry } from '../textfile/inventory.js';
 import { describeFileKind, readRegularFile, readRegularFileChunks, readRegularFileSync } from '../textfile/files.js';
 import { mergeProblems } from '../format/merge.js';
 import { countSeries, familyStub } from '../format/model.js';
 import { readExposition } from '../format/parse.js';
-import type { FastBlock } from '../format/fast-scan.js';
 import { FileScan, scanFile } from '../format/fast-file.js';
-import { Byte, sampleHasLabel } from '../format/fast-line.js';
+import { targetLabelLines, targetLabelsOf } from './target-labels.js';
 import { ALL_VERSIONS, type Profile } from '../format/profile.js';
 import { escapeLabelValue } from '../format/render.js';
 import type { Labels, MetricFamily, Rule, Severity } from '../format/types.js';
@@ -29,6 +30,7 @@ export type CheckRule =
   | 'unreadable'
   | 'dangling-symlink'
   | 'symlink'
+  | 'untrusted-symlink'
   | 'other-directory'
   | 'not-a-file'
   | 'lock-not-a-file'
@@ -75,6 +77,23 @@ export interface CheckOptions {
   readonly maxAgeMs?: number;
   /** The node_exporter versions whose rules apply; default all known versions. */
   readonly profile?: Profile;
+  /** Whose check it is: links owned by root or this uid may be read through; default this process's. */
+  readonly uid?: number | undefined;
+}
+
+/**
+ * Why a link in `dirInfo` may have been planted by another account (it is owned by one, or sits in
+ * a directory another can write), or undefined. promfile does not read through such a link: as
+ * root, check would quote the first line of any file the link's owner names.
+ */
+export function untrustedLink(link: Stats, dirInfo: Stats | undefined, uid: number | undefined): string | undefined {
+  const trusted = (owner: number): boolean => owner === 0 || owner === uid;
+  if (!trusted(link.uid)) return `owned by uid ${link.uid}`;
+  if (dirInfo === undefined) return undefined;
+  if (!trusted(dirInfo.uid)) return `in a directory owned by uid ${dirInfo.uid}`;
+  if ((dirInfo.mode & 0o002) !== 0 || ((dirInfo.mode & 0o020) !== 0 && dirInfo.gid !== 0))
+    return `in a directory others can write (mode ${formatMode(dirInfo.mode)})`;
+  return undefined;
 }
 
 export interface DirectoryReport extends Analysis {
@@ -83,8 +102,6 @@ export interface DirectoryReport extends Analysis {
 
 /** Temp files younger than this may belong to a write in progress. */
 export const TEMP_GRACE_MS = 60_000;
-
-const TARGET_LABELS = ['job', 'instance'] as const;
 
 /** Per-file rules, then node_exporter's merge across the files in the order given. */
 export function analyseTextfiles(sources: readonly SourceFile[], profile: Profile = ALL_VERSIONS): Analysis {
@@ -119,9 +136,8 @@ function mergeFindings(files: readonly ParsedFile[], texts: Map<string, TextInde
   for (const file of accepted) {
     const text = texts.get(file.path) as TextIndex;
     for (const family of file.families)
-      targetLabelFindings(family, text, (rule, message, line, severity = 'error') =>
-        findings.push(finding(file.path, severity, rule, message, line)),
-      );
+      for (const { sample, message } of targetLabelsOf(family))
+        findings.push(finding(file.path, 'warning', 'target-label', message, text.sampleLine(sample.name, sample.labels)));
   }
   for (const problem of mergeProblems(accepted, profile)) {
     // Lines are looked up only for findings: decoding every file again would double the work.
@@ -130,21 +146,6 @@ function mergeFindings(files: readonly ParsedFile[], texts: Map<string, TextInde
     findings.push(finding(problem.file, problem.severity, problem.rule, problem.message, line));
   }
   return findings;
-}
-
-function targetLabelFindings(
-  family: MetricFamily,
-  text: TextIndex,
-  add: (rule: CheckRule, message: string, line?: number, severity?: Severity) => void,
-): void {
-  for (const label of TARGET_LABELS) {
-    const sample = family.samples.find((s) => label in s.labels);
-    if (sample) add('target-label', targetLabelMessage(label, family.name), text.sampleLine(sample.name, sample.labels), 'warning');
-  }
-}
-
-function targetLabelMessage(label: string, family: string): string {
-  return `label "${label}" of "${family}" collides with the "${label}" target label: Prometheus renames it to "exported_${label}" (unless honor_labels is set)`;
 }
 
 function emptyFileFinding(path: string): Finding {
@@ -173,7 +174,9 @@ async function streamedAnalysis(path: string, profile: Profile): Promise<Analysi
     { profile },
     (name, block) => {
       stubs.push(familyStub(name, block.type));
-      findings.push(...targetLabelLines(path, name, block, profile));
+      findings.push(
+        ...targetLabelLines(name, block, profile).map(({ message, line }) => finding(path, 'warning', 'target-label', message, line)),
+      );
     },
     { reusedChunks: true, checkOnly: true },
   );
@@ -196,7 +199,10 @@ function quickAnalysis(source: SourceFile, profile: Profile): Analysis | undefin
   if (scanned === undefined) return undefined;
   const { path } = source;
   const findings: Finding[] = scanned.blocks.size === 0 ? [emptyFileFinding(path)] : [];
-  for (const [name, block] of scanned.blocks) findings.push(...targetLabelLines(path, name, block, profile));
+  for (const [name, block] of scanned.blocks)
+    findings.push(
+      ...targetLabelLines(name, block, profile).map(({ message, line }) => finding(path, 'warning', 'target-label', message, line)),
+    );
   const stubs = [...scanned.blocks].map(([name, block]) => familyStub(name, block.type));
   const text = new TextIndex(source.bytes);
   for (const problem of mergeProblems([{ path, families: stubs }], profile))
@@ -215,51 +221,6 @@ function scannedFile(path: string, series: number, bytes: () => Uint8Array, prof
       return (families ??= readExposition(bytes(), { profile }).families);
     },
   };
-}
-
-/** The target-label warnings of one family block. */
-function targetLabelLines(path: string, name: string, block: FastBlock, profile: Profile): Finding[] {
-  const findings: Finding[] = [];
-  for (const label of TARGET_LABELS) {
-    const line = firstLineWithLabel(block, label, profile);
-    if (line !== undefined) findings.push(finding(path, 'warning', 'target-label', targetLabelMessage(label, name), line));
-  }
-  return findings;
-}
-
-/** The line of a block's first sample with `label`: only lines that name it are parsed. */
-function firstLineWithLabel(block: FastBlock, label: string, profile: Profile): number | undefined {
-  const word = Buffer.from(label, 'latin1');
-  let line = block.line;
-  for (const piece of block.raw) {
-    const bytes = Buffer.from(piece.buffer, piece.byteOffset, piece.length);
-    let counted = 0;
-    for (let at = bytes.indexOf(word); at !== -1;) {
-      const start = bytes.lastIndexOf(Byte.Newline, at) + 1;
-      const end = bytes.indexOf(Byte.Newline, at);
-      line += countNewlines(bytes, counted, start);
-      counted = start;
-      const lineEnd = end === -1 ? bytes.length : end;
-      // A block checked on bytes has canonical sample lines: their label names are read without a parse.
-      const known = block.parsed === undefined ? sampleHasLabel(bytes, start, lineEnd, word) : undefined;
-      if (known ?? hasLabelByParse(bytes.toString('utf8', start, lineEnd), label, profile)) return line;
-      if (end === -1) break;
-      at = bytes.indexOf(word, end);
-    }
-    line += countNewlines(bytes, counted, bytes.length);
-  }
-  return undefined;
-}
-
-function hasLabelByParse(line: string, label: string, profile: Profile): boolean {
-  const sample = readExposition(`${line}\n`, { profile }).families[0]?.samples[0];
-  return sample !== undefined && label in sample.labels;
-}
-
-function countNewlines(bytes: Buffer, start: number, end: number): number {
-  let count = 0;
-  for (let at = bytes.indexOf(Byte.Newline, start); at !== -1 && at < end; at = bytes.indexOf(Byte.Newline, at + 1)) count++;
-  return count;
 }
 
 /** Lines of a file's text, looked up lazily for cross-file findings. */
@@ -340,7 +301,7 @@ export async function checkDirectory(dir: string, options: CheckOptions = {}): P
   });
   const sources: SourceFile[] = [];
   for (const entry of entries) {
-    const source = (await inspectEntry(entry, now, options, findings)) ? await readSource(entry.path, findings) : undefined;
+    const source = (await inspectEntry(entry, now, { ...options, dirInfo }, findings)) ? await readSource(entry.path, findings) : undefined;
     if (source) sources.push(source);
   }
   const analysis = analyseTextfiles(sources, options.profile);
@@ -357,7 +318,9 @@ export async function checkFile(path: string, options: CheckOptions = {}): Promi
   const target = symlink ? await stat(path).catch(() => undefined) : link;
   const name = path.slice(path.lastIndexOf('/') + 1);
   const findings: Finding[] = [];
-  const analysis = (await inspectEntry({ name, path, kind: 'textfile', link, target, symlink }, now, options, findings))
+  const dirInfo = symlink ? await stat(dirname(path)).catch(() => undefined) : undefined;
+  const entryOptions = { ...options, ...(dirInfo ? { dirInfo } : {}) };
+  const analysis = (await inspectEntry({ name, path, kind: 'textfile', link, target, symlink }, now, entryOptions, findings))
     ? await analyseFile(path, options.profile ?? ALL_VERSIONS, findings)
     : { findings: [], files: [] };
   return { findings: sortFindings([...findings, ...analysis.findings], [path]), files: analysis.files };
@@ -400,9 +363,46 @@ function leftoverFindings(entry: DirectoryEntry, now: number, add: (severity: Se
   }
 }
 
+/** A symlink's findings; true when its target may be read (it exists and no other account may have planted the link). */
+async function linkReadable(
+  entry: DirectoryEntry,
+  options: CheckOptions & { readonly dirInfo?: Stats },
+  add: (severity: Severity, rule: CheckRule, message: string) => void,
+): Promise<boolean> {
+  const to = await readlink(entry.path).catch(() => '?');
+  if (!entry.target) {
+    add(
+      'error',
+      'dangling-symlink',
+      `symbolic link to ${to}, which does not exist: node_exporter fails to open it (node_textfile_scrape_error 1)`,
+    );
+    return false;
+  }
+  const why = untrustedLink(entry.link, options.dirInfo, 'uid' in options ? options.uid : process.getuid?.());
+  if (why) {
+    add(
+      'warning',
+      'untrusted-symlink',
+      `symbolic link to ${to}, ${why}: not read, since another account may have planted it (node_exporter reads the target)`,
+    );
+    return false;
+  }
+  add(
+    'warning',
+    'symlink',
+    `symbolic link to ${to}: node_exporter reads the target (and its mtime), but promfile will not write through a link`,
+  );
+  return true;
+}
+
 /** Filesystem findings of one entry; the source to parse when it is a readable .prom file. */
 /** An entry's own state (kind, link, mode, age) as findings; true when it is a file to read. */
-async function inspectEntry(entry: DirectoryEntry, now: number, options: CheckOptions, findings: Finding[]): Promise<boolean> {
+async function inspectEntry(
+  entry: DirectoryEntry,
+  now: number,
+  options: CheckOptions & { readonly dirInfo?: Stats },
+  findings: Finding[],
+): Promise<boolean> {
   const add = (severity: Severity, rule: CheckRule, message: string): void =>
     void findings.push(finding(entry.path, severity, rule, message));
   if (entry.kind === 'temp' || entry.kind === 'lock') {
@@ -414,22 +414,7 @@ async function inspectEntry(entry: DirectoryEntry, now: number, options: CheckOp
     add('error', 'invalid-utf8', 'the file name is not valid UTF-8: node_exporter 1.5 fails at every scrape on such a name; rename it');
     return false;
   }
-  if (entry.symlink) {
-    const to = await readlink(entry.path).catch(() => '?');
-    if (!entry.target) {
-      add(
-        'error',
-        'dangling-symlink',
-        `symbolic link to ${to}, which does not exist: node_exporter fails to open it (node_textfile_scrape_error 1)`,
-      );
-      return false;
-    }
-    add(
-      'warning',
-      'symlink',
-      `symbolic link to ${to}: node_exporter reads the target (and its mtime), but promfile will not write through a link`,
-    );
-  }
+  if (entry.symlink && !(await linkReadable(entry, options, add))) return false;
   const target = entry.target as NonNullable<DirectoryEntry['target']>;
   if (!target.isFile()) {
     add('error', 'not-a-file', 'not a regular file: node_exporter fails to read it (node_textfile_scrape_error 1)');
@@ -506,7 +491,7 @@ export function compareWithScrape(files: readonly ParsedFile[], scrapeText: stri
       }
     }
     if (missing.length > 0) {
-      const examples = missing.slice(0, 3).join(', ') + (missing.length > 3 ? ', ...' : '');
+      const examples = listed(missing, 3);
       findings.push(
         finding(file.path, 'error', 'missing-from-scrape', `${missing.length} of ${total} series are missing from ${source}: ${examples}`),
       );

@@ -166,14 +166,7 @@ export function startFamilies(
 ): MetricFamily[] {
   const incoming = [single(JOB_METRICS.lastStart, labels, startMs / 1000), single(JOB_METRICS.running, labels, 1)];
   if (options.noOverlap) incoming.push(skippedFamily(previous, labels, 0));
-  const { schedule } = options;
-  if (schedule) {
-    incoming.push(
-      single(JOB_METRICS.nextRun, labels, schedule.nextMs / 1000),
-      single(JOB_METRICS.interval, labels, schedule.intervalMs / 1000),
-      single(JOB_METRICS.grace, labels, schedule.graceMs / 1000),
-    );
-  }
+  incoming.push(...scheduleFamilies(labels, options.schedule));
   return mergeFamilies(withoutJobSeries(previous, labels, true), incoming);
 }
 
@@ -228,9 +221,23 @@ export function endFamilies(
   return mergeFamilies(withoutJobSeries(previous, labels, false), incoming);
 }
 
-/** The file after a run skipped by --no-overlap: only the skip counter moves. */
-export function skippedFamilies(previous: readonly MetricFamily[], labels: Labels): MetricFamily[] {
-  return mergeFamilies(previous, [skippedFamily(previous, labels, 1)]);
+/**
+ * The file after a run skipped by --no-overlap: the skip counter moves, and with a schedule the next
+ * run is recorded as a run would record it (the missed-run alert watches it: left at the long run's
+ * value, it went pending every interval while the job was merely long). The rest stays.
+ */
+export function skippedFamilies(previous: readonly MetricFamily[], labels: Labels, schedule?: ScheduleTimes): MetricFamily[] {
+  return mergeFamilies(previous, [skippedFamily(previous, labels, 1), ...scheduleFamilies(labels, schedule)]);
+}
+
+/** The schedule metrics of a run (or a skipped one) at its start. */
+function scheduleFamilies(labels: Labels, schedule: ScheduleTimes | undefined): MetricFamily[] {
+  if (!schedule) return [];
+  return [
+    single(JOB_METRICS.nextRun, labels, schedule.nextMs / 1000),
+    single(JOB_METRICS.interval, labels, schedule.intervalMs / 1000),
+    single(JOB_METRICS.grace, labels, schedule.graceMs / 1000),
+  ];
 }
 
 /**

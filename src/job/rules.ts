@@ -7,6 +7,7 @@ import { formatAge, listDirectory } from '../textfile/inventory.js';
 import { readFamilies } from '../textfile/update.js';
 import type { MetricFamily } from '../format/types.js';
 import { JOB_METRICS } from './metrics.js';
+import { printable } from '../errors.js';
 
 /** A job found in the directory. */
 export interface FoundJob {
@@ -190,9 +191,22 @@ export function alertRules(options: RuleOptions): AlertRule[] {
   return rules;
 }
 
-/** A YAML single-quoted scalar: nothing inside is special but the quote itself. */
+/**
+ * A YAML scalar holding exactly `text`: single-quoted when every character prints, else double-quoted
+ * with escapes. YAML refuses DEL and C1 controls raw, and folds NEL and U+2028/2029 to a space in
+ * quoted scalars, so a job with one in its name got no alert (or promtool refused the file).
+ */
 function yamlString(text: string): string {
-  return `'${text.replace(/'/g, "''")}'`;
+  if (printable(text) === text && !/[\p{Noncharacter_Code_Point}]/u.test(text)) return `'${text.replace(/'/g, "''")}'`;
+  const quoted = text
+    .replace(/[\\"]/g, '\\$&')
+    // YAML's \u takes no surrogate halves: characters above U+FFFF that need escaping get \U.
+    .replace(/[\p{Cf}\p{Noncharacter_Code_Point}]/gu, (char) =>
+      char.length > 1 || /\p{Noncharacter_Code_Point}/u.test(char)
+        ? `\\U${(char.codePointAt(0) as number).toString(16).padStart(8, '0')}`
+        : char,
+    );
+  return `"${printable(quoted)}"`;
 }
 
 function renderRule(rule: AlertRule, indent: string): string[] {

@@ -139,8 +139,9 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
       const error = pinned.relabel(caught);
       await pinned.close();
       if (!(error instanceof IoError && error.code === 'ERR_LOCK_BUSY')) throw error;
-      await updateTextfile(options.path, (current) => skippedFamilies(current, options.labels), write).catch((writeError: unknown) =>
-        options.onWarning(`cannot record the skipped run in ${options.path}: ${messageOf(writeError)}`),
+      const schedule = options.schedule && scheduleTimes(options.schedule.schedule, options.now(), options.schedule.graceMs);
+      await updateTextfile(options.path, (current) => skippedFamilies(current, options.labels, schedule), write).catch(
+        (writeError: unknown) => options.onWarning(`cannot record the skipped run in ${options.path}: ${messageOf(writeError)}`),
       );
       return { skipped: true, reason: error.message };
     }

@@ -1,6 +1,6 @@
 // Pushing families to a Prometheus Pushgateway, for service-level batch jobs
-// (not tied to one machine). prom-client's Pushgateway client does the HTTP,
-// loaded only when something is pushed. The guard rails follow the
+// (not tied to one machine). node:http does the request (loaded only when
+// something is pushed), reading a bounded part of the answer. The guard rails follow the
 // Prometheus docs: a job tied to a machine belongs in that machine's textfile
 // directory, because pushed series never expire and lose their `instance`.
 import { hostname as osHostname } from 'node:os';
@@ -171,54 +171,92 @@ export async function deletePushGroup(group: PushGroup & { readonly timeoutMs?: 
   return { url: groupUrl(group), method: 'DELETE' };
 }
 
+/** How much of the gateway's answer is read: any message it gives fits, an endless body is cut off. */
+export const MAX_ANSWER_BYTES = 64 * 1024;
+/** How much of a refusal's body a message quotes. */
+const QUOTED_ANSWER_CHARS = 300;
+
+/** The gateway's answer: its status, headers and at most MAX_ANSWER_BYTES of its body. */
+interface GatewayAnswer {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, unknown>>;
+  readonly text: string;
+}
+
+/** The group's URL with its credentials, for the request itself (the path as prom-client built it). */
+function requestUrl(group: PushGroup): URL {
+  const target = new URL(gatewayUrl(group.gateway));
+  const segments = Object.entries(groupingSegments(group)).map(
+    ([name, value]) => `/${encodeURIComponent(name)}/${encodeURIComponent(value)}`,
+  );
+  target.pathname = `${target.pathname.replace(/\/+$/, '')}/metrics/job/${encodeURIComponent(group.job)}${segments.join('')}`;
+  target.search = '';
+  target.hash = '';
+  return target;
+}
+
 async function send(group: PushGroup & { readonly timeoutMs?: number }, method: 'PUT' | 'POST' | 'DELETE', body: string): Promise<void> {
   const timeoutMs = group.timeoutMs ?? DEFAULT_PUSH_TIMEOUT_MS;
   const url = groupUrl(group);
-  const { Pushgateway } = await import('prom-client');
-  const controller = new AbortController();
-  // prom-client only needs `metrics()` of its registry.
-  const registry = { metrics: () => Promise.resolve(body), contentType: CONTENT_TYPE } as unknown as ConstructorParameters<
-    typeof Pushgateway
-  >[2];
-  // agent: false, so no kept-alive socket holds a short-lived CLI open.
-  const client = new Pushgateway(
-    gatewayUrl(group.gateway),
-    { headers: { 'Content-Type': CONTENT_TYPE }, timeout: timeoutMs, signal: controller.signal, agent: false },
-    registry,
-  );
-  const params = { jobName: group.job, groupings: groupingSegments(group) };
-  const request = method === 'PUT' ? client.push(params) : method === 'POST' ? client.pushAdd(params) : client.delete(params);
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      controller.abort();
-      reject(new IoError('ERR_TIMEOUT', `${method} ${url}: no answer from the Pushgateway within ${formatMs(timeoutMs)}`));
-    }, timeoutMs);
-  });
+  const target = requestUrl(group);
+  let answer: GatewayAnswer;
   try {
-    refuseUnsuccessful(method, url, (await Promise.race([request, deadline])) as GatewayAnswer);
+    answer = await exchange(target, method, body, timeoutMs);
   } catch (error) {
-    if (error instanceof IoError) throw error;
     throw networkError(method, url, error, timeoutMs);
-  } finally {
-    clearTimeout(timer);
   }
-}
-
-/** What prom-client's Pushgateway resolves with. */
-interface GatewayAnswer {
-  readonly resp: { readonly statusCode?: number; readonly headers: Readonly<Record<string, unknown>> };
+  refuseUnsuccessful(method, url, answer);
 }
 
 /**
- * prom-client resolves on any status below 400; only 2xx means the gateway
- * stored (or deleted) the group. A redirect is not followed: the request would
- * have to be repeated elsewhere, so it is an error naming where.
+ * One request, bounded in time (the whole exchange) and in what is read of the answer: past
+ * MAX_ANSWER_BYTES promfile hangs up. prom-client's client read an endless error body until V8's
+ * string limit crashed the process, and `run --push` never started its job.
+ */
+async function exchange(target: URL, method: string, body: string, timeoutMs: number): Promise<GatewayAnswer> {
+  const { request } = target.protocol === 'https:' ? await import('node:https') : await import('node:http');
+  return new Promise((resolve, reject) => {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), timeoutMs);
+    const settle = (finish: () => void): void => (clearTimeout(timer), finish());
+    // agent: false, so no kept-alive socket holds a short-lived CLI open.
+    const headers = { 'Content-Type': CONTENT_TYPE, 'Content-Length': Buffer.byteLength(body) };
+    const req = request(target, { method, headers, agent: false, signal: controller.signal }, (response) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      const done = (): void =>
+        settle(() =>
+          resolve({ status: response.statusCode ?? 0, headers: response.headers, text: Buffer.concat(chunks).toString('utf8') }),
+        );
+      response.on('data', (chunk: Buffer) => {
+        chunks.push(chunk.subarray(0, MAX_ANSWER_BYTES - size));
+        size += chunk.length;
+        if (size >= MAX_ANSWER_BYTES) {
+          done();
+          req.destroy();
+        }
+      });
+      response.on('end', done);
+      response.on('error', (error) => settle(() => reject(error)));
+    });
+    req.on('error', (error) => settle(() => reject(error)));
+    req.end(body);
+  });
+}
+
+/**
+ * Only 2xx means the gateway stored (or deleted) the group. A redirect is not followed: the
+ * request would have to be repeated elsewhere, so it is an error naming where.
  */
 function refuseUnsuccessful(method: string, url: string, answer: GatewayAnswer): void {
-  const status = answer.resp.statusCode ?? 0;
+  const { status } = answer;
   if (status >= 200 && status < 300) return;
-  const location = answer.resp.headers['location'];
+  if (status >= 400) {
+    const text = answer.text.trim().replace(/\s+/g, ' ');
+    const detail = text.length > QUOTED_ANSWER_CHARS ? `${text.slice(0, QUOTED_ANSWER_CHARS)}…` : text;
+    throw new IoError('ERR_PUSH_REJECTED', `${method} ${url}: the Pushgateway answered HTTP ${status}${detail ? `: ${detail}` : ''}`);
+  }
+  const location = answer.headers['location'];
   const where =
     typeof location === 'string' ? `: a redirect to ${redactUrl(location)}, which promfile does not follow (use that gateway URL)` : '';
   throw new IoError(
@@ -229,13 +267,6 @@ function refuseUnsuccessful(method: string, url: string, answer: GatewayAnswer):
 
 function networkError(method: string, url: string, error: unknown, timeoutMs: number): IoError {
   const message = error instanceof Error ? error.message : String(error);
-  const http = /^push failed with status (\d+), ?([\s\S]*)$/.exec(message);
-  if (http) {
-    const detail = (http[2] ?? '').trim().replace(/\s+/g, ' ');
-    return new IoError('ERR_PUSH_REJECTED', `${method} ${url}: the Pushgateway answered HTTP ${http[1]}${detail ? `: ${detail}` : ''}`, {
-      cause: error,
-    });
-  }
   if (/timed out|aborted/i.test(message) || (error instanceof Error && error.name === 'AbortError')) {
     return new IoError('ERR_TIMEOUT', `${method} ${url}: no answer from the Pushgateway within ${formatMs(timeoutMs)}`, { cause: error });
   }

@@ -30,6 +30,8 @@ export interface StreamWriteOptions extends PipelineOptions, Omit<ReadOptions, '
   readonly source?: string;
   /** Receives what the writer normalized, once the file is written. */
   readonly onNotice?: (problem: Problem) => void;
+  /** Sees each family block as it is scanned (the CLI's write-time warnings). */
+  readonly onBlock?: (block: FastBlock) => void;
 }
 
 export interface StreamWriteResult {
@@ -153,7 +155,10 @@ async function streamInto(
   options: StreamWriteOptions,
   neighbours: Neighbours | undefined,
 ): Promise<Streamed> {
-  const scanner = new FastScanner(scanOptions(options), (block) => file.add(block));
+  const scanner = new FastScanner(scanOptions(options), (block) => {
+    options.onBlock?.(block);
+    file.add(block);
+  });
   for await (const chunk of input) if (!scanner.push(chunk)) break;
   const result = scanner.end();
   if (result.wholeFile) return file.rewriteStrictly(scanner.pending, input, options, neighbours);

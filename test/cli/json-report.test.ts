@@ -61,31 +61,104 @@ describe('--format json', () => {
   });
 });
 
+describe('--format json on failure', () => {
+  // Configuration management parses stdout; an empty stdout made from_json fail instead of the task.
+  function failure(args: string[]): { status: number | null; report: Record<string, unknown>; stderr: string } {
+    const result = promfile(args);
+    expect(result.stdout.trim().split('\n'), result.stdout).toHaveLength(1);
+    return { status: result.status, report: JSON.parse(result.stdout) as Record<string, unknown>, stderr: result.stderr };
+  }
+
+  it('prints one object with the error code, message and exit status; stderr keeps its one line', () => {
+    const missing = join(dir, 'missing');
+    const run = failure(['set', '--format', 'json', '--dir', missing, '-f', 'a', 'm', '1']);
+    expect(run.status).toBe(1);
+    expect(run.report).toEqual({
+      error: { code: 'ERR_DIR_MISSING', message: expect.stringContaining(missing) as unknown },
+      exitStatus: 1,
+      warnings: [],
+    });
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    expect(run.stderr).toMatch(/^promfile: .*missing/);
+  });
+
+  it('covers input errors, usage errors and every command with --format json', () => {
+    expect(failure(['set', '--format', 'json', '--dir', dir, '-f', 'a', '1bad', '1'])).toMatchObject({
+      status: 2,
+      report: { error: { code: 'ERR_INVALID_ARGUMENT' }, exitStatus: 2 },
+    });
+    expect(failure(['set', '--format=json', '--dir', dir, '-f', 'a', 'm', '1', '--no-such-flag'])).toMatchObject({
+      status: 2,
+      report: { error: { code: 'ERR_USAGE', message: expect.stringMatching(/no-such-flag/) as unknown }, exitStatus: 2 },
+    });
+    for (const args of [
+      ['ls', '--format', 'json', '--dir', join(dir, 'missing')],
+      ['write', '--format', 'json', '--dir', dir, '-f', 'w'],
+      ['inc', '--format', 'json', '--dir', join(dir, 'missing'), '-f', 'w', 'c_total'],
+    ]) {
+      const run = failure(args);
+      expect(run.status, args.join(' ')).not.toBe(0);
+      expect(run.report, args.join(' ')).toMatchObject({
+        error: { code: expect.stringMatching(/^ERR_/) as unknown },
+        exitStatus: run.status,
+      });
+    }
+  });
+
+  it('prints nothing on stdout on failure without --format json', () => {
+    const result = promfile(['set', '--dir', join(dir, 'missing'), '-f', 'a', 'm', '1']);
+    expect(result.status).toBe(1);
+    expect(result.stdout).toBe('');
+  });
+});
+
+/** Run one play of `tasks` (YAML, promfile already spelt as node and the bundle) against localhost. */
+async function playTasks(name: string, tasks: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const playbook = join(dir, `${name}.yml`);
+  await writeFile(playbook, `- hosts: localhost\n  gather_facts: false\n  tasks:\n${tasks.replace(/^/gm, '    ')}\n`);
+  return spawnSync(ANSIBLE as string, ['-c', 'local', '-i', 'localhost,', playbook], {
+    encoding: 'utf8',
+    env: {
+      ...process.env,
+      PROMFILE_DIR: dir,
+      ANSIBLE_NOCOLOR: '1',
+      ANSIBLE_LOCAL_TEMP: join(dir, '.ansible'),
+      ANSIBLE_HOME: join(dir, '.ansible'),
+    },
+    timeout: 120_000,
+  });
+}
+
 describe.skipIf(!ANSIBLE)('the README Ansible task, run by ansible-playbook -c local', () => {
   it('reports changed on the first run and ok on the second', async () => {
     const readme = await readFile(join(BIN, '..', '..', 'README.md'), 'utf8');
     const task = /```yaml\n(- name: Record[\s\S]*?)```/.exec(readme)?.[1];
     expect(task).toBeDefined();
-    const playbook = join(dir, 'play.yml');
-    const tasks = (task as string).replaceAll('promfile ', `${process.execPath} ${BIN} `).replace(/^/gm, '    ');
-    await writeFile(playbook, `- hosts: localhost\n  gather_facts: false\n  tasks:\n${tasks}`);
-    const play = (): string => {
-      const result = spawnSync(ANSIBLE as string, ['-c', 'local', '-i', 'localhost,', playbook], {
-        encoding: 'utf8',
-        env: {
-          ...process.env,
-          PROMFILE_DIR: dir,
-          ANSIBLE_NOCOLOR: '1',
-          ANSIBLE_LOCAL_TEMP: join(dir, '.ansible'),
-          ANSIBLE_HOME: join(dir, '.ansible'),
-        },
-        timeout: 120_000,
-      });
+    const tasks = (task as string).replaceAll('promfile ', `${process.execPath} ${BIN} `);
+    const play = async (): Promise<string> => {
+      const result = await playTasks('play', tasks);
       expect(result.status, `${result.stdout}${result.stderr}`).toBe(0);
       return result.stdout;
     };
-    expect(play()).toMatch(/localhost\s*: ok=1\s+changed=1 /);
-    expect(play()).toMatch(/localhost\s*: ok=1\s+changed=0 /);
+    expect(await play()).toMatch(/localhost\s*: ok=1\s+changed=1 /);
+    expect(await play()).toMatch(/localhost\s*: ok=1\s+changed=0 /);
     expect(await readFile(join(dir, 'backup.prom'), 'utf8')).toMatch(/^backup_retention_days 14$/m);
+  }, 300_000);
+
+  it("a task that checks the JSON error fails with promfile's message, not a from_json error", async () => {
+    // The task the docs show for failures: changed_when and failed_when both read the one object.
+    const task = [
+      '- name: Record the backup retention',
+      `  ansible.builtin.command: ${process.execPath} ${BIN} set -f backup backup_retention_days not-a-number --format json`,
+      '  register: promfile',
+      '  changed_when: (promfile.stdout | from_json).changed | default(false)',
+      '  failed_when: (promfile.stdout | from_json).error is defined',
+    ].join('\n');
+    const result = await playTasks('fail', task);
+    expect(result.status).not.toBe(0);
+    expect(result.stdout).toMatch(/localhost\s*: ok=0\s+changed=0\s+unreachable=0\s+failed=1 /);
+    expect(result.stdout).toMatch(/"failed_when_result": true/);
+    expect(result.stdout).toMatch(/ERR_INVALID_ARGUMENT/);
+    expect(result.stdout).not.toMatch(/from_json|Expecting value/);
   }, 300_000);
 });

@@ -267,4 +267,57 @@ describe.skipIf(!PROMTOOL)('promfile rules (promtool)', () => {
       ]);
     });
   });
+
+  it('hostile job names: promtool accepts the rules and each job alerts under exactly its own name', async () => {
+    const dir = join(root, 'hostile');
+    await mkdir(dir);
+    // DEL and C1 made promtool refuse the file; NEL was folded to a space, so that job never alerted.
+    const names = [
+      'del\u007fjob',
+      'nel\u0085job',
+      'csi\u009bjob',
+      'ls\u2028job',
+      'rlo\u202ejob',
+      'tag\u{e0001}job',
+      `q"u'o\\te`,
+      'dot.*job',
+      'nl\njob',
+    ];
+    const label = (name: string): string => name.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+    const family = (metric: string, value: number): string[] => [
+      `# TYPE ${metric} gauge`,
+      ...names.map((name) => `${metric}{job_name="${label(name)}"} ${value}`),
+    ];
+    const exposition = [...family('promfile_job_last_start_timestamp_seconds', 1), ...family('promfile_job_exit_code', 3)];
+    await writeFile(join(dir, 'jobs.prom'), `${exposition.join('\n')}\n`);
+    const rules = await rulesFor(dir);
+    await writeFile(join(dir, 'rules.yml'), rules);
+    expect(promtool(['check', 'rules', join(dir, 'rules.yml')])).toMatchObject({ status: 0 });
+    // The test file as JSON (YAML reads JSON), with what YAML cannot hold raw escaped (astral characters it can).
+    const series = (name: string): string => `promfile_job_exit_code{job_name=${JSON.stringify(name)},job="node",instance="db1:9100"}`;
+    const firing = (name: string, fires: boolean) => ({
+      expr: `count(ALERTS{alertname="PromfileJobFailed",alertstate="firing",job_name=${JSON.stringify(name)}})`,
+      eval_time: '5m',
+      exp_samples: fires ? [{ labels: '{}', value: 1 }] : [],
+    });
+    // "nel job" (a space) is the name YAML folding made of "nel\u0085job": it must not alert.
+    const test = {
+      rule_files: ['rules.yml'],
+      evaluation_interval: '1m',
+      tests: [
+        {
+          interval: '1m',
+          input_series: [...names, 'nel job'].map((name) => ({ series: series(name), values: '3x10' })),
+          promql_expr_test: [...names.map((name) => firing(name, true)), firing('nel job', false)],
+        },
+      ],
+    };
+    const yaml = JSON.stringify(test).replace(
+      /[\u007f-\u009f\u2028\u2029\u202e]/g,
+      (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+    );
+    await writeFile(join(dir, 'test.yml'), yaml);
+    const result = promtool(['test', 'rules', join(dir, 'test.yml')]);
+    expect(result.status, result.output).toBe(0);
+  });
 });

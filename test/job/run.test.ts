@@ -19,6 +19,8 @@ import { runJob, runLockPathFor } from '../../src/job/run.js';
 import { assertWritable } from '../../src/format/validate.js';
 import type { Labels, MetricFamily } from '../../src/format/types.js';
 import { tempDir } from '../helpers/cli.js';
+import { everySchedule } from '../../src/job/schedule.js';
+import { acquireLock } from '../../src/textfile/lock.js';
 
 const backup: Labels = { job_name: 'backup' };
 const value = (families: readonly MetricFamily[], name: string, labels: Labels = backup): number | undefined =>
@@ -251,6 +253,42 @@ describe('runJob', () => {
       const families = parseExposition(await readFile(path));
       expect(getSeries(families, 'records', { source: 'set' })?.value).toBe(1);
       expect(getSeries(families, JOB_METRICS.exitCode.name, { job_name: 'typed' })?.value).toBe(0);
+    } finally {
+      await cleanup();
+    }
+  });
+});
+
+describe('a run skipped by --no-overlap', () => {
+  it('records the next run as a run would, so the missed-run alert does not go pending while a long run goes on', async () => {
+    const { dir, cleanup } = await tempDir();
+    const path = join(dir, 'long.prom');
+    const labels = { job_name: 'long' };
+    const HOUR = 3_600_000;
+    const t0 = Date.UTC(2026, 0, 1);
+    const every = { schedule: everySchedule(HOUR, '1h'), graceMs: 60_000 };
+    const options = { path, labels, command: 'true', args: [], env: { PATH: '/usr/bin:/bin' }, noOverlap: true, schedule: every };
+    try {
+      // The long run (started at t0) holds the run lock; the runs due at t0+1h and t0+2h are skipped.
+      expect(await runJob({ ...options, now: () => t0, onWarning: () => undefined })).toMatchObject({ skipped: false });
+      const held = await acquireLock(runLockPathFor(path), { timeoutMs: 0 });
+      try {
+        for (const hours of [1, 2]) {
+          const warnings: string[] = [];
+          const run = await runJob({ ...options, now: () => t0 + hours * HOUR + 5000, onWarning: (message) => warnings.push(message) });
+          expect(run.skipped).toBe(true);
+          expect(warnings).toEqual([]);
+          const families = parseExposition(await readFile(path));
+          expect(value(families, JOB_METRICS.nextRun.name, labels)).toBe((t0 + (hours + 1) * HOUR + 5000) / 1000);
+          expect(value(families, JOB_METRICS.interval.name, labels)).toBe(3600);
+          expect(value(families, JOB_METRICS.grace.name, labels)).toBe(60);
+          expect(value(families, JOB_METRICS.skipped.name, labels)).toBe(hours);
+          // The skipped run did not start: the last start is still the long run's.
+          expect(value(families, JOB_METRICS.lastStart.name, labels)).toBe(t0 / 1000);
+        }
+      } finally {
+        await held.release();
+      }
     } finally {
       await cleanup();
     }

@@ -345,6 +345,46 @@ describe('promfile push without a gateway', () => {
     }
   });
 
+  it('reads a bounded part of an endless error answer; run --push still runs the job', async () => {
+    // A gateway (or what answers in its place) that sends 500 and then body without end: it stops
+    // itself after 64 MiB or when promfile hangs up. prom-client read it all and crashed (RangeError).
+    const http = await import('node:http');
+    const chunk = Buffer.alloc(64 * 1024, 'x');
+    const endless = http.createServer((request, response) => {
+      request.resume();
+      response.writeHead(500, { 'Content-Type': 'text/plain' });
+      let sent = 0;
+      const more = (): void => {
+        while (sent < 1024 && !response.destroyed) {
+          sent++;
+          if (!response.write(chunk)) return void response.once('drain', more);
+        }
+        response.end();
+      };
+      more();
+    });
+    await new Promise<void>((resolve) => endless.listen(0, '127.0.0.1', resolve));
+    const address = endless.address();
+    const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    const { dir, cleanup } = await tempDir();
+    try {
+      const pushed = await promfileAsync(['push', '--gateway', url, '--job', 'endless', '--timeout', '20s', 'x_value=1']);
+      expect(pushed.status).toBe(1);
+      expect(pushed.stderr).toMatch(new RegExp(`^promfile: PUT ${url}/metrics/job/endless: the Pushgateway answered HTTP 500: x+`));
+      expect(pushed.stderr.length).toBeLessThan(2048);
+      expect(pushed.stderr.split('\n')).toHaveLength(2);
+      const marker = join(dir, 'ran');
+      const run = await promfileAsync(['run', '--job', 'endless', '--push', url, '--timeout', '20s', '--', 'touch', marker]);
+      expect(run.stderr).not.toMatch(/RangeError|internal error/);
+      expect(await readdir(dir)).toContain('ran');
+      expect(run.stderr.length).toBeLessThan(4096);
+    } finally {
+      endless.closeAllConnections();
+      await new Promise((resolve) => endless.close(resolve));
+      await cleanup();
+    }
+  }, 60_000);
+
   it('refuses bad arguments with exit 2 before connecting', () => {
     const cases: Array<[string[], RegExp]> = [
       [['--gateway', 'not a url', '--job', 'j', 'x=1'], /gateway "not a url" is not a URL/],

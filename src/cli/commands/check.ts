@@ -36,6 +36,7 @@ export async function checkAction(io: CliIo, context: CommandContext, source: st
   const result = await checkTarget(target, {
     now,
     profile,
+    uid: io.uid,
     ...(maxAgeMs === undefined ? {} : { maxAgeMs }),
     ...(flags.against === undefined ? {} : { against: { url: flags.against, timeoutMs } }),
     // The node_exporter reading the files (or the one --against names) says which names its collectors take.

@@ -1,6 +1,7 @@
 // gc: the policy is inspect/gc.ts; this prints each path as it goes.
 import { resolve } from 'node:path';
 import { collectGarbage } from '../../inspect/gc.js';
+import { printable } from '../../errors.js';
 import { resolveDirectory } from '../common.js';
 import { parseDuration } from '../duration.js';
 import type { CliIo } from '../io.js';
@@ -22,7 +23,7 @@ export async function gcAction(io: CliIo, flags: GcFlags): Promise<void> {
     ...(olderThanMs === undefined ? {} : { olderThanMs }),
   })) {
     count++;
-    io.stdout.write(`${path}\n`);
+    io.stdout.write(`${printable(path)}\n`);
   }
   if (flags.dryRun) io.stderr.write(`promfile: dry run: would delete ${plural(count, 'file')}\n`);
 }

@@ -5,7 +5,7 @@ import { parseGoFloat } from '../../format/number.js';
 import { updateTextfile } from '../../textfile/update.js';
 import { targetPath, writeOptions, type WriteFlags } from '../common.js';
 import type { CliIo, CommandContext } from '../io.js';
-import { reportUpdate, seriesBefore, type OutputFlags } from '../report.js';
+import { reportUpdate, seriesBefore, warnTargetLabels, type OutputFlags } from '../report.js';
 import { parseLabelOptions, parseSeriesSelector, withLabels } from '../series.js';
 
 export interface IncFlags extends WriteFlags, OutputFlags {
@@ -37,6 +37,7 @@ export async function incAction(
     },
     { ...(await writeOptions(flags, io, path)), dryRun: flags.dryRun === true, touches: [series.name] },
   );
+  warnTargetLabels(io, path, result.families, [series.name]);
   reportUpdate(io, context, flags, before, result);
 }
 

@@ -12,7 +12,7 @@ export interface LsFlags {
 
 export async function lsAction(io: CliIo, flags: LsFlags): Promise<void> {
   const dir = resolve(resolveDirectory(flags, io));
-  const { rows, leftovers } = await listTextfiles(dir, io.now());
+  const { rows, leftovers } = await listTextfiles(dir, io.now(), io.uid);
   if (leftovers > 0) io.stderr.write(`promfile: ${plural(leftovers, 'leftover temp file')} in ${dir} ("promfile gc" removes them)\n`);
   renderListing(io, flags.format, dir, rows);
 }

@@ -4,7 +4,7 @@ import type { MetricType } from '../../format/types.js';
 import { updateTextfile } from '../../textfile/update.js';
 import { targetPath, writeOptions, type WriteFlags } from '../common.js';
 import type { CliIo, CommandContext } from '../io.js';
-import { reportUpdate, seriesBefore, type OutputFlags } from '../report.js';
+import { reportUpdate, seriesBefore, warnTargetLabels, type OutputFlags } from '../report.js';
 import { parseLabelOptions, parseSeriesValues } from '../series.js';
 
 export interface SetFlags extends WriteFlags, OutputFlags {
@@ -33,6 +33,12 @@ export async function setAction(io: CliIo, context: CommandContext, args: string
       dryRun: flags.dryRun === true,
       touches: values.map((value) => value.name),
     },
+  );
+  warnTargetLabels(
+    io,
+    path,
+    result.families,
+    values.map((value) => value.name),
   );
   reportUpdate(io, context, flags, before, result);
 }

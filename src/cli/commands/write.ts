@@ -10,7 +10,9 @@ import { reportNotices, targetPath, writeOptions, type WriteFlags } from '../com
 import { positiveDuration } from '../duration.js';
 import { isBlankInput, parseStreamText, readExpositionText } from '../input.js';
 import type { CliIo, CommandContext } from '../io.js';
-import { reportUpdate, seriesBefore, type OutputFlags } from '../report.js';
+import { reportUpdate, seriesBefore, warnTargetLabels, type OutputFlags } from '../report.js';
+import { targetLabelLines } from '../../inspect/target-labels.js';
+import { ALL_VERSIONS } from '../../format/profile.js';
 
 export async function writeAction(io: CliIo, context: CommandContext, command: string[], flags: WriteCommandFlags): Promise<void> {
   const path = targetPath(flags, io);
@@ -41,6 +43,7 @@ export async function writeAction(io: CliIo, context: CommandContext, command: s
     allowEmpty: true,
     dryRun: flags.dryRun === true,
   });
+  warnTargetLabels(io, path, result.families);
   reportUpdate(io, context, flags, before, result);
 }
 
@@ -143,6 +146,8 @@ async function streamStdin(
   if (io.stdin.isTTY) await stdinText(io); // refuses a terminal with the usual message
   keepYoungGenerationSmall();
   const notices: Problem[] = [];
+  const targetLabels: string[] = [];
+  const profile = typeof options.profile === 'function' ? options.profile() : (options.profile ?? ALL_VERSIONS);
   let seen = false;
   const watched = (async function* () {
     for await (const chunk of io.stdin) {
@@ -157,12 +162,17 @@ async function streamStdin(
       source: '<stdin>',
       stripTimestamps: flags.stripTimestamps === true,
       onNotice: (notice) => notices.push(notice),
+      onBlock: (block) => {
+        if (block.name !== undefined)
+          for (const { message, line } of targetLabelLines(block.name, block, profile)) targetLabels.push(`line ${line}: ${message}`);
+      },
       // HELP/TYPE without samples ("nothing to report") is written; only blank input needs --allow-empty.
       get allowEmpty() {
         return flags.allowEmpty === true || seen;
       },
     });
     reportNotices(warnings, io, path);
+    for (const warning of targetLabels) io.stderr.write(`promfile: warning: ${path}: ${warning}\n`);
   } catch (error) {
     if (error instanceof ExpositionError && error.problem.rule === 'missing-final-newline')
       throw new ExpositionError(
