@@ -89,10 +89,23 @@ export function reportUpdate(
  */
 export function warnTargetLabels(io: CliIo, path: string, families: readonly MetricFamily[], touches?: readonly string[]): void {
   const touched = touches && new Set(touches);
+  const messages: string[] = [];
   for (const family of families) {
     if (touched && !touched.has(family.name) && !family.samples.some((sample) => touched.has(sample.name))) continue;
-    for (const { message } of targetLabelsOf(family)) io.stderr.write(`promfile: warning: ${path}: ${message}\n`);
+    for (const { message } of targetLabelsOf(family)) messages.push(message);
   }
+  warnSome(io, path, messages.slice(0, WARNED_AT_MOST), messages.length);
+}
+
+/** Warnings of one kind printed one per line: a family a line for a large file would flood cron's mail. */
+export const WARNED_AT_MOST = 5;
+
+/** The `first` warnings of `count` alike, one a line, the last saying how many more there were. */
+export function warnSome(io: CliIo, path: string, first: readonly string[], count: number): void {
+  first.forEach((message, i) => {
+    const more = i === first.length - 1 && count > first.length ? ` (and ${count - first.length} more like it)` : '';
+    io.stderr.write(`promfile: warning: ${path}: ${message}${more}\n`);
+  });
 }
 
 /** The series before an update, when --format json will compare them. */

@@ -45,7 +45,7 @@ describe('run --schedule / --every', () => {
   it.each([
     [['--schedule', '@reboot'], /--schedule: schedule "@reboot": @reboot is not a time schedule/],
     [['--schedule', '0 0 * * *', '--every', '1h'], /--schedule and --every cannot be used together/],
-    [['--grace', '5m'], /--grace needs --schedule or --every/],
+    [['--grace', '5m'], /--grace needs --schedule, --on-calendar, --timer or --every/],
     [['--schedule', 'CRON_TZ=UTC @daily', '--tz', 'Europe/Berlin'], /sets time zone UTC but --tz says Europe\/Berlin/],
     [['--schedule', '@daily', '--tz', 'Nowhere/Town'], /--tz "Nowhere\/Town" is not a time zone/],
     [['--every', '0s'], /--every "0s" must be more than 0/],

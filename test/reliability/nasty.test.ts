@@ -32,15 +32,21 @@ function noise(length: number, seed: number): Buffer {
 }
 
 const cases: Case[] = [
+  // A series longer than 64 KiB of labels, or of more than 128 labels, is refused: it makes node_exporter's scrape slow.
   {
     name: '10 MB label value',
     input: () => `nasty_big_label{v="${'x'.repeat(10 * MB)}"} 1\n`,
-    expect: { exposed: [['nasty_big_label', 1]] },
+    expect: { refused: /^promfile: <stdin>: line 1: .*characters of labels; promfile takes at most 65536/ },
   },
   {
     name: '10 MB label value made of escapes',
     input: () => `nasty_escapes{v="${'\\\\\\"\\n'.repeat((10 * MB) / 6)}"} 2\n`,
-    expect: { exposed: [['nasty_escapes', 2]] },
+    expect: { refused: /^promfile: <stdin>: line 1: .*characters of labels; promfile takes at most 65536/ },
+  },
+  {
+    name: '60 KB label value',
+    input: () => `nasty_big_label{v="${'x'.repeat(60_000)}"} 1\n`,
+    expect: { exposed: [['nasty_big_label', 1]] },
   },
   {
     name: '20 MB comment line before a sample',
@@ -56,6 +62,11 @@ const cases: Case[] = [
   {
     name: '1,000 labels on one series',
     input: () => `nasty_wide{${Array.from({ length: 1000 }, (_, i) => `l${i}="${i}"`).join(',')}} 4\n`,
+    expect: { refused: /^promfile: <stdin>: line 1: .*has 1000 labels.*at most 128/ },
+  },
+  {
+    name: '128 labels on one series',
+    input: () => `nasty_wide{${Array.from({ length: 128 }, (_, i) => `l${i}="${i}"`).join(',')}} 4\n`,
     expect: { exposed: [['nasty_wide', 4]] },
   },
   {

@@ -10,7 +10,7 @@ import { reportNotices, targetPath, writeOptions, type WriteFlags } from '../com
 import { positiveDuration } from '../duration.js';
 import { isBlankInput, parseStreamText, readExpositionText } from '../input.js';
 import type { CliIo, CommandContext } from '../io.js';
-import { reportUpdate, seriesBefore, warnTargetLabels, type OutputFlags } from '../report.js';
+import { reportUpdate, seriesBefore, WARNED_AT_MOST, warnSome, warnTargetLabels, type OutputFlags } from '../report.js';
 import { targetLabelLines } from '../../inspect/target-labels.js';
 import { ALL_VERSIONS } from '../../format/profile.js';
 
@@ -146,7 +146,7 @@ async function streamStdin(
   if (io.stdin.isTTY) await stdinText(io); // refuses a terminal with the usual message
   keepYoungGenerationSmall();
   const notices: Problem[] = [];
-  const targetLabels: string[] = [];
+  const targetLabels: { first: string[]; count: number } = { first: [], count: 0 };
   const profile = typeof options.profile === 'function' ? options.profile() : (options.profile ?? ALL_VERSIONS);
   let seen = false;
   const watched = (async function* () {
@@ -164,7 +164,9 @@ async function streamStdin(
       onNotice: (notice) => notices.push(notice),
       onBlock: (block) => {
         if (block.name !== undefined)
-          for (const { message, line } of targetLabelLines(block.name, block, profile)) targetLabels.push(`line ${line}: ${message}`);
+          for (const { message, line } of targetLabelLines(block.name, block, profile)) {
+            if (targetLabels.count++ < WARNED_AT_MOST) targetLabels.first.push(`line ${line}: ${message}`);
+          }
       },
       // HELP/TYPE without samples ("nothing to report") is written; only blank input needs --allow-empty.
       get allowEmpty() {
@@ -172,7 +174,7 @@ async function streamStdin(
       },
     });
     reportNotices(warnings, io, path);
-    for (const warning of targetLabels) io.stderr.write(`promfile: warning: ${path}: ${warning}\n`);
+    warnSome(io, path, targetLabels.first, targetLabels.count);
   } catch (error) {
     if (error instanceof ExpositionError && error.problem.rule === 'missing-final-newline')
       throw new ExpositionError(
