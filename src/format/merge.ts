@@ -3,6 +3,7 @@
 // wins, and a later family with another HELP or TYPE, a repeated series or a
 // suffix collision is dropped; a family named like node_exporter's own
 // metrics is dropped too. `check` reports these; every write refuses them.
+import { listed } from '../errors.js';
 import { basename } from 'node:path';
 import { ALL_VERSIONS, crashMessage, describeVersions, exportersOf, verb, versionsWhere, type Profile } from './profile.js';
 import type { Labels, MetricFamily, MetricType, Rule, Severity } from './types.js';
@@ -132,7 +133,8 @@ function acrossFiles(
 }
 
 function helpConflictMessage(family: MetricFamily, first: Registered, paths: readonly string[]): string {
-  const synthetic = `"Metric read from ${paths.join(', ')}"`;
+  // node_exporter's HELP names every file; a message names a few (a directory of 10,000 files made one line of 260 KB).
+  const synthetic = `"Metric read from ${listed(paths)}"`;
   const describe = (help: string): string =>
     help === SYNTHETIC_HELP ? `no HELP (node_exporter makes it ${synthetic})` : `HELP ${JSON.stringify(help)}`;
   const mine = describe(family.help ?? SYNTHETIC_HELP);

@@ -7,7 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, isAbsolute, join, resolve } from 'node:path';
-import { InputError } from '../errors.js';
+import { InputError, listed } from '../errors.js';
 import { ALL_VERSIONS, describeVersions, profileForVersion, type Profile } from '../format/profile.js';
 import { DEFAULT_TEXTFILE_DIR } from '../textfile/files.js';
 import { EXPORTER_NAME, judgeProcess, readLink, unsafeBinary } from './process-trust.js';
@@ -167,7 +167,7 @@ export function chooseDirectory(options: ChooseOptions = {}): ChosenDirectory {
     const each = [...readers].map(([dir, exporter]) => `${dir} (${describeExporter(exporter)})`);
     throw new InputError(
       'ERR_AMBIGUOUS_DIR',
-      `node_exporters read different textfile directories: ${each.join(', ')}; say which with --dir (or $PROMFILE_DIR)`,
+      `node_exporters read different textfile directories: ${listed(each)}; say which with --dir (or $PROMFILE_DIR)`,
     );
   }
   const [found] = readers;

@@ -142,6 +142,17 @@ describe('the command line itself (item 10)', () => {
 });
 
 describe('real use, round 2: messages that say it once and name the right fix', () => {
+  it('a message about a directory of 2,000 files names a few of them and how many more (not one line of every name)', async () => {
+    const { dir: many, cleanup: done } = await tempDir();
+    for (let i = 0; i < 2000; i++)
+      await writeFile(join(many, `f${String(i).padStart(4, '0')}.prom`), `# TYPE shared_m gauge\nshared_m{f="${i}"} 1\n`);
+    const result = promfile(['set', '--dir', many, '-f', 'zz', 'shared_m{f="x"}', '1', '--help-text', 'Mine.']);
+    await done();
+    expect(result.status).toBe(2);
+    expect(result.stderr.length).toBeLessThan(1000);
+    expect(result.stderr).toMatch(/f0000\.prom, .* and 1996 more/);
+  });
+
   it('empty input names --allow-empty once', () => {
     for (const args of [[], ['--', 'true']]) {
       const result = promfile(['write', '--dir', dir, '-f', 'empty', ...args], { input: '' });
