@@ -146,14 +146,13 @@ describe.skipIf(!ANSIBLE)('the README Ansible task, run by ansible-playbook -c l
   }, 300_000);
 
   it("a task that checks the JSON error fails with promfile's message, not a from_json error", async () => {
-    // The task the docs show for failures: changed_when and failed_when both read the one object.
-    const task = [
-      '- name: Record the backup retention',
-      `  ansible.builtin.command: ${process.execPath} ${BIN} set -f backup backup_retention_days not-a-number --format json`,
-      '  register: promfile',
-      '  changed_when: (promfile.stdout | from_json).changed | default(false)',
-      '  failed_when: (promfile.stdout | from_json).error is defined',
-    ].join('\n');
+    // The README's own task, given a value promfile refuses: changed_when and failed_when both read the one object.
+    const readme = await readFile(join(BIN, '..', '..', 'README.md'), 'utf8');
+    const readmeTask = /```yaml\n(- name: Record[\s\S]*?)```/.exec(readme)?.[1] ?? '';
+    expect(readmeTask).toMatch(/failed_when: \(promfile\.stdout \| from_json\)\.error is defined/);
+    const task = readmeTask
+      .replaceAll('promfile set', `${process.execPath} ${BIN} set`)
+      .replace('backup_retention_days 14', 'backup_retention_days not-a-number');
     const result = await playTasks('fail', task);
     expect(result.status).not.toBe(0);
     expect(result.stdout).toMatch(/localhost\s*: ok=0\s+changed=0\s+unreachable=0\s+failed=1 /);
