@@ -10,7 +10,15 @@ export default tseslint.config(
     languageOptions: {
       parserOptions: {
         projectService: {
-          allowDefaultProject: ['*.js', 'vitest.config.ts', 'bench/*.js', 'bin/*.js', 'examples/*.mjs', 'scripts/*.mjs'],
+          allowDefaultProject: [
+            '*.js',
+            'vitest.config.ts',
+            'bench/*.js',
+            'bin/*.js',
+            'examples/*.mjs',
+            'scripts/*.mjs',
+            'test/helpers/*.mjs',
+          ],
           maximumDefaultProjectFileMatchCount_THIS_WILL_SLOW_DOWN_LINTING: 16,
         },
         tsconfigRootDir: import.meta.dirname,

@@ -5,7 +5,6 @@ import { Command as CommandClass, CommanderError, type Command } from 'commander
 import { errnoOf, InputError, printable, printableLines, PromfileError } from '../errors.js';
 import { EXIT, type CliIo, type CommandContext, type Register, type Registers } from './io.js';
 import { addExamples } from './examples.js';
-import { setPausePoints } from '../textfile/pause.js';
 import { withHint } from './hints.js';
 
 // The version, inlined by the bundle step (scripts/bundle.mjs); unbundled, read from package.json.
@@ -225,8 +224,5 @@ function processIo(): CliIo {
 /** Entry point of bin/promfile.js; returns the exit status. */
 export async function runCli(): Promise<number> {
   const io = processIo();
-  const pauses = io.env['PROMFILE_TEST_PAUSE'];
-  // Test-only (see textfile/pause.ts): stop here until the test sends SIGCONT.
-  if (pauses) setPausePoints(pauses.split(','), () => process.kill(process.pid, 'SIGSTOP'));
   return main(io.argv, io);
 }

@@ -1,21 +1,15 @@
 // A test-only pause between two steps, so a test can widen a race
 // deterministically (stop a writer while it holds a lock, run gc, resume it).
-// Inert unless the CLI installs a hook, which it does only when
-// PROMFILE_TEST_PAUSE names points (src/cli/main.ts): then the hook stops the
-// process itself (SIGSTOP) and the test resumes it (SIGCONT) or kills it.
-// Setting that variable grants nothing: whoever sets a process' environment
-// can already stop it. With no hook, a pause point is one Set lookup.
+// Nothing in the shipped program turns it on: no flag, no environment
+// variable. A test preloads test/helpers/pause-preload.mjs (node --import),
+// which puts a function under a global symbol; only code already running in
+// the process can do that, and such code can do anything anyway. Without it,
+// a pause point is one property lookup.
 
-let points = new Set<string>();
-let pause: () => void = () => undefined;
+const HOOK = Symbol.for('promfile.test.pause');
 
-/** Install the pause (e.g. stop this process) for the named points. */
-export function setPausePoints(names: readonly string[], hook: () => void): void {
-  points = new Set(names);
-  pause = hook;
-}
-
-/** A named point between two steps; pauses (the first time it is reached) only when a test asked for it. */
+/** A named point between two steps; calls the test's hook, if a test installed one. */
 export function pausePoint(name: string): void {
-  if (points.delete(name)) pause();
+  const hook = (globalThis as Record<symbol, unknown>)[HOOK];
+  if (typeof hook === 'function') (hook as (point: string) => void)(name);
 }

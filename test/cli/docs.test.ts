@@ -72,14 +72,18 @@ describe.skipIf(!MAN)('the man page', () => {
     const man = rendered();
     const environment = man.slice(man.indexOf('ENVIRONMENT'), man.indexOf('SEE ALSO'));
     // Read through io.env / env[...] / env.NAME anywhere in src/ (the CLI hands its environment down);
-    // os.tmpdir() reads TMPDIR. Test hooks (PROMFILE_TEST_*, PROMFILE_PROC_ROOT) are not for users.
+    // os.tmpdir() reads TMPDIR. Every variable read is for users: the shipped program has no test hooks.
     const read = new Set(['TMPDIR']);
     for (const file of sourceFiles(join(ROOT, 'src')))
       for (const match of readFileSync(file, 'utf8').matchAll(/\benv(?:\?\.)?(?:\.|\[')([A-Z][A-Z0-9_]+)/g)) read.add(match[1] as string);
-    const forUsers = [...read].filter((name) => !/^PROMFILE_TEST_|^PROMFILE_PROC_ROOT$/.test(name));
-    expect(forUsers).toEqual(expect.arrayContaining(['PROMFILE_DIR', 'PROMFILE_DEBUG', 'NO_COLOR', 'TZDIR']));
-    for (const name of forUsers) expect(environment, name).toMatch(new RegExp(`\\b${name}\\b`));
+    expect([...read]).toEqual(expect.arrayContaining(['PROMFILE_DIR', 'PROMFILE_DEBUG', 'NO_COLOR', 'TZDIR']));
+    for (const name of read) expect(environment, name).toMatch(new RegExp(`\\b${name}\\b`));
     expect(environment).toMatch(/PROMFILE_TRUST_PARENT ignored/);
+  });
+
+  it('the shipped program reads no test hook: neither PROMFILE_TEST_PAUSE nor PROMFILE_PROC_ROOT is in the bundle', () => {
+    const bundle = readFileSync(join(ROOT, 'dist', 'promfile.cjs'), 'utf8');
+    expect(bundle).not.toMatch(/PROMFILE_TEST_|PROMFILE_PROC_ROOT/);
   });
 
   it('has the exit statuses of docs/exit-codes.md', () => {

@@ -18,14 +18,17 @@ import {
 } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseExposition } from '../../src/format/parse.js';
 import { isLockHeld } from '../../src/textfile/lock.js';
-import { BIN, promfile, tempDir, type CliResult } from '../helpers/cli.js';
+import { BIN, promfile, ROOT, tempDir, type CliResult } from '../helpers/cli.js';
 import { holdLock, waitStopped } from '../helpers/locks.js';
 
 const isRoot = process.getuid?.() === 0;
+/** Installs the pause points named by PROMFILE_TEST_PAUSE in the CLI's process (the shipped CLI reads no such variable). */
+const PAUSE_PRELOAD = join(ROOT, 'test', 'helpers', 'pause-preload.mjs');
 /** Every process here must end within this; a hang is a failure, not a stuck suite. */
 const BOUND_MS = 60_000;
 
@@ -38,7 +41,7 @@ interface Started {
 
 /** Start promfile; with `pause`, wait until it has stopped itself there. */
 async function start(args: string[], pause?: string, env: Record<string, string> = {}): Promise<Started> {
-  const child = spawn(process.execPath, [BIN, ...args], {
+  const child = spawn(process.execPath, [...(pause ? ['--import', pathToFileURL(PAUSE_PRELOAD).href] : []), BIN, ...args], {
     env: { ...process.env, PROMFILE_DIR: '', ...(pause ? { PROMFILE_TEST_PAUSE: pause } : {}), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
