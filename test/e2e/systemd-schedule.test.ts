@@ -2,6 +2,7 @@
 // next run, and node_exporter serves it. The judge of --on-calendar is
 // systemd-analyze itself, from the start time the run recorded; --timer reads
 // a fake systemctl (no systemd runs as PID 1 here) printing what a real one prints.
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,7 +10,7 @@ import { getSeries } from '../../src/format/model.js';
 import { readExposition } from '../../src/format/parse.js';
 import type { MetricFamily } from '../../src/format/types.js';
 import { NODE_EXPORTER } from '../helpers/binaries.js';
-import { promfile, tempDir } from '../helpers/cli.js';
+import { BIN, promfile, tempDir } from '../helpers/cli.js';
 import { scrapeError, useNodeExporter, type NodeExporter } from '../helpers/node-exporter.js';
 import { fakeSystemctl, SYSTEMD_ANALYZE, systemdElapses, timerShow } from '../helpers/systemd.js';
 
@@ -169,9 +170,17 @@ describe.skipIf(!SYSTEMD_ANALYZE)('run --timer (a fake systemctl first on PATH)'
     });
     expect(timedOut.status).toBe(1);
     expect(timedOut.stderr).toBe('promfile: systemctl did not answer within 10s\n');
-    const absent = promfile(['run', '--dir', dir, '--job', 'failing', '--timer', UNIT, '--', 'touch', join(dir, 'ran')], {
-      env: { PATH: join(dir, 'nowhere') },
-    });
+    // Run by this Node itself: with a PATH that holds nothing, PROMFILE_TEST_NODE's wrapper script (Debian 12's
+    // Node 18, CI) cannot find its own tools (dirname, readlink).
+    const absent = spawnSync(
+      process.execPath,
+      [BIN, 'run', '--dir', dir, '--job', 'failing', '--timer', UNIT, '--', 'touch', join(dir, 'ran')],
+      {
+        encoding: 'utf8',
+        env: { PATH: join(dir, 'nowhere') },
+        timeout: 60_000,
+      },
+    );
     expect(absent.status).toBe(1);
     expect(absent.stderr).toMatch(/^promfile: --timer needs systemctl, which is not installed \(.*--on-calendar or --schedule.*\)\n$/);
     expect(existsSync(join(dir, 'failing.prom'))).toBe(false);
