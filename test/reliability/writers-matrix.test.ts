@@ -36,10 +36,7 @@ const ATTACKS: readonly Attack[] = [
   {
     name: 'the textfile directory swapped for a link to a root-only directory',
     refused: true,
-    apply: ({ textfiles, elsewhere }) => {
-      renameSync(textfiles, `${textfiles}.old`);
-      symlinkSync(elsewhere, textfiles);
-    },
+    apply: swapTextfileDirectory,
   },
   {
     name: 'a component above swapped for a link to a root-only tree',
@@ -99,6 +96,27 @@ function runBoth(writer: (typeof WRITERS)[number], dir: string): { real: CliResu
   return { real: promfile(args, options), dry };
 }
 
+/** Debian's layout under `root`: the parent belongs to the exporter's account, the textfile directory (holding job.prom) to root. */
+function debianLayout(root: string): Layout {
+  const lib = join(root, 'prometheus');
+  const textfiles = join(lib, 'node-exporter');
+  const elsewhere = join(root, 'root-only');
+  mkdirSync(textfiles, { recursive: true, mode: 0o755 });
+  chmodSync(root, 0o755);
+  mkdirSync(elsewhere, { mode: 0o700 });
+  const victim = join(elsewhere, 'job.prom');
+  writeFileSync(victim, 'root_only_secret 1\n');
+  writeFileSync(join(textfiles, 'job.prom'), '# TYPE matrix_value gauge\nmatrix_value 0\n');
+  chownSync(lib, NOBODY, NOBODY);
+  return { lib, textfiles, elsewhere, victim };
+}
+
+/** What the parent's owner can do between two runs: the textfile directory swapped for a link to a root-only one. */
+function swapTextfileDirectory({ textfiles, elsewhere }: Layout): void {
+  renameSync(textfiles, `${textfiles}.old`);
+  symlinkSync(elsewhere, textfiles);
+}
+
 /** Every entry under `dir`, recursively, with the content of each file. */
 function snapshot(dir: string): Record<string, string> {
   const out: Record<string, string> = {};
@@ -116,20 +134,7 @@ describe.skipIf(!isRoot)('every writer and input mode against every attack', () 
   beforeAll(async () => ({ dir: base, cleanup } = await tempDir('promfile-matrix-')));
   afterAll(() => cleanup());
 
-  function layout(): Layout {
-    const root = join(base, `case-${++counter}`);
-    const lib = join(root, 'prometheus');
-    const textfiles = join(lib, 'node-exporter');
-    const elsewhere = join(root, 'root-only');
-    mkdirSync(textfiles, { recursive: true, mode: 0o755 });
-    chmodSync(root, 0o755);
-    mkdirSync(elsewhere, { mode: 0o700 });
-    const victim = join(elsewhere, 'job.prom');
-    writeFileSync(victim, 'root_only_secret 1\n');
-    writeFileSync(join(textfiles, 'job.prom'), '# TYPE matrix_value gauge\nmatrix_value 0\n');
-    chownSync(lib, NOBODY, NOBODY);
-    return { lib, textfiles, elsewhere, victim };
-  }
+  const layout = (): Layout => debianLayout(join(base, `case-${++counter}`));
 
   for (const attack of ATTACKS)
     for (const writer of WRITERS)
@@ -186,15 +191,8 @@ describe.skipIf(!isRoot)("the library's writers against the same attacks", () =>
   for (const attack of ATTACKS)
     for (const writer of LIBRARY)
       it(`${writer.name}: ${attack.name}`, async () => {
-        const root = join(base, `case-${++counter}`);
-        const lib = join(root, 'prometheus');
-        const textfiles = join(lib, 'node-exporter');
-        const elsewhere = join(root, 'root-only');
-        mkdirSync(textfiles, { recursive: true });
-        mkdirSync(elsewhere, { mode: 0o700 });
-        writeFileSync(join(elsewhere, 'job.prom'), 'root_only_secret 1\n');
-        chownSync(lib, NOBODY, NOBODY);
-        attack.apply({ lib, textfiles, elsewhere, victim: join(elsewhere, 'job.prom') });
+        const { textfiles, elsewhere, ...place } = debianLayout(join(base, `case-${++counter}`));
+        attack.apply({ textfiles, elsewhere, ...place });
         const before = snapshot(elsewhere);
         const outcome = await writer.write(textfiles).then(
           () => 'written',
@@ -212,19 +210,14 @@ describe.skipIf(!isRoot)('gc against the same swaps', () => {
   afterAll(() => cleanup());
 
   it('a link swapped in for the textfile directory makes root delete nothing where it points', () => {
-    const lib = join(base, 'prometheus');
-    const textfiles = join(lib, 'node-exporter');
-    const elsewhere = join(base, 'root-only');
-    mkdirSync(textfiles, { recursive: true });
-    mkdirSync(elsewhere, { mode: 0o700 });
+    const place = debianLayout(base);
+    const { textfiles, elsewhere } = place;
     const old = new Date(Date.now() - 3_600_000);
     for (const name of ['precious.prom.tmp-0123456789abcdef', '.precious.prom.lock', 'precious.prom']) {
       writeFileSync(join(elsewhere, name), 'root_only_secret 1\n');
       utimesSync(join(elsewhere, name), old, old);
     }
-    chownSync(lib, NOBODY, NOBODY);
-    renameSync(textfiles, `${textfiles}.old`);
-    symlinkSync(elsewhere, textfiles);
+    swapTextfileDirectory(place);
     const before = snapshot(elsewhere);
     const result = promfile(['gc', '--dir', textfiles, '--older-than', '1m']);
     expect(result.status).toBe(1);
