@@ -31,7 +31,7 @@ function scanSeries(text: string, what: string): { selector: SeriesSelector; res
     const problem = labelNameProblem(label);
     if (problem) throw new InputError('ERR_INVALID_ARGUMENT', `${what}: ${problem}`);
   }
-  return { selector: { name, labels }, rest: text.slice(cursor.pos) };
+  return { selector: { name, labels }, rest: cursor.text(cursor.pos, cursor.end) };
 }
 
 /** `name{a=b,c="d"}` with its bare label values quoted; undefined when there is none to quote. */

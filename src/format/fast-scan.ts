@@ -24,8 +24,19 @@
 import { isUtf8 } from 'node:buffer';
 import { ByteRuns } from './byte-runs.js';
 import { asBuffer, ChunkLines } from './lines.js';
-import { compareRanges, isCanonicalHelp, labelCount, labelSpans, metricNameEnd, readLabels, startsWith } from './fast-line.js';
-import { Byte, invalidUtf8Lines, isBlank, readDirective, skipBlanks, typeWord } from './lex.js';
+import {
+  Byte,
+  compareRanges,
+  invalidUtf8Lines,
+  isBlank,
+  nameEnd,
+  NameKind,
+  readDirective,
+  skipBlanks,
+  startsWith,
+  typeWord,
+} from './lex.js';
+import { isCanonicalHelp, LineCursor, MAX_CANONICAL_LABELS, ScanError } from './scan.js';
 import { canonicalValue, isValidValue } from './number.js';
 import { readSegment, type ReadOptions, type SegmentResult } from './parse.js';
 import { familyStub } from './model.js';
@@ -35,7 +46,7 @@ import { renderFamily } from './render.js';
 import { SeriesTable } from './series-table.js';
 import type { Profile } from './profile.js';
 import type { MetricFamily, MetricType, Problem } from './types.js';
-import { validateFamilies } from './validate.js';
+import { identityOrder, validateFamilies } from './validate.js';
 
 /** One family's share of the input and of the output, in input order. */
 export interface FastBlock {
@@ -153,6 +164,8 @@ export class FastScanner {
   private readonly families = new Map<string, FamilyState>();
   private readonly withSamples = new Map<string, MetricType>();
   private readonly table = new SeriesTable();
+  /** The one line reader (scan.ts): canonical label sets are read by it, as the strict parser reads every line. */
+  private readonly cursor = new LineCursor();
   private readonly verdict = new Verdict();
   private readonly parseNotices: Problem[] = [];
   private readonly validationNotices: Array<{ family: string; problem: Problem }> = [];
@@ -294,16 +307,16 @@ export class FastScanner {
     const p = skipBlanks(buf, start, end);
     if (p === end) return undefined;
     if (buf[p] === Byte.Hash) return this.classifyComment(buf, p + 1, end);
-    const nameEnd = metricNameEnd(buf, p, end);
-    if (nameEnd === p) {
-      this.strict = true;
+    const name = nameEnd(buf, p, end, NameKind.Metric);
+    if (name === p) {
+      this.quotedOrNone(buf[p]);
       return undefined;
     }
     const current = this.family;
     const family =
-      current !== undefined && nameEnd - p === current.bytes.length && startsWith(buf, p, end, current.bytes)
+      current !== undefined && name - p === current.bytes.length && startsWith(buf, p, end, current.bytes)
         ? current
-        : this.lookup(buf.toString('latin1', p, nameEnd));
+        : this.lookup(buf.toString('latin1', p, name));
     family.type ??= 'untyped';
     return family;
   }
@@ -314,7 +327,7 @@ export class FastScanner {
     const { nameStart, nameEnd } = directive;
     // A quoted name, or none where one must be: the strict parser reads it (or words the error).
     if (nameEnd === -1 || !isBlank(buf[nameEnd] as number)) {
-      this.strict = true;
+      this.quotedOrNone(buf[nameStart]);
       return undefined;
     }
     const family = this.lookup(buf.toString('latin1', nameStart, nameEnd));
@@ -325,6 +338,17 @@ export class FastScanner {
     if (type === 'gauge_histogram') this.wholeFile = true;
     else if (type !== undefined) family.type = type;
     return family;
+  }
+
+  /**
+   * A line whose family is not a legacy name at its start: a quoted name
+   * (`"m"`, `{…,"m"}`) belongs to a family this scan cannot place, so the
+   * whole input goes to the family-building parser; anything else is an
+   * error that parser words for the block.
+   */
+  private quotedOrNone(first: number | undefined): void {
+    if (first === Byte.Quote || first === Byte.OpenBrace) this.wholeFile = true;
+    else this.strict = true;
   }
 
   /** The strict parser's family lookup: exact name, else a summary's or histogram's suffixed series. */
@@ -370,7 +394,7 @@ export class FastScanner {
     const nameLength = family.bytes.length;
     let p = start + nameLength;
     const hasLabels = buf[p] === Byte.OpenBrace;
-    if (hasLabels) p = readLabels(buf, p, end);
+    if (hasLabels) p = this.canonicalLabels(buf, p, end, family);
     const valueStart = p + 1;
     const counter = family.type === 'counter';
     const checkOnly = this.mode.checkOnly === true;
@@ -380,7 +404,7 @@ export class FastScanner {
         : checkOnly
           ? isValidValue(buf, valueStart, end, counter)
           : canonicalValue(buf, valueStart, end, counter);
-    if (value === undefined || value === false || !this.addKey(buf, start + nameLength + 1, hasLabels ? labelCount : 0)) {
+    if (value === undefined || value === false || !this.addKey(buf, start + nameLength + 1, hasLabels ? this.cursor.labelCount : 0)) {
       this.strict = true;
       return;
     }
@@ -388,6 +412,21 @@ export class FastScanner {
     if (checkOnly) this.stage = Stage.Samples;
     else this.render(buf, start, end, valueStart, value as string, family);
     this.series++;
+  }
+
+  /**
+   * The label set at `brace`, read by the one line reader: the position after
+   * it when it is canonical, else -1 (the strict parser words any error).
+   */
+  private canonicalLabels(buf: Buffer, brace: number, end: number, family: FamilyState): number {
+    const cursor = this.cursor.reset(buf, brace, end);
+    try {
+      cursor.readLabelSpans(family.name, false);
+    } catch (error) {
+      if (error instanceof ScanError) return -1;
+      throw error;
+    }
+    return cursor.canonicalLabels ? cursor.pos : -1;
   }
 
   /** The sample's canonical line: its bytes, a respelled value, and the TYPE line an untyped family lacks. */
@@ -412,20 +451,23 @@ export class FastScanner {
    * the usual sorted labels, exactly the text between the braces.
    */
   private addKey(buf: Buffer, labelsStart: number, count: number): boolean {
-    const order = labelOrder(buf, count);
-    if (order === undefined) return false;
-    if (order === 0) hashBytes(buf, labelsStart, count === 0 ? labelsStart : (labelSpans[count * 4 - 1] as number) + 1);
-    else {
+    const spans = this.cursor.spans;
+    spanLabels.buf = buf;
+    spanLabels.spans = spans;
+    const length = identityOrder(count, spanLabels, scratchOrder);
+    if (length === count && inOrder(length)) {
+      // Every label counts, in the order written: the key is the text between the braces.
+      hashBytes(buf, labelsStart, count === 0 ? labelsStart : (spans[count * 4 - 1] as number) + 1);
+    } else {
       if (keyScratch.length < buf.length) keyScratch = Buffer.alloc(buf.length); // a key is shorter than its line
-      let length = 0;
-      for (let i = 0; i < count; i++) {
-        const at = (order === 1 ? i : (scratchOrder[i] as number)) * 4;
-        if (labelSpans[at + 2] === labelSpans[at + 3]) continue; // an empty label is no label
-        if (length > 0) length = keyScratch.write(',', length, 'latin1') + length;
+      let size = 0;
+      for (let i = 0; i < length; i++) {
+        const at = (scratchOrder[i] as number) * 4;
+        if (size > 0) size = keyScratch.write(',', size, 'latin1') + size;
         // name="value": from the name up to and with the closing quote.
-        length += buf.copy(keyScratch, length, labelSpans[at], (labelSpans[at + 3] as number) + 1);
+        size += buf.copy(keyScratch, size, spans[at], (spans[at + 3] as number) + 1);
       }
-      hashBytes(keyScratch, 0, length);
+      hashBytes(keyScratch, 0, size);
     }
     return this.table.add(hash.high, hash.low);
   }
@@ -512,7 +554,7 @@ export class FastScanner {
   }
 }
 
-const scratchOrder = new Int32Array(32);
+const scratchOrder = new Int32Array(MAX_CANONICAL_LABELS);
 /** A key rebuilt in name order (labels are at most a line long). */
 let keyScratch = Buffer.alloc(1 << 16);
 
@@ -541,41 +583,23 @@ function hashBytes(buf: Buffer, start: number, end: number): void {
   hash.low = l | 0;
 }
 
-/**
- * How to walk the labels in name order: 0 when they are sorted and none is
- * empty (hash the text as it is), 1 when sorted with empty ones, 2 when
- * scratchOrder holds the order; undefined when a name repeats (the strict
- * parser reports it).
- */
-function labelOrder(buf: Uint8Array, count: number): 0 | 1 | 2 | undefined {
-  let sorted = true;
-  let empty = false;
-  for (let i = 0; i < count; i++) {
-    if (labelSpans[i * 4 + 2] === labelSpans[i * 4 + 3]) empty = true;
-    if (i > 0 && compareLabelNames(buf, i - 1, i) >= 0) sorted = false;
-  }
-  if (sorted) return empty ? 1 : 0;
-  for (let i = 0; i < count; i++) {
-    let j = i - 1;
-    for (; j >= 0; j--) {
-      const diff = compareLabelNames(buf, scratchOrder[j] as number, i);
-      if (diff === 0) return undefined;
-      if (diff < 0) break;
-      scratchOrder[j + 1] = scratchOrder[j] as number;
-    }
-    scratchOrder[j + 1] = i;
-  }
-  return 2;
-}
+/** The label spans of the line just read, as identityOrder looks at them (one object for every line). */
+const spanLabels = {
+  buf: Buffer.alloc(0) as Uint8Array,
+  spans: new Int32Array(0) as Int32Array,
+  isEmpty(i: number): boolean {
+    return this.spans[i * 4 + 2] === this.spans[i * 4 + 3];
+  },
+  compare(a: number, b: number): number {
+    const { spans } = this;
+    return compareRanges(this.buf, spans[a * 4] as number, spans[a * 4 + 1] as number, spans[b * 4] as number, spans[b * 4 + 1] as number);
+  },
+};
 
-function compareLabelNames(buf: Uint8Array, a: number, b: number): number {
-  return compareRanges(
-    buf,
-    labelSpans[a * 4] as number,
-    labelSpans[a * 4 + 1] as number,
-    labelSpans[b * 4] as number,
-    labelSpans[b * 4 + 1] as number,
-  );
+/** Whether scratchOrder holds 0, 1, … length-1. */
+function inOrder(length: number): boolean {
+  for (let i = 0; i < length; i++) if (scratchOrder[i] !== i) return false;
+  return true;
 }
 
 export interface ScannedText extends FastResult {

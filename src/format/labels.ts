@@ -1,8 +1,8 @@
 // The grammar of a label set, `{name="value",...}`, as node_exporter reads
 // it: blanks around names, '=' and values, a trailing comma, quoted names.
-// One reader for both readers of the format: the strict parser (scan.ts)
-// words the errors and unescapes the values, the fast path (fast-line.ts)
-// takes only the canonical form and copies it.
+// The line reader (scan.ts) walks a set with it, words the errors and
+// records where each label is; on text it serves the CLI's series arguments
+// and the tests, which compare both representations.
 import { Byte, codeAt, type Codes, isBlank, labelValueEscape, nameEnd, NameKind, skipBlanks } from './lex.js';
 
 /** What one step through a label set found. */
@@ -42,6 +42,8 @@ export class LabelReader {
   valueEnd = 0;
   /** Blanks somewhere in the label or around it. */
   blanks = false;
+  /** The value holds a NUL byte (read, and warned of by validate; never copied as canonical). */
+  nul = false;
 
   /** Start after the '{' at `brace`. */
   start(brace: number): void {
@@ -73,6 +75,7 @@ export class LabelReader {
     this.nameEnd = equals;
     this.quotedName = false;
     this.blanks = false;
+    this.nul = valueNul;
     this.valueStart = equals + 2;
     this.valueEnd = close;
     this.pos = close + 2;
@@ -111,6 +114,7 @@ export class LabelReader {
     if (p >= end || codeAt(codes, p) !== Byte.Quote) return LabelStep.NoQuote;
     this.valueStart = p + 1;
     const close = quotedEnd(codes, p + 1, end);
+    this.nul = typeof codes !== 'string' && valueNul;
     if (close === -1) return LabelStep.BadValue;
     this.valueEnd = close;
     p = this.skip(codes, close + 1, end);
@@ -130,15 +134,14 @@ export class LabelReader {
   }
 }
 
-/** Bytes that end a plain run of a value: quote, backslash, newline, NUL (which the fast path leaves to the strict parser). */
+/** Bytes that end a plain run of a value: quote, backslash, newline, NUL (noted in valueNul). */
 const VALUE_STOP = new Uint8Array(256);
 for (const b of [Byte.Quote, Byte.Backslash, Byte.Newline, 0]) VALUE_STOP[b] = 1;
 
-/**
- * The closing quote of a value that starts at `pos`, or -1 when an escape
- * is refused or the line ends first. On bytes, -1 for a NUL too: only the
- * strict parser reads one (and warns).
- */
+/** Whether the last value read on bytes held a NUL. */
+let valueNul = false;
+
+/** The closing quote of a value that starts at `pos`, or -1 when an escape is refused or the line ends first. */
 export function quotedEnd(codes: Codes, pos: number, end: number): number {
   let p = pos;
   if (typeof codes === 'string') {
@@ -156,12 +159,18 @@ export function quotedEnd(codes: Codes, pos: number, end: number): number {
 
 function quotedEndBytes(buf: Uint8Array, pos: number, end: number): number {
   let p = pos;
+  valueNul = false;
   for (;;) {
     // No bound check per byte: a line ends at a newline (a stop) or the buffer's end (undefined stops too).
     while (VALUE_STOP[buf[p] as number] === 0) p++;
     if (p >= end) return -1;
     const b = buf[p];
     if (b === Byte.Quote) return p;
+    if (b === 0) {
+      valueNul = true;
+      p++;
+      continue;
+    }
     if (b !== Byte.Backslash || p + 1 >= end || labelValueEscape(buf[p + 1] as number) === undefined) return -1;
     p += 2;
   }

@@ -1,8 +1,7 @@
-// The lexical rules of the text format, one home for both of its readers:
-// the strict parser (scan.ts, over the characters of a line) and the fast
-// path (fast-line.ts, over the bytes of a chunk). Names are ASCII, so a
-// character code and a byte look up the same table; a name is never longer
-// in one reader than in the other.
+// The lexical rules of the text format, for the one line reader (scan.ts,
+// on bytes) and for names and text given as strings (the model, the CLI's
+// arguments). Names are ASCII, so a character code and a byte look up the
+// same table; a name is never longer as text than as bytes.
 import { isUtf8 } from 'node:buffer';
 import { METRIC_TYPES, type MetricType } from './types.js';
 
@@ -174,4 +173,21 @@ export function typeWord(text: string): MetricType | 'gauge_histogram' | undefin
   const word = text.toLowerCase();
   if ((METRIC_TYPES as readonly string[]).includes(word)) return word as MetricType;
   return word === 'gauge_histogram' ? word : undefined;
+}
+
+/** Byte order of two ranges of `buf` (as Go and JS compare ASCII names). */
+export function compareRanges(buf: Uint8Array, a: number, aEnd: number, b: number, bEnd: number): number {
+  const length = Math.min(aEnd - a, bEnd - b);
+  for (let i = 0; i < length; i++) {
+    const diff = (buf[a + i] as number) - (buf[b + i] as number);
+    if (diff !== 0) return diff;
+  }
+  return aEnd - a - (bEnd - b);
+}
+
+/** Does buf[pos, ...) start with the ASCII text `prefix`? */
+export function startsWith(buf: Uint8Array, pos: number, end: number, prefix: Uint8Array): boolean {
+  if (end - pos < prefix.length) return false;
+  for (let i = 0; i < prefix.length; i++) if (buf[pos + i] !== prefix[i]) return false;
+  return true;
 }

@@ -7,10 +7,10 @@ import { compareNames } from './names.js';
 import { constants, isUtf8 } from 'node:buffer';
 import { ExpositionError } from '../errors.js';
 import { describeBadFloat, parseGoFloat } from './number.js';
-import { ALL_VERSIONS, crashMessage, versionGap, type Profile } from './profile.js';
+import { ALL_VERSIONS, versionGap, type Profile } from './profile.js';
 import { ChunkLines } from './lines.js';
-import { invalidUtf8Lines, isBlank, isMetricName, readDirective, typeWord } from './lex.js';
-import { describeChar, LineCursor, ScanError, unescapeHelp } from './scan.js';
+import { Byte, invalidUtf8Lines, isBlank, isMetricName, readDirective, typeWord } from './lex.js';
+import { crashError, describeByte, LineCursor, ScanError, unescapeHelp } from './scan.js';
 import type { MetricFamily, MetricType, Problem, Rule, Sample } from './types.js';
 import { validateFamilies, validateFamily } from './validate.js';
 import { boundLabel, owningFamily } from './shape.js';
@@ -49,7 +49,7 @@ const INT64_MIN = -9223372036854775808n;
 /** Read exposition text and report every problem found; never throws on content. */
 export function readExposition(input: string | Uint8Array, options: ReadOptions = {}): Exposition {
   const parser = new Parser(options);
-  if (typeof input === 'string') parser.read(input);
+  if (typeof input === 'string') parser.readChunks([Buffer.from(input, 'utf8')]);
   else {
     const tooLarge = sizeProblem(input);
     if (tooLarge !== undefined) return { families: [], problems: [tooLarge] };
@@ -58,7 +58,6 @@ export function readExposition(input: string | Uint8Array, options: ReadOptions 
   return parser.finish();
 }
 
-/** What the strict parser makes of one stretch of lines, for the byte-level fast path (fast-scan.ts). */
 export interface SegmentResult extends Exposition {
   /** A syntax error ended the parse (node_exporter would read nothing more). */
   readonly fatal: boolean;
@@ -130,8 +129,8 @@ function utf16Length(bytes: Uint8Array): number {
   return length;
 }
 
-const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
 const NO_LINES: ReadonlySet<number> = new Set();
+const BOM = [0xef, 0xbb, 0xbf];
 
 class Parser {
   private readonly byName = new Map<string, FamilyBuilder>();
@@ -144,10 +143,12 @@ class Parser {
   private stoppedWith: Exposition | undefined;
   /** Lines before the ones read next. */
   private lineNo: number;
-  /** Lines of the text read now that hold invalid UTF-8. */
+  /** Lines of the run read now that hold invalid UTF-8. */
   private badLines = NO_LINES;
   /** Why the profile refuses quoted names and `\"` in HELP; null when every version reads them. */
   private readonly quotedRefusal: string | null;
+  /** The one line reader (scan.ts), moved from line to line. */
+  private readonly cursor: LineCursor;
 
   constructor(
     private readonly options: ReadOptions,
@@ -155,13 +156,14 @@ class Parser {
   ) {
     this.lineNo = firstLine - 1;
     this.quotedRefusal = versionGap(options.profile ?? ALL_VERSIONS, (rules) => rules.quotedNames);
+    this.cursor = new LineCursor(undefined, this.names, this.quotedRefusal);
   }
 
-  /** Bytes in chunks, cut into lines by ChunkLines as the fast path cuts them. */
+  /** Bytes in chunks, cut into lines by ChunkLines as the streaming path cuts them. */
   readChunks(chunks: readonly Uint8Array[]): void {
     const lines = new ChunkLines((buf, start, end) => {
       const bytes = buf.subarray(start, end);
-      this.read(decoder.decode(bytes), isUtf8(bytes) ? NO_LINES : invalidUtf8Lines(bytes, this.lineNo + 1, new Set()));
+      this.read(buf, start, end, isUtf8(bytes) ? NO_LINES : invalidUtf8Lines(bytes, this.lineNo + 1, new Set()));
       return end;
     });
     for (const chunk of chunks) lines.push(chunk);
@@ -178,11 +180,11 @@ class Parser {
     return { ...result, fatal, parseProblems: fatal ? result.problems.length : this.parseProblems };
   }
 
-  /** Whole lines of text (the last may lack its newline: the input ended); `badLines` hold invalid UTF-8. */
-  read(text: string, badLines = NO_LINES): void {
+  /** Whole lines buf[start, end) (the last may lack its newline: the input ended); `badLines` hold invalid UTF-8. */
+  private read(buf: Buffer, start: number, end: number, badLines: ReadonlySet<number>): void {
     if (this.stoppedWith !== undefined) return;
     this.badLines = badLines;
-    if (this.lineNo === 0 && text.charCodeAt(0) === 0xfeff) {
+    if (this.lineNo === 0 && BOM.every((byte, i) => buf[start + i] === byte)) {
       this.stoppedWith = this.fatal(
         1,
         'bom',
@@ -190,31 +192,32 @@ class Parser {
       );
       return;
     }
-    let pos = 0;
-    while (pos < text.length) {
+    let pos = start;
+    while (pos < end) {
       const lineNo = ++this.lineNo;
-      let end = text.indexOf('\n', pos);
-      const last = end === -1;
-      if (last) end = text.length;
-      const line = text.slice(pos, end);
-      pos = end + 1;
+      let lineEnd = buf.indexOf(Byte.Newline, pos);
+      const last = lineEnd === -1 || lineEnd >= end;
+      if (last) lineEnd = end;
       try {
-        this.line(line, lineNo, last);
+        this.line(this.cursor.reset(buf, pos, lineEnd), lineNo, last);
       } catch (error) {
         if (!(error instanceof ScanError)) throw error;
         this.stoppedWith = this.fatal(lineNo, error.rule, error.message);
         return;
       }
-      if (last && !/^[ \t]*$/.test(line)) {
-        this.problems.push({
-          severity: this.options.allowMissingFinalNewline ? 'notice' : 'error',
-          rule: 'missing-final-newline',
-          message: 'the last line has no newline at its end; node_exporter rejects the whole file',
-          line: lineNo,
-          wholeFile: true,
-        });
-      }
+      if (last && !isBlankLine(buf, pos, lineEnd)) this.missingNewline(lineNo);
+      pos = lineEnd + 1;
     }
+  }
+
+  private missingNewline(lineNo: number): void {
+    this.problems.push({
+      severity: this.options.allowMissingFinalNewline ? 'notice' : 'error',
+      rule: 'missing-final-newline',
+      message: 'the last line has no newline at its end; node_exporter rejects the whole file',
+      line: lineNo,
+      wholeFile: true,
+    });
   }
 
   private fatal(line: number, rule: Rule, message: string): Exposition {
@@ -225,80 +228,87 @@ class Parser {
     return { families: [], problems };
   }
 
-  private line(text: string, lineNo: number, last: boolean): void {
-    const cursor = new LineCursor(text, this.names, this.quotedRefusal);
+  private line(cursor: LineCursor, lineNo: number, last: boolean): void {
     cursor.skipBlanks();
     if (cursor.done) return;
-    const first = text[cursor.pos];
-    if (this.badLines.has(lineNo) && first !== '#')
+    const first = cursor.peek();
+    if (this.badLines.has(lineNo) && first !== Byte.Hash)
       throw new ScanError('invalid UTF-8 in a sample line (node_exporter rejects the whole file for it)', 'invalid-utf8');
-    if (first === '#') this.comment(cursor, lineNo);
-    else if (first === '{' || first === '"') this.quotedSample(cursor, lineNo, last);
+    if (first === Byte.Hash) this.comment(cursor, lineNo);
+    else if (first === Byte.OpenBrace || first === Byte.Quote) this.quotedSample(cursor, lineNo, last);
     else this.sample(cursor, lineNo, last);
   }
 
-  /** `{"name",labels} v` or `"name" v`: quoted metric names (node_exporter 1.9). */
+  /** `{"name",labels} v`, `{labels,"name"} v`, `"name" v` or `"name"{labels} v`: quoted metric names (node_exporter 1.9). */
   private quotedSample(cursor: LineCursor, lineNo: number, last: boolean): void {
-    const braced = cursor.peek() === 123; /* { */
-    if (braced) {
-      cursor.pos++;
+    if (cursor.peek() === Byte.Quote) {
+      const name = this.quotedMetricName(cursor, last);
       cursor.skipBlanks();
-      if (cursor.peek() === 125 /* } */) throw crash('a sample without a metric name');
-      if (cursor.peek() !== 34 /* " */)
-        throw new ScanError(
-          `a sample must start with a metric name, not '{' (node_exporter 1.9 reads the labels as a sample of the metric before it)`,
-        );
+      const labels = cursor.peek() === Byte.OpenBrace ? cursor.readLabels(name, last) : undefined;
+      this.sampleRest(cursor, lineNo, name, labels, false);
+      return;
     }
-    const start = cursor.pos;
-    const raw = cursor.readQuotedValue(last);
-    if (!isMetricName(raw)) throw crash(`quoted metric name "${raw}" (not a legacy name)`);
-    cursor.pos = start;
-    const name = cursor.readQuotedName('metric name');
+    const brace = cursor.pos;
+    cursor.pos++;
     cursor.skipBlanks();
-    let labels: Record<string, string> | undefined;
-    if (braced) {
-      if (cursor.peek() === 44 /* , */) labels = cursor.readLabels(name, last);
-      else if (cursor.peek() === 125 /* } */) {
-        cursor.pos++;
-        cursor.skipBlanks();
-      } else
-        throw new ScanError(`expected ',' or '}' after the quoted metric name "${name}", found ${describeChar(cursor.text, cursor.pos)}`);
-    }
+    if (cursor.peek() === Byte.CloseBrace) throw crashError('a sample without a metric name');
+    cursor.pos = brace;
+    const labels = cursor.readLabels('', last, true);
+    const name = cursor.insideName;
+    if (name === undefined)
+      throw new ScanError(
+        `a sample must start with a metric name, not '{' (node_exporter 1.9 reads the labels as a sample of the metric before it)`,
+      );
+    if (!isMetricName(name)) throw crashError(`quoted metric name "${name}" (not a legacy name)`);
     this.sampleRest(cursor, lineNo, name, labels, false);
   }
 
+  /** A quoted metric name at the cursor: one that is not a legacy name crashes the versions that read it. */
+  private quotedMetricName(cursor: LineCursor, last: boolean): string {
+    const start = cursor.pos;
+    const raw = cursor.readQuotedValue(last);
+    if (!isMetricName(raw)) throw crashError(`quoted metric name "${raw}" (not a legacy name)`);
+    cursor.pos = start;
+    return cursor.readQuotedName('metric name');
+  }
+
   private comment(cursor: LineCursor, lineNo: number): void {
-    const directive = readDirective(cursor.text, cursor.pos + 1, cursor.text.length); // after '#'
+    const directive = readDirective(cursor.buf, cursor.pos + 1, cursor.end); // after '#'
     if (directive === undefined) return;
     const keyword = directive.help ? 'HELP' : 'TYPE';
     cursor.pos = directive.nameStart;
     const name = directive.nameEnd === -1 ? cursor.readQuotedName('metric name') : cursor.readMetricName();
     if (cursor.done) return;
     if (!isBlank(cursor.peek()))
-      throw new ScanError(`invalid metric name in ${keyword} line (at ${describeChar(cursor.text, cursor.pos)})`);
+      throw new ScanError(`invalid metric name in ${keyword} line (at ${describeByte(cursor.buf, cursor.pos, cursor.end)})`);
     const family = this.family(name, lineNo);
     cursor.skipBlanks();
     if (cursor.done) return;
     const rest = cursor.rest();
-    if (keyword === 'HELP') {
-      if (family.help !== undefined) throw new ScanError(`second HELP line for metric name "${family.name}"`);
-      family.help = unescapeHelp(rest, this.quotedRefusal);
-      if (this.badLines.has(lineNo))
-        this.problems.push({
-          severity: 'warning',
-          rule: 'invalid-utf8',
-          message: `HELP text of "${family.name}" is not valid UTF-8: node_exporter exposes it as is, promfile writes U+FFFD in place of the bad bytes`,
-          line: lineNo,
-        });
-      if (rest.endsWith('\r'))
-        this.problems.push({
-          severity: 'warning',
-          rule: 'crlf',
-          message: 'carriage return at the end of the HELP text (CRLF line ending)',
-          line: lineNo,
-        });
-      return;
-    }
+    if (keyword === 'HELP') this.help(family, rest, lineNo);
+    else this.type(family, rest);
+  }
+
+  private help(family: FamilyBuilder, rest: string, lineNo: number): void {
+    if (family.help !== undefined) throw new ScanError(`second HELP line for metric name "${family.name}"`);
+    family.help = unescapeHelp(rest, this.quotedRefusal);
+    if (this.badLines.has(lineNo))
+      this.problems.push({
+        severity: 'warning',
+        rule: 'invalid-utf8',
+        message: `HELP text of "${family.name}" is not valid UTF-8: node_exporter exposes it as is, promfile writes U+FFFD in place of the bad bytes`,
+        line: lineNo,
+      });
+    if (rest.endsWith('\r'))
+      this.problems.push({
+        severity: 'warning',
+        rule: 'crlf',
+        message: 'carriage return at the end of the HELP text (CRLF line ending)',
+        line: lineNo,
+      });
+  }
+
+  private type(family: FamilyBuilder, rest: string): void {
     if (family.type !== undefined) throw new ScanError(`second TYPE line for metric name "${family.name}", or TYPE reported after samples`);
     const type = typeWord(rest);
     if (type === 'gauge_histogram') {
@@ -314,11 +324,13 @@ class Parser {
   private sample(cursor: LineCursor, lineNo: number, last: boolean): void {
     const name = cursor.readMetricName();
     if (name === '')
-      throw new ScanError(`invalid metric name (a name starts with a letter, '_' or ':', found ${describeChar(cursor.text, cursor.pos)})`);
+      throw new ScanError(
+        `invalid metric name (a name starts with a letter, '_' or ':', found ${describeByte(cursor.buf, cursor.pos, cursor.end)})`,
+      );
     // node_exporter reads `m-1` as m with value -1: no separator is needed before the value.
-    const glued = !cursor.done && !isBlank(cursor.peek()) && cursor.peek() !== 123; /* { */
+    const glued = !cursor.done && !isBlank(cursor.peek()) && cursor.peek() !== Byte.OpenBrace;
     cursor.skipBlanks();
-    const labels = cursor.peek() === 123 /* { */ ? cursor.readLabels(name, last) : undefined;
+    const labels = cursor.peek() === Byte.OpenBrace ? cursor.readLabels(name, last) : undefined;
     this.sampleRest(cursor, lineNo, name, labels, glued);
   }
 
@@ -327,44 +339,58 @@ class Parser {
     const family = this.family(name, lineNo);
     family.type ??= 'untyped';
     if (family.gaugeHistogram && name === family.name)
-      throw crash(`sample "${name}" of gauge histogram "${name}" (only its _bucket, _sum and _count samples are read)`, true);
+      throw crashError(`sample "${name}" of gauge histogram "${name}" (only its _bucket, _sum and _count samples are read)`, true);
     const labels = given ?? NO_LABELS;
     if (given !== undefined) {
       cursor.skipBlanks();
-      const bound = family.type === undefined ? undefined : boundLabel(family.type);
+      const bound = boundLabel(family.type);
       const boundText = bound === undefined ? undefined : labels[bound];
       if (boundText !== undefined && parseGoFloat(boundText) === undefined) {
         throw new ScanError(`expected float as value for '${bound}' label, got "${boundText}"`);
       }
     }
-    const valueText = cursor.readToken();
-    const value = parseGoFloat(valueText);
-    if (value === undefined) {
-      if (valueText.endsWith('\r'))
-        throw new ScanError('carriage return after the value (CRLF line endings); node_exporter needs LF line endings', 'crlf');
-      if (glued) throw new ScanError(`invalid character ${JSON.stringify(valueText[0])} in metric name "${name}${valueText}"`);
-      throw new ScanError(`expected float as value: ${describeBadFloat(valueText)}`, 'value');
-    }
+    const value = this.value(cursor, name, glued);
     if (glued)
       this.problems.push({
         severity: 'warning',
         rule: 'value-separator',
-        message: `no space between metric name "${name}" and value "${valueText}"`,
+        message: `no space between metric name "${name}" and value "${cursor.text(cursor.pos - value.length, cursor.pos)}"`,
         line: lineNo,
       });
     if (!cursor.done) this.timestamp(cursor, lineNo);
-    if (family !== this.lastFamily && family.samples.length > 0 && !family.nonContiguous) {
-      family.nonContiguous = true;
-      this.problems.push({
-        severity: 'notice',
-        rule: 'non-contiguous',
-        message: `samples of "${family.name}" are not grouped together; promfile regroups them`,
-        line: lineNo,
-      });
-    }
+    this.notGrouped(family, lineNo);
     this.lastFamily = family;
-    family.samples.push({ name: cursor.intern(name), labels, value });
+    family.samples.push({ name, labels, value: value.value });
     family.lines.push(lineNo);
+  }
+
+  /** The value token (Go's ParseFloat, number.ts), or the error that refuses it. */
+  private value(cursor: LineCursor, name: string, glued: boolean): { value: number; length: number } {
+    const start = cursor.pos;
+    const end = cursor.skipToken();
+    const text = cursor.buf.toString('latin1', start, end);
+    const value = parseGoFloat(text);
+    if (value !== undefined) return { value, length: end - start };
+    const token = cursor.text(start, end);
+    if (token.endsWith('\r'))
+      throw new ScanError('carriage return after the value (CRLF line endings); node_exporter needs LF line endings', 'crlf');
+    if (glued)
+      throw new ScanError(
+        `invalid character ${JSON.stringify(String.fromCodePoint(token.codePointAt(0) ?? 0))} in metric name "${name}${token}"`,
+      );
+    throw new ScanError(`expected float as value: ${describeBadFloat(token)}`, 'value');
+  }
+
+  /** A family whose samples come back after another family's: regrouped, with a notice. */
+  private notGrouped(family: FamilyBuilder, lineNo: number): void {
+    if (family === this.lastFamily || family.samples.length === 0 || family.nonContiguous) return;
+    family.nonContiguous = true;
+    this.problems.push({
+      severity: 'notice',
+      rule: 'non-contiguous',
+      message: `samples of "${family.name}" are not grouped together; promfile regroups them`,
+      line: lineNo,
+    });
   }
 
   private timestamp(cursor: LineCursor, lineNo: number): void {
@@ -451,8 +477,8 @@ class Parser {
   }
 }
 
-/** A construct that crashes node_exporter: `always` for every known version, else those that read quoted names. */
-function crash(what: string, always = false): ScanError {
-  const message = crashMessage((rules) => always || rules.crashesOnQuotedNonLegacyName, what);
-  return new ScanError(message ?? `${what}: node_exporter crashes on it`, 'crash');
+/** Whether buf[start, end) holds only blanks. */
+function isBlankLine(buf: Buffer, start: number, end: number): boolean {
+  for (let p = start; p < end; p++) if (!isBlank(buf[p] as number)) return false;
+  return true;
 }

@@ -26,18 +26,62 @@ export function seriesKey(name: string, labels: Labels, skip?: string): string {
   return key;
 }
 
-/** The labels that make a series' identity, sorted: those with a value, but `skip`. */
-function keyLabelNames(labels: Labels, skip?: string): string[] {
-  // A loop, not filter() and sort(): this runs once or twice per sample of a
-  // million-series file, whose labels usually come in order already.
-  const names: string[] = [];
-  let ordered = true;
-  for (const label of Object.keys(labels)) {
-    if (label === skip || labels[label] === '') continue;
-    if (names.length > 0 && (names[names.length - 1] as string) > label) ordered = false;
-    names.push(label);
+/** The labels of one series, by index, as identityOrder looks at them. */
+export interface LabelView {
+  /** Label i has an empty value (or is left out of the identity). */
+  isEmpty(i: number): boolean;
+  /** Name order of labels a and b. */
+  compare(a: number, b: number): number;
+}
+
+/**
+ * The one home of a series' identity, for label objects (seriesKey) and for
+ * label spans on bytes (the streaming path's series table): the labels that
+ * count are those with a value (an empty label is no label), in name order
+ * (the order they were written in does not matter). Writes the indexes of
+ * those of the `count` labels of `view` into `order` and returns how many.
+ */
+export function identityOrder(count: number, view: LabelView, order: Int32Array | number[]): number {
+  let length = 0;
+  for (let i = 0; i < count; i++) {
+    if (view.isEmpty(i)) continue;
+    // Insertion: labels usually come in order already, and a series has few.
+    let j = length - 1;
+    while (j >= 0 && view.compare(order[j] as number, i) > 0) {
+      order[j + 1] = order[j] as number;
+      j--;
+    }
+    order[j + 1] = i;
+    length++;
   }
-  if (!ordered) names.sort();
+  return length;
+}
+
+/** A label object as identityOrder looks at it, `skip` left out. */
+class ObjectLabels implements LabelView {
+  readonly names: string[];
+  constructor(
+    private readonly labels: Labels,
+    private readonly skip: string | undefined,
+  ) {
+    this.names = Object.keys(labels);
+  }
+  isEmpty(i: number): boolean {
+    const name = this.names[i] as string;
+    return name === this.skip || this.labels[name] === '';
+  }
+  compare(a: number, b: number): number {
+    return (this.names[a] as string) < (this.names[b] as string) ? -1 : 1;
+  }
+}
+
+/** The labels that make a series' identity (identityOrder), by name: those with a value, but `skip`. */
+function keyLabelNames(labels: Labels, skip?: string): string[] {
+  const view = new ObjectLabels(labels, skip);
+  const order: number[] = [];
+  const length = identityOrder(view.names.length, view, order);
+  const names: string[] = new Array<string>(length);
+  for (let i = 0; i < length; i++) names[i] = view.names[order[i] as number] as string;
   return names;
 }
 

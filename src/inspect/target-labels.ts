@@ -2,7 +2,8 @@
 // `instance` label collides with the labels Prometheus gives every target.
 // One home, used by check (on parsed families and on scanned blocks) and by
 // the writers, which print the same warning when they write such a series.
-import { Byte, sampleHasLabel } from '../format/fast-line.js';
+import { Byte } from '../format/lex.js';
+import { LineCursor, ScanError } from '../format/scan.js';
 import type { FastBlock } from '../format/fast-scan.js';
 import { readExposition } from '../format/parse.js';
 import type { Profile } from '../format/profile.js';
@@ -48,7 +49,7 @@ function firstLineWithLabel(block: FastBlock, label: string, profile: Profile): 
       counted = start;
       const lineEnd = end === -1 ? bytes.length : end;
       // A block checked on bytes has canonical sample lines: their label names are read without a parse.
-      const known = block.parsed === undefined ? sampleHasLabel(bytes, start, lineEnd, word) : undefined;
+      const known = block.parsed === undefined ? sampleHasLabel(bytes, start, lineEnd, label) : undefined;
       if (known ?? hasLabelByParse(bytes.toString('utf8', start, lineEnd), label, profile)) return line;
       if (end === -1) break;
       at = bytes.indexOf(word, end);
@@ -67,4 +68,30 @@ function countNewlines(bytes: Buffer, start: number, end: number): number {
   let count = 0;
   for (let at = bytes.indexOf(Byte.Newline, start); at !== -1 && at < end; at = bytes.indexOf(Byte.Newline, at + 1)) count++;
   return count;
+}
+
+const cursor = new LineCursor();
+
+/**
+ * Whether the line buf[start, end) of a block checked on bytes (comments,
+ * blank lines, canonical samples from column 0) is a sample with the label
+ * `name`; undefined when it has another shape (a parse must decide).
+ */
+function sampleHasLabel(buf: Buffer, start: number, end: number, name: string): boolean | undefined {
+  const first = buf[start];
+  if (start === end || first === Byte.Hash || first === Byte.Space || first === Byte.Tab) return false;
+  cursor.reset(buf, start, end);
+  const metric = cursor.readMetricName();
+  if (metric === '') return undefined;
+  if (cursor.peek() === Byte.Space) return false;
+  if (cursor.peek() !== Byte.OpenBrace) return undefined;
+  try {
+    cursor.readLabelSpans(metric, false);
+  } catch (error) {
+    if (error instanceof ScanError) return undefined;
+    throw error;
+  }
+  if (!cursor.canonicalLabels) return undefined;
+  for (let i = 0; i < cursor.labelCount; i++) if (cursor.labelName(i) === name) return true;
+  return false;
 }

@@ -74,9 +74,16 @@ describe('LabelReader', () => {
     );
   });
 
-  it('leaves a value with a NUL to the strict parser on bytes, and reads it on text', () => {
-    expect(walk(Buffer.from('{a="x\u0000"}')).steps).toEqual([LabelStep.BadValue]);
+  it('reads a value with a NUL on bytes and on text, and says so on bytes (never copied as canonical)', () => {
+    expect(walk(Buffer.from('{a="x\u0000"}')).steps).toEqual([LabelStep.LastLabel]);
     expect(walk('{a="x\u0000"}').steps).toEqual([LabelStep.LastLabel]);
+    const reader = new LabelReader();
+    reader.start(0);
+    reader.next(Buffer.from('{a="x\u0000"}'), 9);
+    expect(reader.nul).toBe(true);
+    reader.start(0);
+    reader.next(Buffer.from('{a="xy"}'), 8);
+    expect(reader.nul).toBe(false);
   });
 
   it('never reads past the end of the line it is given', () => {

@@ -1,0 +1,80 @@
+// Quoted metric names where node_exporter reads them (1.9 and later): the
+// name before the braces, `"m"{x="1"}`, or among the labels, `{x="1","m"}`.
+// Each version that reads quoted names judges each case: promfile, told that
+// version, accepts what it exposes (and writes a file it exposes the same)
+// and refuses what it refuses or panics on.
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { readExposition } from '../../src/format/parse.js';
+import { seriesKey } from '../../src/format/validate.js';
+import { NODE_EXPORTERS } from '../helpers/binaries.js';
+import { promfile, tempDir } from '../helpers/cli.js';
+import { scrapeError, startNodeExporter } from '../helpers/node-exporter.js';
+
+const CASES = [
+  '"m"{x="1"} 1\n',
+  '"m" {x="1"} 1\n',
+  '{x="1","m"} 1\n',
+  '{x="1", "m", y="2"} 1\n',
+  '{x="1","m",} 1\n',
+  '"m"{} 1\n',
+  '# HELP m the help\n# TYPE m gauge\n{x="1","m"} 1\n{"m",x="2"} 2\n',
+  '{"m","n"} 1\n',
+  '"m"{"n"} 1\n',
+  '{x="1"} 1\n',
+  '{"a.b",x="1"} 1\n',
+];
+
+/** What node_exporter exposes of the textfile: series key → value, or undefined when it refused or died. */
+async function judge(binary: string, dir: string): Promise<Map<string, number> | undefined> {
+  const exporter = await startNodeExporter(dir, { binary });
+  try {
+    const scrape = await exporter.scrape().catch(() => '');
+    if (!exporter.alive() || scrapeError(scrape) !== 0) return undefined;
+    const series = new Map<string, number>();
+    for (const family of readExposition(scrape).families) {
+      if (family.name.startsWith('node_') || /^(go|process|promhttp)_/.test(family.name)) continue;
+      for (const sample of family.samples) series.set(seriesKey(sample.name, sample.labels), sample.value);
+    }
+    return series;
+  } finally {
+    await exporter.stop();
+  }
+}
+
+const readers = NODE_EXPORTERS.filter((binary) => binary.minor !== '1.5');
+
+describe.each(readers)('node_exporter $version and promfile --node-exporter $minor agree on quoted metric names', ({ path, minor }) => {
+  it.each(CASES)('%j', async (text) => {
+    const { dir, cleanup } = await tempDir();
+    try {
+      await mkdir(join(dir, 'given'));
+      await mkdir(join(dir, 'written'));
+      await writeFile(join(dir, 'given', 'f.prom'), text);
+      const exposed = await judge(path, join(dir, 'given'));
+      const result = promfile(['write', '--node-exporter', minor, '--dir', join(dir, 'written'), '-f', 'f'], { input: text });
+      if (exposed === undefined) {
+        expect(result.status, result.stderr).not.toBe(0);
+        expect(result.stderr.trim().split('\n')).toHaveLength(1);
+        return;
+      }
+      expect(result.status, result.stderr).toBe(0);
+      expect(await judge(path, join(dir, 'written'))).toEqual(exposed);
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('sees the HELP of a family named inside the braces of another file', async () => {
+    const { dir, cleanup } = await tempDir();
+    try {
+      await writeFile(join(dir, 'a.prom'), '# HELP m one\n{x="1","m"} 1\n');
+      const result = promfile(['write', '--node-exporter', minor, '--dir', dir, '-f', 'b'], { input: '# HELP m two\nm{x="2"} 2\n' });
+      expect(result.status).not.toBe(0);
+      expect(result.stderr).toMatch(/HELP/);
+    } finally {
+      await cleanup();
+    }
+  });
+});
