@@ -8,8 +8,9 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseTimerShow, TIMER_PROPERTIES } from '../../src/job/timer.js';
 import { PROMTOOL } from '../helpers/binaries.js';
-import { NODE, ROOT, tempDir } from '../helpers/cli.js';
+import { ROOT, tempDir } from '../helpers/cli.js';
 import { DOC_FILES, fencedBlocks, type FencedBlock } from '../helpers/docs.js';
 import { samplesOf, scrapeError } from '../helpers/node-exporter.js';
 import { SYSTEMD_ROOT, bootContainer, type Container } from '../helpers/systemd-container.js';
@@ -23,6 +24,13 @@ const COLLECTORS = '/usr/share/prometheus-node-exporter-collectors';
 function recipe(unit: string): string {
   const blocks = fencedBlocks(DOC).filter((block) => block.note === RUN_HERE && block.code.includes(`/etc/systemd/system/${unit}.d/`));
   expect(blocks, `${DOC}: one block writing a drop-in for ${unit}`).toHaveLength(1);
+  return (blocks[0] as FencedBlock).code;
+}
+
+/** The doc's `systemctl show` of a timer (marked as run here). */
+function showBlock(): string {
+  const blocks = fencedBlocks(DOC).filter((block) => block.note === RUN_HERE && /^TZ=UTC LC_ALL=C systemctl show /.test(block.code));
+  expect(blocks, `${DOC}: one systemctl show block`).toHaveLength(1);
   return (blocks[0] as FencedBlock).code;
 }
 
@@ -55,14 +63,15 @@ function unixSeconds(text: string | undefined): number {
   return utc ? Date.parse(`${utc[1] as string}T${utc[2] as string}Z`) / 1000 : NaN;
 }
 
-describe.skipIf(!SYSTEMD_ROOT)('docs/systemd.md under a booted systemd (Debian 12)', () => {
+// The container runs promfile on its own Node 18 already: a PROMFILE_TEST_NODE run would repeat it.
+describe.skipIf(!SYSTEMD_ROOT || process.env['PROMFILE_TEST_NODE'])('docs/systemd.md under a booted systemd (Debian 12)', () => {
   let box: Container;
   let cleanup: (() => Promise<void>) | undefined;
 
   beforeAll(async () => {
     const scratch = await tempDir('promfile-systemd-deb-');
     cleanup = scratch.cleanup;
-    const built = spawnSync(NODE, [join(ROOT, 'scripts', 'deb.mjs'), scratch.dir], { encoding: 'utf8', timeout: 120_000 });
+    const built = spawnSync(process.execPath, [join(ROOT, 'scripts', 'deb.mjs'), scratch.dir], { encoding: 'utf8', timeout: 120_000 });
     expect(built.status, built.stderr).toBe(0);
     box = await bootContainer(SYSTEMD_ROOT as string);
     copyFileSync(built.stdout.trim(), box.path('/tmp/promfile.deb'));
@@ -237,9 +246,32 @@ describe.skipIf(!SYSTEMD_ROOT)('docs/systemd.md under a booted systemd (Debian 1
     expect(value(served, 'promfile_job_exit_code', 'unattended-upgrades')).toBe(0);
   }, 150_000);
 
+  it('the `systemctl show` that --timer runs, as the doc gives it, is what promfile reads', () => {
+    const block = showBlock();
+    expect(block).toContain(
+      TIMER_PROPERTIES.map((property) => `-p ${property}`)
+        .join(' ')
+        .slice(0, 40),
+    );
+    expect([...block.matchAll(/-p (\w+)/g)].map((match) => match[1])).toEqual([...TIMER_PROPERTIES]);
+    const info = parseTimerShow('apt-daily-upgrade.timer', box.ok(block));
+    expect(info).toMatchObject({
+      unit: 'apt-daily-upgrade.timer',
+      activeState: 'active',
+      calendars: [{ spec: '*-*-* 06:00:00' }],
+      randomizedDelayMs: 3_600_000,
+      accuracyMs: 60_000,
+      persistent: true,
+    });
+    // Waiting: the next elapse is the calendar time plus the delay systemd drew.
+    const calendarNext = info.calendars[0]?.nextMs as number;
+    expect(info.nextElapseMs).toBeGreaterThanOrEqual(calendarNext);
+    expect(info.nextElapseMs).toBeLessThanOrEqual(calendarNext + 3_600_000);
+  });
+
   it('every block marked for this test is one it runs', () => {
     const marked = DOC_FILES.flatMap((file) => fencedBlocks(file).filter((block) => block.note === RUN_HERE));
-    const ran = ['prometheus-node-exporter-apt.service', 'apt-daily-upgrade.service'].map(recipe);
+    const ran = [...['prometheus-node-exporter-apt.service', 'apt-daily-upgrade.service'].map(recipe), showBlock()];
     expect(marked.map((block) => block.code).sort()).toEqual(ran.sort());
   });
 });
