@@ -14,12 +14,8 @@
 # DEBIAN_MIRROR overrides the mirror (default: the one /etc/apt uses).
 set -Eeuo pipefail
 
-die() { echo "fetch-node-exporter: error: $*" >&2; exit 1; }
-trap 'echo "fetch-node-exporter: error: command failed (line $LINENO): $BASH_COMMAND" >&2' ERR
-
-CACHE=${1:-${PROMFILE_CI_CACHE:-${HOME:-/tmp}/.cache/promfile-ci}}
-mkdir -p "$CACHE" || die "cannot create cache directory $CACHE"
-CACHE=$(realpath "$CACHE")
+# shellcheck source=common.sh
+. "$(dirname "$0")/common.sh"
 DEST=$CACHE/trixie
 NE_BIN=$DEST/usr/bin/prometheus-node-exporter
 PROMTOOL_BIN=$DEST/usr/bin/promtool
@@ -38,27 +34,12 @@ works() {
   "$PROMTOOL_BIN" --version >/dev/null 2>&1
 }
 
-# The first Debian mirror /etc/apt names (one-line or deb822 sources).
-system_mirror() {
-  local f
-  for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
-    [[ -r $f ]] && awk '$1 == "deb" { for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\//) { print $i; exit } }' "$f"
-  done
-  for f in /etc/apt/sources.list.d/*.sources; do
-    [[ -r $f ]] && awk 'tolower($1) == "uris:" { print $2 }' "$f"
-  done
-}
-
-quiet() { # quiet WHAT CMD...: silent unless it fails
-  local what=$1; shift
-  "$@" >"$LOG" 2>&1 || { tail -n 25 "$LOG" >&2; die "$what failed (log: $LOG)"; }
-}
-
 fetch() {
   local mirror keyring=/usr/share/keyrings/debian-archive-keyring.gpg
   mirror=${DEBIAN_MIRROR:-$(system_mirror | grep -v security | head -n1)}
   mirror=${mirror:-http://deb.debian.org/debian}
   [[ -r $keyring ]] || die "no Debian archive keyring at $keyring (package debian-archive-keyring)"
+  : >"$LOG"
   mkdir -p "$ROOT/sourceparts" "$ROOT/preferences.d" "$ROOT/state/lists/partial" "$ROOT/cache/archives/partial" "$ROOT/debs"
   echo "deb [signed-by=$keyring] ${mirror%/} trixie main" >"$ROOT/sources.list"
   : >"$ROOT/state/status" # this apt sees nothing installed, and installs nothing

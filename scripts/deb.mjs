@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `npm run deb`: build/promfile_<version>_all.deb from the one-file build (run `npm run build`
-// first; the npm script does). Runs on Debian's own Node.js (Depends: nodejs >= 18.19).
+// first; the npm script does). `node scripts/deb.mjs DIR` builds into DIR instead (emptied first), so
+// that two tests can build the package at once. Runs on Debian's own Node.js (Depends: nodejs >= 18.19).
 // Maintainer: $DEBFULLNAME <$DEBEMAIL>, as Debian's tools take it. Dates come from
 // $SOURCE_DATE_EPOCH, else the last commit, so the same tree gives the same package.
 import { execFileSync } from 'node:child_process';
@@ -13,7 +14,7 @@ import { createHash } from 'node:crypto';
 process.umask(0o022);
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const DIST = join(ROOT, 'dist');
-const OUT = join(ROOT, 'build');
+const OUT = process.argv[2] ? resolve(process.argv[2]) : join(ROOT, 'build');
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
 const floor = /^>=(\d+\.\d+)$/.exec(pkg.engines.node)?.[1];
 if (!floor) throw new Error(`engines.node "${pkg.engines.node}" is not of the form >=X.Y`);

@@ -103,7 +103,8 @@ async function calendarSchedule(text: string, tz: string | undefined, context: S
 /**
  * --timer: the unit (given, or $TRIGGER_UNIT), read from the running systemd.
  * When systemd started this service for that timer, $TRIGGER_TIMER_REALTIME_USEC
- * is when it fired: systemd's base for the next elapse.
+ * says when it fired (systemd's base for the next elapse); job/timer.ts takes the
+ * later of it and LastTriggerUSec, since systemd 252 can leave it stale.
  */
 async function timerSchedule(flag: string | true, context: ScheduleContext): Promise<Schedule> {
   const { readTimer, timerSchedule: scheduleOf, timerUnitName } = await import('../job/timer.js');

@@ -135,8 +135,9 @@ export function readTimer(unit: string, options: SystemdToolOptions): TimerInfo 
  * from when it last fired and adds the random delay (timer.c), but only once
  * the service it started has finished: while that service runs (so while
  * `promfile run` runs inside it), NextElapseUSecRealtime is unset. Then the
- * next run is the calendar's next elapse after the last trigger
- * (`triggeredAtMs`, from $TRIGGER_TIMER_REALTIME_USEC, else LastTriggerUSec),
+ * next run is the calendar's next elapse after the last trigger (the later of
+ * LastTriggerUSec and `triggeredAtMs`, from $TRIGGER_TIMER_REALTIME_USEC, which
+ * systemd 252 leaves at the first trigger's time),
  * without the random delay, which the grace covers.
  */
 export function timerSchedule(info: TimerInfo, options: SystemdToolOptions & { readonly triggeredAtMs?: number }): Schedule {
@@ -146,11 +147,13 @@ export function timerSchedule(info: TimerInfo, options: SystemdToolOptions & { r
       'ERR_INVALID_ARGUMENT',
       `--timer ${info.unit}: it has no OnCalendar= schedule and no next elapse (for OnUnitActiveSec= timers use --every)`,
     );
-  const triggeredAt = options.triggeredAtMs ?? info.lastTriggerMs;
   const earliest = (times: Array<number | undefined>): number | undefined =>
     times.reduce<number | undefined>((min, ms) => (ms !== undefined && (min === undefined || ms < min) ? ms : min), undefined);
   const latest = (times: Array<number | undefined>): number | undefined =>
     times.reduce<number | undefined>((max, ms) => (ms !== undefined && (max === undefined || ms > max) ? ms : max), undefined);
+  // The later of the two: systemd 252 keeps giving a service the $TRIGGER_TIMER_REALTIME_USEC of
+  // the first time its timer fired, while LastTriggerUSec is the time it fired for this run.
+  const triggeredAt = latest([options.triggeredAtMs, info.lastTriggerMs]);
   // The random delay systemd added to its next elapse, so the elapse before is shifted alike.
   const calendarNext = earliest(info.calendars.map(({ nextMs }) => nextMs));
   const drawn = info.nextElapseMs !== undefined && calendarNext !== undefined ? info.nextElapseMs - calendarNext : 0;

@@ -113,6 +113,26 @@ describe.skipIf(!SYSTEMD_ANALYZE)('the timer as a schedule', () => {
     );
   });
 
+  it('takes LastTriggerUSec when $TRIGGER_TIMER_REALTIME_USEC is older (systemd 252 keeps the first trigger there)', () => {
+    // As a booted systemd 252 gives it: a timer firing every 10 s, its service's environment
+    // still naming the first fire, 12:47:56.517464, while LastTriggerUSec is this fire, 12:48:20.
+    const show = timerShow({
+      unit: UNIT,
+      calendar: '*-*-* *:*:00/10',
+      calendarNext: 'Sat 2026-12-05 12:48:20 UTC',
+      next: '',
+      lastTrigger: 'Sat 2026-12-05 12:48:20 UTC',
+      accuracy: '1s',
+    });
+    const schedule = timerSchedule(parseTimerShow(UNIT, show), {
+      env: { ...process.env, TZ: 'UTC' },
+      triggeredAtMs: Math.floor(1796474876517464 / 1000),
+    });
+    const next = schedule.next(Date.parse('2026-12-05T12:48:20.600Z'));
+    expect(next).toBe(systemdElapses('*-*-* *:*:00/10', 'UTC', '2026-12-05T12:48:20Z', 1)[0]);
+    expect(next).toBe(Date.parse('2026-12-05T12:48:30Z'));
+  });
+
   it('takes the earliest of several OnCalendar= expressions', () => {
     const show = RUNNING.replace(
       /^TimersCalendar=.*$/m,
