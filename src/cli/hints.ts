@@ -13,6 +13,7 @@ interface Hint {
 }
 
 const HINTS: readonly Hint[] = [
+  { code: 'ERR_DIR_MISSING', commands: ['unit'], hint: 'create it, or give another with --write=DIR' },
   { code: 'ERR_DIR_MISSING', hint: 'create it, pass --mkdir, or choose another with --dir or PROMFILE_DIR' },
   { code: 'ERR_CONFLICT', commands: ['set'], hint: '--replace rewrites the whole file' },
   { code: 'ERR_CONFLICT', commands: ['inc'], hint: 'inc adds to counters only; remove the other series with "promfile unset --family"' },

@@ -13,7 +13,7 @@ function registerUnit(program: Command, io: CliIo, context: CommandContext): voi
   const declared = program
     .command('unit')
     .description(
-      'print a systemd NAME.service and NAME.timer that run the command as promfile job NAME on a calendar (promfile run --timer records it); --write writes them',
+      "print a systemd NAME.service and NAME.timer that run the command as promfile job NAME on a calendar (the service runs promfile run --timer NAME.timer, with run's options given here: --timeout, -l, --dir, ...); --write writes them",
     )
     .usage('NAME --on-calendar SPEC [options] -- COMMAND [ARGS...]')
     .argument('<name>', "the units' name (NAME.service, NAME.timer) and the job's name")

@@ -4,7 +4,7 @@
 // (`%n`) in each word, then, when it starts the service, environment variables
 // (`$FOO`); so an argument reaches the job unchanged only quoted and with `%`
 // and `$` doubled (systemd.service(5), "Command lines"; systemd.unit(5), "Specifiers").
-import { lstat } from 'node:fs/promises';
+import { lstat, stat } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import { InputError, IoError } from '../errors.js';
 import { writeFileAtomically } from '../textfile/files.js';
@@ -140,6 +140,8 @@ export async function writeUnitFiles(
   units: readonly UnitFile[],
   options: { readonly force?: boolean } = {},
 ): Promise<string[]> {
+  const info = await stat(dir).catch(() => undefined);
+  if (!info?.isDirectory()) throw new IoError('ERR_DIR_MISSING', `unit directory ${dir} ${info ? 'is not a directory' : 'does not exist'}`);
   const paths = units.map((unit) => join(dir, unit.name));
   if (options.force !== true) {
     const existing = [];

@@ -216,5 +216,24 @@ describe.skipIf(!SYSTEMD_ANALYZE)('promfile unit --write', () => {
     expect(forced.status).toBe(0);
     expect(readFileSync(join(target, 'backup.timer'), 'utf8')).toContain('\nOnCalendar=weekly\n');
     expect(existsSync(join(target, 'backup.service'))).toBe(true);
+    const missing = promfile([...args.slice(0, 5), join(dir, 'no-such-dir'), ...args.slice(6)], { env: { PATH } });
+    expect(missing.stderr).toBe(
+      `promfile: unit directory ${join(dir, 'no-such-dir')} does not exist (create it, or give another with --write=DIR)\n`,
+    );
+    expect(missing.status).toBe(1);
+  });
+
+  it('makes a relative --dir or --file-path absolute: the service runs in /', () => {
+    const result = promfile(['unit', 'rel', '--on-calendar', 'daily', '--dir', 'textfiles', '--', '/bin/true'], {
+      env: { PATH },
+      cwd: dir,
+    });
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain(` run --timer rel.timer --job rel --dir ${join(dir, 'textfiles')} -- /bin/true\n`);
+    const byPath = promfile(['unit', 'rel', '--on-calendar', 'daily', '--file-path', 'x/rel.prom', '--', '/bin/true'], {
+      env: { PATH },
+      cwd: dir,
+    });
+    expect(byPath.stdout).toContain(` --file-path ${join(dir, 'x', 'rel.prom')} -- `);
   });
 });
