@@ -33,6 +33,7 @@ export const DEFAULT_UNIT_DIR = '/etc/systemd/system';
 
 /** A word systemd takes as it is: nothing its splitter, specifier or variable expansion acts on. */
 const PLAIN_WORD = /^[A-Za-z0-9_@+=:,./-]+$/;
+
 /** Whether `text` has a character that ends a unit file's line or that a C escape must carry: a C0 control or DEL. */
 function hasControl(text: string): boolean {
   for (let i = 0; i < text.length; i++) {
@@ -60,8 +61,12 @@ export function execWord(arg: string): string {
 /** A command line as the value of ExecStart=. */
 export function execLine(argv: readonly string[]): string {
   const [path] = argv;
-  if (path === undefined || !isAbsolute(path) || /["'\\]/.test(path) || hasControl(path))
-    throw new InputError('ERR_INVALID_ARGUMENT', `ExecStart= needs an absolute path without quotes or backslashes, not "${path ?? ''}"`);
+  // systemd refuses quotes and backslashes in the executable's path, and runs the path without expanding variables.
+  if (path === undefined || !isAbsolute(path) || /["'\\$]/.test(path) || hasControl(path))
+    throw new InputError(
+      'ERR_INVALID_ARGUMENT',
+      `ExecStart= needs an absolute path without quotes, backslashes or "$", not "${path ?? ''}"`,
+    );
   return argv.map(execWord).join(' ');
 }
 

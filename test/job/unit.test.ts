@@ -83,6 +83,13 @@ describe.skipIf(!SYSTEMD_MANAGER || !SYSTEMD_ANALYZE)('ExecStart=, as systemd pa
     expect(execArgv(loaded.get('naive.service')?.commandLines[0] ?? [])).toEqual([ECHO, 'naive.service', '$HOME']);
   });
 
+  it('an executable path with spaces and % reaches systemd as it is', () => {
+    const argv = ['/opt/my tools/100%/backup', 'a b'];
+    const loaded = loadUnits({ 'path.service': `[Service]\nType=oneshot\nExecStart=${execLine(argv)}\n` });
+    expect(loaded.get('path.service')?.loadState).toBe('loaded');
+    expect(execArgv(loaded.get('path.service')?.commandLines[0] ?? [])).toEqual(argv);
+  });
+
   it('systemd-analyze verify accepts every unit', async () => {
     const { dir, cleanup } = await tempDir('promfile-verify-');
     try {
@@ -111,6 +118,7 @@ describe('execWord and execLine', () => {
     expect(() => execWord('a\u0000b')).toThrow(/NUL/);
     expect(() => execLine(['promfile', 'run'])).toThrow(/absolute path/);
     expect(() => execLine(['/opt/"x"/promfile'])).toThrow(/absolute path/);
+    expect(() => execLine(['/opt/$x/promfile'])).toThrow(/absolute path/);
     expect(() => execLine([])).toThrow(/absolute path/);
   });
 });
