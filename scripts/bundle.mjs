@@ -239,6 +239,7 @@ function docSections() {
         ['TMPDIR', 'where run makes the private directory of $PROMFILE_METRICS (default /tmp)'],
         ['TZDIR', 'the time zone files read for run --schedule and --tz (default /usr/share/zoneinfo)'],
         ['PROMFILE_METRICS', 'not read but set, by run, for the job: the file the job writes its own metrics to'],
+        ['PATH', 'unit: where it finds promfile and a command given by name, which the unit it writes names by absolute path'],
         ['TRIGGER_UNIT', 'set by systemd in a service a timer started: the timer run --timer reads when no unit is given'],
         [
           'TRIGGER_TIMER_REALTIME_USEC',

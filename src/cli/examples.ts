@@ -24,6 +24,10 @@ export const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
     'promfile run --job sync --no-overlap --timeout 30m -- rsync -a /src/ /dst/',
     'promfile run --job report -l team=ops -- sh -c \'echo "report_rows 42" >> "$PROMFILE_METRICS"\'',
   ],
+  unit: [
+    "promfile unit backup --on-calendar '*-*-* 02:30' --randomized-delay 15m --persistent --timeout 2h -- /usr/local/sbin/backup.sh",
+    "promfile unit report --on-calendar 'Mon..Fri 06:00' --write -- /usr/local/bin/report --daily",
+  ],
   inc: ['promfile inc -f logins logins_total', 'promfile inc -f mail \'mails_sent_total{queue="out"}\' 25'],
   check: ['promfile check', 'promfile check --max-age 26h --against http://127.0.0.1:9100/metrics', 'my-collector | promfile check -'],
   ls: ['promfile ls', 'promfile ls --dir /srv/textfile --format json'],

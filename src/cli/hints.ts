@@ -13,6 +13,7 @@ interface Hint {
 }
 
 const HINTS: readonly Hint[] = [
+  { code: 'ERR_DIR_MISSING', commands: ['unit'], hint: 'create it, or give another with --write=DIR' },
   { code: 'ERR_DIR_MISSING', hint: 'create it, pass --mkdir, or choose another with --dir or PROMFILE_DIR' },
   { code: 'ERR_CONFLICT', commands: ['set'], hint: '--replace rewrites the whole file' },
   { code: 'ERR_CONFLICT', commands: ['inc'], hint: 'inc adds to counters only; remove the other series with "promfile unset --family"' },
@@ -22,6 +23,12 @@ const HINTS: readonly Hint[] = [
   { code: 'ERR_INVALID_EXPOSITION', rule: 'timestamp', commands: ['write'], hint: '--strip-timestamps drops them' },
   { code: 'ERR_MACHINE_LABEL', hint: '--allow-instance pushes anyway' },
   { code: 'ERR_DIRECTORY_CONFLICT', hint: '--no-dir-check writes anyway' },
+  { code: 'ERR_CONFLICT', commands: ['unit'], hint: '--force replaces them' },
+  { code: 'ERR_SYSTEMD_UNAVAILABLE', commands: ['unit'], hint: "systemd-analyze comes with Debian's systemd package" },
+  {
+    code: 'ERR_SYSTEMD_UNAVAILABLE',
+    hint: "systemd-analyze and systemctl come with Debian's systemd package; --timer also needs systemd running as PID 1, which containers and chroots often lack",
+  },
 ];
 
 /** The message with the hint for this command, if the table has one. */

@@ -40,6 +40,8 @@ export interface CommandContext {
   warnings?: string[];
   /** The --format given, once Commander has read it (a failure under `json` is also reported on stdout). */
   format?: string;
+  /** The command line as given (after `promfile`): where `--` stands, which Commander's parse does not keep. */
+  args?: readonly string[];
 }
 
 /** Declares one command (its options, help and action) on the program. */

@@ -15,12 +15,13 @@ declare const PROMFILE_VERSION: string | undefined;
 // check, run or push, nor for write's options (cold start is a goal).
 const loadWrite = async (): Promise<Registers> => (await import('./write-commands.js')).WRITE_COMMANDS;
 const loadRun = async (): Promise<Registers> => (await import('./run-commands.js')).RUN_COMMANDS;
+const loadUnit = async (): Promise<Registers> => (await import('./unit-commands.js')).UNIT_COMMANDS;
 const loadPush = async (): Promise<Registers> => (await import('./push-commands.js')).PUSH_COMMANDS;
 const loadInspect = async (): Promise<Registers> => (await import('./inspect-commands.js')).INSPECT_COMMANDS;
 const loadAlert = async (): Promise<Registers> => (await import('./alert-commands.js')).ALERT_COMMANDS;
 const loadCompletion = async (): Promise<Registers> => (await import('./completion-commands.js')).COMPLETION_COMMANDS;
 /** Every command's module, in the order help lists them. */
-const ALL_MODULES = [loadWrite, loadRun, loadInspect, loadPush, loadAlert, loadCompletion];
+const ALL_MODULES = [loadWrite, loadRun, loadUnit, loadInspect, loadPush, loadAlert, loadCompletion];
 const MODULE_OF: Readonly<Record<string, () => Promise<Registers>>> = {
   set: loadWrite,
   write: loadWrite,
@@ -28,6 +29,7 @@ const MODULE_OF: Readonly<Record<string, () => Promise<Registers>>> = {
   rm: loadWrite,
   run: loadRun,
   inc: loadRun,
+  unit: loadUnit,
   check: loadInspect,
   ls: loadInspect,
   gc: loadInspect,
@@ -127,7 +129,7 @@ function noteFormat(program: Command, context: CommandContext): void {
 
 export async function main(args: readonly string[], io: CliIo): Promise<number> {
   const warnings: string[] = [];
-  const context: CommandContext = { exitCode: EXIT.ok, warnings };
+  const context: CommandContext = { exitCode: EXIT.ok, warnings, args };
   // Warnings still go to stderr; --format json also lists them in its report.
   const stderr: CliIo['stderr'] = {
     // A getter: asking whether stderr is a terminal creates its stream.

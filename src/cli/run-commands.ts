@@ -7,8 +7,20 @@ import { addScheduleOptions } from './schedule-options.js';
 import type { IncFlags } from './commands/inc.js';
 import type { RunFlags } from './commands/run.js';
 
+/** How the job runs and what its series carry: --timeout, --kill-after, --no-overlap, -l (run's, and unit's for the run it writes). */
+export function addJobOptions(command: Command): Command {
+  return command
+    .option('--timeout <duration>', 'send SIGTERM after this long (e.g. 30m, 2h); recorded as "timeout", exit status 124')
+    .option('--kill-after <duration>', 'after a timeout, send SIGKILL if the command is still running this much later', '10s')
+    .option(
+      '--no-overlap',
+      `if the previous run of this job is still going, skip this one (exit ${EXIT.skipped}) and count it in promfile_job_skipped_total`,
+    )
+    .option('-l, --label <name=value>', 'add a label to every series (repeatable; not job, instance, job_name or result)', collect);
+}
+
 function registerRun(program: Command, io: CliIo, context: CommandContext): void {
-  addDirCheckOptions(
+  const declared = addDirCheckOptions(
     addScheduleOptions(
       program
         .command('run')
@@ -20,15 +32,8 @@ function registerRun(program: Command, io: CliIo, context: CommandContext): void
         .passThroughOptions(),
     ),
     program,
-  )
-    .requiredOption('--job <name>', 'job name: the job_name label, and the file name unless -f/--file-path is given')
-    .option('--timeout <duration>', 'send SIGTERM after this long (e.g. 30m, 2h); recorded as "timeout", exit status 124')
-    .option('--kill-after <duration>', 'after a timeout, send SIGKILL if the command is still running this much later', '10s')
-    .option(
-      '--no-overlap',
-      `if the previous run of this job is still going, skip this one (exit ${EXIT.skipped}) and count it in promfile_job_skipped_total`,
-    )
-    .option('-l, --label <name=value>', 'add a label to every series (repeatable; not job, instance, job_name or result)', collect)
+  );
+  addJobOptions(declared.requiredOption('--job <name>', 'job name: the job_name label, and the file name unless -f/--file-path is given'))
     .option(
       '--push <url>',
       'push the metrics to this Pushgateway (POST to job/<job>) instead of writing the textfile; for service-level jobs only',

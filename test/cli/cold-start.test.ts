@@ -77,7 +77,7 @@ describe('cold start: only the named command is declared and loaded', () => {
     expect(await declared(['set', '-f', 'x', 'm', '1'])).toEqual(['set']);
     expect(await declared(['run', '--job', 'x', '--', 'true'])).toEqual(['run']);
     expect(await declared(['rules'])).toEqual(['rules']);
-    const all = ['set', 'write', 'unset', 'rm', 'run', 'inc', 'check', 'ls', 'gc', 'push', 'observe', 'rules', 'completion'];
+    const all = ['set', 'write', 'unset', 'rm', 'run', 'inc', 'unit', 'check', 'ls', 'gc', 'push', 'observe', 'rules', 'completion'];
     for (const args of [[], ['--help'], ['sett'], ['completion', 'bash'], ['toString']]) expect(await declared(args)).toEqual(all);
   });
 

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { requireBinary } from '../helpers/binaries.js';
 import { ROOT, promfile, tempDir } from '../helpers/cli.js';
 
-const COMMANDS = ['set', 'write', 'unset', 'rm', 'run', 'inc', 'check', 'ls', 'gc', 'push', 'observe', 'rules', 'completion'];
+const COMMANDS = ['set', 'write', 'unset', 'rm', 'run', 'inc', 'unit', 'check', 'ls', 'gc', 'push', 'observe', 'rules', 'completion'];
 const MAN = requireBinary('man');
 const ZSH = requireBinary('zsh');
 

@@ -33,7 +33,7 @@ export interface RunFlags extends WriteFlags, ScheduleFlags, OutputFlags {
   quiet?: boolean;
 }
 
-function runLabels(flags: RunFlags): Record<string, string> {
+export function runLabels(flags: Pick<RunFlags, 'job' | 'label'>): Record<string, string> {
   const extra = parseLabelOptions(flags.label);
   for (const name of Object.keys(extra)) {
     const why = RESERVED_LABELS[name];
