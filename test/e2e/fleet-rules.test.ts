@@ -165,9 +165,9 @@ describe.skipIf(!PROMETHEUS || !NODE_EXPORTER)('one rules file, a real Prometheu
 
     const hang = run('b', 'report', ['--every', '1h', '--timeout', '2s', '--kill-after', '6s'], ['sh', '-c', 'trap "" TERM; sleep 60']);
     const first = await Promise.all([
-      // a: a missed run (due 10 s after it started, grace 1 s), a failure, a job with no schedule and no timeout,
+      // a: a missed run (due 14 s after it started, grace 1 s; stale only at 29 s), a failure, a job with no schedule and no timeout,
       // and a job running past b's timeout but within its own.
-      run('a', 'backup', ['--every', '10s', '--grace', '1s'], ['true']),
+      run('a', 'backup', ['--every', '14s', '--grace', '1s'], ['true']),
       run('a', 'etl', ['--every', '1h'], ['sh', '-c', 'exit 3']),
       run('a', 'quiet', [], ['true']),
       run('a', 'report', ['--every', '1h', '--timeout', '1h'], ['sleep', '5']),
@@ -210,7 +210,7 @@ describe.skipIf(!PROMETHEUS || !NODE_EXPORTER)('one rules file, a real Prometheu
     // None fired before its threshold: each job's own, from its own file.
     const after = (key: Key, start: number, seconds: number): void =>
       expect((seen.get(key)?.activeAt ?? 0) - start, key).toBeGreaterThanOrEqual(seconds - 0.001);
-    after('PromfileJobMissedRun a/backup', backupStart, 11);
+    after('PromfileJobMissedRun a/backup', backupStart, 15);
     const syncStart = await startOf('b', 'sync');
     after('PromfileJobMissedRun b/sync', syncStart, 3);
     after('PromfileTextfileStale b/sync', syncStart, 5);
