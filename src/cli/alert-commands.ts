@@ -5,16 +5,7 @@ import { InputError } from '../errors.js';
 import { observeHistogram, parseBuckets } from '../format/histogram.js';
 import { parseGoFloat } from '../format/number.js';
 import { updateTextfile } from '../textfile/update.js';
-import {
-  addDirCheckOptions,
-  addWriteOptions,
-  collect,
-  reportNotices,
-  resolveDirectory,
-  targetPath,
-  writeOptions,
-  type WriteFlags,
-} from './common.js';
+import { addDirCheckOptions, addWriteOptions, collect, reportNotices, targetPath, writeOptions, type WriteFlags } from './common.js';
 import { parseDuration } from './duration.js';
 import type { CliIo, Registers } from './io.js';
 import { parseLabelOptions, parseSeriesSelector, withLabels } from './series.js';
@@ -26,13 +17,13 @@ interface ObserveFlags extends WriteFlags {
 }
 
 interface RulesFlags {
-  dir?: string;
   format: string;
   job?: string[];
   timeout?: string;
   slowFactor: string;
   slowFloor: string;
   staleAfter: string;
+  for?: string;
   runbookUrl?: string;
 }
 
@@ -86,44 +77,41 @@ function registerObserve(program: Command, io: CliIo): void {
 }
 
 function registerRules(program: Command, io: CliIo): void {
-  program
-    .command('rules')
-    .description('print Prometheus alerting rules for the jobs promfile run records in the textfile directory')
-    .option('--dir <dir>', 'textfile directory (default as for set)')
+  const rules = program.command('rules');
+  rules
+    .description(
+      'print Prometheus alerting rules for the jobs promfile run records: the same file for every host and every job, since each job records its own thresholds',
+    )
     .option('--format <format>', 'prometheus (a rule file) or prometheus-operator (a PrometheusRule)', 'prometheus')
-    .option('--job <name>', 'only this job (repeatable; default every job found)', collect)
-    .option('--timeout <duration>', 'alert on runs longer than this (default: longer than --slow-factor × the median run)')
-    .option('--slow-factor <k>', 'without --timeout: alert on runs this many times longer than the median run', '3')
-    .option('--slow-floor <duration>', 'without --timeout: but never on runs shorter than this', '10m')
-    .option('--stale-after <duration>', 'stale-file threshold for jobs without --schedule/--every', '2d')
+    .option('--job <name>', 'rules for this job only (repeatable; default every job on every host)', collect)
+    .option(
+      '--timeout <duration>',
+      'for runs without their own --timeout: alert on runs longer than this (default: longer than --slow-factor × the median run)',
+    )
+    .option('--slow-factor <k>', 'without either --timeout: alert on runs this many times longer than the median run', '3')
+    .option('--slow-floor <duration>', 'without either --timeout: but never on runs shorter than this', '10m')
+    .option('--stale-after <duration>', 'stale threshold for jobs without --schedule/--on-calendar/--timer/--every', '2d')
+    .option('--for <duration>', "the for: of every alert (default each alert's own: 1m, 10m for a stale file, 5m for a scrape error)")
     .option('--runbook-url <url>', 'add runbook_url annotations: URL#<alert name in lower case>')
+    // Earlier versions read the directory for its jobs; the rules no longer depend on it.
+    .addOption(rules.createOption('--dir <dir>', 'no longer read: the rules are the same for every directory').hideHelp())
     .action(async (flags: RulesFlags) => {
       if (flags.format !== 'prometheus' && flags.format !== 'prometheus-operator')
         throw new InputError('ERR_INVALID_ARGUMENT', `--format "${flags.format}": expected prometheus or prometheus-operator`);
       const slowFactor = finite(flags.slowFactor, '--slow-factor');
       if (slowFactor <= 0) throw new InputError('ERR_INVALID_ARGUMENT', `--slow-factor "${flags.slowFactor}" must be more than 0`);
-      const dir = resolveDirectory(flags, io);
-      const { alertRules, findJobs, renderRules } = await import('../job/rules.js');
-      const found = await findJobs(dir);
-      const wanted = flags.job ?? [...new Set(found.map((job) => job.name))];
-      if (wanted.length === 0)
-        throw new InputError('ERR_INVALID_ARGUMENT', `no jobs recorded by promfile run in ${dir}; name them with --job`);
-      const jobs = wanted.flatMap((name) => {
-        const matches = found.filter((job) => job.name === name);
-        if (matches.length > 0) return matches;
-        io.stderr.write(`promfile: warning: job ${name} has no file in ${dir} yet; assuming ${name}.prom\n`);
-        return [{ name, file: `${name}.prom` }];
-      });
+      const { alertRules, renderRules } = await import('../job/rules.js');
       const seconds = (text: string, what: string): number => parseDuration(text, what) / 1000;
-      const rules = alertRules({
-        jobs,
+      const printed = alertRules({
+        ...(flags.job ? { jobs: flags.job } : {}),
         slowFactor,
         slowFloorSeconds: seconds(flags.slowFloor, '--slow-floor'),
         staleAfterSeconds: seconds(flags.staleAfter, '--stale-after'),
         ...(flags.timeout !== undefined ? { timeoutSeconds: seconds(flags.timeout, '--timeout') } : {}),
+        ...(flags.for !== undefined ? { forSeconds: seconds(flags.for, '--for') } : {}),
         ...(flags.runbookUrl !== undefined ? { runbookUrl: flags.runbookUrl } : {}),
       });
-      io.stdout.write(renderRules(rules, flags.format));
+      io.stdout.write(renderRules(printed, flags.format));
     });
 }
 

@@ -1,7 +1,8 @@
 // The metrics `promfile run` records, as pure functions of the previous
 // file's families and the run's outcome: start, end, duration, exit code,
 // last success (carried over on failure), running, runs by result, skips,
-// the schedule (next run, interval, grace) and the duration histogram; and
+// the schedule (next run, interval, grace), the run's --timeout and the
+// duration histogram (the thresholds `promfile rules` compares against); and
 // the job's own metrics from $PROMFILE_METRICS. Tested without spawning.
 import { constants } from 'node:os';
 import { InputError, PromfileError } from '../errors.js';
@@ -55,6 +56,11 @@ export const JOB_METRICS = {
     name: 'promfile_job_grace_seconds',
     type: 'gauge',
     help: 'How late the next run may start before it counts as missed (--grace; default a tenth of the interval, at least 60).',
+  },
+  timeout: {
+    name: 'promfile_job_timeout_seconds',
+    type: 'gauge',
+    help: 'The --timeout of the last run, in seconds: a run still going after this long is sent SIGTERM.',
   },
   runDuration: {
     name: 'promfile_job_run_duration_seconds',
@@ -127,6 +133,8 @@ export interface TransitionOptions {
   readonly schedule?: ScheduleTimes;
   /** Bucket bounds of promfile_job_run_duration_seconds; default DEFAULT_DURATION_BUCKETS. */
   readonly durationBuckets?: readonly number[];
+  /** The run's --timeout: recorded at its start and its end; a run without one leaves none. */
+  readonly timeoutMs?: number;
 }
 
 function skippedFamily(previous: readonly MetricFamily[], labels: Labels, increment: number): MetricFamily {
@@ -166,8 +174,20 @@ export function startFamilies(
 ): MetricFamily[] {
   const incoming = [single(JOB_METRICS.lastStart, labels, startMs / 1000), single(JOB_METRICS.running, labels, 1)];
   if (options.noOverlap) incoming.push(skippedFamily(previous, labels, 0));
-  incoming.push(...scheduleFamilies(labels, options.schedule));
-  return mergeFamilies(withoutJobSeries(previous, labels, true), incoming);
+  incoming.push(...scheduleFamilies(labels, options.schedule), ...timeoutFamilies(labels, options.timeoutMs));
+  // The timeout is this run's: an earlier run's would judge a run that has none.
+  const kept = withoutJobSeries(previous, labels, true).map((f) =>
+    f.name === JOB_METRICS.timeout.name ? { ...f, samples: f.samples.filter((s) => !sameLabels(s.labels, labels)) } : f,
+  );
+  return mergeFamilies(
+    kept.filter((f) => f.samples.length > 0),
+    incoming,
+  );
+}
+
+/** promfile_job_timeout_seconds, when the run has a --timeout. */
+function timeoutFamilies(labels: Labels, timeoutMs: number | undefined): MetricFamily[] {
+  return timeoutMs === undefined ? [] : [single(JOB_METRICS.timeout, labels, timeoutMs / 1000)];
 }
 
 /**
@@ -209,6 +229,7 @@ export function endFamilies(
   if (outcome.result === 'success') incoming.push(single(JOB_METRICS.lastSuccess, labels, endSeconds));
   else if (!getSeries(previous, JOB_METRICS.lastSuccess.name, labels)) incoming.push(single(JOB_METRICS.lastSuccess, labels, 0));
   if (options.noOverlap || getSeries(previous, JOB_METRICS.skipped.name, labels)) incoming.push(skippedFamily(previous, labels, 0));
+  incoming.push(...timeoutFamilies(labels, options.timeoutMs));
   // The schedule recorded at the start stays: the end of a run does not change when the next is due.
   for (const metric of [JOB_METRICS.nextRun, JOB_METRICS.interval, JOB_METRICS.grace]) {
     const recorded = getSeries(previous, metric.name, labels);

@@ -1,60 +1,25 @@
 // `promfile rules`: Prometheus alerting rules for the jobs `promfile run`
-// records in a textfile directory. The thresholds come from the jobs' own
-// metrics (next run + grace, median duration), so nothing needs hand tuning;
-// only the stale-file rule bakes in each file's interval as found now.
-import { basename } from 'node:path';
-import { formatAge, listDirectory } from '../textfile/inventory.js';
-import { readFamilies } from '../textfile/update.js';
-import type { MetricFamily } from '../format/types.js';
+// records. Every threshold is a series of the job's own file (next run +
+// grace, interval, --timeout, the duration histogram), compared series by
+// series, so one rules file serves every host and every job, new ones
+// included; only the defaults for jobs that record no threshold are baked in.
+import { formatAge } from '../textfile/inventory.js';
 import { JOB_METRICS } from './metrics.js';
 import { printable } from '../errors.js';
 
-/** A job found in the directory. */
-export interface FoundJob {
-  readonly name: string;
-  /** The .prom file it is recorded in. */
-  readonly file: string;
-  /** Its promfile_job_interval_seconds + grace, when it runs on a schedule. */
-  readonly intervalSeconds?: number;
-  readonly graceSeconds?: number;
-}
-
-function firstValue(families: readonly MetricFamily[], name: string, job: string): number | undefined {
-  return families.find((f) => f.name === name)?.samples.find((s) => s.labels['job_name'] === job)?.value;
-}
-
-/** The jobs recorded in the directory's *.prom files (unreadable or invalid files are skipped). */
-export async function findJobs(dir: string): Promise<FoundJob[]> {
-  const jobs: FoundJob[] = [];
-  for (const entry of await listDirectory(dir)) {
-    if (entry.kind !== 'textfile') continue;
-    const families = await readFamilies(entry.path).catch(() => undefined);
-    const starts = families?.find((f) => f.name === JOB_METRICS.lastStart.name);
-    if (!families || !starts) continue;
-    for (const name of new Set(starts.samples.map((s) => s.labels['job_name']).filter((n): n is string => n !== undefined))) {
-      const intervalSeconds = firstValue(families, JOB_METRICS.interval.name, name);
-      const graceSeconds = firstValue(families, JOB_METRICS.grace.name, name);
-      jobs.push({
-        name,
-        file: basename(entry.path),
-        ...(intervalSeconds !== undefined ? { intervalSeconds } : {}),
-        ...(graceSeconds !== undefined ? { graceSeconds } : {}),
-      });
-    }
-  }
-  return jobs;
-}
-
 export interface RuleOptions {
-  readonly jobs: readonly FoundJob[];
-  /** Alert when a run has gone on longer than this (seconds); default: factor × median. */
+  /** Rules for these jobs only (per-job rules); default every job on every host. */
+  readonly jobs?: readonly string[];
+  /** Running too long, for runs without their own --timeout: longer than this (seconds); default factor × median. */
   readonly timeoutSeconds?: number;
   /** "Running too long" = this many times the median duration (default 3) ... */
   readonly slowFactor?: number;
   /** ... and at least this long (seconds, default 600). */
   readonly slowFloorSeconds?: number;
-  /** Stale threshold (seconds) for files of jobs without a schedule; default two days. */
+  /** Stale threshold (seconds) for jobs without a schedule; default two days. */
   readonly staleAfterSeconds?: number;
+  /** The `for:` of every alert (seconds); default each alert's own. */
+  readonly forSeconds?: number;
   /** Base URL of the runbook; each alert adds `#<alertname in lower case>`. */
   readonly runbookUrl?: string;
 }
@@ -78,9 +43,9 @@ function quote(text: string): string {
   return JSON.stringify(text);
 }
 
-/** Seconds as a short text ("2h", "2d2h"). */
-function human(seconds: number): string {
-  return formatAge(seconds * 1000);
+/** Seconds as a Prometheus duration ("90s", "1500ms"). */
+function duration(seconds: number): string {
+  return Number.isInteger(seconds) ? `${seconds}s` : `${Math.round(seconds * 1000)}ms`;
 }
 
 const WHERE = 'Job {{ $labels.job_name }} on {{ $labels.instance }}';
@@ -88,8 +53,7 @@ const WHERE = 'Job {{ $labels.job_name }} on {{ $labels.instance }}';
 function rule(
   alert: string,
   expr: string,
-  duration: string,
-  severity: string,
+  [wait, severity]: [string, string],
   summary: string,
   runbook: string,
   options: RuleOptions,
@@ -97,7 +61,7 @@ function rule(
   return {
     alert,
     expr,
-    for: duration,
+    for: options.forSeconds !== undefined ? duration(options.forSeconds) : wait,
     labels: { severity },
     annotations: {
       summary,
@@ -107,34 +71,31 @@ function rule(
   };
 }
 
-/** Stale-file thresholds: two intervals plus grace for scheduled jobs, else `staleAfterSeconds`; files grouped by threshold. */
-function staleGroups(options: RuleOptions): Map<number, string[]> {
-  const groups = new Map<number, string[]>();
-  for (const job of options.jobs) {
-    const limit =
-      job.intervalSeconds !== undefined
-        ? Math.ceil(2 * job.intervalSeconds + (job.graceSeconds ?? 0))
-        : (options.staleAfterSeconds ?? 2 * 86400);
-    groups.set(limit, [...(groups.get(limit) ?? []), job.file]);
-  }
-  return groups;
-}
-
-/** The alerting rules for the jobs. */
-// eslint-disable-next-line max-lines-per-function -- a table: one entry per alert, read top to bottom like the rules file it becomes
-export function alertRules(options: RuleOptions): AlertRule[] {
-  const job = `job_name=~${quote(alternatives(options.jobs.map((j) => j.name)))}`;
-  const m = (metric: { name: string }): string => `${metric.name}{${job}}`;
+/**
+ * The alerting rules. Both sides of each comparison are series of one run
+ * from one file, so they carry the same labels (job_name, the run's -l
+ * labels, and the scrape's instance and job) and match one to one on all of
+ * them: no `on()` list to keep in step with the labels a fleet uses. A
+ * threshold a job does not record falls back (`or`) to a default given here.
+ */
+export function alertRules(options: RuleOptions = {}): AlertRule[] {
+  const only = options.jobs && options.jobs.length > 0 ? `{job_name=~${quote(alternatives(options.jobs))}}` : '';
+  const m = (metric: { name: string }, suffix = ''): string => `${metric.name}${suffix}${only}`;
   const factor = options.slowFactor ?? 3;
   const floor = options.slowFloorSeconds ?? 600;
-  const elapsed = `(time() - ${m(JOB_METRICS.lastStart)})`;
-  const running = `${m(JOB_METRICS.running)} == 1`;
-  const rules = [
+  const staleAfter = options.staleAfterSeconds ?? 2 * 86400;
+  const started = `(time() - ${m(JOB_METRICS.lastStart)})`;
+  // A constant for every job, as a series of its own labels: the default where the job records no threshold.
+  const each = (seconds: number): string => `${m(JOB_METRICS.lastStart)} * 0 + ${seconds}`;
+  const slow =
+    options.timeoutSeconds !== undefined
+      ? each(options.timeoutSeconds)
+      : `clamp_min(${factor} * histogram_quantile(0.5, ${m(JOB_METRICS.runDuration, '_bucket')}), ${floor})`;
+  return [
     rule(
       'PromfileJobMissedRun',
       `time() - (${m(JOB_METRICS.nextRun)} + ${m(JOB_METRICS.grace)}) > 0`,
-      '1m',
-      'critical',
+      ['1m', 'critical'],
       `${WHERE} did not start when due (next run + grace has passed)`,
       'The job did not start: check the crontab/timer and the cron log (journalctl -u cron), the host clock, and that promfile can write the textfile directory.',
       options,
@@ -142,53 +103,36 @@ export function alertRules(options: RuleOptions): AlertRule[] {
     rule(
       'PromfileJobFailed',
       `${m(JOB_METRICS.exitCode)} != 0`,
-      '1m',
-      'warning',
+      ['1m', 'warning'],
       `${WHERE} failed: exit status {{ $value }}`,
       "Read the job's output (cron mails it, or journalctl); exit status 124 is --timeout, 128+N signal N, 127 command not found. Resolves when a run succeeds.",
       options,
     ),
-    options.timeoutSeconds !== undefined
-      ? rule(
-          'PromfileJobRunningTooLong',
-          `${elapsed} > ${options.timeoutSeconds} and ${running}`,
-          '1m',
-          'warning',
-          `${WHERE} has been running for over ${human(options.timeoutSeconds)}`,
-          'The run may hang: look at the process (ps, strace), its locks and its I/O; promfile run --timeout ends such runs.',
-          options,
-        )
-      : rule(
-          'PromfileJobRunningTooLong',
-          `${elapsed} > clamp_min(${factor} * histogram_quantile(0.5, ${JOB_METRICS.runDuration.name}_bucket{${job}}), ${floor}) and ${running}`,
-          '1m',
-          'warning',
-          `${WHERE} has been running {{ $value | humanizeDuration }}, over ${factor}× its median run`,
-          'The run may hang: look at the process (ps, strace), its locks and its I/O; promfile run --timeout ends such runs.',
-          options,
-        ),
-    ...[...staleGroups(options)].map(([limit, files]) =>
-      rule(
-        'PromfileTextfileStale',
-        `time() - node_textfile_mtime_seconds{file=~${quote(`(.*/)?(${alternatives(files)})`)}} > ${limit}`,
-        '10m',
-        'warning',
-        `Textfile {{ $labels.file }} on {{ $labels.instance }} has not been written for over ${human(limit)}`,
-        'Nothing updates the file: is the job still in the crontab? promfile ls shows every file with its age; promfile rm removes one no longer wanted.',
-        options,
-      ),
+    rule(
+      'PromfileJobRunningTooLong',
+      `${started} > (${m(JOB_METRICS.timeout)} or ${slow}) and ${m(JOB_METRICS.running)} == 1`,
+      ['1m', 'warning'],
+      `${WHERE} has been running for {{ $value | humanizeDuration }}, past its --timeout (or, without one, ${options.timeoutSeconds !== undefined ? formatAge(options.timeoutSeconds * 1000) : `${factor}× its median run`})`,
+      'The run may hang: look at the process (ps, strace), its locks and its I/O; past its --timeout, promfile run should have ended it (SIGTERM, then SIGKILL after --kill-after): was promfile itself killed, or is the process stuck in the kernel?',
+      options,
+    ),
+    rule(
+      'PromfileTextfileStale',
+      `${started} > (2 * ${m(JOB_METRICS.interval)} + ${m(JOB_METRICS.grace)} or ${each(staleAfter)})`,
+      ['10m', 'warning'],
+      `${WHERE} has not started for {{ $value | humanizeDuration }}: its textfile is stale`,
+      'Nothing runs the job: is it still in the crontab or its timer enabled? promfile ls shows every file with its age; promfile rm removes the file of a retired job.',
+      options,
     ),
     rule(
       'PromfileTextfileScrapeError',
       'node_textfile_scrape_error != 0',
-      '5m',
-      'critical',
+      ['5m', 'critical'],
       'node_exporter on {{ $labels.instance }} cannot read a textfile',
       "Run promfile check in the textfile directory: it names the file and line node_exporter refuses (node_exporter's log says it too).",
       options,
     ),
   ];
-  return rules;
 }
 
 /**

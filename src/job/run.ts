@@ -122,6 +122,7 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
   const transition = {
     noOverlap: options.noOverlap === true,
     ...(options.durationBuckets ? { durationBuckets: options.durationBuckets } : {}),
+    ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
   };
   let pinned: PinnedDirectory | undefined;
   let runLock: Lock | undefined;

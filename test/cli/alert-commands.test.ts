@@ -88,16 +88,20 @@ describe('observe', () => {
 });
 
 describe('rules', () => {
-  it('names the jobs found, or says there are none', async () => {
+  it('--job names the jobs; without it the rules name none and read no directory', async () => {
     const { stdout } = await cli(['rules', '--job', 'daily', '--job', 'often']);
     expect(stdout).toContain('job_name=~"daily|often"');
-    const { dir: empty, cleanup: done } = await tempDir();
-    try {
-      const t = createTestIo();
-      expect(await main(['rules', '--dir', empty], t.io)).toBe(2);
-      expect(t.stderr()).toMatch(/no jobs recorded by promfile run/);
-    } finally {
-      await done();
-    }
+    const t = createTestIo({ env: { PROMFILE_DIR: join(dir, 'missing') } });
+    expect(await main(['rules', '--for', '30s'], t.io)).toBe(0);
+    expect(t.stderr()).toBe('');
+    expect(t.stdout()).not.toContain('job_name=~');
+    expect(t.stdout().match(/^ +for: .*$/gm)).toEqual(Array(5).fill('        for: 30s'));
+  });
+
+  it('refuses a --for that is not a duration', async () => {
+    expect(await cli(['rules', '--for', 'soon'])).toMatchObject({
+      status: 2,
+      stderr: expect.stringMatching(/^promfile: --for "soon"/) as unknown,
+    });
   });
 });

@@ -1,8 +1,10 @@
 // The rules `promfile rules` generates, judged by promtool: `check rules` on
 // both formats, and `test rules` scenarios (missed run, failure, hang,
-// recovery, DST day) over series that the real `promfile run` wrote, in
-// process with a controlled clock, turned into promtool's input series as
-// node_exporter would have exposed each file over time.
+// recovery, DST day, one file for two hosts whose jobs differ) over series
+// that the real `promfile run` wrote, in process with a controlled clock,
+// turned into promtool's input series as node_exporter would have exposed
+// each file over time. test/e2e/fleet-rules.test.ts runs the same file in a
+// real Prometheus.
 import { spawnSync } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -23,20 +25,20 @@ interface Snapshot {
   readonly series: ReadonlyMap<string, number>;
 }
 
-function seriesText(name: string, labels: Readonly<Record<string, string>>): string {
-  const all = { ...labels, ...TARGET };
+function seriesText(name: string, labels: Readonly<Record<string, string>>, instance = TARGET.instance): string {
+  const all = { ...labels, ...TARGET, instance };
   return `${name}{${Object.entries(all)
     .map(([k, v]) => `${k}="${v}"`)
     .join(',')}}`;
 }
 
-async function snapshot(path: string, atMs: number, file = path): Promise<Snapshot> {
+async function snapshot(path: string, atMs: number, file = path, instance = TARGET.instance): Promise<Snapshot> {
   const series = new Map<string, number>();
   for (const family of readExposition(await readFile(path, 'utf8')).families)
-    for (const sample of family.samples) series.set(seriesText(sample.name, sample.labels), sample.value);
+    for (const sample of family.samples) series.set(seriesText(sample.name, sample.labels, instance), sample.value);
   // node_exporter's own view of the file: its mtime is the time of the last write.
-  series.set(seriesText('node_textfile_mtime_seconds', { file }), atMs / 1000);
-  series.set(seriesText('node_textfile_scrape_error', {}), 0);
+  series.set(seriesText('node_textfile_mtime_seconds', { file }, instance), atMs / 1000);
+  series.set(seriesText('node_textfile_scrape_error', {}, instance), 0);
   return { atMs, series };
 }
 
@@ -74,14 +76,17 @@ interface Expectation {
   readonly at: number;
   readonly alert: string;
   readonly fires: boolean;
+  /** Only the alert on these labels (instance, job_name). */
+  readonly where?: Readonly<Record<string, string>>;
 }
 
 /** A promtool test file: the series, and for each expectation whether the alert is firing then. */
 function testFile(rules: string, series: string, stepMs: number, expectations: readonly Expectation[]): string {
   const checks = expectations.map(
     (e) =>
-      `      - expr: count(ALERTS{alertname="${e.alert}",alertstate="firing"})\n        eval_time: ${e.at}m\n` +
-      `        exp_samples: ${e.fires ? "[{labels: '{}', value: 1}]" : '[]'}`,
+      `      - expr: count(ALERTS{alertname="${e.alert}",alertstate="firing"${Object.entries(e.where ?? {})
+        .map(([name, value]) => `,${name}=${JSON.stringify(value)}`)
+        .join('')}})\n        eval_time: ${e.at}m\n` + `        exp_samples: ${e.fires ? "[{labels: '{}', value: 1}]" : '[]'}`,
   );
   const step = `${stepMs / MIN}m`;
   return `rule_files: [${rules}]\nevaluation_interval: ${step}\ntests:\n  - interval: ${step}\n    input_series:\n${series}\n    promql_expr_test:\n${checks.join('\n')}\n`;
@@ -93,9 +98,10 @@ describe.skipIf(!PROMTOOL)('promfile rules (promtool)', () => {
   beforeAll(async () => ({ dir: root, cleanup } = await tempDir('promfile-rules-')));
   afterAll(async () => cleanup?.());
 
-  async function rulesFor(dir: string, extra: string[] = []): Promise<string> {
+  /** The rules, printed from nothing but the flags: the jobs' directory plays no part. */
+  async function rulesFor(_dir: string, extra: string[] = []): Promise<string> {
     const t = createTestIo();
-    expect(await main(['rules', '--dir', dir, ...extra], t.io)).toBe(0);
+    expect(await main(['rules', ...extra], t.io)).toBe(0);
     return t.stdout();
   }
 
@@ -105,9 +111,19 @@ describe.skipIf(!PROMTOOL)('promfile rules (promtool)', () => {
   }
 
   /** Write the rules and the test, run promtool test rules on them. */
-  async function scenario(dir: string, rules: string, snapshots: Snapshot[], stepMs: number, endMs: number, expectations: Expectation[]) {
+  async function scenario(
+    dir: string,
+    rules: string,
+    snapshots: Snapshot[] | Snapshot[][],
+    stepMs: number,
+    endMs: number,
+    expectations: Expectation[],
+  ) {
+    // Several files (one snapshot stream each), or one.
+    const streams = (Array.isArray(snapshots[0]) ? snapshots : [snapshots]) as Snapshot[][];
+    const series = streams.map((stream) => inputSeries(stream, stepMs, endMs)).join('\n');
     await writeFile(join(dir, 'rules.yml'), rules);
-    await writeFile(join(dir, 'test.yml'), testFile('rules.yml', inputSeries(snapshots, stepMs, endMs), stepMs, expectations));
+    await writeFile(join(dir, 'test.yml'), testFile('rules.yml', series, stepMs, expectations));
     const result = promtool(['test', 'rules', join(dir, 'test.yml')]);
     expect(result.status, result.output).toBe(0);
   }
@@ -164,13 +180,68 @@ describe.skipIf(!PROMTOOL)('promfile rules (promtool)', () => {
     }
   });
 
-  it('docs/cron-jobs.md shows what promfile rules prints for its cron line', async () => {
-    const dir = join(root, 'readme');
-    await mkdir(dir);
-    await run(dir, ['--job', 'backup', '--schedule', '17 3 * * *'], ['true'], 0, 1000);
-    const printed = await rulesFor(dir);
+  it('docs/cron-jobs.md shows what promfile rules prints, and --dir (no longer read) changes nothing', async () => {
+    const printed = await rulesFor('');
     const doc = await readFile(join(ROOT, 'docs', 'cron-jobs.md'), 'utf8');
     expect(doc).toContain(`\`\`\`yaml\n${printed.slice(printed.indexOf('groups:'))}\`\`\`\n`);
+    const t = createTestIo();
+    expect(await main(['rules', '--dir', join(root, 'nowhere')], t.io)).toBe(0);
+    expect(t.stdout()).toBe(printed);
+    // Nothing in the fleet's file is per host or per job.
+    expect(printed).not.toMatch(/job_name=|file=|instance=|\.prom/);
+  });
+
+  it('one file for two hosts whose jobs differ: each alert on its own host and job, by its own thresholds', async () => {
+    const dir = join(root, 'fleet');
+    await mkdir(dir);
+    /** One host's job: runs [start, end, command]; a hung last run is snapshotted by the job itself. */
+    async function job(host: string, name: string, args: string[], runs: Array<[number, number, string[]]>, hangAt?: number) {
+      const where = join(dir, host);
+      await mkdir(where, { recursive: true });
+      const path = join(where, `${name}.prom`);
+      const snapshots: Snapshot[] = [];
+      for (const [startMs, endMs, command] of runs) {
+        await run(where, ['--job', name, ...args], command, startMs, endMs);
+        snapshots.push(await snapshot(path, endMs, path, host));
+      }
+      if (hangAt !== undefined) {
+        const hung = join(where, `${name}.snapshot`);
+        await run(where, ['--job', name, ...args], ['cp', path, hung], hangAt, hangAt + 1000);
+        snapshots.push(await snapshot(hung, hangAt, path, host));
+      }
+      return snapshots;
+    }
+    const streams = [
+      // Both hosts run etl hourly and both hang at 1h, but their --timeout differs.
+      await job('db1:9100', 'etl', [...hourly, '--timeout', '20m'], [[5000, 65_000, ok]], HOUR + 5000),
+      await job('db2:9100', 'etl', [...hourly, '--timeout', '2h'], [[5000, 65_000, ok]], HOUR + 5000),
+      // db2 also has a job with no schedule and no timeout, hung in its first run: no median yet, so
+      // only the stale rule (--stale-after) watches it; db1 has none.
+      await job('db2:9100', 'first', [], [], 5000),
+    ];
+    const on = (instance: string, name: string): Record<string, string> => ({ instance, job_name: name });
+    const expect_ = (at: number, alert: string, where: Record<string, string>, fires: boolean): Expectation => ({
+      at,
+      alert,
+      where,
+      fires,
+    });
+    await scenario(dir, await rulesFor(dir, ['--stale-after', '90m']), streams, MIN, 3 * HOUR, [
+      expect_(70, 'PromfileJobRunningTooLong', {}, false),
+      expect_(83, 'PromfileJobRunningTooLong', on('db1:9100', 'etl'), true),
+      expect_(83, 'PromfileJobRunningTooLong', on('db2:9100', 'etl'), false),
+      expect_(83, 'PromfileJobRunningTooLong', {}, true), // that one only
+      expect_(83, 'PromfileJobRunningTooLong', on('db2:9100', 'first'), false),
+      expect_(99, 'PromfileTextfileStale', {}, false),
+      expect_(102, 'PromfileTextfileStale', on('db2:9100', 'first'), true), // --stale-after 90m, then for: 10m
+      expect_(102, 'PromfileTextfileStale', {}, true),
+      expect_(120, 'PromfileJobMissedRun', {}, false),
+      expect_(128, 'PromfileJobMissedRun', on('db1:9100', 'etl'), true),
+      expect_(128, 'PromfileJobMissedRun', on('db2:9100', 'etl'), true),
+      expect_(128, 'PromfileJobMissedRun', on('db2:9100', 'first'), false),
+      expect_(170, 'PromfileJobFailed', {}, false),
+      expect_(170, 'PromfileJobRunningTooLong', on('db2:9100', 'first'), false),
+    ]);
   });
 
   it('missed run: quiet until next run + grace has passed, then firing; the file goes stale later', async () => {
@@ -290,7 +361,11 @@ describe.skipIf(!PROMTOOL)('promfile rules (promtool)', () => {
     ];
     const exposition = [...family('promfile_job_last_start_timestamp_seconds', 1), ...family('promfile_job_exit_code', 3)];
     await writeFile(join(dir, 'jobs.prom'), `${exposition.join('\n')}\n`);
-    const rules = await rulesFor(dir);
+    // The per-job rules (--job): the names go into a regex in the YAML.
+    const rules = await rulesFor(
+      dir,
+      names.flatMap((name) => ['--job', name]),
+    );
     await writeFile(join(dir, 'rules.yml'), rules);
     expect(promtool(['check', 'rules', join(dir, 'rules.yml')])).toMatchObject({ status: 0 });
     // The test file as JSON (YAML reads JSON), with what YAML cannot hold raw escaped (astral characters it can).
