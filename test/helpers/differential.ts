@@ -78,15 +78,15 @@ export class Judge {
     readonly dir: string,
   ) {}
 
-  /** Replace the directory's files with `files`, scrape once, and say what node_exporter did. */
-  async outcome(files: readonly Textfile[]): Promise<Outcome> {
+  /** Replace the directory's files with `files`, scrape once, and say what node_exporter did (its log read `settleMs` later). */
+  async outcome(files: readonly Textfile[], settleMs = 20): Promise<Outcome> {
     for (const name of await readdir(this.dir)) await rm(join(this.dir, name), { recursive: true, force: true });
     for (const file of files) await writeFile(join(this.dir, file.name), file.bytes);
     this.exporter ??= await startNodeExporter(this.dir, { binary: this.binary.path });
     const exporter = this.exporter;
     const mark = exporter.log().length;
     const text = await exporter.scrape().catch(() => undefined);
-    await sleep(20); // let its log catch up with the response
+    await sleep(settleMs); // let its log catch up with the response
     const log = exporter.log().slice(mark);
     const crashed = text === undefined || !exporter.alive() || /^panic: /m.test(log);
     if (crashed) {
