@@ -355,6 +355,8 @@ describe.skipIf(NODE_EXPORTERS.length === 0)(`differential fuzz (seed ${SEED})`,
     const unexplained: string[] = [];
     const allowed = new Map<string, number>();
     const started = Date.now();
+    let accepted = 0; // cases promfile accepts under some version's profile
+    let crashed = 0; // cases some version crashes on
     for (const index of indexes) {
       const fuzzCase = makeCase(index, peers, fixtures);
       const lines = fuzzCase.files.flatMap((file) => Buffer.from(file.bytes).toString('latin1').split('\n'));
@@ -363,6 +365,8 @@ describe.skipIf(NODE_EXPORTERS.length === 0)(`differential fuzz (seed ${SEED})`,
       const unknown = (): Finding[] => findingsOf(judged).filter((finding) => !KNOWN.some((entry) => entry.matches(finding, lines)));
       // A disagreement is judged again with time for node_exporter's log to arrive, so load cannot make one up.
       if (unknown().length > 0) judged = await judgeCase(judges, fuzzCase, 500);
+      if (judged.some((j) => j.profile.accepts)) accepted++;
+      if (judged.some((j) => j.outcome.crashed)) crashed++;
       if (ONLY !== undefined)
         console.info(`case ${index} (${fuzzCase.base}; ${fuzzCase.mutations.join(', ')}):\n${text}\n${describeJudged(judged)}`);
       for (const finding of findingsOf(judged)) {
@@ -375,7 +379,7 @@ describe.skipIf(NODE_EXPORTERS.length === 0)(`differential fuzz (seed ${SEED})`,
       }
     }
     console.info(
-      `differential fuzz: seed ${SEED}, ${indexes.length} cases in ${((Date.now() - started) / 1000).toFixed(1)} s; ${unexplained.length} unexplained disagreements; known: ${[...allowed].map(([id, n]) => `${id} ×${n}`).join(', ') || 'none'}`,
+      `differential fuzz: seed ${SEED}, ${indexes.length} cases in ${((Date.now() - started) / 1000).toFixed(1)} s (${accepted} accepted under some profile, ${crashed} crash some version); ${unexplained.length} unexplained disagreements; known: ${[...allowed].map(([id, n]) => `${id} ×${n}`).join(', ') || 'none'}`,
     );
     expect(unexplained, `seed ${SEED}: disagreements (replay each with its command)`).toEqual([]);
   }, 300_000);
