@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # fetch-node-exporter.sh [CACHE]
 #
-# Fetches Debian 13 (trixie)'s node_exporter 1.9 and promtool into
-# $CACHE/trixie/ without installing anything into the system's dpkg database:
-# a private apt configuration (own sources list naming "trixie main", own
-# lists, empty status, own archive cache under $CACHE/apt/trixie), then
-# `apt-get download` and `dpkg-deb -x`. Both are static Go binaries, so they
-# run on Debian 12. Writes $CACHE/node-exporter.env (source it), which exports
-# PROMFILE_TEST_NODE_EXPORTERS for the end-to-end tests.
+# Fetches node_exporter 1.9 and promtool from Debian 13 (trixie) into
+# $CACHE/trixie/, and node_exporter 1.11 from Debian unstable (sid) into
+# $CACHE/sid/, without installing anything into the system's dpkg database:
+# per suite a private apt configuration (own sources list naming "SUITE main",
+# own lists, empty status, own archive cache under $CACHE/apt/SUITE), then
+# `apt-get download` and `dpkg-deb -x`. They are Go binaries that link only
+# libc (node_exporter 1.11.1 needs GLIBC_2.34 at most), so they run on Debian
+# 12 (glibc 2.36). Writes $CACHE/node-exporter.env (source it), which exports
+# PROMFILE_TEST_NODE_EXPORTERS (colon-separated paths) for the end-to-end tests.
 #
 # CACHE defaults to $PROMFILE_CI_CACHE, else $HOME/.cache/promfile-ci. A run
 # that finds working binaries touches no network. FORCE=1 refetches.
@@ -16,10 +18,6 @@ set -Eeuo pipefail
 
 # shellcheck source=common.sh
 . "$(dirname "$0")/common.sh"
-DEST=$CACHE/trixie
-NE_BIN=$DEST/usr/bin/prometheus-node-exporter
-PROMTOOL_BIN=$DEST/usr/bin/promtool
-ROOT=$CACHE/apt/trixie
 LOG=$CACHE/fetch-node-exporter.log
 
 for tool in apt-get apt-cache dpkg-deb flock realpath; do
@@ -28,48 +26,67 @@ done
 exec 8>"$CACHE/.lock" # one fetch at a time per cache
 flock 8
 
+# works SUITE MINOR [TOOL...]: the suite's node_exporter reports MINOR.x and each tool runs.
 works() {
-  [[ -x $NE_BIN && -x $PROMTOOL_BIN ]] || return 1
-  "$NE_BIN" --version 2>&1 | grep -q '^node_exporter, version 1\.9\.' || return 1
-  "$PROMTOOL_BIN" --version >/dev/null 2>&1
+  local dest=$CACHE/$1 minor=$2 tool
+  shift 2
+  [[ -x $dest/usr/bin/prometheus-node-exporter ]] || return 1
+  "$dest/usr/bin/prometheus-node-exporter" --version 2>&1 | grep -q "^node_exporter, version ${minor//./\\.}\\." || return 1
+  for tool in "$@"; do "$dest/usr/bin/$tool" --version >/dev/null 2>&1 || return 1; done
 }
 
+# fetch SUITE MINOR PACKAGE...: extract the suite's packages into $CACHE/SUITE, node_exporter MINOR.x.
 fetch() {
+  local suite=$1 minor=$2
+  shift 2
+  local packages=("$@") root=$CACHE/apt/$suite dest=$CACHE/$suite
   local mirror keyring=/usr/share/keyrings/debian-archive-keyring.gpg
   mirror=${DEBIAN_MIRROR:-$(system_mirror | grep -v security | head -n1)}
   mirror=${mirror:-http://deb.debian.org/debian}
   [[ -r $keyring ]] || die "no Debian archive keyring at $keyring (package debian-archive-keyring)"
-  : >"$LOG"
-  mkdir -p "$ROOT/sourceparts" "$ROOT/preferences.d" "$ROOT/state/lists/partial" "$ROOT/cache/archives/partial" "$ROOT/debs"
-  echo "deb [signed-by=$keyring] ${mirror%/} trixie main" >"$ROOT/sources.list"
-  : >"$ROOT/state/status" # this apt sees nothing installed, and installs nothing
+: >"$LOG"
+  mkdir -p "$root/sourceparts" "$root/preferences.d" "$root/state/lists/partial" "$root/cache/archives/partial" "$root/debs"
+  echo "deb [signed-by=$keyring] ${mirror%/} $suite main" >"$root/sources.list"
+  : >"$root/state/status" # this apt sees nothing installed, and installs nothing
   local opts=(
-    -o "Dir::Etc::SourceList=$ROOT/sources.list" -o "Dir::Etc::SourceParts=$ROOT/sourceparts"
-    -o "Dir::Etc::Preferences=/dev/null" -o "Dir::Etc::PreferencesParts=$ROOT/preferences.d"
-    -o "Dir::State=$ROOT/state" -o "Dir::State::Lists=$ROOT/state/lists" -o "Dir::State::status=$ROOT/state/status"
-    -o "Dir::Cache=$ROOT/cache" -o "Dir::Cache::Archives=$ROOT/cache/archives"
+    -o "Dir::Etc::SourceList=$root/sources.list" -o "Dir::Etc::SourceParts=$root/sourceparts"
+    -o "Dir::Etc::Preferences=/dev/null" -o "Dir::Etc::PreferencesParts=$root/preferences.d"
+    -o "Dir::State=$root/state" -o "Dir::State::Lists=$root/state/lists" -o "Dir::State::status=$root/state/status"
+    -o "Dir::Cache=$root/cache" -o "Dir::Cache::Archives=$root/cache/archives"
     -o "Acquire::Languages=none"
   )
   [[ $(id -u) -ne 0 ]] || opts+=(-o "APT::Sandbox::User=root")
-  echo "== trixie: apt-get update (${mirror%/} trixie main, private configuration)"
-  quiet "apt-get update" apt-get -q "${opts[@]}" update --error-on=any
-  # trixie ships promtool as its own package (bookworm has it inside "prometheus").
-  local packages=(prometheus-node-exporter promtool) version
+  echo "== $suite: apt-get update (${mirror%/} $suite main, private configuration)"
+  quiet "apt-get update ($suite)" apt-get -q "${opts[@]}" update --error-on=any
+  local version
   version=$(apt-cache "${opts[@]}" policy prometheus-node-exporter | awk '$1 == "Candidate:" { print $2 }')
-  [[ $version == 1.9.* ]] || die "trixie's prometheus-node-exporter is '${version:-none}', not 1.9.x"
-  echo "== trixie: apt-get download ${packages[*]} (node_exporter $version)"
-  rm -f "$ROOT/debs"/*.deb
-  (cd "$ROOT/debs" && quiet "apt-get download" apt-get -q "${opts[@]}" download "${packages[@]}")
-  rm -rf "$DEST.tmp" && mkdir -p "$DEST.tmp"
+  [[ $version == "$minor".* ]] || die "$suite's prometheus-node-exporter is '${version:-none}', not $minor.x"
+  echo "== $suite: apt-get download ${packages[*]} (node_exporter $version)"
+  rm -f "$root/debs"/*.deb
+  (cd "$root/debs" && quiet "apt-get download ($suite)" apt-get -q "${opts[@]}" download "${packages[@]}")
+  rm -rf "$dest.tmp" && mkdir -p "$dest.tmp"
   local deb
-  for deb in "$ROOT/debs"/*.deb; do dpkg-deb -x "$deb" "$DEST.tmp" || die "dpkg-deb -x $deb failed"; done
-  rm -rf "$DEST" && mv "$DEST.tmp" "$DEST"
-  rm -f "$ROOT/debs"/*.deb
+  for deb in "$root/debs"/*.deb; do dpkg-deb -x "$deb" "$dest.tmp" || die "dpkg-deb -x $deb failed"; done
+  rm -rf "$dest" && mv "$dest.tmp" "$dest"
+  rm -f "$root/debs"/*.deb
 }
 
-if [[ ${FORCE:-0} == 1 ]] || ! works; then
-  fetch
-  works || die "the extracted binaries do not run (try: $NE_BIN --version)"
-fi
-printf 'export PROMFILE_TEST_NODE_EXPORTERS=%q\n' "$NE_BIN" >"$CACHE/node-exporter.env"
-echo "== $("$NE_BIN" --version 2>&1 | head -n1) in $DEST; wrote $CACHE/node-exporter.env"
+# need SUITE MINOR PACKAGE... (the packages' binaries besides node_exporter are checked too)
+need() {
+  local suite=$1 minor=$2 tools=("${@:4}")
+  if [[ ${FORCE:-0} == 1 ]] || ! works "$suite" "$minor" "${tools[@]}"; then
+    fetch "$@"
+    works "$suite" "$minor" "${tools[@]}" ||
+      die "the binaries extracted from $suite do not run (try: $CACHE/$suite/usr/bin/prometheus-node-exporter --version)"
+  fi
+  echo "== $("$CACHE/$suite/usr/bin/prometheus-node-exporter" --version 2>&1 | head -n1) in $CACHE/$suite"
+}
+
+# trixie ships promtool as its own package (bookworm has it inside "prometheus").
+need trixie 1.9 prometheus-node-exporter promtool
+# sid's node_exporter; when sid moves past 1.11, this fails: add a profile for the new version first.
+need sid 1.11 prometheus-node-exporter
+
+printf 'export PROMFILE_TEST_NODE_EXPORTERS=%q\n' \
+  "$CACHE/trixie/usr/bin/prometheus-node-exporter:$CACHE/sid/usr/bin/prometheus-node-exporter" >"$CACHE/node-exporter.env"
+echo "== wrote $CACHE/node-exporter.env"

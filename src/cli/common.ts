@@ -6,7 +6,7 @@ import { collectorNamesFor } from '../inspect/collectors.js';
 import { chooseDirectory, chooseProfile, type ChosenProfile } from '../inspect/discover.js';
 import { parseDuration } from './duration.js';
 import { resolveOwner } from './owner.js';
-import type { Profile, ProfileChoice } from '../format/profile.js';
+import { KNOWN_VERSIONS, type Profile, type ProfileChoice } from '../format/profile.js';
 import type { Problem } from '../format/types.js';
 import { DEFAULT_MODE, DEFAULT_TEXTFILE_DIR, resolveTarget } from '../textfile/files.js';
 import { DEFAULT_LOCK_TIMEOUT_MS } from '../textfile/lock.js';
@@ -69,7 +69,7 @@ export function nodeExporterOption(program: Command): Option {
       '--node-exporter <version>',
       "judge by this node_exporter version's rules (default: the running node_exporter's version, else the rules of every known version at once)",
     )
-    .choices(['1.5', '1.9']);
+    .choices(KNOWN_VERSIONS);
 }
 
 /** --node-exporter and --no-dir-check, for the commands that write new series. */

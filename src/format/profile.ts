@@ -1,13 +1,13 @@
 // Which node_exporter promfile judges by. Versions differ in what they
 // accept, drop and crash on (each difference below was seen with Debian's
-// 1.5.0 and 1.9.0); a profile names the versions whose rules apply, and a
+// 1.5.0, 1.9.0 and 1.11.1); a profile names the versions whose rules apply, and a
 // problem in any of them is a problem.
 import { InputError } from '../errors.js';
 
 /** The node_exporter versions whose behaviour promfile knows. */
-export type NodeExporterVersion = '1.5' | '1.9';
+export type NodeExporterVersion = '1.5' | '1.9' | '1.11';
 
-export const KNOWN_VERSIONS: readonly NodeExporterVersion[] = ['1.5', '1.9'];
+export const KNOWN_VERSIONS: readonly NodeExporterVersion[] = ['1.5', '1.9', '1.11'];
 
 export interface Profile {
   /** The versions whose rules apply; more than one means "refuse what any of them drops". */
@@ -61,8 +61,28 @@ interface VersionRules {
    * that agrees with the first, and node_textfile_scrape_error is 1.
    */
   readonly helpConflictInCollector: boolean;
-  /** Panics on a quoted name that is not a legacy name, and on `{} 1`. */
+  /** Panics on a quoted name that is not a legacy name, in a sample (`{"a.b"} 1`, `m{"a.b"="1"} 1`). */
   readonly crashesOnQuotedNonLegacyName: boolean;
+  /**
+   * Rejects the whole file for a quoted name that is not a legacy name,
+   * anywhere, a HELP or TYPE line included (1.10 and later build the parser
+   * with `model.LegacyValidation`).
+   */
+  readonly rejectsNonLegacyNames: boolean;
+  /** Panics on a sample without a metric name (`{} 1`, `{x="1"} 1`) after a TYPE line. */
+  readonly crashesOnNamelessSample: boolean;
+  /** TYPE words (any case) that declare a gauge histogram: every known version panics on some of its samples. */
+  readonly gaugeHistogramWords: readonly string[];
+  /**
+   * The samples of a gauge histogram `x` (suffixes of `x`) the version panics
+   * on (`unknown metric type`); the others it exposes as untyped metrics.
+   */
+  readonly gaugeHistogramCrashSuffixes: readonly string[];
+  /**
+   * Exposes every count of a histogram (`_count` and each bucket) as 0 when
+   * one of them is not a whole number below 2^64 (1.5 and 1.9 truncate each).
+   */
+  readonly zeroesInexactHistogramCounts: boolean;
   /** Names of node_exporter's own go_*, process_*, promhttp_* metrics (exporter metrics on). */
   readonly exporterMetricNames: ReadonlySet<string>;
 }
@@ -126,6 +146,11 @@ const RULES: Readonly<Record<NodeExporterVersion, VersionRules>> = {
     helpQuoteEscape: false,
     helpConflictInCollector: false,
     crashesOnQuotedNonLegacyName: false,
+    rejectsNonLegacyNames: false,
+    crashesOnNamelessSample: false,
+    gaugeHistogramWords: ['gauge_histogram'],
+    gaugeHistogramCrashSuffixes: [''],
+    zeroesInexactHistogramCounts: false,
     exporterMetricNames: new Set(EXPORTER_METRICS_15),
   },
   '1.9': {
@@ -133,14 +158,41 @@ const RULES: Readonly<Record<NodeExporterVersion, VersionRules>> = {
     helpQuoteEscape: true,
     helpConflictInCollector: true,
     crashesOnQuotedNonLegacyName: true,
+    rejectsNonLegacyNames: false,
+    crashesOnNamelessSample: true,
+    gaugeHistogramWords: ['gauge_histogram'],
+    gaugeHistogramCrashSuffixes: [''],
+    zeroesInexactHistogramCounts: false,
+    exporterMetricNames: new Set(EXPORTER_METRICS_19),
+  },
+  // Debian's 1.11.1: the textfile collector parses with expfmt.NewTextParser(model.LegacyValidation).
+  '1.11': {
+    quotedNames: true,
+    helpQuoteEscape: true,
+    helpConflictInCollector: true,
+    crashesOnQuotedNonLegacyName: false,
+    rejectsNonLegacyNames: true,
+    crashesOnNamelessSample: true,
+    gaugeHistogramWords: ['gauge_histogram', 'gaugehistogram'],
+    gaugeHistogramCrashSuffixes: ['', '_bucket', '_sum', '_count'],
+    zeroesInexactHistogramCounts: true,
+    // Same go_*, process_* and promhttp_* names as 1.9.0 (seen on its /metrics).
     exporterMetricNames: new Set(EXPORTER_METRICS_19),
   },
 };
 
+/**
+ * The minor versions each profile judges. 1.10.0 introduced the textfile
+ * parser 1.11 uses (`expfmt.NewTextParser(model.LegacyValidation)`), so 1.10.x
+ * takes the 1.11 profile (Debian never shipped 1.10: not observed). A newer
+ * version has no profile: promfile judges by every known version at once.
+ */
+const PROFILE_OF_MINOR: Readonly<Record<string, NodeExporterVersion>> = { '1.5': '1.5', '1.9': '1.9', '1.10': '1.11', '1.11': '1.11' };
+
 /** The profile of one node_exporter version, e.g. `1.9.0`; undefined for a version promfile does not know. */
 export function profileForVersion(version: string, exporterMetrics = true): Profile | undefined {
   const minor = /^v?(\d+\.\d+)(?:\.|$)/.exec(version)?.[1];
-  const known = KNOWN_VERSIONS.find((candidate) => candidate === minor);
+  const known = minor === undefined || !Object.hasOwn(PROFILE_OF_MINOR, minor) ? undefined : PROFILE_OF_MINOR[minor];
   return known === undefined ? undefined : { versions: [known], exporterMetrics };
 }
 

@@ -6,128 +6,84 @@
 // series, same value, no scrape error, no gather error, no crash) and refuse
 // the rest. Where versions disagree, the default profile (all versions at
 // once) must refuse.
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { copyFile, mkdir, readdir, rm } from 'node:fs/promises';
+import { readdirSync, readFileSync } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors.js';
-import { analyseTextfiles } from '../../src/inspect/check.js';
 import { writeTextfile } from '../../src/textfile/write.js';
-import { parseExposition, readExposition } from '../../src/format/parse.js';
-import { ALL_VERSIONS, profileForVersion, type Profile } from '../../src/format/profile.js';
-import { seriesKey } from '../../src/format/validate.js';
-import { NODE_EXPORTERS, type NodeExporterBinary } from '../helpers/binaries.js';
+import { parseExposition } from '../../src/format/parse.js';
+import { ALL_VERSIONS, KNOWN_VERSIONS, profileForVersion, type Profile } from '../../src/format/profile.js';
+import { NODE_EXPORTERS } from '../helpers/binaries.js';
 import { ROOT, tempDir } from '../helpers/cli.js';
-import { scrapeError, startNodeExporter, type NodeExporter } from '../helpers/node-exporter.js';
+import { Judge, intact, verdict, type Outcome, type Textfile } from '../helpers/differential.js';
+import { casesIn, PEER_CASES, type Case } from '../helpers/peer-cases.js';
 
-/** The peer corpus: $PROMFILE_PEER_CASES, else ../shared/peer-cases beside the checkout (or its worktree root). */
-const PEER_CASES = [
-  process.env['PROMFILE_PEER_CASES'],
-  join(ROOT, '..', 'shared', 'peer-cases'),
-  join(ROOT, '..', '..', 'shared', 'peer-cases'),
-]
-  .filter((dir): dir is string => dir !== undefined)
-  .find((dir) => existsSync(dir));
 const PROBES = join(ROOT, 'test', 'fixtures', 'probes');
 
 /**
- * Cases where promfile is stricter than node_exporter on purpose, and why.
+ * Cases where promfile is stricter than node_exporter on purpose, and why
+ * (README's deliberate cases), with the versions that expose them intact.
  * Listed exactly: the test fails when one of them starts to agree.
  */
-const STRICTER_BY_POLICY: Readonly<Record<string, string>> = {
-  'ne-inconsistent_metrics':
-    "it defines go_goroutines with node_exporter's own HELP and TYPE and extra labels, so node_exporter merges it with its own; promfile refuses every family named like node_exporter's own metrics (their HELP texts differ between versions)",
+const STRICTER_BY_POLICY: Readonly<Record<string, { readonly versions: readonly string[]; readonly reason: string }>> = {
+  'ne-inconsistent_metrics': {
+    versions: ['1.5', '1.9', '1.11'],
+    reason:
+      "it defines go_goroutines with node_exporter's own HELP and TYPE and extra labels, so node_exporter merges it with its own; promfile refuses every family named like node_exporter's own metrics (their HELP texts differ between versions)",
+  },
+  ...Object.fromEntries(
+    ['pyom-invalid-146', 'pyom-invalid-158'].map((name) => [
+      name,
+      {
+        versions: ['1.11'],
+        reason:
+          "`# TYPE a gaugehistogram` (OpenMetrics' spelling) with only a_gsum/a_gcount samples: 1.11 alone reads the word, and panics at every scrape once the family has a bucket, _sum or _count; 1.5 and 1.9 reject the file. promfile refuses the word under every profile",
+      },
+    ]),
+  ),
 };
+
+/**
+ * Reader rule: lead. Disagreements with 1.11 whose fix belongs in the grammar
+ * readers (scan.ts, parse.ts, fast-*.ts), being rewritten: each names the case
+ * and what 1.11 does; the test fails when one starts to agree, so that the
+ * entry goes with the fix.
+ */
+const PENDING_READER_RULES: Readonly<Record<string, string>> = {
+  'common-good-16': 'gauge_histogram with _bucket/_sum/_count samples: 1.11 panics at every scrape (unknown metric type)',
+  'common-good-17': 'gauge_histogram with _bucket/_sum/_count samples: 1.11 panics at every scrape (unknown metric type)',
+  'probe:gauge-histogram': 'gauge_histogram with _bucket/_sum/_count samples: 1.11 panics at every scrape (unknown metric type)',
+  'probe:quoted-name-utf8-help': '`# HELP "my.metric" x`: 1.11 rejects the whole file for a non-legacy quoted name, even in a comment',
+};
+
+/** The cases stricter by policy for node_exporter `minor`. */
+function stricterFor(minor: string): string[] {
+  return Object.entries(STRICTER_BY_POLICY)
+    .filter(([, policy]) => policy.versions.includes(minor))
+    .map(([name]) => name);
+}
 
 /** Files of a case that node_exporter may read (the peer cases' CASE and EXPECTED.out notes are not). */
 const NOTES = new Set(['CASE', 'EXPECTED.out']);
 
-interface Case {
-  readonly name: string;
-  readonly dir: string;
-}
-
-function casesIn(root: string | undefined, prefix: string): Case[] {
-  if (root === undefined) return [];
-  return readdirSync(root)
-    .filter((name) => statSync(join(root, name)).isDirectory())
-    .sort()
-    .map((name) => ({ name: `${prefix}${name}`, dir: join(root, name) }));
-}
-
 const CASES = [...casesIn(PEER_CASES, ''), ...casesIn(PROBES, 'probe:')];
 
-/** What one node_exporter did with one case. */
-interface Outcome {
-  readonly crashed: boolean;
-  readonly scrapeError: number | undefined;
-  /** Errors it logged while serving the scrape (gather errors drop series silently). */
-  readonly errors: string[];
-  /** series key → value, of everything it exposed. */
-  readonly exposed: Map<string, number>;
-}
-
-/** promfile's reading of a case's *.prom files, in node_exporter's order. */
-function sourcesOf(testCase: Case): Array<{ path: string; bytes: Uint8Array }> {
+/** The files of a case node_exporter may read, in its directory's order. */
+function filesOf(testCase: Case): Textfile[] {
   return readdirSync(testCase.dir)
-    .filter((name) => name.endsWith('.prom'))
+    .filter((name) => !NOTES.has(name))
     .sort()
-    .map((name) => ({ path: join(testCase.dir, name), bytes: readFileSync(join(testCase.dir, name)) }));
+    .map((name) => ({ name, bytes: readFileSync(join(testCase.dir, name)) }));
 }
 
-function verdict(testCase: Case, profile: Profile): { accepts: boolean; series: Map<string, number> } {
-  const analysis = analyseTextfiles(sourcesOf(testCase), profile);
-  const series = new Map<string, number>();
-  for (const file of analysis.files)
-    if (file.accepted)
-      for (const family of file.families)
-        for (const sample of family.samples) series.set(seriesKey(sample.name, sample.labels), sample.value);
-  return { accepts: !analysis.findings.some((finding) => finding.severity === 'error'), series };
-}
-
-function intact(outcome: Outcome, series: ReadonlyMap<string, number>): boolean {
-  if (outcome.crashed || outcome.scrapeError !== 0 || outcome.errors.length > 0) return false;
-  for (const [key, value] of series) {
-    const exposed = outcome.exposed.get(key);
-    if (exposed === undefined || !(Object.is(exposed, value) || exposed === value)) return false;
-  }
-  return true;
-}
-
-/** One node_exporter over a scratch directory, restarted after a crash. */
-class Judge {
-  private exporter: NodeExporter | undefined;
-
-  constructor(
-    private readonly binary: NodeExporterBinary,
-    private readonly dir: string,
-  ) {}
-
-  async outcome(testCase: Case): Promise<Outcome> {
-    for (const name of await readdir(this.dir)) await rm(join(this.dir, name), { recursive: true, force: true });
-    for (const name of readdirSync(testCase.dir)) if (!NOTES.has(name)) await copyFile(join(testCase.dir, name), join(this.dir, name));
-    this.exporter ??= await startNodeExporter(this.dir, { binary: this.binary.path });
-    const exporter = this.exporter;
-    const mark = exporter.log().length;
-    const text = await exporter.scrape().catch(() => undefined);
-    await sleep(20); // let its log catch up with the response
-    const log = exporter.log().slice(mark);
-    const crashed = text === undefined || !exporter.alive() || /^panic: /m.test(log);
-    if (crashed) {
-      await exporter.stop();
-      this.exporter = undefined;
-    }
-    const exposed = new Map<string, number>();
-    for (const family of readExposition(text ?? '').families)
-      for (const sample of family.samples) exposed.set(seriesKey(sample.name, sample.labels), sample.value);
-    const errors = log.split('\n').filter((line) => /level=(?:error|ERROR)|error gathering metrics/.test(line));
-    return { crashed, scrapeError: text === undefined ? undefined : scrapeError(text), errors, exposed };
-  }
-
-  async stop(): Promise<void> {
-    await this.exporter?.stop();
-  }
+/** promfile's verdict on a case's *.prom files. */
+function verdictOf(testCase: Case, profile: Profile): { accepts: boolean; series: Map<string, number> } {
+  return verdict(
+    filesOf(testCase).filter((file) => file.name.endsWith('.prom')),
+    testCase.dir,
+    profile,
+  );
 }
 
 describe.skipIf(NODE_EXPORTERS.length === 0)('the peer corpus and our probes: promfile agrees with every node_exporter', () => {
@@ -144,7 +100,7 @@ describe.skipIf(NODE_EXPORTERS.length === 0)('the peer corpus and our probes: pr
       const judge = new Judge(binary, dir);
       const byCase = new Map<string, Outcome>();
       try {
-        for (const testCase of CASES) byCase.set(testCase.name, await judge.outcome(testCase));
+        for (const testCase of CASES) byCase.set(testCase.name, await judge.outcome(filesOf(testCase)));
       } finally {
         await judge.stop();
       }
@@ -160,37 +116,42 @@ describe.skipIf(NODE_EXPORTERS.length === 0)('the peer corpus and our probes: pr
       const profile = profileForVersion(binary.version) ?? ALL_VERSIONS;
       const disagreements: string[] = [];
       const stricter: string[] = [];
+      const pending: string[] = [];
       for (const testCase of CASES) {
         const outcome = outcomes.get(version)?.get(testCase.name) as Outcome;
-        const { accepts, series } = verdict(testCase, profile);
+        const { accepts, series } = verdictOf(testCase, profile);
         const exposedIntact = intact(outcome, series);
-        if (!accepts && exposedIntact && testCase.name in STRICTER_BY_POLICY) stricter.push(testCase.name);
+        if (!accepts && exposedIntact && stricterFor(binary.minor).includes(testCase.name)) stricter.push(testCase.name);
+        else if (accepts !== exposedIntact && binary.minor === '1.11' && testCase.name in PENDING_READER_RULES) pending.push(testCase.name);
         else if (accepts !== exposedIntact)
           disagreements.push(
             `${testCase.name}: promfile ${accepts ? 'accepts' : 'refuses'}, node_exporter ${version} ${exposedIntact ? 'exposes it intact' : `loses data${outcome.crashed ? ' (crash)' : ''}`}`,
           );
       }
-      const agreed = CASES.length - disagreements.length;
+      const agreed = CASES.length - disagreements.length - pending.length;
       console.info(
-        `node_exporter ${version}: promfile agrees on ${agreed - stricter.length} of ${CASES.length} cases (${((100 * (agreed - stricter.length)) / CASES.length).toFixed(1)}%), and is stricter by policy on ${stricter.length}: ${stricter.join(', ')}`,
+        `node_exporter ${version}: promfile agrees on ${agreed - stricter.length} of ${CASES.length} cases (${((100 * (agreed - stricter.length)) / CASES.length).toFixed(1)}%), and is stricter by policy on ${stricter.length}: ${stricter.join(', ')}${pending.length > 0 ? `; reader rules pending (lead): ${pending.join(', ')}` : ''}`,
       );
       expect(disagreements).toEqual([]);
-      if (PEER_CASES !== undefined) expect(stricter).toEqual(Object.keys(STRICTER_BY_POLICY));
+      if (PEER_CASES !== undefined) expect(stricter).toEqual(stricterFor(binary.minor));
+      if (binary.minor === '1.11' && PEER_CASES !== undefined) expect(pending).toEqual(Object.keys(PENDING_READER_RULES));
     },
   );
 
   it('where the known versions disagree, the default profile refuses what any of them loses', () => {
-    const versions = ['1.5', '1.9'].map((minor) => NODE_EXPORTERS.find((binary) => binary.minor === minor));
-    if (versions.some((binary) => binary === undefined)) return; // needs both; CI has both (binaries.ts)
+    const versions = KNOWN_VERSIONS.map((minor) => NODE_EXPORTERS.find((binary) => binary.minor === minor));
+    if (versions.some((binary) => binary === undefined)) return; // needs every one; CI has them (binaries.ts)
     let differing = 0;
     for (const testCase of CASES) {
-      const { accepts, series } = verdict(testCase, ALL_VERSIONS);
+      const { accepts, series } = verdictOf(testCase, ALL_VERSIONS);
       const intactIn = versions.map((binary) => intact(outcomes.get(binary?.version ?? '')?.get(testCase.name) as Outcome, series));
-      if (intactIn[0] !== intactIn[1]) differing++;
+      if (new Set(intactIn).size > 1) differing++;
       if (testCase.name in STRICTER_BY_POLICY) expect(accepts, testCase.name).toBe(false);
-      else expect(accepts, testCase.name).toBe(intactIn.every(Boolean));
+      else if (!(testCase.name in PENDING_READER_RULES)) expect(accepts, testCase.name).toBe(intactIn.every(Boolean));
     }
-    console.info(`node_exporter 1.5 and 1.9 differ on ${differing} of ${CASES.length} cases; the default profile refuses each`);
+    console.info(
+      `node_exporter ${KNOWN_VERSIONS.join(', ')} differ on ${differing} of ${CASES.length} cases; the default profile refuses each`,
+    );
     expect(differing).toBeGreaterThan(0);
   });
 
@@ -198,9 +159,9 @@ describe.skipIf(NODE_EXPORTERS.length === 0)('the peer corpus and our probes: pr
     const { dir, cleanup: done } = await tempDir('promfile-peer-write-');
     try {
       for (const testCase of CASES) {
-        const sources = sourcesOf(testCase);
+        const sources = filesOf(testCase).filter((file) => file.name.endsWith('.prom'));
         if (sources.length !== 1) continue;
-        const { accepts } = verdict(testCase, ALL_VERSIONS);
+        const { accepts } = verdictOf(testCase, ALL_VERSIONS);
         const source = sources[0] as { bytes: Uint8Array };
         // Through the library's write path, directory check included; nothing to report is written too.
         const write = async (): Promise<string> => writeTextfile(dir, parseExposition(source.bytes), { name: 'case', allowEmpty: true });

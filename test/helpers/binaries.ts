@@ -44,14 +44,13 @@ export interface NodeExporterBinary {
   readonly minor: string;
 }
 
-/** Where .ci/fetch-node-exporter.sh extracts Debian 13's node_exporter 1.9. */
-const CACHED_19 = join(
-  process.env['PROMFILE_CI_CACHE'] ?? join(homedir(), '.cache', 'promfile-ci'),
-  'trixie/usr/bin/prometheus-node-exporter',
+/** Where .ci/fetch-node-exporter.sh extracts Debian 13's node_exporter 1.9 and Debian unstable's 1.11. */
+const CACHED = ['trixie', 'sid'].map((suite) =>
+  join(process.env['PROMFILE_CI_CACHE'] ?? join(homedir(), '.cache', 'promfile-ci'), suite, 'usr/bin/prometheus-node-exporter'),
 );
 
 /** Every versioned node_exporter whose end-to-end behaviour CI must check. */
-const REQUIRED_IN_CI = ['1.5', '1.9'];
+const REQUIRED_IN_CI = ['1.5', '1.9', '1.11'];
 
 function versionOf(path: string): string | undefined {
   const result = spawnSync(path, ['--version'], { encoding: 'utf8', timeout: 10_000 });
@@ -61,10 +60,10 @@ function versionOf(path: string): string | undefined {
 /**
  * Every node_exporter found: the system's, the one .ci/fetch-node-exporter.sh
  * extracted, and those in $PROMFILE_TEST_NODE_EXPORTERS (colon-separated),
- * once each, by version. Under CI=true a missing 1.5 or 1.9 is an error.
+ * once each, by version. Under CI=true a missing 1.5, 1.9 or 1.11 is an error.
  */
 function findNodeExporters(): NodeExporterBinary[] {
-  const candidates = [NODE_EXPORTER, CACHED_19, ...(process.env['PROMFILE_TEST_NODE_EXPORTERS'] ?? '').split(':')];
+  const candidates = [NODE_EXPORTER, ...CACHED, ...(process.env['PROMFILE_TEST_NODE_EXPORTERS'] ?? '').split(':')];
   const byPath = new Map<string, NodeExporterBinary>();
   for (const candidate of candidates) {
     if (!candidate || !isExecutable(candidate)) continue;

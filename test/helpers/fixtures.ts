@@ -7,8 +7,9 @@ export const FIXTURES = join(ROOT, 'test', 'fixtures');
 
 export type NodeExporterOutcome = 'rejects-file' | 'drops-series' | 'crashes' | 'accepts';
 
-/** What node_exporter `minor` (e.g. `1.9`) does with an invalid fixture. */
+/** What node_exporter `minor` (e.g. `1.9`) does with an invalid fixture: 1.11 as 1.9 unless the manifest says otherwise. */
 export function outcomeFor(expected: InvalidCase, minor: string): NodeExporterOutcome {
+  if (minor === '1.11') return expected.nodeExporter111 ?? expected.nodeExporter19 ?? expected.nodeExporter;
   return minor === '1.9' ? (expected.nodeExporter19 ?? expected.nodeExporter) : expected.nodeExporter;
 }
 
@@ -19,6 +20,8 @@ export interface InvalidCase {
   nodeExporter: NodeExporterOutcome;
   /** What 1.9.0 does, where it differs. */
   nodeExporter19?: NodeExporterOutcome;
+  /** What 1.11.1 does, where it differs from 1.9.0. */
+  nodeExporter111?: NodeExporterOutcome;
   write: 'refuses' | 'fixes';
 }
 

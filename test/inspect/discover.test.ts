@@ -144,16 +144,27 @@ describe('the node_exporter profile', () => {
     expect(chosen.reason).toBe('node_exporter 1.9, the version of the running node_exporter (pid 77: 1.9.0)');
   });
 
+  it('judges a running 1.10.x or 1.11.x by the 1.11 profile (both parse with LegacyValidation), and 1.12 by every version', async () => {
+    for (const version of ['1.10.2', '1.11.1']) {
+      const chosen = chooseProfile({ procRoot: await procWith(`proc-${version}`, version) });
+      expect(chosen.profile).toEqual({ versions: ['1.11'], exporterMetrics: true });
+      expect(chosen.reason).toBe(`node_exporter 1.11, the version of the running node_exporter (pid 77: ${version})`);
+    }
+    const newer = chooseProfile({ procRoot: await procWith('proc112', '1.12.1') });
+    expect(newer.profile).toEqual({ versions: ['1.5', '1.9', '1.11'], exporterMetrics: true });
+    expect(newer.reason).toContain('is version 1.12.1, which promfile has no profile for');
+  });
+
   it('follows --node-exporter, and reads --web.disable-exporter-metrics from the command line', async () => {
     const procRoot = await procWith('proc-flags', '1.9.0', ['--web.disable-exporter-metrics']);
     expect(chooseProfile({ procRoot, flag: '1.5' }).profile).toEqual({ versions: ['1.5'], exporterMetrics: false });
   });
 
   it('is every known version at once when none runs, or its version is unknown or unreadable', async () => {
-    const strictest = { versions: ['1.5', '1.9'], exporterMetrics: true };
+    const strictest = { versions: ['1.5', '1.9', '1.11'], exporterMetrics: true };
     expect(chooseProfile({ procRoot: join(root, 'no-such-proc') })).toEqual({
       profile: strictest,
-      reason: 'node_exporter 1.5 and 1.9 at once (the strictest): no running node_exporter found',
+      reason: 'node_exporter 1.5, 1.9 and 1.11 at once (the strictest): no running node_exporter found',
     });
     const unknown = chooseProfile({ procRoot: await procWith('proc17', '1.7.0') });
     expect(unknown.profile).toEqual(strictest);
@@ -369,7 +380,7 @@ describe('discovery from a fake /proc', () => {
     const fromEnv = createTestIo({ uid: 0, procRoot: proc, env: { PROMFILE_DIR: root } });
     await main(['check'], fromEnv.io);
     expect(fromEnv.stderr()).toBe(
-      `promfile: checking ${root} (from $PROMFILE_DIR), judging by node_exporter 1.5 and 1.9 at once (the strictest): no running node_exporter reads ${root}\n`,
+      `promfile: checking ${root} (from $PROMFILE_DIR), judging by node_exporter 1.5, 1.9 and 1.11 at once (the strictest): no running node_exporter reads ${root}\n`,
     );
   });
 
