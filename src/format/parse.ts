@@ -10,7 +10,7 @@ import { describeBadFloat, parseGoFloat } from './number.js';
 import { ALL_VERSIONS, versionGap, type Profile } from './profile.js';
 import { ChunkLines } from './lines.js';
 import { Byte, invalidUtf8Lines, isBlank, isMetricName, readDirective, typeWord } from './lex.js';
-import { crashError, describeByte, LineCursor, ScanError, unescapeHelp } from './scan.js';
+import { crashError, describeByte, LineCursor, onQuotedNonLegacyName, ScanError, unescapeHelp } from './scan.js';
 import type { MetricFamily, MetricType, Problem, Rule, Sample } from './types.js';
 import { validateFamilies, validateFamily } from './validate.js';
 import { boundLabel, owningFamily } from './shape.js';
@@ -38,7 +38,7 @@ interface FamilyBuilder {
   lines: number[];
   declaredAt: number;
   nonContiguous: boolean;
-  /** TYPE gauge_histogram: node_exporter exposes its samples as untyped metrics of their own names. */
+  /** TYPE gauge_histogram: any sample of it crashes some version (gaugeHistogramSample). */
   gaugeHistogram: boolean;
 }
 
@@ -137,7 +137,10 @@ class Parser {
   private readonly problems: Problem[] = [];
   /** Metric and label names, interned (see LineCursor). */
   private readonly names = new Map<string, string>();
+  /** The family of the last sample. */
   private lastFamily: FamilyBuilder | undefined;
+  /** The family of the last line that named one (a sample, HELP or TYPE). */
+  private currentFamily: FamilyBuilder | undefined;
   private parseProblems = 0;
   /** What a syntax error left: the parse ended there. */
   private stoppedWith: Exposition | undefined;
@@ -147,6 +150,8 @@ class Parser {
   private badLines = NO_LINES;
   /** Why the profile refuses quoted names and `\"` in HELP; null when every version reads them. */
   private readonly quotedRefusal: string | null;
+  /** Why the profile refuses a non-legacy name even where no sample uses it (1.11's legacy validation); null when it does not. */
+  private readonly nonLegacyRefusal: string | null;
   /** The one line reader (scan.ts), moved from line to line. */
   private readonly cursor: LineCursor;
 
@@ -156,6 +161,7 @@ class Parser {
   ) {
     this.lineNo = firstLine - 1;
     this.quotedRefusal = versionGap(options.profile ?? ALL_VERSIONS, (rules) => rules.quotedNames);
+    this.nonLegacyRefusal = versionGap(options.profile ?? ALL_VERSIONS, (rules) => !rules.rejectsNonLegacyNames);
     this.cursor = new LineCursor(undefined, this.names, this.quotedRefusal);
   }
 
@@ -251,7 +257,7 @@ class Parser {
     const brace = cursor.pos;
     cursor.pos++;
     cursor.skipBlanks();
-    if (cursor.peek() === Byte.CloseBrace) throw crashError('a sample without a metric name');
+    if (cursor.peek() === Byte.CloseBrace) throw crashError('a sample without a metric name', (rules) => rules.crashesOnNamelessSample);
     cursor.pos = brace;
     const labels = cursor.readLabels('', last, true);
     const name = cursor.insideName;
@@ -259,15 +265,30 @@ class Parser {
       throw new ScanError(
         `a sample must start with a metric name, not '{' (node_exporter 1.9 reads the labels as a sample of the metric before it)`,
       );
-    if (!isMetricName(name)) throw crashError(`quoted metric name "${name}" (not a legacy name)`);
+    if (!isMetricName(name)) throw crashError(`quoted metric name "${name}" (not a legacy name)`, onQuotedNonLegacyName);
+    if (cursor.nameFirst && cursor.labelCount > 0) this.memberAwayFromFamily(name);
     this.sampleRest(cursor, lineNo, name, labels, false);
+  }
+
+  /**
+   * `{"a_sum",x="1"} 0` where `a` is a summary or histogram with no sample
+   * yet and another family came in between: node_exporter 1.9 and 1.11 panic
+   * ("assignment to entry in nil map"; seen on both, not with the labels
+   * before the name, nor once `a` has samples, nor with TYPE `a` just before).
+   */
+  private memberAwayFromFamily(name: string): void {
+    const family = owningFamily(this.byName, name);
+    if (family === undefined || family === this.currentFamily || family.samples.length > 0) return;
+    if (family.type !== 'summary' && family.type !== 'histogram') return;
+    if (name !== `${family.name}_sum` && name !== `${family.name}_count`) return;
+    throw crashError(`"${name}" named inside the braces, away from its ${family.type} "${family.name}"`, (rules) => rules.quotedNames);
   }
 
   /** A quoted metric name at the cursor: one that is not a legacy name crashes the versions that read it. */
   private quotedMetricName(cursor: LineCursor, last: boolean): string {
     const start = cursor.pos;
     const raw = cursor.readQuotedValue(last);
-    if (!isMetricName(raw)) throw crashError(`quoted metric name "${raw}" (not a legacy name)`);
+    if (!isMetricName(raw)) throw crashError(`quoted metric name "${raw}" (not a legacy name)`, onQuotedNonLegacyName);
     cursor.pos = start;
     return cursor.readQuotedName('metric name');
   }
@@ -278,6 +299,8 @@ class Parser {
     const keyword = directive.help ? 'HELP' : 'TYPE';
     cursor.pos = directive.nameStart;
     const name = directive.nameEnd === -1 ? cursor.readQuotedName('metric name') : cursor.readMetricName();
+    if (directive.nameEnd === -1 && !isMetricName(name) && this.nonLegacyRefusal !== null)
+      throw new ScanError(`metric name "${name}" in a ${keyword} line is not a legacy name: ${this.nonLegacyRefusal}`, 'quoted-name');
     if (cursor.done) return;
     if (!isBlank(cursor.peek()))
       throw new ScanError(`invalid metric name in ${keyword} line (at ${describeByte(cursor.buf, cursor.pos, cursor.end)})`);
@@ -338,8 +361,7 @@ class Parser {
   private sampleRest(cursor: LineCursor, lineNo: number, name: string, given: Record<string, string> | undefined, glued: boolean): void {
     const family = this.family(name, lineNo);
     family.type ??= 'untyped';
-    if (family.gaugeHistogram && name === family.name)
-      throw crashError(`sample "${name}" of gauge histogram "${name}" (only its _bucket, _sum and _count samples are read)`, true);
+    if (family.gaugeHistogram) throw gaugeHistogramSample(name, family.name);
     const labels = given ?? NO_LABELS;
     if (given !== undefined) {
       cursor.skipBlanks();
@@ -415,10 +437,10 @@ class Parser {
     );
   }
 
-  /** Which family a name belongs to, as node_exporter's parser decides it. */
+  /** Which family a name belongs to, as node_exporter's parser decides it (the current family from now on). */
   private family(name: string, lineNo: number): FamilyBuilder {
     const found = owningFamily(this.byName, name);
-    if (found) return found;
+    if (found) return (this.currentFamily = found);
     const created: FamilyBuilder = {
       name,
       help: undefined,
@@ -430,15 +452,13 @@ class Parser {
       gaugeHistogram: false,
     };
     this.byName.set(name, created);
-    return created;
+    return (this.currentFamily = created);
   }
 
   private validate(): Exposition {
     this.parseProblems = this.problems.length;
     const families: MetricFamily[] = [];
-    const builders = [...this.byName.values()]
-      .flatMap((builder) => this.untypedParts(builder))
-      .sort((a, b) => compareNames(a.name, b.name));
+    const builders = [...this.byName.values()].sort((a, b) => compareNames(a.name, b.name));
     for (const builder of builders) {
       const family: MetricFamily = { name: builder.name, help: builder.help, type: builder.type ?? 'untyped', samples: builder.samples };
       for (const { sample, ...problem } of validateFamily(family)) {
@@ -450,35 +470,20 @@ class Parser {
     this.problems.push(...validateFamilies(families));
     return { families, problems: this.problems };
   }
-
-  /**
-   * A gauge histogram as node_exporter exposes it: one untyped metric per
-   * sample name (g_bucket, g_sum, g_count), without the HELP of g.
-   */
-  private untypedParts(builder: FamilyBuilder): FamilyBuilder[] {
-    if (!builder.gaugeHistogram) return [builder];
-    const parts = new Map<string, FamilyBuilder>();
-    builder.samples.forEach((sample, index) => {
-      let part = parts.get(sample.name);
-      if (!part) {
-        part = { ...builder, name: sample.name, help: undefined, type: 'untyped', samples: [], lines: [], gaugeHistogram: false };
-        parts.set(sample.name, part);
-      }
-      part.samples.push(sample);
-      part.lines.push(builder.lines[index] as number);
-    });
-    this.problems.push({
-      severity: 'warning',
-      rule: 'gauge-histogram',
-      message: `node_exporter exposes gauge histogram "${builder.name}" as the untyped metrics ${[...parts.keys()].join(', ') || '(none)'}, without its HELP; promfile writes it that way`,
-      line: builder.declaredAt,
-    });
-    return [...parts.values()];
-  }
 }
 
 /** Whether buf[start, end) holds only blanks. */
 function isBlankLine(buf: Buffer, start: number, end: number): boolean {
   for (let p = start; p < end; p++) if (!isBlank(buf[p] as number)) return false;
   return true;
+}
+
+/**
+ * A sample of a gauge histogram: its own name panics every version; its
+ * _bucket, _sum and _count, which 1.5 and 1.9 expose as untyped metrics,
+ * panic 1.11 ("unknown metric type"), so no profile accepts either.
+ */
+function gaugeHistogramSample(name: string, family: string): ScanError {
+  const suffix = name.slice(family.length);
+  return crashError(`sample "${name}" of gauge histogram "${family}"`, (rules) => rules.gaugeHistogramCrashSuffixes.includes(suffix));
 }

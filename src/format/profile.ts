@@ -50,7 +50,7 @@ export function judgeByProfile<T>(
 }
 
 /** What one version does where versions differ. */
-interface VersionRules {
+export interface VersionRules {
   /** `{"name"} 1`, `m{"label"="x"} 1`, `# HELP "name" ...` with legacy-valid names. */
   readonly quotedNames: boolean;
   /** `\"` in HELP text (read as `"`). */

@@ -5,7 +5,7 @@
 // node_exporter's parser (prometheus/common expfmt): legacy names, and
 // quoted names where the profile's node_exporter versions all read them.
 // The pieces (names, escapes, label sets) are lex.ts's and labels.ts's.
-import { crashMessage } from './profile.js';
+import { crashMessage, type VersionRules } from './profile.js';
 import { LabelReader, LabelStep } from './labels.js';
 import {
   Byte,
@@ -51,8 +51,9 @@ export class LineCursor {
    * blanks, no quoted name, no `__` or bound (`le`, `quantile`) name, not long.
    */
   canonicalLabels = true;
-  /** The metric name a label set read with `nameInside` held (`{"name",…}`). */
+  /** The metric name a label set read with `nameInside` held (`{"name",…}`), and whether it came before every label. */
   insideName: string | undefined;
+  nameFirst = false;
   /** Quoted label names of the set just read, by index (rare: a sparse list). */
   private quotedLabelNames: Array<string | undefined> = [];
 
@@ -221,7 +222,10 @@ export class LineCursor {
     for (let i = 0; i < count; i++) {
       const at = i * SPAN_FIELDS;
       const name = this.labelName(i);
-      labels[name] = this.internValue(this.unescapeValue(spans[at + 2] as number, spans[at + 3] as number));
+      const value = this.internValue(this.unescapeValue(spans[at + 2] as number, spans[at + 3] as number));
+      // `__proto__` as a plain assignment would set the object's prototype and lose the label (validate refuses `__` names).
+      if (name === '__proto__') Object.defineProperty(labels, name, { value, enumerable: true, writable: true, configurable: true });
+      else labels[name] = value;
     }
     return labels;
   }
@@ -255,7 +259,7 @@ export class LineCursor {
         return this.labelCount;
       }
       if (step === LabelStep.EndOfLine) throw new ScanError(`unexpected end of line in the labels of "${metricName}"`);
-      const after = nameInside && step === LabelStep.NoEquals && reader.quotedName ? this.metricNameInside(reader) : -1;
+      const after = nameInside && step === LabelStep.NoEquals ? this.metricNameInside(reader) : -1;
       if (after === Byte.CloseBrace) return this.labelCount;
       if (after === Byte.Comma) continue;
       this.labelSpanStep(reader, step, metricName, atEndOfInput);
@@ -272,11 +276,13 @@ export class LineCursor {
     const separator = this.buf[reader.pos];
     if (separator !== Byte.Comma && separator !== Byte.CloseBrace) return -1;
     this.pos = reader.nameStart;
-    const raw = this.readQuotedValue(false);
-    if (!isMetricName(raw)) throw crashError(`quoted metric name "${raw}" (not a legacy name)`);
+    const raw = reader.quotedName ? this.readQuotedValue(false) : this.buf.toString('latin1', reader.nameStart, reader.nameEnd);
+    if (!isMetricName(raw)) throw crashError(`quoted metric name "${raw}" (not a legacy name)`, onQuotedNonLegacyName);
     if (this.insideName !== undefined) throw new ScanError(`multiple metric names ("${this.insideName}" and "${raw}") in one label set`);
-    this.pos = reader.nameStart;
-    this.insideName = this.intern(this.readQuotedName('metric name'));
+    if (this.quotedNameRefusal !== null)
+      throw new ScanError(`metric name "${raw}" inside the braces: ${this.quotedNameRefusal}`, 'quoted-name');
+    this.insideName = this.intern(raw);
+    this.nameFirst = this.labelCount === 0;
     reader.pos += 1;
     this.pos = reader.pos;
     return separator;
@@ -311,6 +317,7 @@ export class LineCursor {
       );
     }
     if (quoted !== undefined) this.quotedLabelNames[index] = quoted;
+    this.pos = reader.pos;
     this.record(index, reader);
     if (reader.blanks || quoted !== undefined || reader.nul || index >= MAX_CANONICAL_LABELS || this.isSpecial(reader))
       this.canonicalLabels = false;
@@ -379,11 +386,14 @@ const BOUND_LABELS = (['histogram', 'summary'] as const).map((type) => Buffer.fr
 
 const EMPTY = Buffer.alloc(0);
 
-/** A construct that crashes node_exporter: `always` for every known version, else those that read quoted names. */
-export function crashError(what: string, always = false): ScanError {
-  const message = crashMessage((rules) => always || rules.crashesOnQuotedNonLegacyName, what);
+/** A construct that crashes node_exporter: the versions seen to panic on it (`crashes`) are named. */
+export function crashError(what: string, crashes: (rules: VersionRules) => boolean): ScanError {
+  const message = crashMessage(crashes, what);
   return new ScanError(message ?? `${what}: node_exporter crashes on it`, 'crash');
 }
+
+/** A quoted name that is not a legacy name: the versions that read quoted names panic on it. */
+export const onQuotedNonLegacyName = (rules: VersionRules): boolean => rules.crashesOnQuotedNonLegacyName;
 
 function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);

@@ -65,7 +65,6 @@ export type Rule =
   | 'negative-counter'
   | 'histogram-shape'
   | 'summary-shape'
-  | 'gauge-histogram'
   | 'node-prefix'
   | 'node-collision';
 

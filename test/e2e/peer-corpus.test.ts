@@ -33,6 +33,16 @@ const STRICTER_BY_POLICY: Readonly<Record<string, { readonly versions: readonly 
       "it defines go_goroutines with node_exporter's own HELP and TYPE and extra labels, so node_exporter merges it with its own; promfile refuses every family named like node_exporter's own metrics (their HELP texts differ between versions)",
   },
   ...Object.fromEntries(
+    ['common-good-16', 'common-good-17', 'probe:gauge-histogram'].map((name) => [
+      name,
+      {
+        versions: ['1.5', '1.9'],
+        reason:
+          '`# TYPE x gauge_histogram` with _bucket/_sum/_count samples: 1.5 and 1.9 expose them as untyped, 1.11 panics at every scrape (unknown metric type); what crashes any version is refused under every profile',
+      },
+    ]),
+  ),
+  ...Object.fromEntries(
     ['pyom-invalid-146', 'pyom-invalid-158'].map((name) => [
       name,
       {
@@ -42,19 +52,6 @@ const STRICTER_BY_POLICY: Readonly<Record<string, { readonly versions: readonly 
       },
     ]),
   ),
-};
-
-/**
- * Reader rule: lead. Disagreements with 1.11 whose fix belongs in the grammar
- * readers (scan.ts, parse.ts, fast-*.ts), being rewritten: each names the case
- * and what 1.11 does; the test fails when one starts to agree, so that the
- * entry goes with the fix.
- */
-const PENDING_READER_RULES: Readonly<Record<string, string>> = {
-  'common-good-16': 'gauge_histogram with _bucket/_sum/_count samples: 1.11 panics at every scrape (unknown metric type)',
-  'common-good-17': 'gauge_histogram with _bucket/_sum/_count samples: 1.11 panics at every scrape (unknown metric type)',
-  'probe:gauge-histogram': 'gauge_histogram with _bucket/_sum/_count samples: 1.11 panics at every scrape (unknown metric type)',
-  'probe:quoted-name-utf8-help': '`# HELP "my.metric" x`: 1.11 rejects the whole file for a non-legacy quoted name, even in a comment',
 };
 
 /** The cases stricter by policy for node_exporter `minor`. */
@@ -116,25 +113,22 @@ describe.skipIf(NODE_EXPORTERS.length === 0)('the peer corpus and our probes: pr
       const profile = profileForVersion(binary.version) ?? ALL_VERSIONS;
       const disagreements: string[] = [];
       const stricter: string[] = [];
-      const pending: string[] = [];
       for (const testCase of CASES) {
         const outcome = outcomes.get(version)?.get(testCase.name) as Outcome;
         const { accepts, series } = verdictOf(testCase, profile);
         const exposedIntact = intact(outcome, series);
         if (!accepts && exposedIntact && stricterFor(binary.minor).includes(testCase.name)) stricter.push(testCase.name);
-        else if (accepts !== exposedIntact && binary.minor === '1.11' && testCase.name in PENDING_READER_RULES) pending.push(testCase.name);
         else if (accepts !== exposedIntact)
           disagreements.push(
             `${testCase.name}: promfile ${accepts ? 'accepts' : 'refuses'}, node_exporter ${version} ${exposedIntact ? 'exposes it intact' : `loses data${outcome.crashed ? ' (crash)' : ''}`}`,
           );
       }
-      const agreed = CASES.length - disagreements.length - pending.length;
+      const agreed = CASES.length - disagreements.length;
       console.info(
-        `node_exporter ${version}: promfile agrees on ${agreed - stricter.length} of ${CASES.length} cases (${((100 * (agreed - stricter.length)) / CASES.length).toFixed(1)}%), and is stricter by policy on ${stricter.length}: ${stricter.join(', ')}${pending.length > 0 ? `; reader rules pending (lead): ${pending.join(', ')}` : ''}`,
+        `node_exporter ${version}: promfile agrees on ${agreed - stricter.length} of ${CASES.length} cases (${((100 * (agreed - stricter.length)) / CASES.length).toFixed(1)}%), and is stricter by policy on ${stricter.length}: ${stricter.join(', ')}`,
       );
       expect(disagreements).toEqual([]);
-      if (PEER_CASES !== undefined) expect(stricter).toEqual(stricterFor(binary.minor));
-      if (binary.minor === '1.11' && PEER_CASES !== undefined) expect(pending).toEqual(Object.keys(PENDING_READER_RULES));
+      if (PEER_CASES !== undefined) expect([...stricter].sort()).toEqual(stricterFor(binary.minor).sort());
     },
   );
 
@@ -147,7 +141,7 @@ describe.skipIf(NODE_EXPORTERS.length === 0)('the peer corpus and our probes: pr
       const intactIn = versions.map((binary) => intact(outcomes.get(binary?.version ?? '')?.get(testCase.name) as Outcome, series));
       if (new Set(intactIn).size > 1) differing++;
       if (testCase.name in STRICTER_BY_POLICY) expect(accepts, testCase.name).toBe(false);
-      else if (!(testCase.name in PENDING_READER_RULES)) expect(accepts, testCase.name).toBe(intactIn.every(Boolean));
+      else expect(accepts, testCase.name).toBe(intactIn.every(Boolean));
     }
     console.info(
       `node_exporter ${KNOWN_VERSIONS.join(', ')} differ on ${differing} of ${CASES.length} cases; the default profile refuses each`,

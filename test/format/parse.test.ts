@@ -92,6 +92,10 @@ describe('values follow Go ParseFloat (with expfmt refusing p, P and _)', () => 
 });
 
 describe('parser details that match node_exporter', () => {
+  it('keeps a label named __proto__ (as an own property), so that the reserved-name rule refuses it', () => {
+    expect(() => parseExposition('m{__proto__="x"} 1\n')).toThrow(/label name "__proto__" is reserved/);
+  });
+
   it('assigns _sum/_count/_bucket to a declared histogram or summary, and not otherwise', () => {
     const families = parseExposition(
       '# TYPE h histogram\nh_bucket{le="+Inf"} 1\nh_sum 2\nh_count 1\n# TYPE s summary\ns{quantile="0.5"} 1\ns_sum 1\ns_count 1\nplain_count 3\n',
