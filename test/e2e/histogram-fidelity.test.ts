@@ -203,7 +203,7 @@ describe.skipIf(NODE_EXPORTERS.length === 0)('the file equals its exposition', (
     ]);
   });
 
-  describe.each(NODE_EXPORTERS)('node_exporter $version', ({ path: binary }) => {
+  describe.each(NODE_EXPORTERS)('node_exporter $version', ({ path: binary, minor }) => {
     let dir: string;
     let exporters: { written: NodeExporter; given: NodeExporter } | undefined;
 
@@ -242,6 +242,24 @@ describe.skipIf(NODE_EXPORTERS.length === 0)('the file equals its exposition', (
       const { file, exposed } = sameSeries(await readFile(join(dir, 'given', `${name}.prom`), 'utf8'), scrape);
       expect(exposed.size, name).toBeGreaterThan(0);
       expect(exposed, name).not.toEqual(file);
+    });
+
+    // The values promfile's message names for these versions (a newer version may expose others).
+    it.skipIf(!['1.5', '1.9'].includes(minor))('exposes a fractional count truncated and a count of 2^64 or more as 2^63', async () => {
+      const scrape = await (exporters?.given as NodeExporter).scrape();
+      const exposed = readExposition(scrape).families.flatMap((family) => family.samples);
+      const value = (name: string): number | undefined => exposed.find((sample) => sample.name === name)?.value;
+      expect([value('hist_count_fraction_count'), value('hist_count_huge_count'), value('sum_count_fraction_count')]).toEqual([
+        1,
+        2 ** 63,
+        2,
+      ]);
+      const write = (name: string): string =>
+        promfile(['write', '--dry-run', '--dir', join(root, 'scratch'), '-f', name], {
+          input: REFUSED.filter((c) => c[0] === name).map(([, type, body]) => document(name, type, body))[0] ?? '',
+        }).stderr;
+      expect(write('hist_count_fraction')).toMatch(/but 1\.5: node_exporter 1\.5 and 1\.9 expose it as 1\n/);
+      expect(write('hist_count_huge')).toMatch(/but 20000000000000000000: node_exporter 1\.5 and 1\.9 expose it as 9223372036854775808\n/);
     });
   });
 });
