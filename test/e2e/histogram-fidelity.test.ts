@@ -244,22 +244,31 @@ describe.skipIf(NODE_EXPORTERS.length === 0)('the file equals its exposition', (
       expect(exposed, name).not.toEqual(file);
     });
 
-    // The values promfile's message names for these versions (a newer version may expose others).
-    it.skipIf(!['1.5', '1.9'].includes(minor))('exposes a fractional count truncated and a count of 2^64 or more as 2^63', async () => {
+    // The values promfile's message names for each version: 1.5 and 1.9 truncate a count and expose
+    // 2^64 or more as 2^63; 1.11 exposes a histogram with such a count with all its counts 0.
+    const EXPOSED_COUNTS: Readonly<Record<string, readonly number[]>> = {
+      '1.5': [1, 2 ** 63, 2],
+      '1.9': [1, 2 ** 63, 2],
+      '1.11': [0, 0, 2],
+    };
+    it.skipIf(!(minor in EXPOSED_COUNTS))('exposes fractional and huge counts as the message says', async () => {
       const scrape = await (exporters?.given as NodeExporter).scrape();
       const exposed = readExposition(scrape).families.flatMap((family) => family.samples);
       const value = (name: string): number | undefined => exposed.find((sample) => sample.name === name)?.value;
-      expect([value('hist_count_fraction_count'), value('hist_count_huge_count'), value('sum_count_fraction_count')]).toEqual([
-        1,
-        2 ** 63,
-        2,
-      ]);
+      expect([value('hist_count_fraction_count'), value('hist_count_huge_count'), value('sum_count_fraction_count')]).toEqual(
+        EXPOSED_COUNTS[minor],
+      );
       const write = (name: string): string =>
         promfile(['write', '--dry-run', '--dir', join(root, 'scratch'), '-f', name], {
           input: REFUSED.filter((c) => c[0] === name).map(([, type, body]) => document(name, type, body))[0] ?? '',
         }).stderr;
-      expect(write('hist_count_fraction')).toMatch(/but 1\.5: node_exporter 1\.5 and 1\.9 expose it as 1\n/);
-      expect(write('hist_count_huge')).toMatch(/but 20000000000000000000: node_exporter 1\.5 and 1\.9 expose it as 9223372036854775808\n/);
+      expect(write('hist_count_fraction')).toMatch(
+        /but 1\.5: node_exporter 1\.5 and 1\.9 expose it as 1, 1\.11 every bucket and the count of the series as 0\n/,
+      );
+      expect(write('hist_count_huge')).toMatch(
+        /but 20000000000000000000: node_exporter 1\.5 and 1\.9 expose it as 9223372036854775808, 1\.11/,
+      );
+      expect(write('sum_count_fraction')).toMatch(/but 2\.5: node_exporter 1\.5, 1\.9 and 1\.11 expose it as 2\n/);
     });
   });
 });
