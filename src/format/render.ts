@@ -5,8 +5,8 @@ import { escapeHelp, escapeLabelValue } from './lex.js';
 import { formatGoFloat, parseGoFloat } from './number.js';
 import { compareNames } from './names.js';
 import type { Labels, MetricFamily, Sample } from './types.js';
-import { seriesKey } from './validate.js';
-import { familyShape, type FamilyShape } from './shape.js';
+import { seriesKey, stripLabel } from './validate.js';
+import { addedMembers, familyShape, type FamilyShape } from './shape.js';
 
 export { escapeHelp, escapeLabelValue };
 
@@ -49,12 +49,16 @@ export function renderFamily(family: MetricFamily): string {
   return lines.join('');
 }
 
-/** Group series; within a group: buckets/quantiles ascending, then _sum, _count, anything else. */
+/**
+ * Group series; within a group: buckets/quantiles ascending, then _sum, _count,
+ * anything else. A group that lacks a member node_exporter adds gets it where
+ * the group itself says its value (addedMembers), so the file reads as exposed.
+ */
 function orderGrouped(family: MetricFamily): Sample[] {
   const shape = familyShape(family.type) as FamilyShape;
   const bound = shape.bound;
   const point = `${family.name}${shape.pointSuffix}`;
-  const groups = new Map<string, { points: Sample[]; sum: Sample[]; count: Sample[]; other: Sample[] }>();
+  const groups = new Map<string, RenderGroup>();
   for (const sample of family.samples) {
     const key = seriesKey('', sample.labels, bound);
     let group = groups.get(key);
@@ -67,9 +71,32 @@ function orderGrouped(family: MetricFamily): Sample[] {
   const ordered: Sample[] = [];
   for (const group of groups.values()) {
     group.points.sort((a, b) => boundOf(a, bound) - boundOf(b, bound));
+    complete(family, group, bound);
     ordered.push(...group.points, ...group.sum, ...group.count, ...group.other);
   }
   return ordered;
+}
+
+interface RenderGroup {
+  points: Sample[];
+  sum: Sample[];
+  count: Sample[];
+  other: Sample[];
+}
+
+/** Add the members node_exporter adds to the group and the group implies. */
+function complete(family: MetricFamily, group: RenderGroup, bound: string): void {
+  const type = family.type as 'histogram' | 'summary';
+  const last = group.points.at(-1);
+  const inf = type === 'histogram' && last !== undefined && boundOf(last, 'le') === Infinity ? last.value : undefined;
+  const given = { inf, sum: group.sum[0]?.value, count: group.count[0]?.value };
+  const labels = stripLabel((group.count[0] ?? group.sum[0] ?? group.points[0] ?? group.other[0])?.labels ?? {}, bound);
+  for (const member of addedMembers(type, given)) {
+    if (!member.implied) continue;
+    const name = `${family.name}${member.suffix}`;
+    if (member.suffix === '_bucket') group.points.push({ name, labels: { ...labels, le: '+Inf' }, value: member.value });
+    else (member.suffix === '_sum' ? group.sum : group.count).push({ name, labels, value: member.value });
+  }
 }
 
 function boundOf(sample: Sample, bound: string): number {

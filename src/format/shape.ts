@@ -92,3 +92,39 @@ export function splitCompositeSuffix(name: string): { base: string; suffix: stri
   const suffix = HISTOGRAM.suffixes.find((s) => name.length > s.length && name.endsWith(s));
   return suffix === undefined ? undefined : { base: name.slice(0, -suffix.length), suffix };
 }
+
+/** One histogram or summary series as given: its `le="+Inf"` bucket (histograms), `_sum` and `_count`, where present. */
+export interface GivenSeries {
+  readonly inf: number | undefined;
+  readonly sum: number | undefined;
+  readonly count: number | undefined;
+}
+
+/** A member node_exporter adds to a series that lacks it. */
+export interface AddedMember {
+  readonly suffix: '_bucket' | '_sum' | '_count';
+  /** What node_exporter exposes for it. */
+  readonly value: number;
+  /**
+   * True when the series itself says the value: the `+Inf` bucket is `_count`,
+   * `_count` is 0 beside a `+Inf` bucket of 0, `_sum` is 0 when the count is.
+   * Then promfile writes the member (the file equals what is exposed); else
+   * node_exporter makes up a 0 and promfile refuses the series.
+   */
+  readonly implied: boolean;
+}
+
+/**
+ * What node_exporter adds to an incomplete series (1.5 and 1.9 alike): its
+ * parser leaves a missing `_sum` or `_count` at 0, and client_golang exposes a
+ * histogram without `le="+Inf"` with that bucket equal to `_count`.
+ */
+export function addedMembers(type: 'histogram' | 'summary', given: GivenSeries): AddedMember[] {
+  const histogram = type === 'histogram';
+  const added: AddedMember[] = [];
+  if (given.count === undefined) added.push({ suffix: '_count', value: 0, implied: histogram && given.inf === 0 });
+  if (histogram && given.inf === undefined) added.push({ suffix: '_bucket', value: given.count ?? 0, implied: given.count !== undefined });
+  const countIsZero = given.count === undefined ? histogram && given.inf === 0 : given.count === 0;
+  if (given.sum === undefined) added.push({ suffix: '_sum', value: 0, implied: countIsZero });
+  return added;
+}

@@ -7,7 +7,16 @@ import { compareNames } from './names.js';
 import { isLabelName, isMetricName } from './lex.js';
 import { crashMessage } from './profile.js';
 import type { Labels, MetricFamily, Problem, Rule, Sample, Severity } from './types.js';
-import { boundLabel, familyShape, isBoundLabel, memberSuffix, type FamilyShape } from './shape.js';
+import {
+  addedMembers,
+  boundLabel,
+  familyShape,
+  isBoundLabel,
+  memberSuffix,
+  type AddedMember,
+  type FamilyShape,
+  type GivenSeries,
+} from './shape.js';
 
 /** A problem found in a family, pointing at a sample by index where it can. */
 export interface FamilyProblem extends Problem {
@@ -163,18 +172,22 @@ export function validateFamily(family: MetricFamily): FamilyProblem[] {
     const key = seriesKey(sample.name, sample.labels);
     const isDuplicate = sameHash.some((other) => seriesKey((samples[other] as Sample).name, (samples[other] as Sample).labels) === key);
     if (!isDuplicate) seen.set(hash, [...sameHash, index]);
-    else
-      problems.push(
-        problem(
-          'error',
-          'duplicate-series',
-          `duplicate series ${describeSeries(sample)}: node_exporter drops it ("was collected before with the same name and label values")`,
-          index,
-        ),
-      );
+    else problems.push(problem('error', 'duplicate-series', duplicateMessage(family, sample), index));
   }
   if (family.type === 'histogram' || family.type === 'summary') checkShape(family, problems);
   return problems;
+}
+
+function duplicateMessage(family: MetricFamily, sample: Sample): string {
+  const bound = boundLabel(family.type);
+  // Buckets and quantiles are kept by bound: a later one replaces an earlier one, silently.
+  if (
+    bound !== undefined &&
+    bound in sample.labels &&
+    memberSuffix(family.type, family.name, sample.name) === familyShape(family.type)?.pointSuffix
+  )
+    return `duplicate series ${describeSeries(sample)}: node_exporter keeps only the last ${bound === 'le' ? 'bucket' : 'quantile'} of that bound, silently`;
+  return `duplicate series ${describeSeries(sample)}: node_exporter drops it ("was collected before with the same name and label values")`;
 }
 
 // A string that is not well-formed UTF-16 has no UTF-8 encoding. (String.prototype.isWellFormed
@@ -254,27 +267,31 @@ function checkSample(family: MetricFamily, sample: Sample, index: number, proble
   const bound = shape.bound;
   const isPoint = suffix === shape.pointSuffix;
   const boundText = sample.labels[bound];
-  if (isPoint) {
-    if (boundText === undefined) {
-      problems.push(problem('error', `${type}-shape`, `${describeSeries(sample)} lacks its "${bound}" label`, index));
-    } else if (parseGoFloat(boundText) === undefined) {
-      problems.push(problem('error', `${type}-shape`, `label ${bound}="${boundText}" of ${describeSeries(sample)} is not a float`, index));
-    } else if (type === 'summary') {
-      const q = parseGoFloat(boundText) as number;
-      if (Number.isNaN(q))
-        problems.push(
-          problem('error', 'summary-shape', `quantile "NaN" of ${describeSeries(sample)}: node_exporter drops the sample`, index),
-        );
-      else if (!(q >= 0 && q <= 1))
-        problems.push(problem('warning', 'summary-shape', `quantile "${boundText}" of ${describeSeries(sample)} is outside [0, 1]`, index));
-    }
-  } else if (boundText !== undefined) {
+  if (isPoint) checkBound(type, sample, index, bound, problems);
+  else if (boundText !== undefined) {
     problems.push(
       problem('error', `${type}-shape`, `${describeSeries(sample)} carries a "${bound}" label: node_exporter removes the label`, index),
     );
   }
   const isCount = shape.countSuffixes.includes(suffix);
   if (isCount) checkCount(type, sample, index, problems);
+}
+
+/** The `le` of a bucket, the `quantile` of a quantile: a float node_exporter keeps. */
+function checkBound(type: 'histogram' | 'summary', sample: Sample, index: number, bound: string, problems: FamilyProblem[]): void {
+  const text = sample.labels[bound];
+  const value = text === undefined ? undefined : parseGoFloat(text);
+  if (text === undefined) problems.push(problem('error', `${type}-shape`, `${describeSeries(sample)} lacks its "${bound}" label`, index));
+  else if (value === undefined)
+    problems.push(problem('error', `${type}-shape`, `label ${bound}="${text}" of ${describeSeries(sample)} is not a float`, index));
+  else if (Number.isNaN(value)) {
+    const what =
+      type === 'histogram'
+        ? `bucket le="NaN" of ${describeSeries(sample)}: node_exporter drops the bucket`
+        : `quantile "NaN" of ${describeSeries(sample)}: node_exporter drops the sample`;
+    problems.push(problem('error', `${type}-shape`, what, index));
+  } else if (type === 'summary' && !(value >= 0 && value <= 1))
+    problems.push(problem('warning', 'summary-shape', `quantile "${text}" of ${describeSeries(sample)} is outside [0, 1]`, index));
 }
 
 /** node_exporter stores counts as unsigned 64-bit integers: 2^64. */
@@ -286,13 +303,19 @@ function checkCount(type: 'histogram' | 'summary', sample: Sample, index: number
   if (!(value >= 0)) {
     problems.push(problem('error', `${type}-shape`, `${describeSeries(sample)} is a count and must not be negative or NaN`, index));
   } else if (!Number.isInteger(value) || value >= UINT64_LIMIT) {
-    // Go's float-to-uint64 conversion: truncation below 2^64, 2^63 from there on (amd64).
+    // Go's float-to-uint64 conversion: truncation below 2^64, 2^63 from there on (amd64). 1.11
+    // reads such a histogram as one of float counts and exposes its counts as 0; seen on the
+    // binaries (test/e2e/histogram-fidelity.test.ts).
     const exposed = value >= UINT64_LIMIT ? '9223372036854775808' : formatGoFloat(Math.trunc(value));
+    const versions =
+      type === 'histogram'
+        ? `node_exporter 1.5 and 1.9 expose it as ${exposed}, 1.11 every bucket and the count of the series as 0`
+        : `node_exporter 1.5, 1.9 and 1.11 expose it as ${exposed}`;
     problems.push(
       problem(
         'error',
         `${type}-shape`,
-        `${describeSeries(sample)} is a count (a whole number below 2^64), but ${formatGoFloat(value)}: node_exporter exposes it as ${exposed}`,
+        `${describeSeries(sample)} is a count (a whole number below 2^64), but ${formatGoFloat(value)}: ${versions}`,
         index,
       ),
     );
@@ -301,6 +324,8 @@ function checkCount(type: 'histogram' | 'summary', sample: Sample, index: number
 
 interface Group {
   first: number;
+  /** The labels of its first sample, empty ones included and the bound left out, as node_exporter's parser groups them. */
+  exact: string;
   points: Array<{ bound: number; value: number; index: number }>;
   sum?: number;
   count?: { value: number; index: number };
@@ -308,64 +333,135 @@ interface Group {
 
 /** Histogram: +Inf bucket, cumulative buckets, _sum and _count; summary: _sum and _count. */
 function checkShape(family: MetricFamily, problems: FamilyProblem[]): void {
-  const histogram = family.type === 'histogram';
-  const bound = boundLabel(family.type) as string;
-  const groups = groupSeries(family, bound);
+  const type = family.type as 'histogram' | 'summary';
+  const bound = boundLabel(type) as string;
+  const groups = groupSeries(family, bound, problems);
   for (const group of groups.values()) {
-    const where = `${family.type} ${describeSeries({ name: family.name, labels: stripLabel(family.samples[group.first]?.labels ?? {}, bound) })}`;
-    const shape: Rule = histogram ? 'histogram-shape' : 'summary-shape';
-    if (group.sum === undefined) problems.push(problem('warning', shape, `${where} lacks ${family.name}_sum`, group.first));
-    if (group.count === undefined) problems.push(problem('warning', shape, `${where} lacks ${family.name}_count`, group.first));
-    if (!histogram) continue;
+    const where = `${type} ${describeSeries({ name: family.name, labels: stripLabel(family.samples[group.first]?.labels ?? {}, bound) })}`;
     const buckets = [...group.points].sort((a, b) => a.bound - b.bound);
-    const inf = buckets.at(-1);
-    if (inf === undefined || inf.bound !== Infinity) {
-      problems.push(problem('warning', shape, `${where} lacks the le="+Inf" bucket`, group.first));
-    } else if (group.count !== undefined && inf.value !== group.count.value) {
+    const inf = buckets.at(-1)?.bound === Infinity ? buckets.at(-1) : undefined;
+    const given = { inf: inf?.value, sum: group.sum, count: group.count?.value };
+    addedProblems(family, where, given, group.first, problems);
+    if (type === 'histogram') checkBuckets(family, where, group, buckets, problems);
+  }
+}
+
+/**
+ * What node_exporter adds to a series: one warning for the members the series
+ * implies (promfile writes them), an error for each it makes up.
+ */
+function addedProblems(family: MetricFamily, where: string, given: GivenSeries, first: number, problems: FamilyProblem[]): void {
+  const rule: Rule = family.type === 'histogram' ? 'histogram-shape' : 'summary-shape';
+  const implied: string[] = [];
+  for (const member of addedMembers(family.type as 'histogram' | 'summary', given)) {
+    if (member.implied) implied.push(impliedMember(family.name, member));
+    else {
+      const message = madeUpMember(family, where, member, given);
+      if (message !== undefined) problems.push(problem('error', rule, message, first));
+    }
+  }
+  if (implied.length > 0) {
+    const them = implied.length > 1 ? 'them' : 'it';
+    problems.push(
+      problem('warning', rule, `${where} is incomplete: node_exporter adds ${implied.join(' and ')}; promfile writes ${them} so`, first),
+    );
+  }
+}
+
+function impliedMember(name: string, member: AddedMember): string {
+  if (member.suffix === '_bucket') return `the le="+Inf" bucket equal to ${name}_count (${formatGoFloat(member.value)})`;
+  return member.suffix === '_count' ? `${name}_count 0 (its le="+Inf" bucket is 0)` : `${name}_sum 0 (its count is 0)`;
+}
+
+function madeUpMember(family: MetricFamily, where: string, member: AddedMember, given: GivenSeries): string | undefined {
+  const name = `${family.name}${member.suffix}`;
+  // A +Inf bucket made up from a made-up _count: the _count's error says it.
+  if (member.suffix === '_bucket') return undefined;
+  if (member.suffix === '_count') {
+    if (given.inf !== undefined)
+      return `${where} lacks ${name}: node_exporter exposes ${name} 0 beside its le="+Inf" bucket of ${formatGoFloat(given.inf)}; write ${name} ${formatGoFloat(given.inf)}`;
+    const inf = family.type === 'histogram' ? ' and a le="+Inf" bucket of 0' : '';
+    return `${where} lacks ${name}: node_exporter exposes ${name} 0${inf}, a count this series does not give; write ${name}`;
+  }
+  const count =
+    given.count === undefined ? ', a sum this series does not give' : `, though ${family.name}_count is ${formatGoFloat(given.count)}`;
+  return `${where} lacks ${name}: node_exporter exposes ${name} 0${count}; write ${name}`;
+}
+
+/** The +Inf bucket against _count, and cumulative buckets. */
+function checkBuckets(family: MetricFamily, where: string, group: Group, buckets: Group['points'], problems: FamilyProblem[]): void {
+  const inf = buckets.at(-1);
+  if (inf?.bound === Infinity && group.count !== undefined && inf.value !== group.count.value) {
+    problems.push(
+      problem(
+        'warning',
+        'histogram-shape',
+        `${where}: the le="+Inf" bucket (${formatGoFloat(inf.value)}) differs from ${family.name}_count (${formatGoFloat(group.count.value)})`,
+        group.count.index,
+      ),
+    );
+  }
+  for (let i = 1; i < buckets.length; i++) {
+    const [lower, upper] = [buckets[i - 1], buckets[i]];
+    if (lower && upper && upper.value < lower.value) {
       problems.push(
         problem(
           'warning',
-          shape,
-          `${where}: the le="+Inf" bucket (${formatGoFloat(inf.value)}) differs from ${family.name}_count (${formatGoFloat(group.count.value)})`,
-          group.count.index,
+          'histogram-shape',
+          `${where}: buckets are cumulative, but le="${formatGoFloat(upper.bound)}" (${formatGoFloat(upper.value)}) is below le="${formatGoFloat(lower.bound)}" (${formatGoFloat(lower.value)})`,
+          upper.index,
         ),
       );
-    }
-    for (let i = 1; i < buckets.length; i++) {
-      const [lower, upper] = [buckets[i - 1], buckets[i]];
-      if (lower && upper && upper.value < lower.value) {
-        problems.push(
-          problem(
-            'warning',
-            shape,
-            `${where}: buckets are cumulative, but le="${formatGoFloat(upper.bound)}" (${formatGoFloat(upper.value)}) is below le="${formatGoFloat(lower.bound)}" (${formatGoFloat(lower.value)})`,
-            upper.index,
-          ),
-        );
-        break;
-      }
+      break;
     }
   }
 }
 
-function groupSeries(family: MetricFamily, bound: string): Map<string, Group> {
+/** The family's series by seriesKey; a series whose samples node_exporter's parser splits in two is an error. */
+function groupSeries(family: MetricFamily, bound: string, problems: FamilyProblem[]): Map<string, Group> {
   const groups = new Map<string, Group>();
   family.samples.forEach((sample, index) => {
     const key = seriesKey('', sample.labels, bound);
+    const exact = exactLabels(sample.labels, bound);
     let group = groups.get(key);
-    if (!group) groups.set(key, (group = { first: index, points: [] }));
+    if (!group) groups.set(key, (group = { first: index, exact, points: [] }));
+    else if (group.exact !== exact) {
+      problems.push(problem('error', 'duplicate-series', splitMessage(family, family.samples[group.first] as Sample, sample), index));
+      group.exact = exact; // one error for each change of spelling
+    }
     const suffix = sample.name.slice(family.name.length);
     if (suffix === '_sum') group.sum = sample.value;
     else if (suffix === '_count') group.count = { value: sample.value, index };
     else {
       const value = parseGoFloat(sample.labels[bound] ?? '');
-      if (value !== undefined) group.points.push({ bound: value, value: sample.value, index });
+      // A NaN bound is an error of its own (node_exporter drops that bucket).
+      if (value !== undefined && !Number.isNaN(value)) group.points.push({ bound: value, value: sample.value, index });
     }
   });
   return groups;
 }
 
-function stripLabel(labels: Labels, name: string): Labels {
+/**
+ * node_exporter's parser tells a histogram's or summary's series apart by
+ * their labels with empty values kept; seriesKey drops those. Within one
+ * seriesKey the two differ only in which labels are present and empty: their
+ * names, sorted ('' for none, the usual case).
+ */
+function exactLabels(labels: Labels, bound: string): string {
+  let empty: string[] | undefined;
+  for (const name in labels) if (labels[name] === '' && name !== bound) (empty ??= []).push(name);
+  return empty === undefined ? '' : empty.sort().join('\u0000');
+}
+
+function splitMessage(family: MetricFamily, first: Sample, sample: Sample): string {
+  return (
+    `${describeSeries(sample)} and ${describeSeries(first)} are one series of ${family.type} "${family.name}" to Prometheus (an empty label is no label), ` +
+    `but node_exporter reads them as two, pads both with the empty label and drops the second ("was collected before with the same name and label values"); spell their labels alike`
+  );
+}
+
+/** `labels` without `name`. */
+export function stripLabel(labels: Labels, name: string): Labels {
   if (!(name in labels)) return labels;
   const { [name]: _removed, ...rest } = labels;
   return rest;

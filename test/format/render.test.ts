@@ -59,6 +59,27 @@ describe('renderExposition', () => {
     );
   });
 
+  it('writes what node_exporter adds to a series where the series implies it, and nothing it would make up', () => {
+    const h = (samples: MetricFamily['samples']): MetricFamily => ({ name: 'h', help: undefined, type: 'histogram', samples });
+    expect(
+      renderFamily(
+        h([
+          { name: 'h_count', labels: { x: '1' }, value: 2 },
+          { name: 'h_sum', labels: { x: '1' }, value: 3 },
+          { name: 'h_bucket', labels: { x: '1', le: '0.5' }, value: 1 },
+          { name: 'h_bucket', labels: { x: '2', le: '+Inf' }, value: 0 },
+        ]),
+      ),
+    ).toBe(
+      '# TYPE h histogram\nh_bucket{x="1",le="0.5"} 1\nh_bucket{x="1",le="+Inf"} 2\nh_sum{x="1"} 3\nh_count{x="1"} 2\n' +
+        'h_bucket{x="2",le="+Inf"} 0\nh_sum{x="2"} 0\nh_count{x="2"} 0\n',
+    );
+    // A _count node_exporter would make up (0 beside a +Inf bucket of 3) is not written: validation refuses that series.
+    expect(renderFamily(h([{ name: 'h_bucket', labels: { le: '+Inf' }, value: 3 }]))).toBe('# TYPE h histogram\nh_bucket{le="+Inf"} 3\n');
+    const s: MetricFamily = { name: 's', help: undefined, type: 'summary', samples: [{ name: 's_count', labels: {}, value: 0 }] };
+    expect(renderFamily(s)).toBe('# TYPE s summary\ns_sum 0\ns_count 0\n');
+  });
+
   it('renders one chunk per family, the same text as the whole', () => {
     const families = parseExposition('# TYPE a counter\na 1\n# TYPE b gauge\nb 2\n');
     expect([...renderChunks(families)]).toEqual(['# TYPE a counter\na 1\n', '# TYPE b gauge\nb 2\n']);

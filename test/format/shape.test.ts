@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  addedMembers,
   boundLabel,
   familyShape,
   isBoundLabel,
@@ -81,5 +82,59 @@ describe('owningFamily', () => {
     ['new', undefined],
   ])('a line of %s belongs to %s, as node_exporter assigns it', (name, owner) => {
     expect(owningFamily(families, name)?.name).toBe(owner);
+  });
+});
+
+describe('addedMembers', () => {
+  const given = (inf: number | undefined, sum: number | undefined, count: number | undefined) => ({ inf, sum, count });
+  // What node_exporter 1.5 and 1.9 expose for a series lacking members (test/e2e/histogram-fidelity.test.ts scrapes them).
+  it.each([
+    ['histogram, complete', 'histogram', given(3, 2, 3), []],
+    ['histogram without +Inf', 'histogram', given(undefined, 2, 3), [['_bucket', 3, true]]],
+    ['histogram without _count', 'histogram', given(3, 2, undefined), [['_count', 0, false]]],
+    ['histogram without _count, +Inf 0', 'histogram', given(0, 0, undefined), [['_count', 0, true]]],
+    ['histogram without _sum', 'histogram', given(3, undefined, 3), [['_sum', 0, false]]],
+    ['histogram without _sum, count 0', 'histogram', given(0, undefined, 0), [['_sum', 0, true]]],
+    [
+      'histogram of a +Inf bucket of 0 alone',
+      'histogram',
+      given(0, undefined, undefined),
+      [
+        ['_count', 0, true],
+        ['_sum', 0, true],
+      ],
+    ],
+    [
+      'histogram of _count 0 alone',
+      'histogram',
+      given(undefined, undefined, 0),
+      [
+        ['_bucket', 0, true],
+        ['_sum', 0, true],
+      ],
+    ],
+    [
+      'histogram of _sum alone',
+      'histogram',
+      given(undefined, 2, undefined),
+      [
+        ['_count', 0, false],
+        ['_bucket', 0, false],
+      ],
+    ],
+    ['summary without _count', 'summary', given(undefined, 2, undefined), [['_count', 0, false]]],
+    ['summary without _sum, count 0', 'summary', given(undefined, undefined, 0), [['_sum', 0, true]]],
+    ['summary without _sum', 'summary', given(undefined, undefined, 2), [['_sum', 0, false]]],
+    [
+      'summary of quantiles alone',
+      'summary',
+      given(undefined, undefined, undefined),
+      [
+        ['_count', 0, false],
+        ['_sum', 0, false],
+      ],
+    ],
+  ] as const)('%s', (_name, type, series, expected) => {
+    expect(addedMembers(type, series).map((member) => [member.suffix, member.value, member.implied])).toEqual(expected);
   });
 });
