@@ -143,7 +143,7 @@ function findingsOf(judged: readonly Judged[]): Finding[] {
   const add = (kind: Finding['kind'], version: string, detail: string): number =>
     findings.push({ kind, version, crashed: crashedIn, detail });
   for (const { version, outcome, profile, strictest } of judged) {
-    const exposedIntact = intact(outcome, profile.series);
+    const exposedIntact = intact(outcome, profile.series, profile.families);
     if (profile.accepts && !exposedIntact) {
       const how = outcome.crashed
         ? 'crashes'
@@ -153,7 +153,7 @@ function findingsOf(judged: readonly Judged[]): Finding[] {
       add('accepts-loses', version, `promfile accepts under the ${version} profile; node_exporter ${version} ${how}`);
     }
     // Refused, yet every series the files claim is exposed, once each, without an error.
-    if (!profile.accepts && !profile.duplicated && intact(outcome, profile.claimed))
+    if (!profile.accepts && !profile.duplicated && intact(outcome, profile.claimed, profile.claimedFamilies))
       add('refuses-intact', version, `promfile refuses under the ${version} profile; node_exporter ${version} exposes it intact`);
     if (profile.accepts && exposedIntact) {
       const extra = [...outcome.exposed.keys()].filter((key) => !ownSeries(key) && !profile.series.has(key));
@@ -161,7 +161,7 @@ function findingsOf(judged: readonly Judged[]): Finding[] {
     }
     if (crashedIn.length > 0 && profile.accepts)
       add('crash-accepted', version, `node_exporter ${crashedIn.join(', ')} crashes; promfile accepts under the ${version} profile`);
-    if (strictest.accepts && !intact(outcome, strictest.series))
+    if (strictest.accepts && !intact(outcome, strictest.series, strictest.families))
       add('default-accepts-loses', version, `promfile's default profile accepts; node_exporter ${version} loses data`);
   }
   return findings;
@@ -172,9 +172,8 @@ function printable(key: string): string {
 }
 
 /**
- * Known disagreements, each a precise predicate with its reason. An entry
- * is for a reader rule the lead is rewriting (or another helper's item) and
- * goes with the fix.
+ * Known disagreements, each a precise predicate with its reason: the cases
+ * README lists as stricter on purpose, and nothing else.
  */
 interface Known {
   readonly id: string;
@@ -182,47 +181,7 @@ interface Known {
   readonly matches: (finding: Finding, lines: readonly string[]) => boolean;
 }
 
-/** Families a TYPE line of the case declares `histogram` or `summary` (any case). */
-function boundFamilies(lines: readonly string[]): Set<string> {
-  return new Set(lines.flatMap((line) => /^# TYPE (\S+) (?:histogram|summary)$/i.exec(line)?.[1] ?? []));
-}
-
-/** The series named in an extra-series finding, as [name, labels] (the detail lists them comma-separated). */
-function extraSeries(finding: Finding): Array<[string, string]> {
-  const list = finding.detail.replace(/^node_exporter \S+ also exposes /, '');
-  return list.split(', ').map((series) => [series.split(' ')[0] ?? '', series.split(' ').slice(1).join(' ')]);
-}
-
 const KNOWN: readonly Known[] = [
-  {
-    id: 'completion (issue 23 item 2)',
-    reason:
-      'node_exporter completes an incomplete histogram or summary (le="+Inf" from _count, _sum 0, _count 0); promfile writes the input as given with a warning. Item 2 decides; remove this entry with it',
-    matches: (finding, lines) => {
-      if (finding.kind !== 'extra-series') return false;
-      const families = boundFamilies(lines);
-      return extraSeries(finding).every(([name, labels]) => {
-        const family = /^(.*)_(?:sum|count|bucket)$/.exec(name)?.[1];
-        const bound = name.endsWith('_bucket') ? / le=\+Inf(?: |$)/.test(` ${labels}`) : true;
-        return family !== undefined && families.has(family) && bound;
-      });
-    },
-  },
-  {
-    id: 'quoted name before or among the labels (issue 23 item 4, reader rule: lead)',
-    reason:
-      '1.9 and 1.11 read `"m"{x="1"} 1` (a blank before the brace too), `{x="1","m"} 1` and `{m} 1`; promfile refuses them ("expected float as value" / "a sample must start with a metric name")',
-    matches: (finding, lines) =>
-      finding.kind === 'refuses-intact' &&
-      ['1.9', '1.11'].includes(finding.version) &&
-      lines.some(
-        (line) =>
-          /^[ \t]*"(?:[^"\\]|\\.)*"[ \t]*\{/.test(line) ||
-          /^[ \t]*\{[^}]*,\s*"(?:[^"\\]|\\.)*"\s*[,}]/.test(line) ||
-          // and a bare name as the first item in the braces: `{x} 1` is x 1 to 1.9 and 1.11
-          /^[ \t]*\{\s*[a-zA-Z_:][a-zA-Z0-9_:]*\s*[,}]/.test(line),
-      ),
-  },
   {
     id: 'le or quantile twice in a bucket or quantile (deliberate: README)',
     reason:
@@ -231,43 +190,13 @@ const KNOWN: readonly Known[] = [
       finding.kind === 'refuses-intact' && lines.some((line) => /\{[^}]*\b(le|quantile)\s*=\s*"[^"]*"[^}]*,\s*\1\s*=/.test(line)),
   },
   {
-    id: 'gauge histogram samples crash 1.11 (reader rule: lead)',
+    id: 'gauge_histogram with _bucket, _sum or _count samples (deliberate: README)',
     reason:
-      '1.11 panics at every scrape (unknown metric type) on a gauge histogram (`gauge_histogram`, `gaugehistogram`) with a sample named as it or its _bucket, _sum or _count; promfile accepts the _bucket/_sum/_count ones as untyped metrics (as 1.5 and 1.9 expose them)',
+      '1.5 and 1.9 expose them as untyped metrics, 1.11 panics at every scrape on them (unknown metric type); what crashes any version is refused under every profile',
     matches: (finding, lines) =>
-      finding.crashed.length === 1 &&
-      finding.crashed[0] === '1.11' &&
-      ['accepts-loses', 'crash-accepted', 'default-accepts-loses'].includes(finding.kind) &&
+      finding.kind === 'refuses-intact' &&
+      ['1.5', '1.9'].includes(finding.version) &&
       [...gaugeHistograms(lines)].some((family) => lines.some((line) => samplesOf(line, family, ['_bucket', '_sum', '_count']))),
-  },
-  {
-    id: 'non-legacy quoted name in a HELP or TYPE line, 1.11 (reader rule: lead)',
-    reason:
-      '1.11 rejects the whole file for a quoted name that is not a legacy name even in a comment (`# TYPE "new\\nline" summary`); promfile accepts it under the 1.11 profile',
-    matches: (finding, lines) =>
-      finding.version === '1.11' &&
-      finding.crashed.length === 0 &&
-      ['accepts-loses', 'default-accepts-loses'].includes(finding.kind) &&
-      lines.some((line) => /^# (?:HELP|TYPE) "(?:[^"\\]|\\.)*"/.test(line) && !/^# (?:HELP|TYPE) "[a-zA-Z_:][a-zA-Z0-9_:]*"/.test(line)),
-  },
-  {
-    id: 'quoted _sum/_count among labels away from its family crashes 1.9 and 1.11 (reader rule: lead)',
-    reason:
-      '`# TYPE a summary` (or histogram), another family after it, then `{"a_sum",a="1"} 0`: 1.9 and 1.11 panic (assignment to entry in nil map); promfile accepts it',
-    matches: (finding, lines) =>
-      finding.crashed.includes('1.9') &&
-      finding.crashed.includes('1.11') &&
-      ['accepts-loses', 'crash-accepted', 'default-accepts-loses'].includes(finding.kind) &&
-      lines.some((line) => /^\{\s*"[^"]*_(?:sum|count)"\s*,\s*[^\s}]/.test(line)),
-  },
-  {
-    id: 'le="NaN" bucket dropped (issue 23 item 3)',
-    reason:
-      'every version drops a histogram bucket with le="NaN" silently (scrape error 0); promfile accepts it. Item 3 decides; remove this entry with it',
-    matches: (finding, lines) =>
-      finding.crashed.length === 0 &&
-      ['accepts-loses', 'default-accepts-loses'].includes(finding.kind) &&
-      lines.some((line) => /^[^#\s{]*_bucket\{(?:[^}]*,)?\s*le="NaN"/.test(line)),
   },
   {
     id: "gaugehistogram, OpenMetrics' word (deliberate: README)",

@@ -16,7 +16,7 @@ import { parseExposition } from '../../src/format/parse.js';
 import { ALL_VERSIONS, KNOWN_VERSIONS, profileForVersion, type Profile } from '../../src/format/profile.js';
 import { NODE_EXPORTERS } from '../helpers/binaries.js';
 import { ROOT, tempDir } from '../helpers/cli.js';
-import { Judge, intact, verdict, type Outcome, type Textfile } from '../helpers/differential.js';
+import { Judge, intact, verdict, type Outcome, type Textfile, type Verdict } from '../helpers/differential.js';
 import { casesIn, PEER_CASES, type Case } from '../helpers/peer-cases.js';
 
 const PROBES = join(ROOT, 'test', 'fixtures', 'probes');
@@ -75,7 +75,7 @@ function filesOf(testCase: Case): Textfile[] {
 }
 
 /** promfile's verdict on a case's *.prom files. */
-function verdictOf(testCase: Case, profile: Profile): { accepts: boolean; series: Map<string, number> } {
+function verdictOf(testCase: Case, profile: Profile): Verdict {
   return verdict(
     filesOf(testCase).filter((file) => file.name.endsWith('.prom')),
     testCase.dir,
@@ -115,8 +115,8 @@ describe.skipIf(NODE_EXPORTERS.length === 0)('the peer corpus and our probes: pr
       const stricter: string[] = [];
       for (const testCase of CASES) {
         const outcome = outcomes.get(version)?.get(testCase.name) as Outcome;
-        const { accepts, series } = verdictOf(testCase, profile);
-        const exposedIntact = intact(outcome, series);
+        const { accepts, series, families } = verdictOf(testCase, profile);
+        const exposedIntact = intact(outcome, series, families);
         if (!accepts && exposedIntact && stricterFor(binary.minor).includes(testCase.name)) stricter.push(testCase.name);
         else if (accepts !== exposedIntact)
           disagreements.push(
@@ -137,8 +137,10 @@ describe.skipIf(NODE_EXPORTERS.length === 0)('the peer corpus and our probes: pr
     if (versions.some((binary) => binary === undefined)) return; // needs every one; CI has them (binaries.ts)
     let differing = 0;
     for (const testCase of CASES) {
-      const { accepts, series } = verdictOf(testCase, ALL_VERSIONS);
-      const intactIn = versions.map((binary) => intact(outcomes.get(binary?.version ?? '')?.get(testCase.name) as Outcome, series));
+      const { accepts, series, families } = verdictOf(testCase, ALL_VERSIONS);
+      const intactIn = versions.map((binary) =>
+        intact(outcomes.get(binary?.version ?? '')?.get(testCase.name) as Outcome, series, families),
+      );
       if (new Set(intactIn).size > 1) differing++;
       if (testCase.name in STRICTER_BY_POLICY) expect(accepts, testCase.name).toBe(false);
       else expect(accepts, testCase.name).toBe(intactIn.every(Boolean));

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { analyseTextfiles } from '../../src/inspect/check.js';
 import { readExposition } from '../../src/format/parse.js';
+import { renderExposition } from '../../src/format/render.js';
 import type { Profile } from '../../src/format/profile.js';
 import { seriesKey } from '../../src/format/validate.js';
 import type { NodeExporterBinary } from './binaries.js';
@@ -25,6 +26,8 @@ export interface Outcome {
   readonly errors: string[];
   /** series key → value, of everything it exposed. */
   readonly exposed: Map<string, number>;
+  /** family name → the keys of the series it exposed in that family. */
+  readonly byFamily: Map<string, string[]>;
 }
 
 /** promfile's verdict on a set of files. */
@@ -37,6 +40,10 @@ export interface Verdict {
   readonly claimed: Map<string, number>;
   /** Some series is claimed twice (node_exporter cannot expose both). */
   readonly duplicated: boolean;
+  /** The families of the files node_exporter reads: in them, it must expose nothing promfile does not write. */
+  readonly families: Set<string>;
+  /** The families of every file, rejected ones included (what the files claim). */
+  readonly claimedFamilies: Set<string>;
 }
 
 /** promfile's verdict on files under a profile. */
@@ -47,25 +54,43 @@ export function verdict(files: readonly Textfile[], dir: string, profile: Profil
   const analysis = analyseTextfiles(sources, profile);
   const series = new Map<string, number>();
   const claimed = new Map<string, number>();
+  const families = new Set<string>();
+  const claimedFamilies = new Set<string>();
   let duplicated = false;
   for (const file of analysis.files)
-    for (const family of file.families)
+    // The file as promfile writes it (what node_exporter adds to a histogram or summary, where implied).
+    for (const family of readExposition(renderExposition(file.families)).families) {
+      if (file.accepted) families.add(family.name);
+      claimedFamilies.add(family.name);
       for (const sample of family.samples) {
         const key = seriesKey(sample.name, sample.labels);
         duplicated ||= claimed.has(key);
         claimed.set(key, sample.value);
         if (file.accepted) series.set(key, sample.value);
       }
-  return { accepts: !analysis.findings.some((finding) => finding.severity === 'error'), series, claimed, duplicated };
+    }
+  return {
+    accepts: !analysis.findings.some((finding) => finding.severity === 'error'),
+    series,
+    claimed,
+    duplicated,
+    families,
+    claimedFamilies,
+  };
 }
 
-/** Every series promfile expects is exposed with its value, and node_exporter neither crashed nor reported an error. */
-export function intact(outcome: Outcome, series: ReadonlyMap<string, number>): boolean {
+/**
+ * Every series promfile expects is exposed with its value, node_exporter
+ * neither crashed nor reported an error, and in `families` (those promfile
+ * writes) it exposed nothing else: the file equals its exposition.
+ */
+export function intact(outcome: Outcome, series: ReadonlyMap<string, number>, families: ReadonlySet<string> = new Set()): boolean {
   if (outcome.crashed || outcome.scrapeError !== 0 || outcome.errors.length > 0) return false;
   for (const [key, value] of series) {
     const exposed = outcome.exposed.get(key);
     if (exposed === undefined || !(Object.is(exposed, value) || exposed === value)) return false;
   }
+  for (const family of families) if (outcome.byFamily.get(family)?.some((key) => !series.has(key))) return false;
   return true;
 }
 
@@ -94,10 +119,14 @@ export class Judge {
       this.exporter = undefined;
     }
     const exposed = new Map<string, number>();
-    for (const family of readExposition(text ?? '').families)
-      for (const sample of family.samples) exposed.set(seriesKey(sample.name, sample.labels), sample.value);
+    const byFamily = new Map<string, string[]>();
+    for (const family of readExposition(text ?? '').families) {
+      const keys = family.samples.map((sample) => seriesKey(sample.name, sample.labels));
+      family.samples.forEach((sample, i) => exposed.set(keys[i] as string, sample.value));
+      byFamily.set(family.name, keys);
+    }
     const errors = log.split('\n').filter((line) => /level=(?:error|ERROR)|error gathering metrics/.test(line));
-    return { crashed, scrapeError: text === undefined ? undefined : scrapeError(text), errors, exposed };
+    return { crashed, scrapeError: text === undefined ? undefined : scrapeError(text), errors, exposed, byFamily };
   }
 
   async stop(): Promise<void> {
