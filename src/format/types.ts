@@ -66,6 +66,7 @@ export type Rule =
   | 'histogram-shape'
   | 'summary-shape'
   | 'gauge-histogram'
+  | 'openmetrics'
   | 'node-prefix'
   | 'node-collision';
 

@@ -1,0 +1,263 @@
+// OpenMetrics input (`write --from openmetrics`): node_exporter reads only the
+// text format 0.0.4, so OpenMetrics piped into its directory loses the file.
+// This line transform turns OpenMetrics into what the text format can carry,
+// as Prometheus ingests it, and counts what it drops; the one grammar then
+// reads its output. Without the conversion, OpenMetricsDetector refuses
+// OpenMetrics, so it is never half-read as text.
+import { parseGoFloat } from './number.js';
+import { Byte, isBlank, readDirective, skipBlanks } from './lex.js';
+import { ChunkLines } from './lines.js';
+import { LineTransform, nameText, nameToken, readSampleHead, type NameToken } from './line-transform.js';
+import { ExpositionError } from '../errors.js';
+import type { Problem } from './types.js';
+
+/**
+ * What each OpenMetrics type becomes: the text-format type, and the suffix the
+ * family's name takes so that it names its samples (counters' `_total`, info's
+ * `_info`). gaugehistogram is handed on as it is: the grammar judges it.
+ */
+const TEXT_FORMS: Readonly<Record<string, { readonly type: string; readonly suffix: string }>> = {
+  counter: { type: 'counter', suffix: '_total' },
+  gauge: { type: 'gauge', suffix: '' },
+  histogram: { type: 'histogram', suffix: '' },
+  summary: { type: 'summary', suffix: '' },
+  info: { type: 'gauge', suffix: '_info' },
+  stateset: { type: 'gauge', suffix: '' },
+  unknown: { type: 'untyped', suffix: '' },
+};
+
+/** The types whose families may carry a `_created` sample. */
+const CREATED_IN = new Set(['counter', 'histogram', 'summary']);
+
+/** What is dropped, by kind, for the summary said on stderr. */
+type Dropped = 'unit' | 'created' | 'exemplar';
+
+const DROPPED: Readonly<Record<Dropped, { one: string; many: string; why: string }>> = {
+  unit: { one: '"# UNIT" line', many: '"# UNIT" lines', why: 'the text format has no units' },
+  created: { one: '_created sample', many: '_created samples', why: 'the text format has no creation time' },
+  exemplar: { one: 'exemplar', many: 'exemplars', why: 'the text format has none' },
+};
+
+/** A HELP, TYPE or UNIT line held until its family's type is known (OpenMetrics puts them in any order). */
+interface Held {
+  readonly text: string;
+  readonly keyword: 'HELP' | 'TYPE' | 'UNIT';
+  readonly name: NameToken;
+}
+
+export class OpenMetricsConverter extends LineTransform {
+  private held: Held[] = [];
+  private heldName: string | undefined;
+  /** The family whose samples come now: its name as written (quoted names still escaped) and its OpenMetrics type. */
+  private family: { name: string; type: string | undefined } | undefined;
+  private eof: number | undefined;
+  private readonly dropped = new Map<Dropped, { first: number; count: number }>();
+
+  /** What was dropped, one notice per kind, naming the first line and how many. */
+  notices(): Problem[] {
+    return [...this.dropped].map(([kind, { first, count }]) => {
+      const { one, many, why } = DROPPED[kind];
+      const what = count === 1 ? `1 ${one}` : `${count} ${many}, the first here`;
+      return { severity: 'notice', rule: 'openmetrics', message: `OpenMetrics input: dropped ${what} (${why})`, line: first };
+    });
+  }
+
+  protected line(bytes: Buffer, lineNo: number): void {
+    // latin1: one character per byte, so bytes come back exactly as they were (names are ASCII or quoted).
+    const text = bytes.toString('latin1');
+    const start = skipBlanks(text, 0, text.length);
+    if (this.eof !== undefined) {
+      if (start < text.length) throw this.refuse(`text after "# EOF" (line ${this.eof}): OpenMetrics ends there`, lineNo);
+      this.emit(bytes);
+    } else if (start < text.length && text.charCodeAt(start) === Byte.Hash) this.comment(text, start, lineNo);
+    else {
+      this.flush();
+      this.emit(start < text.length ? this.sample(text, start, lineNo) : text);
+    }
+  }
+
+  protected override finish(lineNo: number): void {
+    if (this.eof === undefined)
+      throw this.refuse(
+        'the OpenMetrics input ends without "# EOF", so it may be cut off half-way (truncated); nothing was written',
+        lineNo,
+      );
+  }
+
+  private comment(text: string, hash: number, lineNo: number): void {
+    if (text === '# EOF') {
+      this.flush();
+      this.eof = lineNo;
+      // OpenMetrics may end "# EOF" without a newline; the text format may not.
+      this.emitWithNewline(text);
+      return;
+    }
+    const metadata = readMetadata(text, hash);
+    if (metadata === undefined) {
+      this.flush();
+      this.emit(text);
+      return;
+    }
+    const name = text.slice(metadata.name.start, metadata.name.end);
+    if (this.heldName !== name) this.flush();
+    this.heldName = name;
+    this.held.push({ text, ...metadata });
+    if (metadata.keyword === 'UNIT') this.drop('unit', lineNo);
+  }
+
+  /** The held HELP/TYPE/UNIT lines of one family, with its text-format name and type. */
+  private flush(): void {
+    if (this.held.length === 0) return;
+    const typeLine = this.held.find((line) => line.keyword === 'TYPE');
+    const type =
+      typeLine === undefined ? undefined : typeLine.text.slice(skipBlanks(typeLine.text, typeLine.name.end, typeLine.text.length));
+    const form = type === undefined ? undefined : TEXT_FORMS[type];
+    for (const line of this.held) this.emitWithNewline(form === undefined ? line.text : convertMetadata(line, form));
+    this.family = { name: nameText(this.held[0]?.text ?? '', this.held[0]?.name as NameToken), type };
+    this.held = [];
+    this.heldName = undefined;
+  }
+
+  /** A sample: `_created` dropped, exemplar dropped, timestamp in seconds made milliseconds (the grammar's timestamp rule then applies). */
+  private sample(text: string, start: number, lineNo: number): string {
+    const head = readSampleHead(text, start, text.length);
+    if (head === undefined) return text;
+    const family = this.family;
+    if (family?.type !== undefined && CREATED_IN.has(family.type) && nameText(text, head.name) === `${family.name}_created`) {
+      this.drop('created', lineNo);
+      return '';
+    }
+    const value = tokenEnd(text, skipBlanks(text, head.end, text.length));
+    const next = skipBlanks(text, value, text.length);
+    if (next >= text.length) return text;
+    if (text.charCodeAt(next) === Byte.Hash) return this.withoutExemplar(text.slice(0, value), lineNo);
+    const stamp = tokenEnd(text, next);
+    const after = skipBlanks(text, stamp, text.length);
+    const kept = `${text.slice(0, value)} ${milliseconds(text.slice(next, stamp))}`;
+    if (after >= text.length) return kept;
+    return text.charCodeAt(after) === Byte.Hash ? this.withoutExemplar(kept, lineNo) : text;
+  }
+
+  private withoutExemplar(kept: string, lineNo: number): string {
+    this.drop('exemplar', lineNo);
+    return kept;
+  }
+
+  private drop(kind: Dropped, lineNo: number): void {
+    const entry = this.dropped.get(kind);
+    if (entry === undefined) this.dropped.set(kind, { first: lineNo, count: 1 });
+    else entry.count++;
+  }
+}
+
+/** Where the token starting at `pos` ends (the next blank, or the end). */
+function tokenEnd(text: string, pos: number): number {
+  let p = pos;
+  while (p < text.length && !isBlank(text.charCodeAt(p))) p++;
+  return p;
+}
+
+/** An OpenMetrics timestamp (seconds, maybe with decimals) as the text format's milliseconds; as it is when it is no number. */
+function milliseconds(token: string): string {
+  const seconds = parseGoFloat(token);
+  if (seconds === undefined || !Number.isFinite(seconds)) return token;
+  return Math.round(seconds * 1000).toFixed(0);
+}
+
+/** `# HELP name …`, `# TYPE name …` (lex's readDirective) or `# UNIT name …`, up to the name. */
+function readMetadata(text: string, hash: number): { keyword: Held['keyword']; name: NameToken } | undefined {
+  const directive = readDirective(text, hash + 1, text.length);
+  let keyword: Held['keyword'];
+  let nameStart: number;
+  if (directive !== undefined) {
+    keyword = directive.help ? 'HELP' : 'TYPE';
+    nameStart = directive.nameStart;
+  } else {
+    const word = skipBlanks(text, hash + 1, text.length);
+    if (!text.startsWith('UNIT', word) || !isBlank(text.charCodeAt(word + 4))) return undefined;
+    keyword = 'UNIT';
+    nameStart = skipBlanks(text, word + 4, text.length);
+  }
+  const name = nameToken(text, nameStart, text.length);
+  if (name === undefined || (name.end < text.length && !isBlank(text.charCodeAt(name.end)))) return undefined;
+  return { keyword, name };
+}
+
+/** A HELP or TYPE line of a family converted: its name with the suffix, a TYPE line's type, HELP's `\"` unescaped. */
+function convertMetadata(line: Held, form: { readonly type: string; readonly suffix: string }): string {
+  if (line.keyword === 'UNIT') return line.text;
+  const { text, name } = line;
+  const written = text.slice(name.start, name.end);
+  const closing = name.quoted ? 1 : 0;
+  const bare = written.slice(0, written.length - closing);
+  const renamed = bare.endsWith(form.suffix) ? written : `${bare}${form.suffix}${name.quoted ? '"' : ''}`;
+  const before = text.slice(0, name.start) + renamed;
+  if (line.keyword === 'TYPE') return `${before} ${form.type}`;
+  const help = text.slice(skipBlanks(text, name.end, text.length));
+  // The text format's HELP knows `\\` and `\n`; OpenMetrics' `\"` is a plain quote there.
+  return help === '' ? before : `${before} ${help.replace(/\\([\s\S])/g, (escape, char: string) => (char === '"' ? '"' : escape))}`;
+}
+
+/**
+ * Hands the input on unchanged, refusing OpenMetrics (`# EOF`, `# UNIT`,
+ * `# TYPE x info|stateset`), which the text format's grammar would read as
+ * other metrics or not at all. Only comment lines are looked at, found by
+ * their '#': a large input costs a search for '#', not a pass per line.
+ */
+export class OpenMetricsDetector {
+  private readonly lines = new ChunkLines((buf, start, end) => this.read(buf, start, end));
+  private found: string | undefined;
+
+  constructor(private readonly source?: string) {}
+
+  /** The input, unchanged; throws at the first OpenMetrics line, before handing on its chunk. */
+  async *watch(input: AsyncIterable<Uint8Array | string>): AsyncGenerator<Uint8Array> {
+    for await (const chunk of input) {
+      const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      this.lines.push(bytes);
+      this.refuseFound();
+      yield bytes;
+    }
+    this.lines.end();
+    this.refuseFound();
+  }
+
+  /** Named by its text, not its number: counting lines would cost the fast path a pass over every line. */
+  private refuseFound(): void {
+    if (this.found === undefined) return;
+    const problem = {
+      severity: 'error' as const,
+      rule: 'openmetrics' as const,
+      message: `"${this.found}" is OpenMetrics; node_exporter reads only the text format, so it would drop or misread the file`,
+      wholeFile: true,
+    };
+    throw new ExpositionError(problem, this.source);
+  }
+
+  private read(buf: Buffer, start: number, end: number): number {
+    for (
+      let hash = buf.indexOf(Byte.Hash, start);
+      hash !== -1 && hash < end && this.found === undefined;
+      hash = buf.indexOf(Byte.Hash, hash + 1)
+    ) {
+      let lineStart = hash;
+      while (lineStart > start && isBlank(buf[lineStart - 1] as number)) lineStart--;
+      if (lineStart > start && buf[lineStart - 1] !== Byte.Newline) continue;
+      const newline = buf.indexOf(Byte.Newline, hash);
+      const line = buf.toString('latin1', hash, newline === -1 || newline > end ? end : newline);
+      if (isOpenMetricsLine(line)) this.found = line;
+    }
+    return end;
+  }
+}
+
+/** `# EOF`, `# UNIT …`, or a TYPE line of a type only OpenMetrics has (but gaugehistogram, which the grammar judges). */
+export function isOpenMetricsLine(line: string): boolean {
+  if (line === '# EOF') return true;
+  const metadata = readMetadata(line, 0);
+  if (metadata === undefined) return false;
+  if (metadata.keyword === 'UNIT') return true;
+  if (metadata.keyword !== 'TYPE') return false;
+  const type = line.slice(skipBlanks(line, metadata.name.end, line.length));
+  return type === 'info' || type === 'stateset';
+}
