@@ -30,6 +30,13 @@ const HINTS: readonly Hint[] = [
   {
     code: 'ERR_INVALID_EXPOSITION',
     rule: 'syntax',
+    says: /unknown metric type "(info|stateset)"/,
+    commands: ['write'],
+    hint: 'it is OpenMetrics: --from openmetrics converts it',
+  },
+  {
+    code: 'ERR_INVALID_EXPOSITION',
+    rule: 'syntax',
     says: /OpenMetrics exemplars/,
     commands: ['write'],
     hint: '--from openmetrics drops them',
