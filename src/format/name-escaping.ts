@@ -82,8 +82,8 @@ function escapeSample(sample: Sample, family: MetricFamily, escapedFamily: strin
   const name = suffix === undefined ? escapeNonLegacy(sample.name, scheme) : escapedFamily + suffix;
   const labelNames = Object.keys(sample.labels);
   if (name === sample.name && labelNames.every(isMetricName)) return sample;
-  const labels: Record<string, string> = {};
-  for (const label of labelNames) labels[escapeNonLegacy(label, scheme)] = sample.labels[label] as string;
+  // fromEntries defines each key, `__proto__` too (an assignment would set the prototype).
+  const labels = Object.fromEntries(labelNames.map((label) => [escapeNonLegacy(label, scheme), sample.labels[label] as string]));
   return { ...sample, name, labels };
 }
 

@@ -219,3 +219,50 @@ describe('NameEscaper', () => {
     expect(() => parseExposition(QUOTED)).toThrow(/quoted/);
   });
 });
+
+/** A name quoted as client_golang writes it: `\\`, `\"` and `\n` escaped. */
+const quoted = (name: string): string => `"${name.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`;
+
+describe('NameEscaper and escapeFamilies agree', () => {
+  it('a quoted family, label and histogram suffix come out as escapeNonLegacy makes them, in any chunking', async () => {
+    const name = anyName.filter((candidate) => candidate !== '' && !candidate.includes('\u0000'));
+    await fc.assert(
+      fc.asyncProperty(
+        name,
+        name,
+        fc.constantFrom(...NAME_ESCAPINGS),
+        fc.integer({ min: 1, max: 40 }),
+        async (metric, label, scheme, size) => {
+          const text = [
+            `# HELP ${quoted(metric)} Help.`,
+            `# TYPE ${quoted(metric)} histogram`,
+            `{${quoted(`${metric}_bucket`)},${quoted(label)}="v",le="+Inf"} 1`,
+            `{${quoted(`${metric}_sum`)},${quoted(label)}="v"} 1`,
+            `{${quoted(`${metric}_count`)},${quoted(label)}="v"} 1`,
+            '',
+          ].join('\n');
+          const family: MetricFamily = {
+            name: metric,
+            help: 'Help.',
+            type: 'histogram',
+            samples: ['_bucket', '_sum', '_count'].map((suffix) => ({
+              name: metric + suffix,
+              labels: suffix === '_bucket' ? { [label]: 'v', le: '+Inf' } : { [label]: 'v' },
+              value: 1,
+            })),
+          };
+          const [expected] = escapeFamilies([family], scheme);
+          const out = await escaped(text, scheme, size);
+          expect(out.split('\n').length).toBe(text.split('\n').length);
+          const names = /^# TYPE (\S+) histogram$/m.exec(out)?.[1];
+          expect(names).toBe(expected?.name);
+          for (const sample of expected?.samples ?? []) {
+            const labelName = Object.keys(sample.labels)[0] as string;
+            expect(out).toContain(`${sample.name}{${labelName}="v"`);
+          }
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+});
