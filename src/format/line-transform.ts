@@ -9,29 +9,44 @@ import { asBuffer, ChunkLines } from './lines.js';
 import type { Rule } from './types.js';
 
 const NEWLINE = Buffer.from('\n');
+const NO_BYTES = Buffer.alloc(0);
 
-/** Input in chunks, converted a line at a time; memory holds one line and the output of one chunk. */
+/**
+ * Input in chunks, converted a line at a time; memory holds one line and the
+ * output of one chunk. Lines handed on unchanged are copied as runs of the
+ * chunk, not line by line.
+ */
 export abstract class LineTransform {
   private out: Uint8Array[] = [];
   private lineNo = 0;
   private newline = true;
+  /** The run being read, where its unchanged lines begin, and where the current line begins. */
+  private buf: Buffer = NO_BYTES;
+  private keptFrom = 0;
+  private lineStart = 0;
 
   constructor(protected readonly source?: string) {}
 
-  /** A whole line without its newline; hand on what replaces it with `emit`, in input order. */
-  protected abstract line(bytes: Buffer, lineNo: number): void;
+  /**
+   * A whole line without its newline. Returns true to hand it on unchanged;
+   * otherwise what replaces it (nothing, or lines held back earlier and then
+   * it) is handed on with `emit`, in input order.
+   */
+  protected abstract line(bytes: Buffer, lineNo: number): boolean;
 
   /** The input ended after line `lineNo`. */
   protected finish(_lineNo: number): void {}
 
-  /** Hand on a line; it gets a newline unless it is the input's last line and had none. */
+  /** Hand on a line in place of the current one; it gets a newline unless it is the input's last line and had none. */
   protected emit(line: Uint8Array | string): void {
+    this.handOnKept();
     this.out.push(typeof line === 'string' ? Buffer.from(line, 'latin1') : line);
     if (this.newline) this.out.push(NEWLINE);
   }
 
   /** Hand on a line with a newline: one held back earlier (a line came after it), or one that completes the input. */
   protected emitWithNewline(line: string): void {
+    this.handOnKept();
     this.out.push(Buffer.from(line, 'latin1'), NEWLINE);
   }
 
@@ -55,17 +70,32 @@ export abstract class LineTransform {
   }
 
   private lines(buf: Buffer, start: number, end: number): void {
+    this.buf = buf;
+    this.keptFrom = start;
     for (let p = start; p < end;) {
       const newline = buf.indexOf(Byte.Newline, p);
       const stop = newline === -1 || newline >= end ? end : newline;
       this.newline = stop < end;
-      this.line(buf.subarray(p, stop), ++this.lineNo);
+      this.lineStart = p;
+      if (!this.line(buf.subarray(p, stop), ++this.lineNo)) {
+        this.handOnKept();
+        this.keptFrom = Math.min(stop + 1, end);
+      }
       p = stop + 1;
     }
+    this.lineStart = end;
+    this.handOnKept();
+    this.buf = NO_BYTES;
+  }
+
+  /** The unchanged lines before the current one. */
+  private handOnKept(): void {
+    if (this.lineStart > this.keptFrom) this.out.push(this.buf.subarray(this.keptFrom, this.lineStart));
+    this.keptFrom = this.lineStart;
   }
 
   private take(): Uint8Array {
-    const chunk = Buffer.concat(this.out);
+    const chunk = this.out.length === 1 ? (this.out[0] as Uint8Array) : Buffer.concat(this.out);
     this.out = [];
     return chunk;
   }
@@ -157,11 +187,13 @@ export function quotedToken(codes: Codes, pos: number, end: number): NameToken |
 }
 
 /** The text of a name token: a quoted one unescaped (`\\`, `\"`, `\n`). */
-export function nameText(text: string, token: NameToken): string {
-  if (!token.quoted) return text.slice(token.start, token.end);
-  return text
-    .slice(token.start + 1, token.end - 1)
-    .replace(/\\(.)/g, (escape, char: string) => labelValueEscape(char.charCodeAt(0)) ?? escape);
+export function nameText(codes: Codes, token: NameToken): string {
+  const raw =
+    typeof codes === 'string'
+      ? codes.slice(token.start, token.end)
+      : Buffer.from(codes.buffer, codes.byteOffset, codes.length).toString('latin1', token.start, token.end);
+  if (!token.quoted) return raw;
+  return raw.slice(1, -1).replace(/\\(.)/g, (escape, char: string) => labelValueEscape(char.charCodeAt(0)) ?? escape);
 }
 
 /** True when `codes[pos, end)` holds only blanks. */

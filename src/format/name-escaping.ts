@@ -102,10 +102,12 @@ export class NameEscaper extends LineTransform {
     super(source);
   }
 
-  protected line(bytes: Buffer): void {
+  protected line(bytes: Buffer): boolean {
     // Only a quoted name needs escaping; a line with invalid UTF-8 goes to the grammar as it came.
     const converted = bytes.includes(Byte.Quote) && isUtf8(bytes) ? this.convertLine(bytes.toString('utf8')) : undefined;
-    this.emit(converted === undefined ? bytes : Buffer.from(converted, 'utf8'));
+    if (converted === undefined) return true;
+    this.emit(Buffer.from(converted, 'utf8'));
+    return false;
   }
 
   private convertLine(text: string): string | undefined {

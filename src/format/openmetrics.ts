@@ -5,7 +5,7 @@
 // reads its output. Without the conversion, OpenMetricsDetector refuses
 // OpenMetrics, so it is never half-read as text.
 import { parseGoFloat } from './number.js';
-import { Byte, isBlank, readDirective, skipBlanks } from './lex.js';
+import { Byte, codeAt, type Codes, isBlank, readDirective, skipBlanks } from './lex.js';
 import { ChunkLines } from './lines.js';
 import { LineTransform, nameText, nameToken, readSampleHead, type NameToken } from './line-transform.js';
 import { ExpositionError } from '../errors.js';
@@ -62,18 +62,16 @@ export class OpenMetricsConverter extends LineTransform {
     });
   }
 
-  protected line(bytes: Buffer, lineNo: number): void {
-    // latin1: one character per byte, so bytes come back exactly as they were (names are ASCII or quoted).
-    const text = bytes.toString('latin1');
-    const start = skipBlanks(text, 0, text.length);
+  protected line(bytes: Buffer, lineNo: number): boolean {
+    const start = skipBlanks(bytes, 0, bytes.length);
     if (this.eof !== undefined) {
-      if (start < text.length) throw this.refuse(`text after "# EOF" (line ${this.eof}): OpenMetrics ends there`, lineNo);
-      this.emit(bytes);
-    } else if (start < text.length && text.charCodeAt(start) === Byte.Hash) this.comment(text, start, lineNo);
-    else {
-      this.flush();
-      this.emit(start < text.length ? this.sample(text, start, lineNo) : text);
+      if (start < bytes.length) throw this.refuse(`text after "# EOF" (line ${this.eof}): OpenMetrics ends there`, lineNo);
+      return true;
     }
+    // latin1: one character per byte, so bytes come back exactly as they were (names are ASCII or quoted).
+    if (start < bytes.length && bytes[start] === Byte.Hash) return this.comment(bytes.toString('latin1'), start, lineNo);
+    this.flush();
+    return start >= bytes.length || this.sample(bytes, start, lineNo);
   }
 
   protected override finish(lineNo: number): void {
@@ -84,25 +82,26 @@ export class OpenMetricsConverter extends LineTransform {
       );
   }
 
-  private comment(text: string, hash: number, lineNo: number): void {
+  /** A comment: `# EOF`, HELP/TYPE/UNIT (held until the family's type is known), or another, handed on. */
+  private comment(text: string, hash: number, lineNo: number): boolean {
     if (text === '# EOF') {
       this.flush();
       this.eof = lineNo;
       // OpenMetrics may end "# EOF" without a newline; the text format may not.
       this.emitWithNewline(text);
-      return;
+      return false;
     }
     const metadata = readMetadata(text, hash);
     if (metadata === undefined) {
       this.flush();
-      this.emit(text);
-      return;
+      return true;
     }
     const name = text.slice(metadata.name.start, metadata.name.end);
     if (this.heldName !== name) this.flush();
     this.heldName = name;
     this.held.push({ text, ...metadata });
     if (metadata.keyword === 'UNIT') this.drop('unit', lineNo);
+    return false;
   }
 
   /** The held HELP/TYPE/UNIT lines of one family, with its text-format name and type. */
@@ -119,23 +118,33 @@ export class OpenMetricsConverter extends LineTransform {
   }
 
   /** A sample: `_created` dropped, exemplar dropped, timestamp in seconds made milliseconds (the grammar's timestamp rule then applies). */
-  private sample(text: string, start: number, lineNo: number): string {
-    const head = readSampleHead(text, start, text.length);
-    if (head === undefined) return text;
+  private sample(bytes: Buffer, start: number, lineNo: number): boolean {
+    const head = readSampleHead(bytes, start, bytes.length);
+    if (head === undefined) return true;
     const family = this.family;
-    if (family?.type !== undefined && CREATED_IN.has(family.type) && nameText(text, head.name) === `${family.name}_created`) {
+    if (family?.type !== undefined && CREATED_IN.has(family.type) && nameText(bytes, head.name) === `${family.name}_created`) {
       this.drop('created', lineNo);
-      return '';
+      this.emit('');
+      return false;
     }
-    const value = tokenEnd(text, skipBlanks(text, head.end, text.length));
-    const next = skipBlanks(text, value, text.length);
-    if (next >= text.length) return text;
+    const value = tokenEnd(bytes, skipBlanks(bytes, head.end, bytes.length));
+    const next = skipBlanks(bytes, value, bytes.length);
+    // A value alone (nearly every line) is handed on as it came, without decoding it.
+    if (next >= bytes.length) return true;
+    const converted = this.afterValue(bytes.toString('latin1'), value, next, lineNo);
+    if (converted === undefined) return true;
+    this.emit(converted);
+    return false;
+  }
+
+  /** What follows the value: a timestamp in seconds, made milliseconds, and an exemplar, dropped. */
+  private afterValue(text: string, value: number, next: number, lineNo: number): string | undefined {
     if (text.charCodeAt(next) === Byte.Hash) return this.withoutExemplar(text.slice(0, value), lineNo);
     const stamp = tokenEnd(text, next);
     const after = skipBlanks(text, stamp, text.length);
     const kept = `${text.slice(0, value)} ${milliseconds(text.slice(next, stamp))}`;
     if (after >= text.length) return kept;
-    return text.charCodeAt(after) === Byte.Hash ? this.withoutExemplar(kept, lineNo) : text;
+    return text.charCodeAt(after) === Byte.Hash ? this.withoutExemplar(kept, lineNo) : undefined;
   }
 
   private withoutExemplar(kept: string, lineNo: number): string {
@@ -151,9 +160,9 @@ export class OpenMetricsConverter extends LineTransform {
 }
 
 /** Where the token starting at `pos` ends (the next blank, or the end). */
-function tokenEnd(text: string, pos: number): number {
+function tokenEnd(codes: Codes, pos: number): number {
   let p = pos;
-  while (p < text.length && !isBlank(text.charCodeAt(p))) p++;
+  while (p < codes.length && !isBlank(codeAt(codes, p))) p++;
   return p;
 }
 
