@@ -132,7 +132,10 @@ describe.each(NODE_EXPORTERS)('input conversions, exposed by node_exporter $vers
     expect(samplesOf(scrape, 'backup_bytes_created')).toEqual([]);
   });
 
-  it('info without the option: refused naming --from openmetrics', () => {
+  it('info or an exemplar without the option: refused naming --from openmetrics', () => {
+    const exemplar = write('info', [], 'b 1 # {trace_id="x"} 1\n');
+    expect(exemplar.status).toBe(2);
+    expect(exemplar.stderr).toMatch(/line 1: OpenMetrics exemplars .*\(--from openmetrics drops them\)\n$/);
     const result = write('info', [], '# TYPE b info\nb_info{v="1"} 1\n');
     expect(result.status).toBe(2);
     expect(result.stderr).toMatch(/line 1: unknown metric type "info".*\(it is OpenMetrics: --from openmetrics converts it\)\n$/);

@@ -4,6 +4,7 @@
 // every size, as stdin arrives.
 import { describe, expect, it } from 'vitest';
 import { ExpositionError } from '../../src/errors.js';
+import { NameEscaper } from '../../src/format/name-escaping.js';
 import { OpenMetricsConverter, OpenMetricsDetector } from '../../src/format/openmetrics.js';
 import { parseExposition } from '../../src/format/parse.js';
 
@@ -116,6 +117,16 @@ describe('OpenMetricsConverter', () => {
   it('hands gaugehistogram and what it cannot read on unchanged, for the grammar to judge', async () => {
     const input = '# TYPE g gaugehistogram\ng_bucket{le="+Inf"} 1\ng_gcount 1\ng_gsum 1\nm{a="b" 1\n# EOF\n';
     expect((await converted(input)).text).toBe(input);
+  });
+
+  it('composes with the name escaper: quoted OpenMetrics names get the suffix, then the scheme', async () => {
+    const input =
+      '# HELP "my.counter" Count.\n# TYPE "my.counter" counter\n{"my.counter_total","a.b"="x"} 1\n{"my.counter_created"} 1\n# EOF\n';
+    const escaper = new NameEscaper('values');
+    const out = await collect(escaper.convert(new OpenMetricsConverter().convert(chunks(input, 3))));
+    expect(out).toBe(
+      '# HELP U__my_2e_counter__total Count.\n# TYPE U__my_2e_counter__total counter\nU__my_2e_counter__total{U__a_2e_b="x"} 1\n\n# EOF\n',
+    );
   });
 
   it('refuses input without "# EOF" (cut off), and text after it', async () => {
