@@ -170,7 +170,8 @@ function tokenEnd(codes: Codes, pos: number): number {
 function milliseconds(token: string): string {
   const seconds = parseGoFloat(token);
   if (seconds === undefined || !Number.isFinite(seconds)) return token;
-  return Math.round(seconds * 1000).toFixed(0);
+  // BigInt: toFixed writes 1e21 and more in exponent form, which the grammar would word as no integer at all.
+  return BigInt(Math.round(seconds * 1000)).toString();
 }
 
 /** `# HELP name …`, `# TYPE name …` (lex's readDirective) or `# UNIT name …`, up to the name. */

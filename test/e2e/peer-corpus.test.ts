@@ -6,7 +6,7 @@
 // series, same value, no scrape error, no gather error, no crash) and refuse
 // the rest. Where versions disagree, the default profile (all versions at
 // once) must refuse.
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { copyFile, mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -18,17 +18,10 @@ import { parseExposition, readExposition } from '../../src/format/parse.js';
 import { ALL_VERSIONS, profileForVersion, type Profile } from '../../src/format/profile.js';
 import { seriesKey } from '../../src/format/validate.js';
 import { NODE_EXPORTERS, type NodeExporterBinary } from '../helpers/binaries.js';
+import { PEER_CASES } from '../helpers/fixtures.js';
 import { ROOT, tempDir } from '../helpers/cli.js';
 import { scrapeError, startNodeExporter, type NodeExporter } from '../helpers/node-exporter.js';
 
-/** The peer corpus: $PROMFILE_PEER_CASES, else ../shared/peer-cases beside the checkout (or its worktree root). */
-const PEER_CASES = [
-  process.env['PROMFILE_PEER_CASES'],
-  join(ROOT, '..', 'shared', 'peer-cases'),
-  join(ROOT, '..', '..', 'shared', 'peer-cases'),
-]
-  .filter((dir): dir is string => dir !== undefined)
-  .find((dir) => existsSync(dir));
 const PROBES = join(ROOT, 'test', 'fixtures', 'probes');
 
 /**

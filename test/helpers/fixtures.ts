@@ -1,9 +1,18 @@
 // The golden corpus: valid and invalid exposition files under test/fixtures.
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from './cli.js';
 
 export const FIXTURES = join(ROOT, 'test', 'fixtures');
+
+/** The peer corpus: $PROMFILE_PEER_CASES, else ../shared/peer-cases beside the checkout (or its worktree root). */
+export const PEER_CASES = [
+  process.env['PROMFILE_PEER_CASES'],
+  join(ROOT, '..', 'shared', 'peer-cases'),
+  join(ROOT, '..', '..', 'shared', 'peer-cases'),
+]
+  .filter((dir): dir is string => dir !== undefined)
+  .find((dir) => existsSync(dir));
 
 export type NodeExporterOutcome = 'rejects-file' | 'drops-series' | 'crashes' | 'accepts';
 
