@@ -13,6 +13,7 @@ export { mergeFamilies, setSeries, unsetSeries, type SeriesValue, type SetOption
 export { DEFAULT_TEXTFILE_DIR, type TargetSpec } from './textfile/files.js';
 export { updateTextfile, type UpdateOptions, type UpdateResult } from './textfile/update.js';
 export { writeTextfile, type WriteTextfileOptions } from './textfile/write.js';
+export type { NameEscaping } from './format/name-escaping.js';
 export { writeRegistry, type RegistryLike, type WriteRegistryOptions } from './textfile/registry.js';
 
 // Seeing the directory as node_exporter does.

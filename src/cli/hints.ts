@@ -7,10 +7,14 @@ interface Hint {
   readonly code: ErrorCode;
   /** Only for an exposition error of this rule. */
   readonly rule?: string;
+  /** Only for a message that says this (one rule covers several cases). */
+  readonly says?: RegExp;
   /** Only for these commands; all when absent. */
   readonly commands?: readonly string[];
   readonly hint: string;
 }
+
+const ESCAPE_NAMES = '--escape-names underscores|dots|values rewrites quoted names as legacy names';
 
 const HINTS: readonly Hint[] = [
   { code: 'ERR_DIR_MISSING', commands: ['unit'], hint: 'create it, or give another with --write=DIR' },
@@ -21,6 +25,23 @@ const HINTS: readonly Hint[] = [
   { code: 'ERR_INVALID_FILE', hint: 'fix it, or rewrite it with "promfile write"' },
   { code: 'ERR_EMPTY_INPUT', commands: ['write'], hint: 'pass --allow-empty to write an empty file' },
   { code: 'ERR_INVALID_EXPOSITION', rule: 'timestamp', commands: ['write'], hint: '--strip-timestamps drops them' },
+  { code: 'ERR_INVALID_EXPOSITION', rule: 'quoted-name', commands: ['write'], hint: ESCAPE_NAMES },
+  { code: 'ERR_INVALID_EXPOSITION', rule: 'crash', says: /\bquoted (metric|label) name\b/, commands: ['write'], hint: ESCAPE_NAMES },
+  { code: 'ERR_INVALID_EXPOSITION', rule: 'openmetrics', commands: ['write'], hint: '--from openmetrics converts it' },
+  {
+    code: 'ERR_INVALID_EXPOSITION',
+    rule: 'syntax',
+    says: /unknown metric type "(info|stateset)"/,
+    commands: ['write'],
+    hint: 'it is OpenMetrics: --from openmetrics converts it',
+  },
+  {
+    code: 'ERR_INVALID_EXPOSITION',
+    rule: 'syntax',
+    says: /OpenMetrics exemplars/,
+    commands: ['write'],
+    hint: '--from openmetrics drops them',
+  },
   { code: 'ERR_MACHINE_LABEL', hint: '--allow-instance pushes anyway' },
   { code: 'ERR_DIRECTORY_CONFLICT', hint: '--no-dir-check writes anyway' },
   { code: 'ERR_CONFLICT', commands: ['unit'], hint: '--force replaces them' },
@@ -38,6 +59,7 @@ export function withHint(error: PromfileError, command: string | undefined): str
     (hint) =>
       hint.code === error.code &&
       (hint.rule === undefined || hint.rule === rule) &&
+      (hint.says === undefined || hint.says.test(error.message)) &&
       (hint.commands === undefined || (command !== undefined && hint.commands.includes(command))),
   );
   return match ? `${error.message} (${match.hint})` : error.message;

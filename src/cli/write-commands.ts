@@ -2,6 +2,7 @@
 // declares them, one register function each, so a start declares only the
 // command it runs; each action is in commands/<name>.ts, loaded when it runs.
 import type { Command } from 'commander';
+import { NAME_ESCAPINGS } from '../format/name-escaping.js';
 import { addDirCheckOptions, addLockOptions, addWriteOptions, collect, formatOption, typeOption, type WriteFlags } from './common.js';
 import type { CliIo, CommandContext, Registers } from './io.js';
 import type { OutputFlags } from './report.js';
@@ -44,6 +45,20 @@ function registerWrite(program: Command, io: CliIo, context: CommandContext): vo
     program,
   )
     .option('--strip-timestamps', 'drop sample timestamps (node_exporter rejects files with any) with a warning')
+    .addOption(
+      program
+        .createOption('--from <format>', 'the input format; openmetrics: convert to the text format, saying what it drops')
+        .choices(['text', 'openmetrics'])
+        .default('text'),
+    )
+    .addOption(
+      program
+        .createOption(
+          '--escape-names <scheme>',
+          "rewrite quoted (UTF-8) metric and label names as legacy names by Prometheus' escaping scheme",
+        )
+        .choices(NAME_ESCAPINGS),
+    )
     .option('--allow-empty', 'write even when the input is empty (zero bytes)')
     .option('--timeout <duration>', 'with COMMAND: send SIGTERM to its process group after this long; exit 124, file kept')
     .option('--kill-after <duration>', 'after a timeout, SIGKILL the group this much later', '10s')

@@ -65,6 +65,7 @@ export type Rule =
   | 'negative-counter'
   | 'histogram-shape'
   | 'summary-shape'
+  | 'openmetrics'
   | 'node-prefix'
   | 'node-collision';
 

@@ -12,6 +12,7 @@ import { assertRemovable, readTextfile, removeTextfile, writeContent } from './f
 import type { MetricFamily, Problem } from '../format/types.js';
 import { assertWritable } from '../format/validate.js';
 import { compareNames } from '../format/names.js';
+import { escapeFamilies, type NameEscaping } from '../format/name-escaping.js';
 import { checkAgainstDirectory, type Neighbours } from './neighbours.js';
 
 export interface UpdateOptions extends PipelineOptions {
@@ -33,6 +34,11 @@ export interface UpdateOptions extends PipelineOptions {
    * text when first asked for (so a histogram's samples come in written order).
    */
   readonly touches?: readonly string[];
+  /**
+   * Rewrite non-legacy metric and label names of the new families (which
+   * every released node_exporter refuses) by this Prometheus escaping scheme.
+   */
+  readonly escapeNames?: NameEscaping;
 }
 
 export interface UpdateResult {
@@ -94,7 +100,9 @@ const NO_NEIGHBOURS: Neighbours = { names: new Set(), filesFor: () => [], helpOf
  * validate, render and replace the file atomically, through the one write
  * pipeline (pipeline.ts): the directory pinned, every step through its descriptor.
  */
-export async function updateTextfile(path: string, change: Change, options: UpdateOptions = {}): Promise<UpdateResult> {
+export async function updateTextfile(path: string, given: Change, options: UpdateOptions = {}): Promise<UpdateResult> {
+  const scheme = options.escapeNames;
+  const change: Change = scheme === undefined ? given : async (current, others) => escapeFamilies(await given(current, others), scheme);
   return withLockedTarget(path, options, async (target) => {
     const scanned = options.touches && !options.replace ? await updateByScan(target, path, change, options) : undefined;
     if (scanned) return scanned;

@@ -13,18 +13,21 @@ import type { CliIo, CommandContext } from '../io.js';
 import { reportUpdate, seriesBefore, WARNED_AT_MOST, warnSome, warnTargetLabels, type OutputFlags } from '../report.js';
 import { targetLabelLines } from '../../inspect/target-labels.js';
 import { ALL_VERSIONS } from '../../format/profile.js';
+import { NameEscaper, type NameEscaping } from '../../format/name-escaping.js';
+import { OpenMetricsConverter, OpenMetricsDetector } from '../../format/openmetrics.js';
 
 export async function writeAction(io: CliIo, context: CommandContext, command: string[], flags: WriteCommandFlags): Promise<void> {
   const path = targetPath(flags, io);
   const before = await seriesBefore(flags, path);
   const options = await writeOptions(flags, io, path);
+  const source = command.length > 0 ? (command[0] as string) : '<stdin>';
+  const conversion = new InputConversion(flags, source);
   if (command.length === 0 && streamable(flags)) {
-    await streamStdin(path, io, flags, options);
+    await streamStdin(path, io, flags, options, conversion);
     return;
   }
-  const text = command.length > 0 ? await generatorOutput(command, flags, path, io, context) : await stdinText(io);
+  const text = command.length > 0 ? await generatorOutput(command, flags, path, io, context, conversion) : await stdinText(io, conversion);
   if (text === undefined) return;
-  const source = command.length > 0 ? (command[0] as string) : '<stdin>';
   const notices: Problem[] = [];
   const parse = (profile?: Profile): MetricFamily[] =>
     parseStreamText(text, source, {
@@ -33,6 +36,7 @@ export async function writeAction(io: CliIo, context: CommandContext, command: s
       onNotice: (notice) => notices.push(notice),
     });
   const families = judgeByProfile(options.profile, parse);
+  conversion.report(io);
   reportInputNotices(notices, io, source);
   if (isBlankInput(text) && !flags.allowEmpty) throw emptyInput(source);
   const result = await updateTextfile(path, () => families, {
@@ -49,19 +53,50 @@ export async function writeAction(io: CliIo, context: CommandContext, command: s
 
 export interface WriteCommandFlags extends WriteFlags, OutputFlags {
   stripTimestamps?: boolean;
+  from?: 'text' | 'openmetrics';
+  escapeNames?: NameEscaping;
   allowEmpty?: boolean;
   dryRun?: boolean;
   timeout?: string;
   killAfter: string;
 }
 
-async function stdinText(io: CliIo): Promise<string | Uint8Array> {
+/**
+ * The conversions in front of the grammar: OpenMetrics (--from openmetrics;
+ * without it OpenMetrics is refused) and quoted names (--escape-names).
+ */
+class InputConversion {
+  private converter: OpenMetricsConverter | undefined;
+
+  constructor(
+    private readonly flags: WriteCommandFlags,
+    private readonly source: string,
+  ) {}
+
+  /** The input as the grammar reads it. */
+  of(input: AsyncIterable<Uint8Array | string>): AsyncIterable<Uint8Array> {
+    let chunks: AsyncIterable<Uint8Array>;
+    if (this.flags.from === 'openmetrics') {
+      this.converter = new OpenMetricsConverter(this.source);
+      chunks = this.converter.convert(input);
+    } else chunks = new OpenMetricsDetector(this.source).watch(input);
+    const scheme = this.flags.escapeNames;
+    return scheme === undefined ? chunks : new NameEscaper(scheme, this.source).convert(chunks);
+  }
+
+  /** What the conversion dropped: a line per kind. */
+  report(io: CliIo): void {
+    for (const notice of this.converter?.notices() ?? []) reportNotices([notice], io, this.source);
+  }
+}
+
+async function stdinText(io: CliIo, conversion: InputConversion): Promise<string | Uint8Array> {
   if (io.stdin.isTTY)
     throw new InputError(
       'ERR_INVALID_ARGUMENT',
       'write reads exposition text from stdin; pipe it in (e.g. `script | promfile write -f NAME`), or give `-- COMMAND`',
     );
-  return readExpositionText(io.stdin);
+  return readExpositionText(conversion.of(io.stdin));
 }
 
 /**
@@ -74,6 +109,7 @@ async function generatorOutput(
   path: string,
   io: CliIo,
   context: CommandContext,
+  conversion: InputConversion,
 ): Promise<string | Uint8Array | undefined> {
   const timeoutMs = flags.timeout === undefined ? undefined : positiveDuration(flags.timeout, '--timeout', false);
   const killAfterMs = positiveDuration(flags.killAfter, '--kill-after', true);
@@ -89,7 +125,7 @@ async function generatorOutput(
   try {
     // Output refused half-way (invalid UTF-8, too large) is the reason, not the
     // broken pipe the generator then dies of: stop it and report the output.
-    const text = readExpositionText(generator.stdout, executable).catch((error: unknown) => {
+    const text = readExpositionText(conversion.of(generator.stdout), executable).catch((error: unknown) => {
       generator.forward('SIGTERM');
       return { error };
     });
@@ -142,8 +178,9 @@ async function streamStdin(
   io: CliIo,
   flags: WriteCommandFlags,
   options: Awaited<ReturnType<typeof writeOptions>>,
+  conversion: InputConversion,
 ): Promise<void> {
-  if (io.stdin.isTTY) await stdinText(io); // refuses a terminal with the usual message
+  if (io.stdin.isTTY) await stdinText(io, conversion); // refuses a terminal with the usual message
   keepYoungGenerationSmall();
   const notices: Problem[] = [];
   const targetLabels: { first: string[]; count: number } = { first: [], count: 0 };
@@ -157,7 +194,7 @@ async function streamStdin(
     }
   })();
   try {
-    const { warnings } = await writeExpositionStream(path, watched, {
+    const { warnings } = await writeExpositionStream(path, conversion.of(watched), {
       ...options,
       source: '<stdin>',
       stripTimestamps: flags.stripTimestamps === true,
@@ -184,6 +221,7 @@ async function streamStdin(
     if (error instanceof ExpositionError && error.problem.rule === 'empty') throw emptyInput('<stdin>');
     throw error;
   }
+  conversion.report(io);
   reportInputNotices(notices, io, '<stdin>');
 }
 
