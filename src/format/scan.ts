@@ -279,7 +279,10 @@ export class LineCursor {
     const raw = reader.quotedName ? this.readQuotedValue(false) : this.buf.toString('latin1', reader.nameStart, reader.nameEnd);
     if (!isMetricName(raw)) throw crashError(`quoted metric name "${raw}" (not a legacy name)`, onQuotedNonLegacyName);
     if (this.insideName !== undefined) throw new ScanError(`multiple metric names ("${this.insideName}" and "${raw}") in one label set`);
-    if (this.quotedNameRefusal !== null)
+    if (reader.quotedName) {
+      this.pos = reader.nameStart;
+      this.readQuotedName('metric name'); // refused where the profile does not read quoted names
+    } else if (this.quotedNameRefusal !== null)
       throw new ScanError(`metric name "${raw}" inside the braces: ${this.quotedNameRefusal}`, 'quoted-name');
     this.insideName = this.intern(raw);
     this.nameFirst = this.labelCount === 0;

@@ -215,7 +215,9 @@ describe.skipIf(PEER_CASES === undefined && process.env['CI'] !== 'true').each(N
           await writeTextfile(dir, families, { name: 'case', allowEmpty: true });
         } catch (error) {
           if (!(error instanceof ExpositionError)) throw error;
-          refused.push(name);
+          // A histogram OpenMetrics gives without _count and _sum: node_exporter would expose a made-up
+          // _count 0 beside its +Inf bucket, so promfile refuses it (docs/checks.md, incomplete histograms).
+          if (error.problem.rule !== 'histogram-shape' || !/_count/.test(error.problem.message)) refused.push(name);
           continue;
         }
         const scrape = await exporter.scrape();
