@@ -340,6 +340,8 @@ export class LineCursor {
   private isSpecial(reader: LabelReader): boolean {
     const { buf } = this;
     const start = reader.nameStart;
+    const first = buf[start];
+    if (first !== Byte.Underscore && first !== SPECIAL_FIRST[0] && first !== SPECIAL_FIRST[1]) return false;
     if (buf[start] === Byte.Underscore && buf[start + 1] === Byte.Underscore && reader.nameEnd - start >= 2) return true;
     for (const bound of BOUND_LABELS) if (this.isNamed(reader, undefined, bound)) return true;
     return false;
@@ -367,9 +369,14 @@ export class LineCursor {
       for (let i = 0; i < index; i++) if (this.labelName(i) === name) return true;
       return false;
     }
+    const { nameStart, nameEnd } = reader;
+    const length = nameEnd - nameStart;
     for (let i = 0; i < index; i++) {
       const at = i * SPAN_FIELDS;
-      if (compareRanges(buf, spans[at] as number, spans[at + 1] as number, reader.nameStart, reader.nameEnd) === 0) return true;
+      const start = spans[at] as number;
+      // Names of another length, or another first byte, differ: most pairs stop here.
+      if ((spans[at + 1] as number) - start !== length || buf[start] !== buf[nameStart]) continue;
+      if (compareRanges(buf, start, start + length, nameStart, nameEnd) === 0) return true;
     }
     return false;
   }
@@ -386,6 +393,8 @@ export class LineCursor {
 export const MAX_CANONICAL_LABELS = 32;
 const RESERVED = Buffer.from('__name__', 'latin1');
 const BOUND_LABELS = (['histogram', 'summary'] as const).map((type) => Buffer.from(boundLabel(type) as string, 'latin1'));
+/** The first bytes of the bound labels (`l`, `q`): a name starting otherwise is not one. */
+const SPECIAL_FIRST = BOUND_LABELS.map((bound) => bound[0] as number);
 
 const EMPTY = Buffer.alloc(0);
 
