@@ -300,7 +300,10 @@ class Parser {
     cursor.pos = directive.nameStart;
     const name = directive.nameEnd === -1 ? cursor.readQuotedName('metric name') : cursor.readMetricName();
     if (directive.nameEnd === -1 && !isMetricName(name) && this.nonLegacyRefusal !== null)
-      throw new ScanError(`quoted metric name "${name}" in a ${keyword} line is not a legacy name: ${this.nonLegacyRefusal}`, 'quoted-name');
+      throw new ScanError(
+        `quoted metric name "${name}" in a ${keyword} line is not a legacy name: ${this.nonLegacyRefusal}`,
+        'quoted-name',
+      );
     if (cursor.done) return;
     if (!isBlank(cursor.peek()))
       throw new ScanError(`invalid metric name in ${keyword} line (at ${describeByte(cursor.buf, cursor.pos, cursor.end)})`);
