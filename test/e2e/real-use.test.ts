@@ -150,7 +150,7 @@ describe('write -- COMMAND runs the generator and keeps the old file when it fai
     const path = await seed('apt');
     const direct = spawnSync('python3', [APT_INFO], { encoding: 'utf8' });
     const result = promfile(['write', '--dir', dir, '-f', 'apt', '--', APT_INFO]);
-    expect(result.status).toBe(direct.status);
+    expect(result.status, `promfile: ${result.stderr}\napt_info.py alone: ${direct.stderr}`).toBe(direct.status);
     if (direct.status === 0) {
       expect(await readFile(path, 'utf8')).toMatch(/^# HELP apt_/m);
     } else {
