@@ -147,16 +147,24 @@ describe('write -- COMMAND runs the generator and keeps the old file when it fai
   });
 
   it.skipIf(!existsSync(APT_INFO))("Debian's apt_info.py: written when it works, the old file kept when it fails", async () => {
-    const path = await seed('apt');
-    const direct = spawnSync('python3', [APT_INFO], { encoding: 'utf8' });
-    const result = promfile(['write', '--dir', dir, '-f', 'apt', '--', APT_INFO]);
-    expect(result.status, `promfile: ${result.stderr}\napt_info.py alone: ${direct.stderr}`).toBe(direct.status);
-    if (direct.status === 0) {
-      expect(await readFile(path, 'utf8')).toMatch(/^# HELP apt_/m);
-    } else {
-      // Here python3-apt is missing: the script dies with a traceback, which must not reach the file.
-      expect(result.stderr).toMatch(/apt_info\.py exited with status \d+; .* was not changed/);
-      expect(await readFile(path, 'utf8')).toBe(FULL);
+    // A directory of its own: the other cases' files give apt_upgrades_pending another HELP, a conflict
+    // promfile rightly refuses (exit 2) wherever python3-apt lets the script succeed.
+    const own = await tempDir();
+    try {
+      const path = join(own.dir, 'apt.prom');
+      await writeFile(path, FULL);
+      const direct = spawnSync('python3', [APT_INFO], { encoding: 'utf8' });
+      const result = promfile(['write', '--dir', own.dir, '-f', 'apt', '--', APT_INFO]);
+      expect(result.status, `promfile: ${result.stderr}\napt_info.py alone: ${direct.stderr}`).toBe(direct.status);
+      if (direct.status === 0) {
+        expect(await readFile(path, 'utf8')).toMatch(/^# HELP apt_/m);
+      } else {
+        // Here python3-apt is missing: the script dies with a traceback, which must not reach the file.
+        expect(result.stderr).toMatch(/apt_info\.py exited with status \d+; .* was not changed/);
+        expect(await readFile(path, 'utf8')).toBe(FULL);
+      }
+    } finally {
+      await own.cleanup();
     }
   });
 });
