@@ -81,6 +81,16 @@ const WRITERS: ReadonlyArray<{ readonly name: string; readonly args: (dir: strin
   { name: 'unset', args: (dir) => ['unset', '--dir', dir, '-f', 'job', 'matrix_value'] },
   { name: 'rm', args: (dir) => ['rm', '--dir', dir, '-f', 'job'] },
   { name: 'write from stdin', args: (dir) => ['write', '--dir', dir, '-f', 'job'], input: 'matrix_value 1\n' },
+  {
+    name: 'write --from openmetrics',
+    args: (dir) => ['write', '--dir', dir, '-f', 'job', '--from', 'openmetrics'],
+    input: '# TYPE matrix_value gauge\nmatrix_value 1\n# EOF\n',
+  },
+  {
+    name: 'write --escape-names',
+    args: (dir) => ['write', '--dir', dir, '-f', 'job', '--escape-names', 'underscores'],
+    input: '{"matrix.value"} 1\n',
+  },
   { name: 'write -- COMMAND', args: (dir) => ['write', '--dir', dir, '-f', 'job', '--', 'printf', 'matrix_value 1\\n'] },
   { name: 'run', args: (dir) => ['run', '--dir', dir, '--job', 'job', '--', 'true'] },
 ];
