@@ -109,8 +109,7 @@ export class LineCursor {
   /** Characters up to the next blank or the end of the line. */
   readToken(): string {
     const start = this.pos;
-    while (this.pos < this.end && !isBlank(this.buf[this.pos] as number)) this.pos++;
-    return this.text(start, this.pos);
+    return this.text(start, this.skipToken());
   }
 
   /** Where the token starting here ends (the next blank or the line's end); `pos` moves there. */
@@ -447,12 +446,6 @@ export function describeByte(buf: Buffer, pos: number, end: number): string {
   if (pos >= end) return 'end of line';
   if (buf[pos] === 13) return 'a carriage return (CRLF line ending)';
   return JSON.stringify(codePointAt(buf, pos, end));
-}
-
-/** The character at `pos` of a text, named for a message. */
-export function describeChar(text: string, pos: number): string {
-  const buf = Buffer.from(text.slice(pos, pos + 2), 'utf8');
-  return describeByte(buf, 0, buf.length);
 }
 
 /**

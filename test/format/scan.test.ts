@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { describeChar, LineCursor, ScanError, unescapeHelp } from '../../src/format/scan.js';
+import { describeByte, LineCursor, ScanError, unescapeHelp } from '../../src/format/scan.js';
+
+const describeChar = (text: string, pos: number): string => describeByte(Buffer.from(text), pos, Buffer.byteLength(text));
 
 const labelsOf = (text: string): Record<string, string> => new LineCursor(text).readLabels('m', false);
 
