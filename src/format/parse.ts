@@ -263,7 +263,7 @@ class Parser {
     const name = cursor.insideName;
     if (name === undefined)
       throw new ScanError(
-        `a sample must start with a metric name, not '{' (node_exporter 1.9 reads the labels as a sample of the metric before it)`,
+        `a sample without a metric name: node_exporter 1.9 and 1.11 apply its labels and value to the sample before it, 1.5 rejects the file`,
       );
     if (!isMetricName(name)) throw crashError(`quoted metric name "${name}" (not a legacy name)`, onQuotedNonLegacyName);
     if (cursor.nameFirst && cursor.labelCount > 0) this.memberAwayFromFamily(name);

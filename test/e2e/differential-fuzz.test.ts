@@ -212,7 +212,20 @@ const KNOWN: readonly Known[] = [
     matches: (finding, lines) =>
       finding.kind === 'refuses-intact' && lines.some((line) => /^(?:# (?:HELP|TYPE) |\{?)"?(?:go|process|promhttp)_/.test(line)),
   },
+  {
+    id: 'a sample without a metric name (deliberate: README)',
+    reason:
+      '1.9 and 1.11 apply `{le="+Inf"} 0` to the sample before it; only in a histogram or summary does that read as one more bucket or quantile, elsewhere it overwrites the sample before',
+    matches: (finding, lines) =>
+      finding.kind === 'refuses-intact' && ['1.9', '1.11'].includes(finding.version) && lines.some(isNamelessSample),
+  },
 ];
+
+/** `{x="1"} 1`: a sample line whose braces hold labels only, no metric name. */
+function isNamelessSample(line: string): boolean {
+  const label = String.raw`\s*(?:[A-Za-z_]\w*|"(?:[^"\\]|\\.)*")\s*=\s*"(?:[^"\\]|\\.)*"\s*`;
+  return new RegExp(String.raw`^[ \t]*\{(?:${label}(?:,${label})*,?)?\s*\}`).test(line);
+}
 
 /** Families a TYPE line declares a gauge histogram, by either spelling (any case). */
 function gaugeHistograms(lines: readonly string[]): Set<string> {

@@ -3,7 +3,7 @@
 // Each version that reads quoted names judges each case: promfile, told that
 // version, accepts what it exposes (and writes a file it exposes the same)
 // and refuses what it refuses or panics on.
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readExposition } from '../../src/format/parse.js';
@@ -76,5 +76,55 @@ describe.each(readers)('node_exporter $version and promfile --node-exporter $min
     } finally {
       await cleanup();
     }
+  });
+});
+
+// README lists a sample without a metric name as refused on purpose: these
+// pin down why. 1.9 and 1.11 apply it to the sample before it.
+describe.each(readers)('node_exporter $version applies a sample without a metric name to the sample before it', ({ path, minor }) => {
+  const refuse = async (text: string): Promise<void> => {
+    const { dir, cleanup } = await tempDir();
+    try {
+      const result = promfile(['write', '--node-exporter', minor, '--dir', dir, '-f', 'f'], { input: text });
+      expect(result.status).toBe(2);
+      expect(result.stderr).toMatch(/^promfile: <stdin>: line [23]: a sample without a metric name: .*\n$/);
+      expect(await readdir(dir)).toEqual(['.f.prom.lock']); // the lock stays; no file, no temp file
+    } finally {
+      await cleanup();
+    }
+  };
+  const exposedOf = async (text: string): Promise<Map<string, number> | undefined> => {
+    const { dir, cleanup } = await tempDir();
+    try {
+      await writeFile(join(dir, 'f.prom'), text);
+      return await judge(path, dir);
+    } finally {
+      await cleanup();
+    }
+  };
+
+  it('overwrites the sample before it: `a 1` is lost', async () => {
+    const text = 'a 1\n{x="1"} 2\n';
+    expect(await exposedOf(text)).toEqual(new Map([[seriesKey('a', { x: '1' }), 2]]));
+    await refuse(text);
+  });
+
+  it('in a histogram, happens to read as one more bucket', async () => {
+    const text = '# TYPE a histogram\na_bucket{le="1"} 0\n{le="+Inf"} 0\na_sum 0\na_count 0\n';
+    expect(await exposedOf(text)).toEqual(
+      new Map([
+        [seriesKey('a_bucket', { le: '1' }), 0],
+        [seriesKey('a_bucket', { le: '+Inf' }), 0],
+        [seriesKey('a_sum', {}), 0],
+        [seriesKey('a_count', {}), 0],
+      ]),
+    );
+    await refuse(text);
+  });
+
+  it('panics when it repeats a label of the sample before it', async () => {
+    const text = '# TYPE a histogram\na_bucket{x="1",le="1"} 0\n{x="1",le="+Inf"} 0\na_sum{x="1"} 0\na_count{x="1"} 0\n';
+    expect(await exposedOf(text)).toBeUndefined();
+    await refuse(text);
   });
 });
