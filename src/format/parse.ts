@@ -161,7 +161,12 @@ class Parser {
   ) {
     this.lineNo = firstLine - 1;
     this.quotedRefusal = versionGap(options.profile ?? ALL_VERSIONS, (rules) => rules.quotedNames);
-    this.nonLegacyRefusal = versionGap(options.profile ?? ALL_VERSIONS, (rules) => !rules.rejectsNonLegacyNames);
+    // 1.5 passes this rule only because it refuses every quoted name (quotedRefusal): it does not read one.
+    this.nonLegacyRefusal = versionGap(
+      options.profile ?? ALL_VERSIONS,
+      (rules) => !rules.rejectsNonLegacyNames,
+      (rules) => rules.quotedNames && !rules.rejectsNonLegacyNames,
+    );
     this.cursor = new LineCursor(undefined, this.names, this.quotedRefusal);
   }
 
@@ -299,12 +304,13 @@ class Parser {
     const keyword = directive.help ? 'HELP' : 'TYPE';
     cursor.pos = directive.nameStart;
     const name = directive.nameEnd === -1 ? cursor.readQuotedName('metric name') : cursor.readMetricName();
+    // A HELP or TYPE line that ends right after its name says nothing: 1.11 skips it before judging the name.
+    if (cursor.done) return;
     if (directive.nameEnd === -1 && !isMetricName(name) && this.nonLegacyRefusal !== null)
       throw new ScanError(
         `quoted metric name "${name}" in a ${keyword} line is not a legacy name: ${this.nonLegacyRefusal}`,
         'quoted-name',
       );
-    if (cursor.done) return;
     if (!isBlank(cursor.peek()))
       throw new ScanError(`invalid metric name in ${keyword} line (at ${describeByte(cursor.buf, cursor.pos, cursor.end)})`);
     const family = this.family(name, lineNo);

@@ -209,12 +209,17 @@ export function versionsWhere(profile: Profile, rule: (rules: VersionRules) => b
 
 /**
  * Why a construct only some versions read is refused under `profile`, naming
- * the versions on each side; null when every version of the profile reads it.
+ * the versions on each side (`reads`: which versions read it, when passing the rule is not reading it);
+ * null when every version of the profile reads it.
  */
-export function versionGap(profile: Profile, accepts: (rules: VersionRules) => boolean): string | null {
+export function versionGap(
+  profile: Profile,
+  accepts: (rules: VersionRules) => boolean,
+  reads: (rules: VersionRules) => boolean = accepts,
+): string | null {
   const refusing = versionsWhere(profile, (rules) => !accepts(rules));
   if (refusing.length === 0) return null;
-  const accepting = KNOWN_VERSIONS.filter((version) => accepts(RULES[version]));
+  const accepting = KNOWN_VERSIONS.filter((version) => reads(RULES[version]));
   const others = accepting.length > 0 ? ` (${describeVersions(accepting)} ${verb(accepting, 'reads')} it)` : '';
   return `${describeVersions(refusing)} ${verb(refusing, 'rejects')} the whole file${others}`;
 }

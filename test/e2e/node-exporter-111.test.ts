@@ -112,6 +112,21 @@ describe.skipIf(NE111 === undefined)('node_exporter 1.11 and its profile', () =>
     }
   });
 
+  it('judges a quoted name that is not a legacy name in HELP or TYPE only when something follows it', async () => {
+    for (const [line, exposed] of [
+      ['# TYPE "a.b"\n', true],
+      ['# HELP "a.b"\n', true],
+      ['# TYPE "a.b" \n', false],
+      ['# TYPE "a.b" gauge\n', false],
+      ['# HELP "a.b" text\n', false],
+    ] as const) {
+      const files = { 'a.prom': `ok 1\n${line}` };
+      const seen = await seenBy111(files);
+      expect(samplesOf(seen.scrape ?? '', 'ok'), line).toEqual(exposed ? ['ok 1'] : []);
+      expect(accepts(files, PROFILE_111), line).toBe(exposed);
+    }
+  });
+
   it('panics on a sample without a name after a TYPE line, and on a gauge histogram sample of its own name: refused under every profile', async () => {
     for (const text of [
       '# TYPE g gauge\n{} 1\n',

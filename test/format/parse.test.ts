@@ -2,6 +2,7 @@ import { assert, describe, expect, it } from 'vitest';
 import { ExpositionError } from '../../src/errors.js';
 import { formatGoFloat, parseGoFloat } from '../../src/format/number.js';
 import { parseExposition, readExposition } from '../../src/format/parse.js';
+import { profileForVersion, type Profile } from '../../src/format/profile.js';
 import { renderExposition } from '../../src/format/render.js';
 import { fixtureNames, invalidCases, readFixture } from '../helpers/fixtures.js';
 
@@ -192,5 +193,16 @@ describe('renderer', () => {
 
   it('leaves out families without samples and renders nothing for nothing', () => {
     expect(renderExposition([{ name: 'a', help: 'x', type: 'gauge', samples: [] }])).toBe('');
+  });
+});
+
+describe('a quoted name that is not a legacy name in HELP or TYPE', () => {
+  const only111 = profileForVersion('1.11.1') as Profile;
+
+  it('is judged only when something follows it, as 1.11 does, and the message names who reads it', () => {
+    expect(readExposition('ok 1\n# TYPE "a.b"\n', { profile: only111 }).families.map((f) => f.name)).toEqual(['ok']);
+    expect(() => parseExposition('ok 1\n# TYPE "a.b" gauge\n', { profile: only111 })).toThrow(
+      /^line 2: quoted metric name "a\.b" in a TYPE line is not a legacy name: node_exporter 1\.11 rejects the whole file \(node_exporter 1\.9 reads it\)$/,
+    );
   });
 });
