@@ -90,7 +90,11 @@ function registerRules(program: Command, io: CliIo): void {
     )
     .option('--slow-factor <k>', 'without either --timeout: alert on runs this many times longer than the median run', '3')
     .option('--slow-floor <duration>', 'without either --timeout: but never on runs shorter than this', '10m')
-    .option('--stale-after <duration>', 'stale threshold for jobs without --schedule/--on-calendar/--timer/--every', '2d')
+    .option(
+      '--stale-after <duration>',
+      'stale threshold for jobs whose runs record none (no run --stale-after and no --schedule/--on-calendar/--timer/--every)',
+      '2d',
+    )
     .option('--for <duration>', "the for: of every alert (default each alert's own: 1m, 10m for a stale file, 5m for a scrape error)")
     .option('--runbook-url <url>', 'add runbook_url annotations: URL#<alert name in lower case>')
     // Earlier versions read the directory for its jobs; the rules no longer depend on it.

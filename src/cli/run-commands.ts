@@ -7,11 +7,15 @@ import { addScheduleOptions } from './schedule-options.js';
 import type { IncFlags } from './commands/inc.js';
 import type { RunFlags } from './commands/run.js';
 
-/** How the job runs and what its series carry: --timeout, --kill-after, --no-overlap, -l (run's, and unit's for the run it writes). */
+/** How the job runs and what its series carry: --timeout, --kill-after, --stale-after, --no-overlap, -l (run's, and unit's for the run it writes). */
 export function addJobOptions(command: Command): Command {
   return command
     .option('--timeout <duration>', 'send SIGTERM after this long (e.g. 30m, 2h); recorded as "timeout", exit status 124')
     .option('--kill-after <duration>', 'after a timeout, send SIGKILL if the command is still running this much later', '10s')
+    .option(
+      '--stale-after <duration>',
+      "recorded for the rules: the job's file is stale once no run has started for this long (default: two intervals plus grace, or the rules' --stale-after)",
+    )
     .option(
       '--no-overlap',
       `if the previous run of this job is still going, skip this one (exit ${EXIT.skipped}) and count it in promfile_job_skipped_total`,

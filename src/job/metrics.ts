@@ -62,6 +62,11 @@ export const JOB_METRICS = {
     type: 'gauge',
     help: 'The --timeout of the last run, in seconds: a run still going after this long is sent SIGTERM.',
   },
+  staleAfter: {
+    name: 'promfile_job_stale_after_seconds',
+    type: 'gauge',
+    help: "The --stale-after of the last run, in seconds: the job's file is stale once no run has started for this long.",
+  },
   runDuration: {
     name: 'promfile_job_run_duration_seconds',
     type: 'histogram',
@@ -135,6 +140,8 @@ export interface TransitionOptions {
   readonly durationBuckets?: readonly number[];
   /** The run's --timeout: recorded at its start and its end; a run without one leaves none. */
   readonly timeoutMs?: number;
+  /** The run's --stale-after: recorded as the timeout is. */
+  readonly staleAfterMs?: number;
 }
 
 function skippedFamily(previous: readonly MetricFamily[], labels: Labels, increment: number): MetricFamily {
@@ -174,10 +181,10 @@ export function startFamilies(
 ): MetricFamily[] {
   const incoming = [single(JOB_METRICS.lastStart, labels, startMs / 1000), single(JOB_METRICS.running, labels, 1)];
   if (options.noOverlap) incoming.push(skippedFamily(previous, labels, 0));
-  incoming.push(...scheduleFamilies(labels, options.schedule), ...timeoutFamilies(labels, options.timeoutMs));
-  // The timeout is this run's: an earlier run's would judge a run that has none.
+  incoming.push(...scheduleFamilies(labels, options.schedule), ...thresholdFamilies(labels, options));
+  // The thresholds are this run's: an earlier run's would judge a run that has none.
   const kept = withoutJobSeries(previous, labels, true).map((f) =>
-    f.name === JOB_METRICS.timeout.name ? { ...f, samples: f.samples.filter((s) => !sameLabels(s.labels, labels)) } : f,
+    THRESHOLD_NAMES.has(f.name) ? { ...f, samples: f.samples.filter((s) => !sameLabels(s.labels, labels)) } : f,
   );
   return mergeFamilies(
     kept.filter((f) => f.samples.length > 0),
@@ -185,9 +192,14 @@ export function startFamilies(
   );
 }
 
-/** promfile_job_timeout_seconds, when the run has a --timeout. */
-function timeoutFamilies(labels: Labels, timeoutMs: number | undefined): MetricFamily[] {
-  return timeoutMs === undefined ? [] : [single(JOB_METRICS.timeout, labels, timeoutMs / 1000)];
+const THRESHOLD_NAMES: ReadonlySet<string> = new Set([JOB_METRICS.timeout.name, JOB_METRICS.staleAfter.name]);
+
+/** promfile_job_timeout_seconds and promfile_job_stale_after_seconds, for the flags the run has. */
+function thresholdFamilies(labels: Labels, options: TransitionOptions): MetricFamily[] {
+  const families: MetricFamily[] = [];
+  if (options.timeoutMs !== undefined) families.push(single(JOB_METRICS.timeout, labels, options.timeoutMs / 1000));
+  if (options.staleAfterMs !== undefined) families.push(single(JOB_METRICS.staleAfter, labels, options.staleAfterMs / 1000));
+  return families;
 }
 
 /**
@@ -229,7 +241,7 @@ export function endFamilies(
   if (outcome.result === 'success') incoming.push(single(JOB_METRICS.lastSuccess, labels, endSeconds));
   else if (!getSeries(previous, JOB_METRICS.lastSuccess.name, labels)) incoming.push(single(JOB_METRICS.lastSuccess, labels, 0));
   if (options.noOverlap || getSeries(previous, JOB_METRICS.skipped.name, labels)) incoming.push(skippedFamily(previous, labels, 0));
-  incoming.push(...timeoutFamilies(labels, options.timeoutMs));
+  incoming.push(...thresholdFamilies(labels, options));
   // The schedule recorded at the start stays: the end of a run does not change when the next is due.
   for (const metric of [JOB_METRICS.nextRun, JOB_METRICS.interval, JOB_METRICS.grace]) {
     const recorded = getSeries(previous, metric.name, labels);

@@ -118,7 +118,7 @@ export function alertRules(options: RuleOptions = {}): AlertRule[] {
     ),
     rule(
       'PromfileTextfileStale',
-      `${started} > (2 * ${m(JOB_METRICS.interval)} + ${m(JOB_METRICS.grace)} or ${each(staleAfter)})`,
+      `${started} > (${m(JOB_METRICS.staleAfter)} or 2 * ${m(JOB_METRICS.interval)} + ${m(JOB_METRICS.grace)} or ${each(staleAfter)})`,
       ['10m', 'warning'],
       `${WHERE} has not started for {{ $value | humanizeDuration }}: its textfile is stale`,
       'Nothing runs the job: is it still in the crontab or its timer enabled? promfile ls shows every file with its age; promfile rm removes the file of a retired job.',

@@ -50,6 +50,8 @@ export interface RunJobOptions {
   /** Environment of the job (PROMFILE_METRICS is added). */
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly timeoutMs?: number;
+  /** Recorded for the rules: the job's file is stale once no run has started for this long. */
+  readonly staleAfterMs?: number;
   readonly killAfterMs?: number;
   /** When runs are due: next run, interval and grace are recorded at each start. */
   readonly schedule?: { readonly schedule: Schedule; readonly graceMs?: number };
@@ -123,6 +125,7 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
     noOverlap: options.noOverlap === true,
     ...(options.durationBuckets ? { durationBuckets: options.durationBuckets } : {}),
     ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+    ...(options.staleAfterMs !== undefined ? { staleAfterMs: options.staleAfterMs } : {}),
   };
   let pinned: PinnedDirectory | undefined;
   let runLock: Lock | undefined;

@@ -42,6 +42,11 @@ describe('run --schedule / --every', () => {
     expect(text).toContain('promfile_job_grace_seconds{job_name="often"} 30\n');
   });
 
+  it("--stale-after: the job's own staleness bound, in seconds", async () => {
+    expect(await cli(['run', '--job', 'weekly', '--stale-after', '8d', '--', 'true'])).toMatchObject({ status: 0, stderr: '' });
+    expect(await readFile(join(dir, 'weekly.prom'), 'utf8')).toContain('promfile_job_stale_after_seconds{job_name="weekly"} 691200\n');
+  });
+
   it.each([
     [['--schedule', '@reboot'], /--schedule: schedule "@reboot": @reboot is not a time schedule/],
     [['--schedule', '0 0 * * *', '--every', '1h'], /--schedule and --every cannot be used together/],
@@ -50,6 +55,8 @@ describe('run --schedule / --every', () => {
     [['--schedule', '@daily', '--tz', 'Nowhere/Town'], /--tz "Nowhere\/Town" is not a time zone/],
     [['--every', '0s'], /--every "0s" must be more than 0/],
     [['--duration-buckets', '5,1'], /--duration-buckets "5,1": expected increasing numbers/],
+    [['--stale-after', '0s'], /--stale-after "0s" must be more than 0/],
+    [['--stale-after', '3'], /--stale-after "3" needs a unit/],
   ])('%j: exit 2 before the job runs, nothing written', async (flags, message) => {
     const result = await cli(['run', '--job', 'bad', ...flags, '--', 'sh', '-c', `touch ${join(dir, 'ran')}`]);
     expect(result.status).toBe(2);

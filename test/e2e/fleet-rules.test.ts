@@ -170,14 +170,17 @@ describe.skipIf(!PROMETHEUS || !NODE_EXPORTER)('one rules file, a real Prometheu
       run('a', 'backup', ['--every', '14s', '--grace', '1s'], ['true']),
       run('a', 'etl', ['--every', '1h'], ['sh', '-c', 'exit 3']),
       run('a', 'quiet', [], ['true']),
+      run('a', 'cleanup', ['--stale-after', '1h'], ['true']),
       run('a', 'report', ['--every', '1h', '--timeout', '1h'], ['sleep', '5']),
       // b: the same etl succeeding, a job missing its runs until its file is stale (2 × 2 s + 1 s),
-      // and a first run with no timeout and no median yet.
+      // a first run with no timeout and no median yet, and an unscheduled job stale after its own 4 s.
+      // (a's cleanup records 1 h: the same name, stale on b only.)
       run('b', 'etl', ['--every', '1h'], ['true']),
       run('b', 'sync', ['--every', '2s', '--grace', '1s'], ['true']),
       run('b', 'long', [], ['sleep', '5']),
+      run('b', 'cleanup', ['--stale-after', '4s'], ['true']),
     ]);
-    expect(first.map((r) => r.status)).toEqual([0, 3, 0, 0, 0, 0, 0]);
+    expect(first.map((r) => r.status)).toEqual([0, 3, 0, 0, 0, 0, 0, 0, 0]);
     expect(first.map((r) => r.stderr).join('')).toBe('');
 
     const phase1 = [
@@ -185,6 +188,7 @@ describe.skipIf(!PROMETHEUS || !NODE_EXPORTER)('one rules file, a real Prometheu
       'PromfileJobFailed a/etl',
       'PromfileJobMissedRun b/sync',
       'PromfileTextfileStale b/sync',
+      'PromfileTextfileStale b/cleanup',
       'PromfileJobRunningTooLong b/report',
     ];
     await until('the first alerts', 40, () => phase1.every((key) => seen.has(key)));
@@ -203,7 +207,12 @@ describe.skipIf(!PROMETHEUS || !NODE_EXPORTER)('one rules file, a real Prometheu
     await poll();
 
     expect([...seen.keys()].sort()).toEqual([...phase1, 'PromfileJobFailed b/report'].sort());
-    expect([...active].sort()).toEqual(['PromfileJobFailed b/report', 'PromfileJobMissedRun b/sync', 'PromfileTextfileStale b/sync']);
+    expect([...active].sort()).toEqual([
+      'PromfileJobFailed b/report',
+      'PromfileJobMissedRun b/sync',
+      'PromfileTextfileStale b/cleanup',
+      'PromfileTextfileStale b/sync',
+    ]);
     expect(seen.get('PromfileJobFailed a/etl')?.value).toBe(3);
     expect(seen.get('PromfileJobFailed b/report')?.value).toBe(124);
 
@@ -214,6 +223,7 @@ describe.skipIf(!PROMETHEUS || !NODE_EXPORTER)('one rules file, a real Prometheu
     const syncStart = await startOf('b', 'sync');
     after('PromfileJobMissedRun b/sync', syncStart, 3);
     after('PromfileTextfileStale b/sync', syncStart, 5);
+    after('PromfileTextfileStale b/cleanup', await startOf('b', 'cleanup'), 4);
     after('PromfileJobRunningTooLong b/report', await startOf('b', 'report'), 2);
     expect(Date.now() - began).toBeLessThan(90_000);
   }, 120_000);

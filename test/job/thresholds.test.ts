@@ -1,6 +1,7 @@
 // The thresholds a job's file carries for the fleet's one rules file: the
-// run's --timeout as promfile_job_timeout_seconds (start, end, and a run
-// without one), and rules that name no job unless --job asks.
+// run's --timeout as promfile_job_timeout_seconds and its --stale-after as
+// promfile_job_stale_after_seconds (start, end, and a run without one), and
+// rules that name no job unless --job asks.
 import { describe, expect, it } from 'vitest';
 import { getSeries } from '../../src/format/model.js';
 import { parseExposition } from '../../src/format/parse.js';
@@ -47,6 +48,20 @@ describe('promfile_job_timeout_seconds', () => {
   });
 });
 
+describe('promfile_job_stale_after_seconds', () => {
+  const staleAfter = (families: readonly MetricFamily[]): number | undefined =>
+    getSeries(families, JOB_METRICS.staleAfter.name, backup)?.value;
+
+  it('is written at the start and the end of a run with --stale-after, and a later run without drops it', () => {
+    const started = roundTrip(startFamilies([], backup, 1_000_000, { staleAfterMs: 8 * 86_400_000, timeoutMs: 60_000 }));
+    expect([staleAfter(started), timeout(started)]).toEqual([8 * 86400, 60]);
+    expect(started.find((f) => f.name === JOB_METRICS.staleAfter.name)).toMatchObject({ type: 'gauge', help: JOB_METRICS.staleAfter.help });
+    const ended = roundTrip(endFamilies(started, backup, success, { staleAfterMs: 8 * 86_400_000 }));
+    expect([staleAfter(ended), timeout(ended)]).toEqual([8 * 86400, undefined]);
+    expect(staleAfter(roundTrip(startFamilies(ended, backup, 2_000_000, { timeoutMs: 60_000 })))).toBeUndefined();
+  });
+});
+
 describe('alertRules', () => {
   const exprs = (rules: ReturnType<typeof alertRules>): string => rules.map((r) => r.expr).join('\n');
 
@@ -56,7 +71,9 @@ describe('alertRules', () => {
     expect(text).toContain(
       `${JOB_METRICS.timeout.name} or clamp_min(3 * histogram_quantile(0.5, ${JOB_METRICS.runDuration.name}_bucket), 600)`,
     );
-    expect(text).toContain(`2 * ${JOB_METRICS.interval.name} + ${JOB_METRICS.grace.name} or ${JOB_METRICS.lastStart.name} * 0 + 172800`);
+    expect(text).toContain(
+      `(${JOB_METRICS.staleAfter.name} or 2 * ${JOB_METRICS.interval.name} + ${JOB_METRICS.grace.name} or ${JOB_METRICS.lastStart.name} * 0 + 172800)`,
+    );
     expect(alertRules().map((r) => r.for)).toEqual(['1m', '1m', '1m', '10m', '5m']);
   });
 

@@ -24,6 +24,7 @@ const RESERVED_LABELS: Readonly<Record<string, string>> = {
 export interface RunFlags extends WriteFlags, ScheduleFlags, OutputFlags {
   job: string;
   timeout?: string;
+  staleAfter?: string;
   killAfter: string;
   overlap?: boolean;
   label?: string[];
@@ -83,6 +84,7 @@ async function jobOptions(
 ): Promise<RunJobOptions> {
   const { path, labels, push } = target;
   const timeoutMs = flags.timeout === undefined ? undefined : positiveDuration(flags.timeout, '--timeout', false);
+  const staleAfterMs = flags.staleAfter === undefined ? undefined : positiveDuration(flags.staleAfter, '--stale-after', false);
   const killAfterMs = positiveDuration(flags.killAfter, '--kill-after', true);
   const write = { ...(await writeOptions(flags, io, path)), allowEmpty: true };
   const scheduling = await scheduleSettings(flags, {
@@ -98,6 +100,7 @@ async function jobOptions(
     args,
     env: io.env,
     ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+    ...(staleAfterMs !== undefined ? { staleAfterMs } : {}),
     killAfterMs,
     noOverlap: flags.overlap === false,
     ...scheduling,

@@ -21,6 +21,7 @@ export interface UnitFlags extends WriteFlags {
   write?: string | true;
   force?: boolean;
   timeout?: string;
+  staleAfter?: string;
   killAfter?: string;
   label?: string[];
   grace?: string;
@@ -73,6 +74,7 @@ async function checkRunOptions(name: string, flags: UnitFlags, io: CliIo): Promi
   if (flags.file !== undefined) resolveTarget({ dir: '.', name: flags.file });
   if (flags.filePath !== undefined) resolveTarget({ path: flags.filePath });
   if (flags.timeout !== undefined) positiveDuration(flags.timeout, '--timeout', false);
+  if (flags.staleAfter !== undefined) positiveDuration(flags.staleAfter, '--stale-after', false);
   if (flags.killAfter !== undefined) positiveDuration(flags.killAfter, '--kill-after', true);
   if (flags.grace !== undefined) parseDuration(flags.grace, '--grace');
   if (flags.durationBuckets !== undefined) parseBuckets(flags.durationBuckets, '--duration-buckets');
