@@ -4,10 +4,11 @@
 // (`%n`) in each word, then, when it starts the service, environment variables
 // (`$FOO`); so an argument reaches the job unchanged only quoted and with `%`
 // and `$` doubled (systemd.service(5), "Command lines"; systemd.unit(5), "Specifiers").
-import { lstat, stat } from 'node:fs/promises';
+import { lstat } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import { InputError, IoError } from '../errors.js';
 import { writeFileAtomically } from '../textfile/files.js';
+import { pinDirectory } from '../textfile/pin.js';
 
 /** What the pair is made of. */
 export interface TimerJobSpec {
@@ -137,26 +138,32 @@ export function unitsText(units: readonly UnitFile[], dir: string = DEFAULT_UNIT
 }
 
 /**
- * Write the units into `dir`, each atomically (a temp file, fsync, rename).
- * Unless `force`, nothing is written when any of them exists already.
+ * Write the units into `dir`, each atomically (a temp file, fsync, rename),
+ * through the directory pinned as a textfile directory is (root writes here:
+ * no link on the path can redirect it). Unless `force`, nothing is written
+ * when any of them exists already.
  */
 export async function writeUnitFiles(
   dir: string,
   units: readonly UnitFile[],
   options: { readonly force?: boolean } = {},
 ): Promise<string[]> {
-  const info = await stat(dir).catch(() => undefined);
-  if (!info?.isDirectory()) throw new IoError('ERR_DIR_MISSING', `unit directory ${dir} ${info ? 'is not a directory' : 'does not exist'}`);
-  const paths = units.map((unit) => join(dir, unit.name));
-  if (options.force !== true) {
-    const existing = [];
-    for (const path of paths) if (await lstat(path).catch(() => undefined)) existing.push(path);
-    if (existing.length > 0)
-      throw new IoError(
-        'ERR_CONFLICT',
-        `${existing.join(' and ')} already ${existing.length > 1 ? 'exist' : 'exists'}; nothing was written`,
-      );
+  const pinned = await pinDirectory(dir, { what: 'unit directory' });
+  try {
+    if (options.force !== true) {
+      const existing = [];
+      for (const unit of units) if (await lstat(pinned.at(unit.name)).catch(() => undefined)) existing.push(join(dir, unit.name));
+      if (existing.length > 0)
+        throw new IoError(
+          'ERR_CONFLICT',
+          `${existing.join(' and ')} already ${existing.length > 1 ? 'exist' : 'exists'}; nothing was written`,
+        );
+    }
+    for (const unit of units) await writeFileAtomically(pinned.at(unit.name), unit.text, { mode: 0o644 });
+    return units.map((unit) => join(dir, unit.name));
+  } catch (error) {
+    throw pinned.relabel(error);
+  } finally {
+    await pinned.close();
   }
-  for (const [index, unit] of units.entries()) await writeFileAtomically(paths[index] as string, unit.text, { mode: 0o644 });
-  return paths;
 }

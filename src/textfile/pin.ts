@@ -31,6 +31,8 @@ const DIRECTORY_FLAGS = O_PATH | O_RDONLY | O_DIRECTORY | O_NOFOLLOW;
 export interface PinOptions {
   /** Create the directory (and any missing directory above it) when it is missing. */
   readonly mkdir?: boolean | undefined;
+  /** What the directory is, for messages; default "textfile directory". */
+  readonly what?: string | undefined;
 }
 
 export interface PinnedDirectory {
@@ -51,7 +53,8 @@ export async function pinDirectory(dir: string, options: PinOptions = {}): Promi
     () => true,
     () => false,
   ));
-  const handle = useProc ? await walk(dir, options.mkdir === true) : await openPlain(dir, options.mkdir === true);
+  const what = options.what ?? 'textfile directory';
+  const handle = useProc ? await walk(dir, options.mkdir === true, what) : await openPlain(dir, options.mkdir === true, what);
   try {
     if (process.geteuid?.() === 0) await refuseSharedDirectory(dir, handle);
     pausePoint('dir-checked');
@@ -74,13 +77,13 @@ export async function pinDirectory(dir: string, options: PinOptions = {}): Promi
 }
 
 /** Open each component of `dir` relative to the one before, refusing a link anywhere. */
-async function walk(dir: string, create: boolean): Promise<FileHandle> {
+async function walk(dir: string, create: boolean, what: string): Promise<FileHandle> {
   const names = resolve(dir).split('/').filter(Boolean);
   let handle = await open('/', O_PATH | O_RDONLY | O_DIRECTORY);
   try {
     for (const [i, name] of names.entries()) {
       const reached = `/${names.slice(0, i + 1).join('/')}`;
-      const next = await openComponent(`/proc/self/fd/${handle.fd}/${name}`, reached, dir, create);
+      const next = await openComponent(`/proc/self/fd/${handle.fd}/${name}`, reached, { dir, what }, create);
       await handle.close();
       handle = next;
     }
@@ -91,45 +94,51 @@ async function walk(dir: string, create: boolean): Promise<FileHandle> {
   }
 }
 
-async function openComponent(at: string, reached: string, dir: string, create: boolean): Promise<FileHandle> {
+/** The directory being pinned: as given, and what it is (for messages). */
+interface Target {
+  readonly dir: string;
+  readonly what: string;
+}
+
+async function openComponent(at: string, reached: string, target: Target, create: boolean): Promise<FileHandle> {
   try {
     return await open(at, DIRECTORY_FLAGS);
   } catch (error) {
-    if (errnoOf(error) !== 'ENOENT' || !create) throw await componentError(error, at, reached, dir);
+    if (errnoOf(error) !== 'ENOENT' || !create) throw await componentError(error, at, reached, target);
   }
   await mkdir(at, { mode: 0o755 }).catch((error: unknown) => {
     if (errnoOf(error) !== 'EEXIST') throw ioError('ERR_WRITE_FAILED', `cannot create directory ${reached}`, error);
   });
   return open(at, DIRECTORY_FLAGS).catch(async (error: unknown) => {
-    throw await componentError(error, at, reached, dir);
+    throw await componentError(error, at, reached, target);
   });
 }
 
 /** Why `at` (shown as `reached`) cannot be opened as a directory; O_PATH opens a link itself, so ENOTDIR may mean a link too. */
-async function componentError(error: unknown, at: string, reached: string, dir: string): Promise<PromfileError> {
+async function componentError(error: unknown, at: string, reached: string, { dir, what }: Target): Promise<PromfileError> {
   const errno = errnoOf(error);
   const link = (errno === 'ELOOP' || errno === 'ENOTDIR') && (await lstat(at).catch(() => undefined))?.isSymbolicLink() === true;
   switch (link ? 'ELOOP' : errno) {
     case 'ELOOP':
       return new IoError(
         'ERR_UNSAFE_TARGET',
-        `${reached} is a symbolic link: promfile reaches the textfile directory without following links, so that nobody can redirect it; give the real path of ${dir}`,
+        `${reached} is a symbolic link: promfile reaches the ${what} without following links, so that nobody can redirect it; give the real path of ${dir}`,
         { cause: error },
       );
     case 'ENOTDIR':
       return new IoError('ERR_DIR_MISSING', `${reached} is not a directory`, { cause: error });
     case 'ENOENT':
-      return new IoError('ERR_DIR_MISSING', `textfile directory ${dir} does not exist`, { cause: error });
+      return new IoError('ERR_DIR_MISSING', `${what} ${dir} does not exist`, { cause: error });
     default:
       return ioError('ERR_READ_FAILED', `cannot access directory ${dir}`, error);
   }
 }
 
 /** Without /proc: the directory itself, not through a link at its own name. */
-async function openPlain(dir: string, create: boolean): Promise<FileHandle> {
+async function openPlain(dir: string, create: boolean, what: string): Promise<FileHandle> {
   if (create) await mkdir(dir, { recursive: true, mode: 0o755 }).catch(() => undefined);
   return open(dir, DIRECTORY_FLAGS).catch(async (error: unknown) => {
-    throw await componentError(error, dir, dir, dir);
+    throw await componentError(error, dir, dir, { dir, what });
   });
 }
 

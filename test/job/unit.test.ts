@@ -2,7 +2,7 @@
 // own parser (`systemd --test`) must turn each ExecStart= back into exactly the
 // argv it was made from, and `systemd-analyze verify` must accept the units.
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -185,6 +185,25 @@ describe('the pair', () => {
       await writeUnitFiles(dir, other, { force: true });
       expect(readFileSync(join(dir, 'backup.timer'), 'utf8')).toBe(other[1].text);
       expect(readdirSync(dir).sort()).toEqual(['backup.service', 'backup.timer']);
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('reaches the directory without following a link on its path, as a textfile directory is', async () => {
+    const { dir, cleanup } = await tempDir('promfile-unitdir-');
+    try {
+      mkdirSync(join(dir, 'elsewhere', 'system'), { recursive: true });
+      symlinkSync(join(dir, 'elsewhere'), join(dir, 'etc'));
+      const through = join(dir, 'etc', 'system');
+      await expect(writeUnitFiles(through, timerJobUnits(spec))).rejects.toMatchObject({
+        code: 'ERR_UNSAFE_TARGET',
+        message: expect.stringMatching(/^.*\/etc is a symbolic link: promfile reaches the unit directory without following links/),
+      });
+      expect(readdirSync(join(dir, 'elsewhere', 'system'))).toEqual([]);
+      await expect(writeUnitFiles(join(dir, 'none'), timerJobUnits(spec))).rejects.toThrow(
+        `unit directory ${join(dir, 'none')} does not exist`,
+      );
     } finally {
       await cleanup();
     }
