@@ -11,7 +11,7 @@ import { ALL_VERSIONS, versionGap, type Profile } from './profile.js';
 import { ChunkLines } from './lines.js';
 import { Byte, invalidUtf8Lines, isBlank, isMetricName, readDirective, typeWord } from './lex.js';
 import { crashError, describeByte, LineCursor, onQuotedNonLegacyName, ScanError, unescapeHelp } from './scan.js';
-import type { MetricFamily, MetricType, Problem, Rule, Sample } from './types.js';
+import type { Labels, MetricFamily, MetricType, Problem, Rule, Sample } from './types.js';
 import { validateFamilies, validateFamily } from './validate.js';
 import { boundLabel, owningFamily } from './shape.js';
 
@@ -141,6 +141,8 @@ class Parser {
   private lastFamily: FamilyBuilder | undefined;
   /** The family of the last line that named one (a sample, HELP or TYPE). */
   private currentFamily: FamilyBuilder | undefined;
+  /** Summaries and histograms whose first sample was named inside the braces away from them: the name that did it. */
+  private readonly detached = new Map<FamilyBuilder, string>();
   private parseProblems = 0;
   /** What a syntax error left: the parse ended there. */
   private stoppedWith: Exposition | undefined;
@@ -271,22 +273,49 @@ class Parser {
         `a sample without a metric name: node_exporter 1.9 and 1.11 apply its labels and value to the sample before it, 1.5 rejects the file`,
       );
     if (!isMetricName(name)) throw crashError(`quoted metric name "${name}" (not a legacy name)`, onQuotedNonLegacyName);
-    if (cursor.nameFirst && cursor.labelCount > 0) this.memberAwayFromFamily(name);
+    const detached = this.memberAwayFromFamily(name, cursor.nameFirst, labels, lineNo);
     this.sampleRest(cursor, lineNo, name, labels, false);
+    if (detached) this.detached.set(detached, name);
   }
 
   /**
-   * `{"a_sum",x="1"} 0` where `a` is a summary or histogram with no sample
-   * yet and another family came in between: node_exporter 1.9 and 1.11 panic
-   * ("assignment to entry in nil map"; seen on both, not with the labels
-   * before the name, nor once `a` has samples, nor with TYPE `a` just before).
+   * A member of summary or histogram `a` named inside the braces while `a` has
+   * no sample yet and another family came in between (not with TYPE `a` just
+   * before, nor once `a` has samples: seen on 1.9 and 1.11). Both read it
+   * outside `a`'s state: `{"a_sum",x="1"} 0` panics them ("assignment to
+   * entry in nil map"); labels before the name are read as another family's,
+   * so `{le="1","a_bucket"}` keeps `le` as an ordinary label; otherwise the
+   * line is exposed right, and the family is returned: any later sample of it
+   * makes them collect `a` twice (an error at every scrape) or mix its labels.
+   * Those two are errors, not a stop: the file is still read for what it says.
    */
-  private memberAwayFromFamily(name: string): void {
+  private memberAwayFromFamily(name: string, nameFirst: boolean, labels: Labels, lineNo: number): FamilyBuilder | undefined {
     const family = owningFamily(this.byName, name);
-    if (family === undefined || family === this.currentFamily || family.samples.length > 0) return;
-    if (family.type !== 'summary' && family.type !== 'histogram') return;
-    if (name !== `${family.name}_sum` && name !== `${family.name}_count`) return;
-    throw crashError(`"${name}" named inside the braces, away from its ${family.type} "${family.name}"`, (rules) => rules.quotedNames);
+    if (family === undefined || family === this.currentFamily || family.samples.length > 0) return undefined;
+    if (family.type !== 'summary' && family.type !== 'histogram') return undefined;
+    const where = `"${name}" named inside the braces, away from its ${family.type} "${family.name}"`;
+    const bound = boundLabel(family.type);
+    const others = Object.keys(labels).filter((label) => label !== bound).length;
+    if (nameFirst && others > 0 && (name === `${family.name}_sum` || name === `${family.name}_count`))
+      throw crashError(where, (rules) => rules.quotedNames);
+    if (!nameFirst && bound !== undefined && labels[bound] !== undefined)
+      this.quotedNameError(lineNo, `${where}, after its labels: node_exporter 1.9 and 1.11 read its "${bound}" as an ordinary label`);
+    return family;
+  }
+
+  private quotedNameError(line: number, message: string): void {
+    this.problems.push({ severity: 'error', rule: 'quoted-name', message, line });
+  }
+
+  /** A sample of a family `memberAwayFromFamily` detached: 1.9 and 1.11 collect the family twice or mix up its labels. */
+  private refuseDetached(family: FamilyBuilder, name: string, lineNo: number): void {
+    const first = this.detached.get(family);
+    if (first === undefined) return;
+    this.detached.delete(family); // said once
+    this.quotedNameError(
+      lineNo,
+      `"${name}" after "${first}" was named inside the braces away from its ${family.type} "${family.name}": node_exporter 1.9 and 1.11 collect "${family.name}" twice (an error at every scrape) or mix up its labels; name that first sample before the braces`,
+    );
   }
 
   /** A quoted metric name at the cursor: one that is not a legacy name crashes the versions that read it. */
@@ -371,6 +400,7 @@ class Parser {
     const family = this.family(name, lineNo);
     family.type ??= 'untyped';
     if (family.gaugeHistogram) throw gaugeHistogramSample(name, family.name);
+    this.refuseDetached(family, name, lineNo);
     const labels = given ?? NO_LABELS;
     if (given !== undefined) {
       cursor.skipBlanks();

@@ -7,9 +7,11 @@ import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readExposition } from '../../src/format/parse.js';
+import { profileForVersion, type Profile } from '../../src/format/profile.js';
 import { seriesKey } from '../../src/format/validate.js';
 import { NODE_EXPORTERS } from '../helpers/binaries.js';
 import { promfile, tempDir } from '../helpers/cli.js';
+import { intact, Judge, verdict } from '../helpers/differential.js';
 import { scrapeError, startNodeExporter } from '../helpers/node-exporter.js';
 
 const CASES = [
@@ -126,5 +128,41 @@ describe.each(readers)('node_exporter $version applies a sample without a metric
     const text = '# TYPE a histogram\na_bucket{x="1",le="1"} 0\n{x="1",le="+Inf"} 0\na_sum{x="1"} 0\na_count{x="1"} 0\n';
     expect(await exposedOf(text)).toBeUndefined();
     await refuse(text);
+  });
+});
+
+// A member of a summary or histogram named inside the braces before its family
+// has a sample, with another family in between: 1.9 and 1.11 read it outside
+// the family's state. Each case is judged as the differential fuzzer judges
+// (which found the first): promfile accepts exactly what is exposed intact,
+// with nothing logged.
+const DETACHED: ReadonlyArray<readonly [string, boolean]> = [
+  ['# TYPE a histogram\nh 1\n{"a_sum"} 0\na_count 0\n', false], // collected twice
+  ['# TYPE a histogram\n# TYPE h gauge\n{"a_sum"} 0\na_count 0\n', false],
+  ['# TYPE a histogram\nh 1\n{"a_sum"} 0\na_count{x="1"} 0\n', false], // a series x="" made up
+  ['# TYPE a histogram\nh 1\n{le="1","a_bucket"} 0\na_count 0\n', false], // le kept as an ordinary label
+  ['# TYPE a summary\nh 1\n{"a",quantile="0.5"} 0\na_sum 0\na_count 0\n', false],
+  ['# TYPE a histogram\nh 1\n"a_sum" 0\na_count 0\n', true], // named before the braces
+  ['# TYPE a histogram\na_sum 0\nh 1\n{"a_count"} 0\na_bucket{le="+Inf"} 0\n', true], // the family had a sample
+];
+
+describe.each(readers)('node_exporter $version: a summary or histogram member named inside the braces, away from its family', (binary) => {
+  it.each(DETACHED)('%j', async (text, exposedIntact) => {
+    const { dir, cleanup } = await tempDir();
+    const judge = new Judge(binary, dir);
+    try {
+      const files = [{ name: 'f.prom', bytes: Buffer.from(text) }];
+      const outcome = await judge.outcome(files, 200);
+      const said = verdict(files, dir, profileForVersion(binary.version) as Profile);
+      // As the fuzzer asks: accepted, is it exposed intact; refused, is what the file claims exposed intact?
+      const exposed = said.accepts
+        ? intact(outcome, said.series, said.families)
+        : !said.duplicated && intact(outcome, said.claimed, said.claimedFamilies);
+      expect(exposed).toBe(exposedIntact);
+      expect(said.accepts).toBe(exposedIntact);
+    } finally {
+      await judge.stop();
+      await cleanup();
+    }
   });
 });
