@@ -4,8 +4,10 @@
 // node_exporter found and by promfile's check under that version's profile.
 // promfile must accept exactly what the version exposes intact and as the same
 // series, refuse the rest, and refuse under every profile what crashes any
-// version. Seeded (PROMFILE_FUZZ_SEED, else random; printed) and bounded
-// (PROMFILE_FUZZ_CASES, default 300); PROMFILE_FUZZ_CASE=n replays one case.
+// version. Seeded (PROMFILE_FUZZ_SEED, else from the commit, else random;
+// printed) and bounded (PROMFILE_FUZZ_CASES, default 300);
+// PROMFILE_FUZZ_CASE=n replays one case.
+import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -18,8 +20,16 @@ import { FIXTURES, fixtureNames } from '../helpers/fixtures.js';
 import { below, caseRandom, conflictingFile, MUTATIONS, pick, type Random } from '../helpers/fuzz-mutations.js';
 import { casesIn, PEER_CASES } from '../helpers/peer-cases.js';
 
+/** The checked-out commit's seed: one commit's runs (CI's) fuzz the same cases, and each commit other ones. */
+function commitSeed(): number | undefined {
+  const head = spawnSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8', timeout: 5000 });
+  return head.status === 0 && /^[0-9a-f]{7}/.test(head.stdout) ? Number.parseInt(head.stdout.slice(0, 7), 16) : undefined;
+}
+
 const SEED =
-  process.env['PROMFILE_FUZZ_SEED'] === undefined ? Math.floor(Math.random() * 2 ** 31) : Number(process.env['PROMFILE_FUZZ_SEED']);
+  process.env['PROMFILE_FUZZ_SEED'] === undefined
+    ? (commitSeed() ?? Math.floor(Math.random() * 2 ** 31))
+    : Number(process.env['PROMFILE_FUZZ_SEED']);
 const COUNT = Number(process.env['PROMFILE_FUZZ_CASES'] ?? 300);
 const ONLY = process.env['PROMFILE_FUZZ_CASE'] === undefined ? undefined : Number(process.env['PROMFILE_FUZZ_CASE']);
 const TEST_FILE = 'test/e2e/differential-fuzz.test.ts';
