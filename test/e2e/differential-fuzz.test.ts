@@ -213,14 +213,19 @@ const KNOWN: readonly Known[] = [
     reason:
       '1.11 alone reads `# TYPE x gaugehistogram` (1.5 and 1.9 reject the file) and panics once x has a sample of its own, a bucket, _sum or _count; promfile refuses the word under every profile',
     matches: (finding, lines) =>
-      finding.kind === 'refuses-intact' && finding.version === '1.11' && lines.some((line) => /^# TYPE \S+ gaugehistogram$/i.test(line)),
+      finding.kind === 'refuses-intact' &&
+      finding.version === '1.11' &&
+      lines.some((line) => directive('TYPE', String.raw`\S+[ \t]+gaugehistogram[ \t]*$`).test(line)),
   },
   {
     id: "node_exporter's own metric names (deliberate: README)",
     reason:
       "promfile refuses every family named like node_exporter's own go_*, process_* and promhttp_* metrics (peer-corpus ne-inconsistent_metrics)",
     matches: (finding, lines) =>
-      finding.kind === 'refuses-intact' && lines.some((line) => /^(?:# (?:HELP|TYPE) |\{?)"?(?:go|process|promhttp)_/.test(line)),
+      finding.kind === 'refuses-intact' &&
+      lines.some(
+        (line) => directive('(?:HELP|TYPE)', '"?(?:go|process|promhttp)_').test(line) || /^\{?"?(?:go|process|promhttp)_/.test(line),
+      ),
   },
   {
     id: 'a sample without a metric name (deliberate: README)',
@@ -237,9 +242,20 @@ function isNamelessSample(line: string): boolean {
   return new RegExp(String.raw`^[ \t]*\{(?:${label}(?:,${label})*,?)?\s*\}`).test(line);
 }
 
+/**
+ * A HELP or TYPE line (`keyword`) followed by `rest`, spaced as node_exporter reads it: blanks before
+ * `#`, and one or more spaces or tabs around the keyword (the fuzzer's whitespace mutation makes them).
+ * Case-insensitive, for the type word's sake (the fuzzer changes its case).
+ */
+function directive(keyword: string, rest: string): RegExp {
+  return new RegExp(String.raw`^[ \t]*#[ \t]+${keyword}[ \t]+${rest}`, 'i');
+}
+
 /** Families a TYPE line declares a gauge histogram, by either spelling (any case). */
 function gaugeHistograms(lines: readonly string[]): Set<string> {
-  return new Set(lines.flatMap((line) => /^# TYPE (\S+) (?:gauge_histogram|gaugehistogram)$/i.exec(line)?.[1] ?? []));
+  return new Set(
+    lines.flatMap((line) => directive('TYPE', String.raw`(\S+)[ \t]+(?:gauge_histogram|gaugehistogram)[ \t]*$`).exec(line)?.[1] ?? []),
+  );
 }
 
 /** A sample line of `family` itself or one of `suffixes`, quoted or not. */
