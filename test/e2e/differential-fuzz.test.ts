@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ALL_VERSIONS, profileForVersion, type Profile } from '../../src/format/profile.js';
 import { NODE_EXPORTERS } from '../helpers/binaries.js';
 import { tempDir } from '../helpers/cli.js';
-import { Judge, intact, verdict, type Outcome, type Textfile, type Verdict } from '../helpers/differential.js';
+import { exposedAsSaid, Judge, intact, verdict, type Outcome, type Textfile, type Verdict } from '../helpers/differential.js';
 import { FIXTURES, fixtureNames } from '../helpers/fixtures.js';
 import { below, caseRandom, conflictingFile, MUTATIONS, pick, type Random } from '../helpers/fuzz-mutations.js';
 import { casesIn, PEER_CASES } from '../helpers/peer-cases.js';
@@ -153,7 +153,7 @@ function findingsOf(judged: readonly Judged[]): Finding[] {
   const add = (kind: Finding['kind'], version: string, detail: string): number =>
     findings.push({ kind, version, crashed: crashedIn, detail });
   for (const { version, outcome, profile, strictest } of judged) {
-    const exposedIntact = intact(outcome, profile.series, profile.families);
+    const exposedIntact = exposedAsSaid(outcome, profile);
     if (profile.accepts && !exposedIntact) {
       const how = outcome.crashed
         ? 'crashes'
@@ -163,7 +163,7 @@ function findingsOf(judged: readonly Judged[]): Finding[] {
       add('accepts-loses', version, `promfile accepts under the ${version} profile; node_exporter ${version} ${how}`);
     }
     // Refused, yet every series the files claim is exposed, once each, without an error.
-    if (!profile.accepts && !profile.duplicated && intact(outcome, profile.claimed, profile.claimedFamilies))
+    if (!profile.accepts && exposedIntact)
       add('refuses-intact', version, `promfile refuses under the ${version} profile; node_exporter ${version} exposes it intact`);
     if (profile.accepts && exposedIntact) {
       const extra = [...outcome.exposed.keys()].filter((key) => !ownSeries(key) && !profile.series.has(key));

@@ -94,6 +94,17 @@ export function intact(outcome: Outcome, series: ReadonlyMap<string, number>, fa
   return true;
 }
 
+/**
+ * What the differential asks of a verdict: accepted, are the files exposed
+ * intact; refused, is every series they claim exposed intact, once each (then
+ * the refusal is in question)?
+ */
+export function exposedAsSaid(outcome: Outcome, said: Verdict): boolean {
+  return said.accepts
+    ? intact(outcome, said.series, said.families)
+    : !said.duplicated && intact(outcome, said.claimed, said.claimedFamilies);
+}
+
 /** One node_exporter over a scratch directory whose files each case replaces; restarted after a crash. */
 export class Judge {
   private exporter: NodeExporter | undefined;
